@@ -1,0 +1,309 @@
+// Package devtemporal runs an embedded Temporal server (SQLite in a file) and
+// its Web UI inside one process, for ripen-dev, tests and benchmarks.
+//
+// It must never be imported by the production binary cmd/ripen: production
+// talks to a real Temporal cluster or Temporal Cloud.
+package devtemporal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// clusterID is fixed so that a data directory can be reopened: the server
+// compares it with the one stored in SQLite, and it must be a UUID.
+const clusterID = "6f1c1b7e-5d0a-4c55-9b0e-3f0e2f6a1c01"
+
+// Options configure the embedded server.
+type Options struct {
+	// DataFile is the SQLite file; empty keeps everything in memory.
+	DataFile string
+	// Host is the IP all listeners bind to (default 127.0.0.1).
+	Host string
+	// Port of the frontend gRPC API (default 7233).
+	Port int
+	// UIPort of the Web UI; 0 disables the UI.
+	UIPort int
+	// Namespace to create (default "default").
+	Namespace string
+	// SearchAttributes to register on the namespace.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// CodecEndpoint, when set, is given to the Web UI to decode payloads.
+	CodecEndpoint string
+	// Log receives the server's warnings and errors.
+	Log zerolog.Logger
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	opts   Options
+	server temporal.Server
+	ui     *uiserver.Server
+}
+
+// Address is the frontend's host:port.
+func (s *Server) Address() string { return net.JoinHostPort(s.opts.Host, strconv.Itoa(s.opts.Port)) }
+
+// UIAddress is the Web UI's base URL, or "" when the UI is off.
+func (s *Server) UIAddress() string {
+	if s.ui == nil {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(s.opts.Host, strconv.Itoa(s.opts.UIPort))
+}
+
+// Start builds and starts the server, then makes sure the namespace carries
+// the search attributes (an existing database only gets them this way).
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.Port == 0 {
+		o.Port = 7233
+	}
+	if o.Namespace == "" {
+		o.Namespace = "default"
+	}
+	// The server and the UI call os.Exit on a busy port; fail politely first.
+	ports := []int{o.Port}
+	if o.UIPort != 0 {
+		ports = append(ports, o.UIPort)
+	}
+	for _, p := range ports {
+		if err := checkFree(o.Host, p); err != nil {
+			return nil, err
+		}
+	}
+	conf, err := o.serverConfig()
+	if err != nil {
+		return nil, err
+	}
+	logger := &zerologAdapter{log: o.Log.With().Str("component", "temporal").Logger(), min: zerolog.WarnLevel}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for name, svc := range conf.Services {
+		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(o.Host, strconv.Itoa(svc.RPC.GRPCPort)))
+	}
+	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():              8192,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
+		// Without these, a signal waits up to 50 ms for the transfer queue's poll.
+		dynamicconfig.MakeKey("history.transferProcessorMaxPollRPS"):   200,
+		dynamicconfig.MakeKey("history.visibilityProcessorMaxPollRPS"): 200,
+		// Search attributes added at start-up must be seen at once.
+		dynamicconfig.MakeKey("system.forceSearchAttributesCacheRefreshOnRead"): true,
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{opts: o, server: srv}
+	if o.UIPort != 0 {
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+			Host:                o.Host,
+			Port:                o.UIPort,
+			TemporalGRPCAddress: s.Address(),
+			EnableUI:            true,
+			DefaultNamespace:    o.Namespace,
+			Codec:               uiconfig.Codec{Endpoint: o.CodecEndpoint},
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+			HideLogs:            true,
+			DisableNewsFetch:    true,
+		}))
+		go func() {
+			if err := s.ui.Start(); err != nil {
+				o.Log.Error().Err(err).Msg("temporal web ui stopped")
+			}
+		}()
+	}
+	if err := s.ensureSearchAttributes(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop stops the UI and the server.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	if err := s.server.Stop(); err != nil {
+		s.opts.Log.Warn().Err(err).Msg("stop temporal server")
+	}
+}
+
+func (s *Server) ensureSearchAttributes(ctx context.Context) error {
+	if len(s.opts.SearchAttributes) == 0 {
+		return nil
+	}
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.Address(), Namespace: s.opts.Namespace, Logger: nopLogger{}})
+	if err != nil {
+		return fmt.Errorf("dial embedded temporal: %w", err)
+	}
+	defer c.Close()
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.opts.Namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range s.opts.SearchAttributes {
+		if _, ok := resp.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: s.opts.Namespace, SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+func (o Options) serverConfig() (*config.Config, error) {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = o.Host
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = 1
+	sqlConf, err := o.sqlConfig()
+	if err != nil {
+		return nil, err
+	}
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	httpPort, err := freePort(o.Host)
+	if err != nil {
+		return nil, err
+	}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        "active",
+		CurrentClusterName:       "active",
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			"active": {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             net.JoinHostPort(o.Host, strconv.Itoa(o.Port)),
+				HTTPAddress:            net.JoinHostPort(o.Host, strconv.Itoa(httpPort)),
+				ClusterID:              clusterID,
+			},
+		},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		var svc config.Service
+		svc.RPC.BindOnIP = o.Host
+		if name == "frontend" {
+			svc.RPC.GRPCPort = o.Port
+			svc.RPC.HTTPPort = httpPort
+		} else if svc.RPC.GRPCPort, err = freePort(o.Host); err != nil {
+			return nil, err
+		}
+		conf.Services[name] = svc
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+	return &conf, nil
+}
+
+func (o Options) sqlConfig() (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if o.DataFile == "" {
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		conf.DatabaseName = "ripen-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	} else {
+		conf.ConnectAttributes = map[string]string{"mode": "rwc", "_journal_mode": "WAL", "_synchronous": "NORMAL"}
+		conf.DatabaseName = o.DataFile
+	}
+	// More than one connection gives SQLITE_BUSY under load.
+	conf.MaxConns = 1
+	conf.MaxIdleConns = 1
+	if o.DataFile != "" {
+		if _, err := os.Stat(o.DataFile); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(o.DataFile), 0o755); err != nil {
+				return nil, fmt.Errorf("create data dir: %w", err)
+			}
+			if err := sqliteschema.SetupSchema(conf); err != nil {
+				return nil, fmt.Errorf("set up temporal schema in %s: %w", o.DataFile, err)
+			}
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, o.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("namespace config: %w", err)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("create namespace %s: %w", o.Namespace, err)
+	}
+	return conf, nil
+}
+
+func checkFree(host string, port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("port %d on %s is busy (is another Temporal or ripen-dev running?): %w", port, host, err)
+	}
+	return l.Close()
+}
+
+// FreePort asks the kernel for an unused TCP port on host.
+func FreePort(host string) (int, error) { return freePort(host) }
+
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

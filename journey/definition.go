@@ -1,0 +1,166 @@
+// Package journey holds journey definitions: the plain data marketing ops
+// write in YAML or JSON, their parsing and validation, durations, send windows
+// and the condition language used by `if` steps.
+//
+// It is plain data and pure functions: it imports no other ripen package and
+// does no I/O, so that the deterministic workflow code may use all of it.
+package journey
+
+// Definition is one version of a journey. Workflows receive it as a snapshot:
+// editing a journey never changes runs in flight.
+type Definition struct {
+	ID         string      `json:"id" yaml:"id"`
+	Version    int         `json:"version,omitempty" yaml:"version,omitempty"`
+	Name       string      `json:"name" yaml:"name"`
+	Offer      Offer       `json:"offer" yaml:"offer"`
+	Persona    string      `json:"persona,omitempty" yaml:"persona,omitempty"`
+	Detector   *Detector   `json:"detector,omitempty" yaml:"detector,omitempty"`
+	Scoring    Scoring     `json:"scoring" yaml:"scoring"`
+	MQN        MQN         `json:"mqn" yaml:"mqn"`
+	Handoff    Handoff     `json:"handoff" yaml:"handoff"`
+	SendWindow *SendWindow `json:"send_window,omitempty" yaml:"send_window,omitempty"`
+	Steps      []Step      `json:"steps" yaml:"steps"`
+}
+
+// Offer kinds.
+const (
+	OfferRepeat    = "repeat"
+	OfferUpsell    = "upsell"
+	OfferCrossSell = "cross-sell"
+)
+
+// Offer is what the journey sells.
+type Offer struct {
+	Kind    string `json:"kind" yaml:"kind"`
+	Product string `json:"product" yaml:"product"`
+}
+
+// Detector is the entry rule: MinEvents engagement events on any of Topics
+// within the window enrol a customer who is not in the journey yet.
+type Detector struct {
+	Topics    []string `json:"topics" yaml:"topics"`
+	MinEvents int      `json:"min_events" yaml:"min_events"`
+	Within    Duration `json:"within" yaml:"within"`
+}
+
+// Scoring gives each engagement kind its points; points halve every HalfLife
+// (zero means no decay).
+type Scoring struct {
+	Points   map[string]float64 `json:"points" yaml:"points"`
+	HalfLife Duration           `json:"half_life,omitempty" yaml:"half_life,omitempty"`
+}
+
+// MQN says when a need is marketing-qualified: a score at or above Threshold,
+// or a fast-lane request of one of the FastLane kinds.
+type MQN struct {
+	Threshold float64  `json:"threshold" yaml:"threshold"`
+	FastLane  []string `json:"fast_lane,omitempty" yaml:"fast_lane,omitempty"`
+}
+
+// Handoff rules: SLA is how long sales has before a reminder; after
+// "not-ready" the run cools down for RecycleAfter, at most MaxRecycles times.
+type Handoff struct {
+	SLA          Duration `json:"sla,omitempty" yaml:"sla,omitempty"`
+	RecycleAfter Duration `json:"recycle_after,omitempty" yaml:"recycle_after,omitempty"`
+	MaxRecycles  int      `json:"max_recycles,omitempty" yaml:"max_recycles,omitempty"`
+}
+
+// SendWindow limits sends to certain weekdays and hours in the contact's
+// timezone. Days are mon..sun; From and To are "HH:MM" (To exclusive).
+type SendWindow struct {
+	Days []string `json:"days,omitempty" yaml:"days,omitempty"`
+	From string   `json:"from,omitempty" yaml:"from,omitempty"`
+	To   string   `json:"to,omitempty" yaml:"to,omitempty"`
+}
+
+// Step is one step. Exactly one of Send, Wait, Goto or End is its action;
+// If guards it (a false guard skips the step).
+type Step struct {
+	ID    string   `json:"id" yaml:"id"`
+	If    string   `json:"if,omitempty" yaml:"if,omitempty"`
+	Send  string   `json:"send,omitempty" yaml:"send,omitempty"`
+	Wait  Duration `json:"wait,omitempty" yaml:"wait,omitempty"`
+	Until Kinds    `json:"until,omitempty" yaml:"until,omitempty"`
+	Goto  string   `json:"goto,omitempty" yaml:"goto,omitempty"`
+	End   bool     `json:"end,omitempty" yaml:"end,omitempty"`
+}
+
+// Step kinds as returned by Step.Kind.
+const (
+	StepSend = "send"
+	StepWait = "wait"
+	StepGoto = "goto"
+	StepEnd  = "end"
+)
+
+// Kind names the step's action.
+func (s Step) Kind() string {
+	switch {
+	case s.Send != "":
+		return StepSend
+	case s.Wait > 0:
+		return StepWait
+	case s.Goto != "":
+		return StepGoto
+	default:
+		return StepEnd
+	}
+}
+
+// Engagement kinds that score points and that `until` may name.
+const (
+	EngagementOpen     = "open"
+	EngagementClick    = "click"
+	EngagementVisit    = "visit"
+	EngagementDownload = "download"
+	// UntilFastLane in `until` ends a wait on any fast-lane request.
+	UntilFastLane = "fast_lane"
+)
+
+// Fast-lane offers a contact may request.
+var FastLaneOffers = []string{"consultation", "demo", "price-indication", "checklist", "implementation-note"}
+
+// Kinds is a list of signal kinds that may be written as one string or a list.
+type Kinds []string
+
+// Has reports whether k names kind.
+func (k Kinds) Has(kind string) bool {
+	for _, x := range k {
+		if x == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// StepIndex returns the index of the step with id, or -1.
+func (d *Definition) StepIndex(id string) int {
+	for i, s := range d.Steps {
+		if s.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// Points returns the points an engagement kind is worth (0 when unlisted).
+func (d *Definition) Points(kind string) float64 { return d.Scoring.Points[kind] }
+
+// IsFastLane reports whether offer qualifies at once in this journey. An empty
+// fast_lane list accepts every known offer.
+func (d *Definition) IsFastLane(offer string) bool {
+	if len(d.MQN.FastLane) == 0 {
+		for _, o := range FastLaneOffers {
+			if o == offer {
+				return true
+			}
+		}
+		return false
+	}
+	for _, o := range d.MQN.FastLane {
+		if o == offer {
+			return true
+		}
+	}
+	return false
+}
