@@ -1,0 +1,144 @@
+package workflows
+
+import (
+	"context"
+	"time"
+)
+
+// Activity names. The worker registers activities.Activities, whose method
+// names are these.
+const (
+	ActivityLoadRunContext = "LoadRunContext"
+	ActivitySendContent    = "SendContent"
+	ActivityRecordHandoff  = "RecordHandoff"
+	ActivityNotifyOwner    = "NotifyOwner"
+	ActivityCloseHandoff   = "CloseHandoff"
+	ActivitySyncRun        = "SyncRun"
+)
+
+// Activities is what the journey workflow needs from the outside world. The
+// worker binds activities.Activities; tests bind fakes.
+type Activities interface {
+	LoadRunContext(ctx context.Context, req RunContextRequest) (RunContext, error)
+	SendContent(ctx context.Context, req SendRequest) (SendResult, error)
+	RecordHandoff(ctx context.Context, req HandoffRequest) (HandoffRecord, error)
+	NotifyOwner(ctx context.Context, req NotifyRequest) error
+	CloseHandoff(ctx context.Context, req CloseHandoffRequest) error
+	SyncRun(ctx context.Context, snap RunSnapshot) error
+}
+
+// RunContextRequest asks for what the run needs to know about its customer.
+type RunContextRequest struct {
+	CustomerID string `json:"customer_id"`
+}
+
+// RunContext is the non-personal part of a customer the workflow needs.
+type RunContext struct {
+	OwnerID  string `json:"owner_id"`
+	Timezone string `json:"timezone"`
+	// Reachable is false when every contact is suppressed or there is none.
+	Reachable bool `json:"reachable"`
+}
+
+// SendRequest asks to send one step's content to the customer's contacts.
+// (RunKey, StepID, Cycle) identifies the email: a retried or repeated request
+// never sends it twice.
+type SendRequest struct {
+	RunKey     string   `json:"run_key"`
+	WorkflowID string   `json:"workflow_id"`
+	JourneyID  string   `json:"journey_id"`
+	Version    int      `json:"version"`
+	CustomerID string   `json:"customer_id"`
+	StepID     string   `json:"step_id"`
+	ContentID  string   `json:"content_id"`
+	Cycle      int      `json:"cycle"`
+	FastLane   []string `json:"fast_lane,omitempty"`
+}
+
+// Send statuses.
+const (
+	SendSent       = "sent"       // accepted by SendGrid (now or by an earlier attempt)
+	SendDeferred   = "deferred"   // frequency cap: try again at NotBefore
+	SendSuppressed = "suppressed" // every contact is suppressed: nobody to mail
+)
+
+// SendResult says what became of a SendRequest.
+type SendResult struct {
+	Status     string    `json:"status"`
+	MessageIDs []string  `json:"message_ids,omitempty"`
+	NotBefore  time.Time `json:"not_before,omitempty"`
+}
+
+// HandoffRequest records an escalation to the account owner.
+type HandoffRequest struct {
+	RunKey     string       `json:"run_key"`
+	WorkflowID string       `json:"workflow_id"`
+	JourneyID  string       `json:"journey_id"`
+	Version    int          `json:"version"`
+	CustomerID string       `json:"customer_id"`
+	OwnerID    string       `json:"owner_id"`
+	Cycle      int          `json:"cycle"`
+	Reason     string       `json:"reason"`
+	Offer      string       `json:"offer,omitempty"`
+	Note       string       `json:"note,omitempty"`
+	Score      float64      `json:"score"`
+	SLA        time.Duration `json:"sla"`
+	Evidence   Evidence     `json:"evidence"`
+}
+
+// Evidence is what sales sees: what the customer read and did.
+type Evidence struct {
+	Engagements []Engagement `json:"engagements"`
+	Sends       []SentStep   `json:"sends"`
+	ScoreTrail  []ScorePoint `json:"score_trail"`
+}
+
+// SentStep is one email sent in this cycle.
+type SentStep struct {
+	StepID    string    `json:"step_id"`
+	ContentID string    `json:"content_id"`
+	At        time.Time `json:"at"`
+}
+
+// ScorePoint is the score at one moment.
+type ScorePoint struct {
+	At    time.Time `json:"at"`
+	Score float64   `json:"score"`
+}
+
+// HandoffRecord identifies a recorded hand-off.
+type HandoffRecord struct {
+	ID string `json:"id"`
+}
+
+// NotifyRequest asks to email the account owner about a hand-off; Reminder
+// counts SLA reminders (0 = the first notice).
+type NotifyRequest struct {
+	HandoffID string `json:"handoff_id"`
+	Reminder  int    `json:"reminder"`
+}
+
+// CloseHandoffRequest records sales' answer on the hand-off.
+type CloseHandoffRequest struct {
+	HandoffID string `json:"handoff_id"`
+	Outcome   string `json:"outcome"`
+	Note      string `json:"note,omitempty"`
+}
+
+// RunSnapshot feeds the store's projection of runs, for reporting and routing.
+type RunSnapshot struct {
+	WorkflowID string    `json:"workflow_id"`
+	RunKey     string    `json:"run_key"`
+	JourneyID  string    `json:"journey_id"`
+	Version    int       `json:"version"`
+	CustomerID string    `json:"customer_id"`
+	OwnerID    string    `json:"owner_id"`
+	Status     string    `json:"status"`
+	Stage      string    `json:"stage"`
+	Score      float64   `json:"score"`
+	MQN        bool      `json:"mqn"`
+	Cycle      int       `json:"cycle"`
+	Outcome    string    `json:"outcome,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	At         time.Time `json:"at"`
+}

@@ -1,0 +1,532 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ripen/ripen/journey"
+)
+
+// TaskQueue is where journey workflows and their activities run.
+const TaskQueue = "ripen"
+
+// WorkflowID names the one run of a journey for a customer.
+func WorkflowID(journeyID, customerID string) string {
+	return "ripen/" + journeyID + "/" + customerID
+}
+
+// Input starts a run, or continues one after continue-as-new.
+type Input struct {
+	// Journey is a snapshot of the published version: edits never reach
+	// runs in flight.
+	Journey    journey.Definition `json:"journey"`
+	CustomerID string             `json:"customer_id"`
+	// RequestID ties the run to the API request that started it.
+	RequestID string `json:"request_id,omitempty"`
+	// State is carried over by continue-as-new; nil on a new run.
+	State *State `json:"state,omitempty"`
+	// ContinueAsNewAfter forces continue-as-new after this many history
+	// events (tests and benchmarks); 0 waits for Temporal's suggestion.
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+}
+
+// Result is how a run ended.
+type Result struct {
+	Outcome string  `json:"outcome"`
+	Cycles  int     `json:"cycles"`
+	Score   float64 `json:"score"`
+	Touches int     `json:"touches"`
+}
+
+// Defaults for journeys that leave hand-off timing out.
+const (
+	defaultSLA          = 2 * 24 * time.Hour
+	defaultRecycleAfter = 30 * 24 * time.Hour
+	maxReminders        = 3
+)
+
+// Journey walks one customer through one journey: send, wait, branch; score
+// what they do; hand them to sales at MQN; recycle after "not ready".
+func Journey(ctx workflow.Context, in Input) (Result, error) {
+	r, err := begin(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	for r.st.Status == StatusRunning {
+		if r.timeToContinueAsNew() {
+			return Result{}, r.continueAsNew()
+		}
+		st := r.st
+		switch {
+		case st.Unsubscribed:
+			r.finish(OutcomeUnsubscribed)
+		case st.Stopped:
+			r.finish(OutcomeStopped)
+		case r.feedback != nil:
+			r.applyFeedback()
+		case st.Paused:
+			r.awaitResume()
+		case st.Stage == StageHandoff:
+			r.awaitFeedback()
+		case r.qualified():
+			r.escalate()
+		case st.Stage == StageCooldown:
+			r.coolDown()
+		case st.StepIndex >= len(r.def.Steps):
+			r.finish(OutcomeNotQualified)
+		default:
+			r.runStep(r.def.Steps[st.StepIndex])
+		}
+	}
+	return Result{Outcome: r.st.Outcome, Cycles: r.st.Cycle, Score: r.st.Score, Touches: r.st.Touches}, nil
+}
+
+// run is the interpreter of one journey run.
+type run struct {
+	ctx       workflow.Context
+	in        Input
+	def       *journey.Definition
+	st        *State
+	halfLife  time.Duration
+	feedback  *Feedback
+	published published
+	// spins counts steps taken without workflow time passing, to stop a
+	// loop that slipped past validation.
+	spins    int
+	spinTime time.Time
+}
+
+func begin(ctx workflow.Context, in Input) (*run, error) {
+	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
+	now := workflow.Now(ctx)
+	if in.State != nil {
+		r.st = in.State
+	} else {
+		info := workflow.GetInfo(ctx)
+		r.st = &State{
+			JourneyID:  in.Journey.ID,
+			Version:    in.Journey.Version,
+			CustomerID: in.CustomerID,
+			RunKey:     info.WorkflowExecution.ID + "/" + info.FirstRunID,
+			Status:     StatusRunning,
+			Stage:      StageNurturing,
+			Cycle:      1,
+			StartedAt:  now,
+			CycleStart: now,
+			ScoreAt:    now,
+		}
+	}
+	if err := r.listen(); err != nil {
+		return nil, err
+	}
+	if in.State == nil {
+		r.loadContext()
+	}
+	r.publish()
+	return r, nil
+}
+
+// loadContext learns the owner and timezone (IDs and a zone, no personal data).
+func (r *run) loadContext() {
+	var rc RunContext
+	err := workflow.ExecuteActivity(r.activity("load customer "+r.st.CustomerID, time.Minute), ActivityLoadRunContext,
+		RunContextRequest{CustomerID: r.st.CustomerID}).Get(r.ctx, &rc)
+	if err != nil {
+		r.fail("load customer", err)
+		r.finish(OutcomeUnreachable)
+		return
+	}
+	r.st.OwnerID, r.st.Timezone = rc.OwnerID, rc.Timezone
+	if !rc.Reachable {
+		r.finish(OutcomeUnreachable)
+		return
+	}
+	r.sync()
+}
+
+// runStep runs one step; a false `if` skips it.
+func (r *run) runStep(step journey.Step) {
+	if r.spinning() {
+		r.fail("step "+step.ID, errors.New("steps loop without any wait"))
+		r.finish(OutcomeNotQualified)
+		return
+	}
+	r.st.Step = step.ID
+	if step.If != "" && !r.guard(step) {
+		r.next()
+		return
+	}
+	switch step.Kind() {
+	case journey.StepSend:
+		r.send(step)
+	case journey.StepWait:
+		r.wait(step)
+	case journey.StepGoto:
+		r.st.StepIndex = r.def.StepIndex(step.Goto)
+		if r.st.StepIndex < 0 {
+			r.fail("step "+step.ID, fmt.Errorf("goto unknown step %q", step.Goto))
+			r.finish(OutcomeNotQualified)
+		}
+	case journey.StepEnd:
+		r.finish(OutcomeNotQualified)
+	}
+}
+
+func (r *run) next() {
+	r.st.StepIndex++
+	r.st.WaitUntil = nil
+}
+
+func (r *run) guard(step journey.Step) bool {
+	ok, err := journey.EvalCondition(step.If, r.st.conditionEnv(workflow.Now(r.ctx), r.halfLife))
+	if err != nil {
+		r.fail("condition of step "+step.ID, err)
+		return false
+	}
+	return ok
+}
+
+// send mails the step's content inside the send window and past the
+// frequency cap. An interruption (stop, pause, MQN) leaves the step current,
+// so it is sent after the interruption is dealt with.
+func (r *run) send(step journey.Step) {
+	for {
+		now := workflow.Now(r.ctx)
+		at, err := journey.NextSendTime(now, r.st.Timezone, r.def.SendWindow)
+		if err != nil {
+			at = now
+		}
+		if at.After(now) {
+			if !r.sleep(at.Sub(now), "send window: "+step.ID+" at "+at.Format("Mon 15:04 MST"), nil) {
+				return
+			}
+			continue
+		}
+		var res SendResult
+		err = workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", 10*time.Minute), ActivitySendContent, SendRequest{
+			RunKey: r.st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
+			JourneyID: r.def.ID, Version: r.def.Version, CustomerID: r.st.CustomerID,
+			StepID: step.ID, ContentID: step.Send, Cycle: r.st.Cycle, FastLane: r.def.MQN.FastLane,
+		}).Get(r.ctx, &res)
+		if err != nil {
+			// A permanent failure (bad template, rejected by SendGrid) is
+			// shown on the run; the journey goes on rather than dies.
+			r.fail("send "+step.ID, err)
+			r.next()
+			return
+		}
+		switch res.Status {
+		case SendDeferred:
+			if !r.sleep(res.NotBefore.Sub(now), "frequency cap: "+step.ID, nil) {
+				return
+			}
+			continue
+		case SendSuppressed:
+			r.finish(OutcomeUnsubscribed)
+			return
+		}
+		r.st.Touches++
+		r.st.Sent = appendBounded(r.st.Sent, SentStep{StepID: step.ID, ContentID: step.Send, At: now}, maxSentInCycle)
+		r.next()
+		return
+	}
+}
+
+// wait waits the step's duration, or less when an `until` signal arrives.
+// The deadline lives in the state, so a pause or a hand-off in between
+// resumes the same wait.
+func (r *run) wait(step journey.Step) {
+	now := workflow.Now(r.ctx)
+	if r.st.WaitUntil == nil {
+		deadline := now.Add(step.Wait.Std())
+		r.st.WaitUntil, r.st.WaitSeq = &deadline, r.st.Seq
+	}
+	untilHit := func() bool {
+		for _, k := range step.Until {
+			if r.st.LastKindSeq[k] > r.st.WaitSeq {
+				return true
+			}
+		}
+		return false
+	}
+	summary := "wait " + step.Wait.String()
+	if len(step.Until) > 0 {
+		summary += " until " + fmt.Sprint([]string(step.Until))
+	}
+	if remaining := r.st.WaitUntil.Sub(now); remaining > 0 && !untilHit() {
+		r.sleep(remaining, summary+" ("+step.ID+")", untilHit)
+		if !untilHit() && r.interrupted() {
+			return
+		}
+	}
+	r.next()
+}
+
+// escalate hands the customer to the account owner: record the hand-off,
+// email the owner the evidence, make the run findable as MQN.
+func (r *run) escalate() {
+	st := r.st
+	now := workflow.Now(r.ctx)
+	reason, offer, note := ReasonScore, "", ""
+	if st.PendingFastLane && st.FastLane != nil {
+		reason, offer, note = ReasonFastLane, st.FastLane.Offer, st.FastLane.Note
+	}
+	if st.Stage == StageCooldown {
+		// A fast lane ends the cool-down: it opens the next cycle at once.
+		pending := st.FastLane
+		st.resetCycle(now)
+		st.FastLane, st.PendingFastLane = pending, false
+	}
+	st.PendingFastLane = false
+	st.Score = round2(st.scoreAt(now, r.halfLife))
+	st.Stage, st.MQN = StageHandoff, true
+	sla := r.sla()
+	st.Handoff = &HandoffState{Reason: reason, Offer: offer, Note: note, Status: "open", CreatedAt: now, DueAt: now.Add(sla)}
+	r.publish()
+	r.sync()
+
+	var rec HandoffRecord
+	err := workflow.ExecuteActivity(r.activity("hand-off to "+st.OwnerID+" ("+reason+")", time.Minute), ActivityRecordHandoff, HandoffRequest{
+		RunKey: st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID, JourneyID: r.def.ID,
+		Version: r.def.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID, Cycle: st.Cycle,
+		Reason: reason, Offer: offer, Note: note, Score: st.Score, SLA: sla,
+		Evidence: Evidence{Engagements: st.Engagements, Sends: st.Sent, ScoreTrail: st.ScoreTrail},
+	}).Get(r.ctx, &rec)
+	if err != nil {
+		r.fail("record hand-off", err)
+	}
+	st.Handoff.ID = rec.ID
+	r.notifyOwner(0)
+}
+
+// awaitFeedback waits for sales, reminding the owner when the SLA passes.
+func (r *run) awaitFeedback() {
+	h := r.st.Handoff
+	for r.feedback == nil && !r.interruptedInHandoff() {
+		if h.Reminders >= maxReminders {
+			_ = workflow.Await(r.ctx, func() bool { return r.feedback != nil || r.interruptedInHandoff() })
+			return
+		}
+		due := h.DueAt.Sub(workflow.Now(r.ctx))
+		if due > 0 {
+			r.setWake(due)
+			ok, _ := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: due, TimerOptions: workflow.TimerOptions{
+				Summary: "SLA: wait for sales feedback",
+			}}, func() bool { return r.feedback != nil || r.interruptedInHandoff() })
+			r.st.NextWakeAt = nil
+			if ok {
+				return
+			}
+		}
+		h.Reminders++
+		h.DueAt = workflow.Now(r.ctx).Add(r.sla())
+		r.notifyOwner(h.Reminders)
+	}
+}
+
+// applyFeedback closes the hand-off with sales' outcome and acts on it.
+func (r *run) applyFeedback() {
+	fb := *r.feedback
+	// Cleared at the end: the feedback update answers once this is done.
+	defer func() { r.feedback = nil }()
+	st := r.st
+	if st.Handoff == nil || st.Handoff.Status != "open" {
+		return
+	}
+	if st.Handoff.ID != "" {
+		err := workflow.ExecuteActivity(r.activity("record sales feedback: "+fb.Outcome, time.Minute), ActivityCloseHandoff,
+			CloseHandoffRequest{HandoffID: st.Handoff.ID, Outcome: fb.Outcome, Note: fb.Note}).Get(r.ctx, nil)
+		if err != nil {
+			r.fail("record sales feedback", err)
+		}
+	}
+	st.Handoff.Status = fb.Outcome
+	st.Paused = false
+	now := workflow.Now(r.ctx)
+	switch fb.Outcome {
+	case FeedbackAccepted:
+		r.finish(OutcomeAccepted)
+	case FeedbackWon:
+		r.finish(OutcomeWon)
+	case FeedbackLost:
+		r.finish(OutcomeLost)
+	case FeedbackRejected:
+		// Not a fit after all: nurture on from where the run was, with a
+		// fresh score so the same evidence does not escalate again.
+		st.Stage, st.MQN = StageNurturing, false
+		st.ScoreBase, st.ScoreAt, st.Score = 0, now, 0
+		st.FastLane, st.PendingFastLane = nil, false
+		r.publish()
+		r.sync()
+	case FeedbackNotReady:
+		r.recycle()
+	}
+}
+
+// recycle starts the cool-down after "not ready" ("green banana").
+func (r *run) recycle() {
+	st := r.st
+	if st.Cycle > r.def.Handoff.MaxRecycles {
+		r.finish(OutcomeMaxRecycles)
+		return
+	}
+	cool := r.def.Handoff.RecycleAfter.Std()
+	if cool <= 0 {
+		cool = defaultRecycleAfter
+	}
+	until := workflow.Now(r.ctx).Add(cool)
+	st.Stage, st.MQN, st.CooldownUntil = StageCooldown, false, &until
+	st.FastLane, st.PendingFastLane = nil, false
+	r.publish()
+	r.sync()
+}
+
+// coolDown waits out the cool-down, then nurtures again from the first step
+// with the score reset.
+func (r *run) coolDown() {
+	remaining := r.st.CooldownUntil.Sub(workflow.Now(r.ctx))
+	if remaining > 0 && !r.sleep(remaining, "cool-down before cycle "+fmt.Sprint(r.st.Cycle+1), nil) {
+		return
+	}
+	r.st.CooldownUntil = nil
+	r.st.resetCycle(workflow.Now(r.ctx))
+	r.publish()
+	r.sync()
+}
+
+func (r *run) awaitResume() {
+	_ = workflow.Await(r.ctx, func() bool {
+		return !r.st.Paused || r.st.Stopped || r.st.Unsubscribed || r.feedback != nil
+	})
+}
+
+// finish ends the run with an outcome.
+func (r *run) finish(outcome string) {
+	st := r.st
+	st.Status, st.Outcome, st.Stage = StatusCompleted, outcome, StageDone
+	st.Paused, st.NextWakeAt = false, nil
+	st.Score = round2(st.scoreAt(workflow.Now(r.ctx), r.halfLife))
+	r.publish()
+	r.sync()
+}
+
+// qualified: a fast lane, or a score at the threshold while nurturing.
+func (r *run) qualified() bool {
+	st := r.st
+	switch st.Stage {
+	case StageNurturing:
+		if st.PendingFastLane {
+			return true
+		}
+		t := r.def.MQN.Threshold
+		return t > 0 && st.scoreAt(workflow.Now(r.ctx), r.halfLife) >= t
+	case StageCooldown:
+		return st.PendingFastLane
+	}
+	return false
+}
+
+// interrupted: something the main loop must handle before the current step
+// goes on.
+func (r *run) interrupted() bool {
+	st := r.st
+	return st.Stopped || st.Unsubscribed || st.Paused || r.feedback != nil || r.qualified()
+}
+
+func (r *run) interruptedInHandoff() bool {
+	return r.st.Stopped || r.st.Unsubscribed || r.st.Paused
+}
+
+// sleep waits d unless interrupted or until() holds; it reports whether the
+// whole time passed.
+func (r *run) sleep(d time.Duration, summary string, until func() bool) bool {
+	if d <= 0 {
+		return true
+	}
+	r.setWake(d)
+	defer func() { r.st.NextWakeAt = nil }()
+	ok, err := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}},
+		func() bool { return r.interrupted() || (until != nil && until()) })
+	return err == nil && !ok
+}
+
+func (r *run) setWake(d time.Duration) {
+	wake := workflow.Now(r.ctx).Add(d)
+	r.st.NextWakeAt = &wake
+}
+
+func (r *run) sla() time.Duration {
+	if sla := r.def.Handoff.SLA.Std(); sla > 0 {
+		return sla
+	}
+	return defaultSLA
+}
+
+func (r *run) notifyOwner(reminder int) {
+	if r.st.Handoff == nil || r.st.Handoff.ID == "" {
+		return
+	}
+	summary := "email owner " + r.st.OwnerID + " about the hand-off"
+	if reminder > 0 {
+		summary = fmt.Sprintf("remind owner %s (SLA reminder %d)", r.st.OwnerID, reminder)
+	}
+	err := workflow.ExecuteActivity(r.activity(summary, 10*time.Minute), ActivityNotifyOwner,
+		NotifyRequest{HandoffID: r.st.Handoff.ID, Reminder: reminder}).Get(r.ctx, nil)
+	if err != nil {
+		r.fail("notify owner", err)
+	}
+}
+
+// sync updates the store's projection of the run; best effort, since the
+// workflow itself is the source of truth.
+func (r *run) sync() {
+	st := r.st
+	ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		Summary:                "record run: " + st.Stage,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	err := workflow.ExecuteActivity(ctx, ActivitySyncRun, RunSnapshot{
+		WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID, RunKey: st.RunKey,
+		JourneyID: st.JourneyID, Version: st.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID,
+		Status: st.Status, Stage: st.Stage, Score: st.Score, MQN: st.MQN, Cycle: st.Cycle,
+		Outcome: st.Outcome, StartedAt: st.StartedAt, At: workflow.Now(r.ctx),
+	}).Get(r.ctx, nil)
+	if err != nil {
+		r.fail("record run", err)
+	}
+}
+
+// activity returns a context for an activity that retries transient
+// failures with backoff for up to maxRetryTime.
+func (r *run) activity(summary string, maxRetryTime time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: maxRetryTime,
+		Summary:                summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+		},
+	})
+}
+
+func (r *run) fail(what string, err error) {
+	r.st.LastError = what + ": " + err.Error()
+	workflow.GetLogger(r.ctx).Warn("journey step failed", "what", what, "error", err)
+}
+
+func (r *run) spinning() bool {
+	now := workflow.Now(r.ctx)
+	if !now.Equal(r.spinTime) {
+		r.spinTime, r.spins = now, 0
+	}
+	r.spins++
+	return r.spins > 10*len(r.def.Steps)+10
+}

@@ -1,0 +1,434 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ripen/ripen/journey"
+)
+
+// fakeActivities stands in for Postgres and SendGrid: it records what the
+// workflow asked for, against the test environment's clock.
+type fakeActivities struct {
+	mu        sync.Mutex
+	env       *testsuite.TestWorkflowEnvironment
+	sends     []sentAt
+	handoffs  []HandoffRequest
+	notices   []NotifyRequest
+	closed    []CloseHandoffRequest
+	timezone  string
+	capUntil  time.Time // sends before this are deferred
+	suppress  bool
+	runStages []string
+}
+
+type sentAt struct {
+	Step  string
+	Cycle int
+	At    time.Time
+}
+
+func (f *fakeActivities) LoadRunContext(_ context.Context, req RunContextRequest) (RunContext, error) {
+	return RunContext{OwnerID: "rep-eva", Timezone: f.timezone, Reachable: true}, nil
+}
+
+func (f *fakeActivities) SendContent(_ context.Context, req SendRequest) (SendResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.env.Now().UTC()
+	if f.suppress {
+		return SendResult{Status: SendSuppressed}, nil
+	}
+	if now.Before(f.capUntil) {
+		return SendResult{Status: SendDeferred, NotBefore: f.capUntil}, nil
+	}
+	f.sends = append(f.sends, sentAt{Step: req.StepID, Cycle: req.Cycle, At: now})
+	return SendResult{Status: SendSent, MessageIDs: []string{"msg-" + req.StepID}}, nil
+}
+
+func (f *fakeActivities) RecordHandoff(_ context.Context, req HandoffRequest) (HandoffRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.handoffs = append(f.handoffs, req)
+	return HandoffRecord{ID: "h-" + req.Reason}, nil
+}
+
+func (f *fakeActivities) NotifyOwner(_ context.Context, req NotifyRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notices = append(f.notices, req)
+	return nil
+}
+
+func (f *fakeActivities) CloseHandoff(_ context.Context, req CloseHandoffRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = append(f.closed, req)
+	return nil
+}
+
+func (f *fakeActivities) SyncRun(_ context.Context, snap RunSnapshot) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runStages = append(f.runStages, snap.Stage)
+	return nil
+}
+
+func (f *fakeActivities) sentSteps() []string {
+	var out []string
+	for _, s := range f.sends {
+		out = append(out, s.Step)
+	}
+	return out
+}
+
+type journeySuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env   *testsuite.TestWorkflowEnvironment
+	acts  *fakeActivities
+	start time.Time
+}
+
+func TestJourney(t *testing.T) { suite.Run(t, new(journeySuite)) }
+
+func (s *journeySuite) SetupTest() {
+	s.env = s.NewTestWorkflowEnvironment()
+	s.acts = &fakeActivities{env: s.env}
+	s.env.RegisterActivity(s.acts)
+	s.env.RegisterWorkflow(Journey)
+	// A Monday, 09:00 UTC.
+	s.start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s.env.SetStartTime(s.start)
+}
+
+func (s *journeySuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+// at schedules fn at d after enrolment.
+func (s *journeySuite) at(d time.Duration, fn func()) { s.env.RegisterDelayedCallback(fn, d) }
+
+func (s *journeySuite) signal(d time.Duration, name string, arg any) {
+	s.at(d, func() { s.env.SignalWorkflow(name, arg) })
+}
+
+func (s *journeySuite) run(def journey.Definition) Result {
+	s.env.ExecuteWorkflow(Journey, Input{Journey: def, CustomerID: "acme"})
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res Result
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	return res
+}
+
+func (s *journeySuite) state() State {
+	v, err := s.env.QueryWorkflow(QueryState)
+	s.Require().NoError(err)
+	var st State
+	s.Require().NoError(v.Get(&st))
+	return st
+}
+
+const day = 24 * time.Hour
+
+// testJourney is the DESIGN example without a send window, so timing is
+// easy to follow.
+func testJourney() journey.Definition {
+	return journey.Definition{
+		ID: "erp-automation-crosssell", Version: 1, Name: "Automation add-on",
+		Offer:   journey.Offer{Kind: journey.OfferCrossSell, Product: "automation-suite"},
+		Scoring: journey.Scoring{Points: map[string]float64{"open": 1, "click": 10, "visit": 5, "download": 15}, HalfLife: journey.Duration(30 * day)},
+		MQN:     journey.MQN{Threshold: 40, FastLane: []string{"consultation", "demo", "price-indication"}},
+		Handoff: journey.Handoff{SLA: journey.Duration(2 * day), RecycleAfter: journey.Duration(60 * day), MaxRecycles: 2},
+		Steps: []journey.Step{
+			{ID: "checklist", Send: "automation-checklist"},
+			{ID: "wait-1", Wait: journey.Duration(4 * day), Until: journey.Kinds{"click"}},
+			{ID: "reminder", If: "!clicked('checklist')", Send: "automation-checklist-reminder"},
+			{ID: "case-study", Send: "erp-automation-case-study"},
+			{ID: "wait-2", Wait: journey.Duration(14 * day), Until: journey.Kinds{"fast_lane"}},
+			{ID: "nudge", If: "score < 20 && days_in_journey < 90", Goto: "case-study"},
+		},
+	}
+}
+
+func click(id, step string) Engagement { return Engagement{EventID: id, Kind: "click", StepID: step} }
+
+func (s *journeySuite) TestJourneyThatNeverQualifiesEndsNotQualified() {
+	res := s.run(testJourney())
+	s.Equal(OutcomeNotQualified, res.Outcome)
+	s.Empty(s.acts.handoffs)
+	// checklist, reminder (never clicked), then the case study every 14 days
+	// while days_in_journey < 90: days 4, 18, 32, 46, 60, 74, 88.
+	s.Equal([]string{"checklist", "reminder", "case-study", "case-study", "case-study", "case-study", "case-study", "case-study", "case-study"}, s.acts.sentSteps())
+	s.Equal(s.start.Add(88*day), s.acts.sends[len(s.acts.sends)-1].At)
+	s.Equal(9, res.Touches)
+}
+
+func (s *journeySuite) TestClickEndsTheWaitAndSkipsTheReminder() {
+	s.signal(1*day, SignalEngagement, click("ev-1", "checklist"))
+	s.signal(30*day, SignalStop, Control{})
+	s.run(testJourney())
+	// The click ends wait-1 at once and skips the reminder; the score stays
+	// under 20, so the nudge loops to the case study every 14 days.
+	s.Equal([]string{"checklist", "case-study", "case-study", "case-study"}, s.acts.sentSteps())
+	s.Equal(s.start.Add(1*day), s.acts.sends[1].At)
+	s.Equal(s.start.Add(15*day), s.acts.sends[2].At)
+}
+
+func (s *journeySuite) TestClicksReachingTheThresholdMidWaitHandOff() {
+	// Four clicks make 40 points less a little decay; the fifth qualifies.
+	for i, ev := range []string{"ev-1", "ev-2", "ev-3", "ev-4", "ev-5"} {
+		s.signal(time.Duration(i+1)*time.Hour, SignalEngagement, click(ev, "checklist"))
+	}
+	s.at(4*time.Hour+time.Minute, func() { s.Equal(StageNurturing, s.state().Stage) })
+	s.at(5*time.Hour+time.Minute, func() {
+		st := s.state()
+		s.Equal(StageHandoff, st.Stage)
+		s.True(st.MQN)
+	})
+	s.signal(6*time.Hour, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	res := s.run(testJourney())
+	s.Equal(OutcomeAccepted, res.Outcome)
+	s.Require().Len(s.acts.handoffs, 1)
+	h := s.acts.handoffs[0]
+	s.Equal(ReasonScore, h.Reason)
+	s.Equal("rep-eva", h.OwnerID)
+	s.InDelta(50, h.Score, 0.5)
+	s.Len(h.Evidence.Engagements, 5)
+	// The first click ended wait-1 and sent the case study; nothing after
+	// the hand-off.
+	s.Equal([]string{"checklist", "case-study"}, s.acts.sentSteps())
+	s.Equal([]CloseHandoffRequest{{HandoffID: "h-score", Outcome: FeedbackAccepted}}, s.acts.closed)
+}
+
+func (s *journeySuite) TestSameEngagementEventTwiceCountsOnce() {
+	s.signal(time.Hour, SignalEngagement, Engagement{EventID: "ev-1", Kind: "download"})
+	s.signal(2*time.Hour, SignalEngagement, Engagement{EventID: "ev-1", Kind: "download"})
+	s.at(3*time.Hour, func() {
+		st := s.state()
+		s.InDelta(15, st.Score, 0.1)
+		s.Len(st.Engagements, 1)
+	})
+	s.signal(4*time.Hour, SignalStop, Control{})
+	s.Equal(OutcomeStopped, s.run(testJourney()).Outcome)
+}
+
+func (s *journeySuite) TestScoreHalvesEveryHalfLife() {
+	s.signal(time.Hour, SignalEngagement, Engagement{EventID: "ev-1", Kind: "download"})
+	s.at(time.Hour+30*day, func() { s.InDelta(7.5, s.state().Score, 0.01) })
+	s.at(time.Hour+60*day, func() { s.InDelta(3.75, s.state().Score, 0.01) })
+	s.signal(61*day, SignalStop, Control{})
+	s.run(testJourney())
+}
+
+func (s *journeySuite) TestFastLaneQualifiesAtEveryKindOfStep() {
+	window := &journey.SendWindow{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "08:00", To: "18:00"}
+	cases := []struct {
+		name   string
+		after  time.Duration
+		window *journey.SendWindow
+		start  time.Time
+		sent   []string
+	}{
+		{"during a wait", 2 * day, nil, time.Time{}, []string{"checklist"}},
+		{"before the first send, waiting for the send window", time.Hour, window, time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), nil},
+		{"at enrolment", 0, nil, time.Time{}, nil},
+	}
+	for _, c := range cases {
+		s.Run(c.name, func() {
+			s.SetupTest()
+			if !c.start.IsZero() {
+				s.env.SetStartTime(c.start)
+			}
+			def := testJourney()
+			def.SendWindow = c.window
+			s.signal(c.after, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo", Note: "call me"})
+			s.signal(c.after+time.Hour, SignalSalesFeedback, Feedback{Outcome: FeedbackWon})
+			res := s.run(def)
+			s.Equal(OutcomeWon, res.Outcome)
+			s.Require().Len(s.acts.handoffs, 1)
+			s.Equal(ReasonFastLane, s.acts.handoffs[0].Reason)
+			s.Equal("demo", s.acts.handoffs[0].Offer)
+			s.Equal("call me", s.acts.handoffs[0].Note)
+			s.Equal(c.sent, s.acts.sentSteps())
+		})
+	}
+}
+
+func (s *journeySuite) TestFastLaneNotOfferedByTheJourneyDoesNotQualify() {
+	s.signal(day, SignalFastLane, FastLane{Offer: "checklist"})
+	s.signal(2*day, SignalStop, Control{})
+	s.Equal(OutcomeStopped, s.run(testJourney()).Outcome)
+	s.Empty(s.acts.handoffs)
+}
+
+func (s *journeySuite) TestNotReadyCoolsDownThenSecondCycleIsAccepted() {
+	s.signal(day, SignalFastLane, FastLane{Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady, Note: "budget next year"})
+	s.at(3*day, func() {
+		st := s.state()
+		s.Equal(StageCooldown, st.Stage)
+		s.False(st.MQN)
+		s.Equal(1, st.Cycle)
+	})
+	// Cool-down ends at day 62; the second cycle starts from the first step.
+	s.at(63*day, func() {
+		st := s.state()
+		s.Equal(StageNurturing, st.Stage)
+		s.Equal(2, st.Cycle)
+		s.Zero(st.Score)
+	})
+	s.signal(64*day, SignalFastLane, FastLane{Offer: "price-indication"})
+	s.signal(65*day, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	res := s.run(testJourney())
+	s.Equal(OutcomeAccepted, res.Outcome)
+	s.Equal(2, res.Cycles)
+	s.Len(s.acts.handoffs, 2)
+	s.Equal(2, s.acts.handoffs[1].Cycle)
+	s.Require().GreaterOrEqual(len(s.acts.sends), 2)
+	s.Equal(sentAt{Step: "checklist", Cycle: 2, At: s.start.Add(62 * day)}, s.acts.sends[len(s.acts.sends)-1])
+}
+
+func (s *journeySuite) TestNotReadyTooOftenEndsWithMaxRecycles() {
+	def := testJourney()
+	def.Handoff.MaxRecycles = 0
+	s.signal(day, SignalFastLane, FastLane{Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady})
+	s.Equal(OutcomeMaxRecycles, s.run(def).Outcome)
+}
+
+func (s *journeySuite) TestSLAPassingRemindsTheOwner() {
+	s.signal(day, SignalFastLane, FastLane{Offer: "demo"})
+	s.signal(day+5*day, SignalSalesFeedback, Feedback{Outcome: FeedbackLost})
+	s.Equal(OutcomeLost, s.run(testJourney()).Outcome)
+	// First notice, then a reminder after 2 and after 4 days.
+	s.Equal([]NotifyRequest{{HandoffID: "h-fast-lane"}, {HandoffID: "h-fast-lane", Reminder: 1}, {HandoffID: "h-fast-lane", Reminder: 2}}, s.acts.notices)
+}
+
+func (s *journeySuite) TestRejectedHandoffResumesNurturing() {
+	s.signal(day, SignalFastLane, FastLane{Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackRejected})
+	s.at(2*day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StageNurturing, st.Stage)
+		s.Equal("wait-1", st.Step)
+	})
+	s.signal(10*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Equal([]string{"checklist", "reminder", "case-study"}, s.acts.sentSteps())
+}
+
+func (s *journeySuite) TestUnsubscribeDuringAWaitSendsNothingMore() {
+	s.signal(2*day, SignalUnsubscribe, Control{Reason: "link"})
+	res := s.run(testJourney())
+	s.Equal(OutcomeUnsubscribed, res.Outcome)
+	s.Equal([]string{"checklist"}, s.acts.sentSteps())
+}
+
+func (s *journeySuite) TestSuppressedContactsEndTheRun() {
+	s.acts.suppress = true
+	s.Equal(OutcomeUnsubscribed, s.run(testJourney()).Outcome)
+}
+
+func (s *journeySuite) TestPauseHoldsASendUntilResume() {
+	// Paused during wait-1; its deadline (day 4) passes while paused.
+	s.signal(2*day, SignalPause, Control{})
+	s.at(3*day, func() { s.Equal(StagePaused, s.state().Stage) })
+	s.signal(10*day, SignalResume, Control{})
+	s.signal(11*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Equal([]string{"checklist", "reminder", "case-study"}, s.acts.sentSteps())
+	s.Equal(s.start.Add(10*day), s.acts.sends[1].At, "the reminder waits for resume")
+}
+
+func (s *journeySuite) TestSendOnFridayEveningWaitsForMondayMorningInContactTimezone() {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	s.Require().NoError(err)
+	s.env.SetStartTime(time.Date(2026, 11, 27, 19, 0, 0, 0, berlin)) // Friday 19:00
+	s.acts.timezone = "Europe/Berlin"
+	def := testJourney()
+	def.SendWindow = &journey.SendWindow{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "08:00", To: "18:00"}
+	s.signal(4*day, SignalStop, Control{})
+	s.run(def)
+	s.Require().NotEmpty(s.acts.sends)
+	s.Equal(time.Date(2026, 11, 30, 8, 0, 0, 0, berlin), s.acts.sends[0].At.In(berlin))
+}
+
+func (s *journeySuite) TestFrequencyCapDefersTheSend() {
+	s.acts.capUntil = s.start.Add(36 * time.Hour)
+	s.signal(3*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Require().Len(s.acts.sends, 1)
+	s.Equal(s.start.Add(36*time.Hour), s.acts.sends[0].At)
+}
+
+func (s *journeySuite) TestFeedbackUpdateIsRefusedWithoutAnOpenHandoff() {
+	s.at(day, func() {
+		s.env.UpdateWorkflow(UpdateFeedback, "fb-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.ErrorContains(err, "no open hand-off") },
+			OnAccept: func() { s.Fail("feedback without a hand-off was accepted") },
+			OnComplete: func(any, error) {},
+		}, Feedback{Outcome: FeedbackAccepted})
+	})
+	s.signal(2*day, SignalStop, Control{})
+	s.Equal(OutcomeStopped, s.run(testJourney()).Outcome)
+}
+
+func (s *journeySuite) TestFeedbackUpdateClosesTheHandoff() {
+	s.signal(day, SignalFastLane, FastLane{Offer: "demo"})
+	s.at(2*day, func() {
+		s.env.UpdateWorkflow(UpdateFeedback, "fb-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.Fail("rejected", err) },
+			OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				s.NoError(err)
+				st, ok := v.(State)
+				s.Require().True(ok)
+				s.Equal(StageDone, st.Stage)
+				s.Equal(OutcomeAccepted, st.Outcome)
+			},
+		}, Feedback{Outcome: FeedbackAccepted})
+	})
+	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+}
+
+func (s *journeySuite) TestContinueAsNewCarriesScoreStepAndCycle() {
+	s.signal(time.Hour, SignalEngagement, click("ev-1", "checklist"))
+	s.at(2*time.Hour, func() { s.env.SetContinueAsNewSuggested(true) })
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme"})
+	s.Require().True(s.env.IsWorkflowCompleted())
+	err := s.env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	s.Require().ErrorAs(err, &can)
+	var next Input
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	s.Require().NotNil(next.State)
+	s.Equal(1, next.State.Cycle)
+	s.Greater(next.State.ScoreBase, 9.0)
+	s.True(next.State.Clicked["checklist"])
+	s.Greater(next.State.StepIndex, 0)
+	s.Contains(next.State.SeenEvents, "ev-1")
+	s.NotEmpty(next.State.RunKey)
+
+	// The continued run picks up where the last one stopped.
+	s.SetupTest()
+	s.signal(time.Hour, SignalEngagement, click("ev-1", "checklist")) // a repeat: ignored
+	s.signal(time.Hour+time.Minute, SignalStop, Control{})
+	s.env.ExecuteWorkflow(Journey, next)
+	s.Require().NoError(s.env.GetWorkflowError())
+	var res Result
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(OutcomeStopped, res.Outcome)
+	s.InDelta(next.State.ScoreBase, res.Score, 1)
+}
+
+func TestWorkflowIDCarriesNoPersonalData(t *testing.T) {
+	require.Equal(t, "ripen/erp-automation-crosssell/acme", WorkflowID("erp-automation-crosssell", "acme"))
+}

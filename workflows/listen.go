@@ -1,0 +1,232 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// ErrNoOpenHandoff is the update failure type when sales answers a run that
+// is not waiting for them; the API maps it to 409.
+const ErrNoOpenHandoff = "NoOpenHandoff"
+
+// ErrInvalidFeedback is the update failure type for an unknown outcome (422).
+const ErrInvalidFeedback = "InvalidFeedback"
+
+// listen registers the query, the feedback update and one coroutine that
+// applies every signal as it arrives.
+func (r *run) listen() error {
+	if err := workflow.SetQueryHandlerWithOptions(r.ctx, QueryState, func() (State, error) {
+		return r.snapshot(), nil
+	}, workflow.QueryHandlerOptions{Description: "the run's journey, step, stage, score, MQN, cycle and hand-off"}); err != nil {
+		return fmt.Errorf("register state query: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(r.ctx, UpdateFeedback,
+		func(ctx workflow.Context, fb Feedback) (State, error) {
+			r.feedback = &fb
+			// Answer once the run has acted on it, so the caller sees the
+			// new stage.
+			if err := workflow.Await(ctx, func() bool { return r.feedback == nil }); err != nil {
+				return State{}, err
+			}
+			return r.snapshot(), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: r.validateFeedback, Description: "sales feedback on the open hand-off"},
+	); err != nil {
+		return fmt.Errorf("register feedback update: %w", err)
+	}
+
+	// The order of AddReceive decides which of two waiting signals goes
+	// first, so it must be fixed: never range over the map here.
+	sel := workflow.NewSelector(r.ctx)
+	handlers := r.signalHandlers()
+	for _, name := range signalOrder {
+		apply := handlers[name]
+		sel.AddReceive(workflow.GetSignalChannel(r.ctx, name), func(c workflow.ReceiveChannel, _ bool) { apply(c) })
+	}
+	workflow.Go(r.ctx, func(ctx workflow.Context) {
+		for {
+			sel.Select(ctx)
+		}
+	})
+	return nil
+}
+
+var signalOrder = []string{SignalEngagement, SignalFastLane, SignalSalesFeedback, SignalPause, SignalResume, SignalStop, SignalUnsubscribe}
+
+// signalHandlers maps each signal to the code that applies it.
+func (r *run) signalHandlers() map[string]func(workflow.ReceiveChannel) {
+	return map[string]func(workflow.ReceiveChannel){
+		SignalEngagement: func(c workflow.ReceiveChannel) {
+			var e Engagement
+			c.Receive(r.ctx, &e)
+			r.onEngagement(e)
+		},
+		SignalFastLane: func(c workflow.ReceiveChannel) {
+			var f FastLane
+			c.Receive(r.ctx, &f)
+			r.onFastLane(f)
+		},
+		SignalSalesFeedback: func(c workflow.ReceiveChannel) {
+			var fb Feedback
+			c.Receive(r.ctx, &fb)
+			if err := r.validateFeedback(fb); err != nil {
+				workflow.GetLogger(r.ctx).Warn("sales feedback ignored", "error", err)
+				return
+			}
+			r.feedback = &fb
+		},
+		SignalPause: func(c workflow.ReceiveChannel) {
+			c.Receive(r.ctx, nil)
+			if !r.st.Paused && r.st.Status == StatusRunning {
+				r.st.Paused, r.st.StageBeforePause, r.st.Stage = true, r.st.Stage, StagePaused
+				r.publish()
+			}
+		},
+		SignalResume: func(c workflow.ReceiveChannel) {
+			c.Receive(r.ctx, nil)
+			if r.st.Paused {
+				r.st.Paused, r.st.Stage = false, r.st.StageBeforePause
+				r.publish()
+			}
+		},
+		SignalStop: func(c workflow.ReceiveChannel) {
+			c.Receive(r.ctx, nil)
+			r.st.Stopped = true
+		},
+		SignalUnsubscribe: func(c workflow.ReceiveChannel) {
+			c.Receive(r.ctx, nil)
+			r.st.Unsubscribed = true
+		},
+	}
+}
+
+// drainSignals applies every signal already delivered, before
+// continue-as-new, so none is lost.
+func (r *run) drainSignals() {
+	handlers := r.signalHandlers()
+	for _, name := range signalOrder {
+		ch := workflow.GetSignalChannel(r.ctx, name)
+		for ch.Len() > 0 {
+			handlers[name](ch)
+		}
+	}
+}
+
+func (r *run) onEngagement(e Engagement) {
+	st := r.st
+	if e.EventID != "" {
+		if st.seen(e.EventID) {
+			return
+		}
+		st.remember(e.EventID)
+	}
+	if st.Status != StatusRunning {
+		return
+	}
+	now := workflow.Now(r.ctx)
+	if e.At.IsZero() || e.At.After(now) {
+		e.At = now
+	}
+	st.Seq++
+	st.LastKindSeq = incrTo(st.LastKindSeq, e.Kind, st.Seq)
+	switch e.Kind {
+	case "click":
+		st.Clicked = mark(st.Clicked, e.StepID)
+	case "open":
+		st.Opened = mark(st.Opened, e.StepID)
+	case "visit":
+		st.Visits = incr(st.Visits, e.Topic)
+	}
+	e.Points = r.def.Points(e.Kind)
+	if e.Points > 0 {
+		st.addPoints(now, e.Points, r.halfLife)
+	}
+	st.Engagements = appendBounded(st.Engagements, e, maxEvidence)
+	r.publish()
+}
+
+func (r *run) onFastLane(f FastLane) {
+	st := r.st
+	if f.EventID != "" {
+		if st.seen(f.EventID) {
+			return
+		}
+		st.remember(f.EventID)
+	}
+	if st.Status != StatusRunning {
+		return
+	}
+	now := workflow.Now(r.ctx)
+	if f.At.IsZero() || f.At.After(now) {
+		f.At = now
+	}
+	st.Seq++
+	st.LastKindSeq = incrTo(st.LastKindSeq, "fast_lane", st.Seq)
+	st.FastLane = &f
+	if r.def.IsFastLane(f.Offer) && (st.Stage == StageNurturing || st.Stage == StageCooldown ||
+		(st.Paused && st.StageBeforePause != StageHandoff)) {
+		st.PendingFastLane = true
+	}
+}
+
+func (r *run) validateFeedback(fb Feedback) error {
+	if !ValidFeedback(fb.Outcome) {
+		return temporal.NewApplicationError(fmt.Sprintf("outcome %q is not one of accepted, won, lost, rejected, not-ready", fb.Outcome), ErrInvalidFeedback)
+	}
+	h := r.st.Handoff
+	if r.st.Status != StatusRunning || h == nil || h.Status != "open" || r.feedback != nil {
+		return temporal.NewApplicationError("the run has no open hand-off", ErrNoOpenHandoff)
+	}
+	if fb.HandoffID != "" && h.ID != "" && fb.HandoffID != h.ID {
+		return temporal.NewApplicationError("hand-off "+fb.HandoffID+" is not the run's open hand-off", ErrNoOpenHandoff)
+	}
+	return nil
+}
+
+// snapshot is the state as the query shows it, with the score decayed to now.
+func (r *run) snapshot() State {
+	s := *r.st
+	if s.Status == StatusRunning {
+		s.Score = round2(s.scoreAt(workflow.Now(r.ctx), r.halfLife))
+	}
+	return s
+}
+
+// timeToContinueAsNew: Temporal suggests it (history too long or large), or
+// the input's test threshold is reached; never with sales feedback pending.
+func (r *run) timeToContinueAsNew() bool {
+	if r.feedback != nil {
+		return false
+	}
+	info := workflow.GetInfo(r.ctx)
+	if info.GetContinueAsNewSuggested() {
+		return true
+	}
+	return r.in.ContinueAsNewAfter > 0 && info.GetCurrentHistoryLength() >= r.in.ContinueAsNewAfter
+}
+
+// continueAsNew carries the whole state into a fresh history, after every
+// delivered signal and running update handler is done.
+func (r *run) continueAsNew() error {
+	r.drainSignals()
+	if err := workflow.Await(r.ctx, func() bool { return workflow.AllHandlersFinished(r.ctx) }); err != nil {
+		return err
+	}
+	r.drainSignals()
+	next := r.in
+	st := *r.st
+	st.NextWakeAt = nil
+	next.State = &st
+	return workflow.NewContinueAsNewError(r.ctx, Journey, next)
+}
+
+
+func incrTo(m map[string]int, k string, v int) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	m[k] = v
+	return m
+}

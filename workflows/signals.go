@@ -1,0 +1,73 @@
+package workflows
+
+import "time"
+
+// Signal, update and query names: the API, the simulator and the Temporal
+// CLI use these.
+const (
+	SignalEngagement    = "engagement"
+	SignalFastLane      = "fast-lane"
+	SignalSalesFeedback = "sales-feedback"
+	SignalPause         = "pause"
+	SignalResume        = "resume"
+	SignalStop          = "stop"
+	SignalUnsubscribe   = "unsubscribe"
+
+	// UpdateFeedback is sales feedback as an update: unlike the signal it is
+	// refused when the run has no open hand-off.
+	UpdateFeedback = "feedback"
+
+	QueryState = "state"
+)
+
+// Engagement is a signal of interest. EventID makes it count once.
+type Engagement struct {
+	EventID   string    `json:"event_id"`
+	Kind      string    `json:"kind"` // open, click, visit, download, ...
+	StepID    string    `json:"step_id,omitempty"`
+	Topic     string    `json:"topic,omitempty"`
+	ContentID string    `json:"content_id,omitempty"`
+	ContactID string    `json:"contact_id,omitempty"`
+	At        time.Time `json:"at,omitempty"`
+	Points    float64   `json:"points,omitempty"` // filled by the workflow
+}
+
+// FastLane is a contact asking for sales directly.
+type FastLane struct {
+	EventID   string    `json:"event_id,omitempty"`
+	Offer     string    `json:"offer"`
+	Note      string    `json:"note,omitempty"`
+	ContactID string    `json:"contact_id,omitempty"`
+	At        time.Time `json:"at,omitempty"`
+}
+
+// Sales outcomes of a hand-off.
+const (
+	FeedbackAccepted = "accepted"
+	FeedbackWon      = "won"
+	FeedbackLost     = "lost"
+	FeedbackRejected = "rejected"
+	FeedbackNotReady = "not-ready"
+)
+
+// Feedback is sales' answer to a hand-off.
+type Feedback struct {
+	Outcome   string `json:"outcome"`
+	Note      string `json:"note,omitempty"`
+	HandoffID string `json:"handoff_id,omitempty"` // optional: must match the open hand-off
+}
+
+// Control carries pause, resume, stop and unsubscribe.
+type Control struct {
+	Reason    string `json:"reason,omitempty"`
+	ContactID string `json:"contact_id,omitempty"`
+}
+
+// ValidFeedback reports whether outcome is one sales may give.
+func ValidFeedback(outcome string) bool {
+	switch outcome {
+	case FeedbackAccepted, FeedbackWon, FeedbackLost, FeedbackRejected, FeedbackNotReady:
+		return true
+	}
+	return false
+}

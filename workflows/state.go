@@ -1,0 +1,210 @@
+package workflows
+
+import (
+	"math"
+	"time"
+
+	"github.com/ripen/ripen/journey"
+)
+
+// Stages of a run, as RipenStage shows them.
+const (
+	StageNurturing = "nurturing"
+	StageHandoff   = "handoff"
+	StageCooldown  = "cooldown"
+	StagePaused    = "paused"
+	StageDone      = "done"
+)
+
+// Outcomes of a finished run.
+const (
+	OutcomeAccepted     = "accepted"
+	OutcomeWon          = "won"
+	OutcomeLost         = "lost"
+	OutcomeNotQualified = "not-qualified"
+	OutcomeStopped      = "stopped"
+	OutcomeUnsubscribed = "unsubscribed"
+	OutcomeMaxRecycles  = "max-recycles"
+	OutcomeUnreachable  = "unreachable"
+)
+
+// Run statuses.
+const (
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+)
+
+// Hand-off reasons.
+const (
+	ReasonScore    = "score"
+	ReasonFastLane = "fast-lane"
+)
+
+const (
+	maxSeenEvents  = 1000 // dedup memory carried across continue-as-new
+	maxEvidence    = 50
+	maxScoreTrail  = 50
+	maxSentInCycle = 100
+)
+
+// State is the whole state of a run: the `state` query returns it as it is
+// and continue-as-new carries it.
+type State struct {
+	JourneyID  string `json:"journey_id"`
+	Version    int    `json:"version"`
+	CustomerID string `json:"customer_id"`
+	OwnerID    string `json:"owner_id,omitempty"`
+	RunKey     string `json:"run_key"`
+	Timezone   string `json:"timezone,omitempty"`
+
+	Status     string        `json:"status"`
+	Outcome    string        `json:"outcome,omitempty"`
+	Step       string        `json:"step"`
+	StepIndex  int           `json:"step_index"`
+	Stage      string        `json:"stage"`
+	Score      float64       `json:"score"`
+	MQN        bool          `json:"mqn"`
+	Cycle      int           `json:"cycle"`
+	Handoff    *HandoffState `json:"handoff"`
+	Touches    int           `json:"touches"`
+	NextWakeAt *time.Time    `json:"next_wake_at"`
+	Paused     bool          `json:"paused"`
+	StartedAt  time.Time     `json:"started_at"`
+	CycleStart time.Time     `json:"cycle_started_at"`
+	LastError  string        `json:"last_error,omitempty"`
+
+	// Score bookkeeping: ScoreBase points as of ScoreAt, decaying after.
+	ScoreBase float64   `json:"score_base"`
+	ScoreAt   time.Time `json:"score_at"`
+
+	// What happened in this cycle, for conditions and evidence.
+	Clicked     map[string]bool `json:"clicked,omitempty"`
+	Opened      map[string]bool `json:"opened,omitempty"`
+	Visits      map[string]int  `json:"visits,omitempty"`
+	FastLane    *FastLane       `json:"fast_lane,omitempty"`
+	Engagements []Engagement    `json:"engagements,omitempty"`
+	Sent        []SentStep      `json:"sent,omitempty"`
+	ScoreTrail  []ScorePoint    `json:"score_trail,omitempty"`
+
+	// Seq numbers the signals received; LastKindSeq[kind] is the newest of a
+	// kind, so a wait knows whether its `until` arrived after it began.
+	Seq         int            `json:"seq"`
+	LastKindSeq map[string]int `json:"last_kind_seq,omitempty"`
+	// WaitUntil is the deadline of the current wait step.
+	WaitUntil *time.Time `json:"wait_until,omitempty"`
+	WaitSeq   int        `json:"wait_seq,omitempty"`
+	// CooldownUntil ends the cool-down after "not ready".
+	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
+	// StageBeforePause is restored on resume.
+	StageBeforePause string `json:"stage_before_pause,omitempty"`
+
+	// SeenEvents remembers recent event IDs so a repeated event counts once.
+	SeenEvents []string `json:"seen_events,omitempty"`
+	// PendingFastLane is a fast lane not yet handed off.
+	PendingFastLane bool `json:"pending_fast_lane,omitempty"`
+	// Stopped and Unsubscribed end the run at the next chance.
+	Stopped      bool `json:"stopped,omitempty"`
+	Unsubscribed bool `json:"unsubscribed,omitempty"`
+}
+
+// HandoffState is the open or last hand-off of the run.
+type HandoffState struct {
+	ID        string    `json:"id"`
+	Reason    string    `json:"reason"`
+	Offer     string    `json:"offer,omitempty"`
+	Status    string    `json:"status"` // open, or sales' outcome
+	Note      string    `json:"note,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	DueAt     time.Time `json:"due_at"`
+	Reminders int       `json:"reminders"`
+}
+
+// scoreAt returns the decayed score at now: points halve every half-life.
+func (s *State) scoreAt(now time.Time, halfLife time.Duration) float64 {
+	if s.ScoreBase == 0 {
+		return 0
+	}
+	elapsed := now.Sub(s.ScoreAt)
+	if halfLife <= 0 || elapsed <= 0 {
+		return s.ScoreBase
+	}
+	return s.ScoreBase * math.Pow(0.5, elapsed.Hours()/halfLife.Hours())
+}
+
+// addPoints adds points at now, folding the decay so far into the base.
+func (s *State) addPoints(now time.Time, points float64, halfLife time.Duration) {
+	s.ScoreBase = s.scoreAt(now, halfLife) + points
+	s.ScoreAt = now
+	s.Score = round2(s.ScoreBase)
+	s.ScoreTrail = appendBounded(s.ScoreTrail, ScorePoint{At: now, Score: s.Score}, maxScoreTrail)
+}
+
+// resetCycle starts a new nurturing cycle from the first step.
+func (s *State) resetCycle(now time.Time) {
+	s.Cycle++
+	s.CycleStart = now
+	s.StepIndex = 0
+	s.WaitUntil = nil
+	s.Stage = StageNurturing
+	s.MQN = false
+	s.resetEngagement(now)
+}
+
+// resetEngagement forgets the score and what the contact did this cycle.
+func (s *State) resetEngagement(now time.Time) {
+	s.ScoreBase, s.ScoreAt, s.Score = 0, now, 0
+	s.Clicked, s.Opened, s.Visits = nil, nil, nil
+	s.FastLane, s.PendingFastLane = nil, false
+	s.Engagements, s.Sent, s.ScoreTrail = nil, nil, nil
+}
+
+func (s *State) seen(eventID string) bool {
+	for _, id := range s.SeenEvents {
+		if id == eventID {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) remember(eventID string) {
+	s.SeenEvents = appendBounded(s.SeenEvents, eventID, maxSeenEvents)
+}
+
+func (s *State) conditionEnv(now time.Time, halfLife time.Duration) journey.ConditionEnv {
+	return journey.ConditionEnv{
+		Score:             round2(s.scoreAt(now, halfLife)),
+		DaysInJourney:     int(now.Sub(s.StartedAt) / (24 * time.Hour)),
+		Cycle:             s.Cycle,
+		FastLaneRequested: s.FastLane != nil,
+		Clicked:           func(step string) bool { return s.Clicked[step] },
+		Opened:            func(step string) bool { return s.Opened[step] },
+		Visits:            func(topic string) int { return s.Visits[topic] },
+	}
+}
+
+func appendBounded[T any](list []T, v T, max int) []T {
+	list = append(list, v)
+	if len(list) > max {
+		list = append(list[:0:0], list[len(list)-max:]...)
+	}
+	return list
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func incr[K comparable](m map[K]int, k K) map[K]int {
+	if m == nil {
+		m = map[K]int{}
+	}
+	m[k]++
+	return m
+}
+
+func mark[K comparable](m map[K]bool, k K) map[K]bool {
+	if m == nil {
+		m = map[K]bool{}
+	}
+	m[k] = true
+	return m
+}
