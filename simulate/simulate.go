@@ -1,0 +1,335 @@
+// Package simulate runs the real journey workflow against a scripted
+// customer in Temporal's time-skipping test environment: months of a journey
+// pass in a second, so marketing ops can see what their journey does before
+// anyone receives it.
+//
+// Activities are replaced by recorders: nothing is sent and nothing is
+// stored.
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"gopkg.in/yaml.v3"
+
+	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/workflows"
+)
+
+// Event is one scripted thing the customer (or sales) does, At after
+// enrolment.
+type Event struct {
+	At      journey.Duration `json:"at" yaml:"at"`
+	Type    string           `json:"type" yaml:"type"`
+	Step    string           `json:"step,omitempty" yaml:"step,omitempty"`
+	Topic   string           `json:"topic,omitempty" yaml:"topic,omitempty"`
+	Offer   string           `json:"offer,omitempty" yaml:"offer,omitempty"`
+	Outcome string           `json:"outcome,omitempty" yaml:"outcome,omitempty"`
+	Note    string           `json:"note,omitempty" yaml:"note,omitempty"`
+}
+
+// Event types a script may use.
+var eventTypes = []string{"open", "click", "visit", "download", "fast-lane", "sales-feedback", "pause", "resume", "stop", "unsubscribe"}
+
+// ParseEvents reads a YAML (or JSON) list of events and checks each.
+func ParseEvents(data []byte) ([]Event, error) {
+	var evs []Event
+	if err := yaml.Unmarshal(data, &evs); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return evs, ValidateEvents(evs)
+}
+
+// ValidateEvents names the first bad field of each bad event.
+func ValidateEvents(evs []Event) error {
+	var probs []string
+	for i, e := range evs {
+		ok := false
+		for _, t := range eventTypes {
+			ok = ok || t == e.Type
+		}
+		switch {
+		case !ok:
+			probs = append(probs, fmt.Sprintf("events[%d].type: %q is not one of %v", i, e.Type, eventTypes))
+		case e.At < 0:
+			probs = append(probs, fmt.Sprintf("events[%d].at: must not be negative", i))
+		case e.Type == "fast-lane" && e.Offer == "":
+			probs = append(probs, fmt.Sprintf("events[%d].offer: a fast-lane event needs an offer", i))
+		case e.Type == "sales-feedback" && !workflows.ValidFeedback(e.Outcome):
+			probs = append(probs, fmt.Sprintf("events[%d].outcome: %q is not one of accepted, won, lost, rejected, not-ready", i, e.Outcome))
+		}
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("%d bad events:\n  %s", len(probs), joinLines(probs))
+	}
+	return nil
+}
+
+// Options shape a simulation.
+type Options struct {
+	// Start is the enrolment time (default: next Monday 09:00 in Timezone).
+	Start time.Time
+	// Timezone of the simulated contact (default UTC).
+	Timezone string
+	// Horizon stops the simulation this long after the last event (default
+	// 400 days), for journeys that would wait for ever.
+	Horizon time.Duration
+}
+
+// Report is what happened. Times are seconds since enrolment.
+type Report struct {
+	Journey  string    `json:"journey"`
+	Version  int       `json:"version"`
+	Start    time.Time `json:"start"`
+	Outcome  string    `json:"outcome"`
+	Stage    string    `json:"stage"`
+	MQN      bool      `json:"mqn"`
+	Score    float64   `json:"score"`
+	Cycles   int       `json:"cycles"`
+	Touches  int       `json:"touches"`
+	Handoffs []Handoff `json:"handoffs"`
+	Sends    []Send    `json:"sends"`
+	Timeline []Entry   `json:"timeline"`
+	EndS     float64   `json:"end_s"`
+}
+
+// Handoff is one escalation to sales.
+type Handoff struct {
+	AtS    float64 `json:"at_s"`
+	Reason string  `json:"reason"`
+	Offer  string  `json:"offer,omitempty"`
+	Score  float64 `json:"score"`
+	Cycle  int     `json:"cycle"`
+}
+
+// Send is one email sent.
+type Send struct {
+	Step    string  `json:"step"`
+	Content string  `json:"content"`
+	AtS     float64 `json:"at_s"`
+	Cycle   int     `json:"cycle"`
+}
+
+// Entry is one line of the timeline.
+type Entry struct {
+	AtS    float64 `json:"at_s"`
+	Kind   string  `json:"kind"`
+	Step   string  `json:"step,omitempty"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+// Run simulates def against the scripted events.
+func Run(def *journey.Definition, events []Event, opt Options) (*Report, error) {
+	if err := ValidateEvents(events); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(opt.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: %w", opt.Timezone, err)
+	}
+	start := opt.Start
+	if start.IsZero() {
+		start = nextMonday9(loc)
+	}
+	horizon := opt.Horizon
+	if horizon <= 0 {
+		horizon = 400 * 24 * time.Hour
+	}
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	env.SetTestTimeout(time.Minute)
+	rec := &recorder{env: env, start: start, tz: opt.Timezone}
+	env.RegisterActivity(rec)
+	env.RegisterWorkflow(workflows.Journey)
+
+	sorted := append([]Event(nil), events...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At < sorted[j].At })
+	var last time.Duration
+	for i, e := range sorted {
+		e, id := e, fmt.Sprintf("sim-%d", i+1)
+		last = e.At.Std()
+		env.RegisterDelayedCallback(func() { rec.inject(e, id) }, e.At.Std())
+	}
+	// Journeys may wait for ever (e.g. for sales); stop them at the horizon
+	// and report where they stand.
+	env.RegisterDelayedCallback(func() {
+		if st, err := rec.state(); err == nil && st.Status == workflows.StatusRunning {
+			rec.horizon = &st
+			env.SignalWorkflow(workflows.SignalStop, workflows.Control{Reason: "simulation horizon"})
+		}
+	}, last+horizon)
+
+	env.ExecuteWorkflow(workflows.Journey, workflows.Input{Journey: *def, CustomerID: "simulated-customer"})
+	if err := env.GetWorkflowError(); err != nil {
+		return nil, fmt.Errorf("simulate %s: %w", def.ID, err)
+	}
+	var res workflows.Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		return nil, fmt.Errorf("simulate %s: %w", def.ID, err)
+	}
+	rep := rec.report
+	rep.Journey, rep.Version, rep.Start = def.ID, def.Version, start
+	rep.Outcome, rep.Score, rep.Cycles, rep.Touches = res.Outcome, res.Score, res.Cycles, res.Touches
+	rep.Stage = workflows.StageDone
+	rep.MQN = len(rep.Handoffs) > 0
+	if rec.horizon != nil {
+		rep.Outcome, rep.Stage = "running", rec.horizon.Stage
+	}
+	rep.EndS = rec.since(env.Now())
+	rep.Timeline = append(rep.Timeline, Entry{AtS: rep.EndS, Kind: "end", Detail: rep.Outcome})
+	if rep.Sends == nil {
+		rep.Sends = []Send{}
+	}
+	if rep.Handoffs == nil {
+		rep.Handoffs = []Handoff{}
+	}
+	return &rep, nil
+}
+
+// recorder stands in for every activity and writes the timeline.
+type recorder struct {
+	mu      sync.Mutex
+	env     *testsuite.TestWorkflowEnvironment
+	start   time.Time
+	tz      string
+	report  Report
+	horizon *workflows.State
+	n       int
+}
+
+func (r *recorder) since(t time.Time) float64 { return t.Sub(r.start).Seconds() }
+
+func (r *recorder) add(kind, step, detail string) {
+	r.report.Timeline = append(r.report.Timeline, Entry{AtS: r.since(r.env.Now()), Kind: kind, Step: step, Detail: detail})
+}
+
+func (r *recorder) state() (workflows.State, error) {
+	var st workflows.State
+	v, err := r.env.QueryWorkflow(workflows.QueryState)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
+}
+
+func (r *recorder) inject(e Event, id string) {
+	r.mu.Lock()
+	detail := e.Type
+	switch {
+	case e.Offer != "":
+		detail += " " + e.Offer
+	case e.Outcome != "":
+		detail += " " + e.Outcome
+	case e.Topic != "":
+		detail += " on " + e.Topic
+	}
+	r.add("event", e.Step, detail)
+	r.mu.Unlock()
+	switch e.Type {
+	case "open", "click", "visit", "download":
+		r.env.SignalWorkflow(workflows.SignalEngagement, workflows.Engagement{EventID: id, Kind: e.Type, StepID: e.Step, Topic: e.Topic})
+	case "fast-lane":
+		r.env.SignalWorkflow(workflows.SignalFastLane, workflows.FastLane{EventID: id, Offer: e.Offer, Note: e.Note})
+	case "sales-feedback":
+		r.env.UpdateWorkflow(workflows.UpdateFeedback, id, &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				r.add("feedback-refused", "", err.Error())
+			},
+			OnComplete: func(any, error) {},
+		}, workflows.Feedback{Outcome: e.Outcome, Note: e.Note})
+	case "pause":
+		r.env.SignalWorkflow(workflows.SignalPause, workflows.Control{})
+	case "resume":
+		r.env.SignalWorkflow(workflows.SignalResume, workflows.Control{})
+	case "stop":
+		r.env.SignalWorkflow(workflows.SignalStop, workflows.Control{})
+	case "unsubscribe":
+		r.env.SignalWorkflow(workflows.SignalUnsubscribe, workflows.Control{})
+	}
+}
+
+// The activities, recorded.
+
+func (r *recorder) LoadRunContext(context.Context, workflows.RunContextRequest) (workflows.RunContext, error) {
+	return workflows.RunContext{OwnerID: "simulated-owner", Timezone: r.tz, Reachable: true}, nil
+}
+
+func (r *recorder) SendContent(_ context.Context, req workflows.SendRequest) (workflows.SendResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	at := r.since(r.env.Now())
+	r.report.Sends = append(r.report.Sends, Send{Step: req.StepID, Content: req.ContentID, AtS: at, Cycle: req.Cycle})
+	r.add("send", req.StepID, req.ContentID)
+	return workflows.SendResult{Status: workflows.SendSent, MessageIDs: []string{fmt.Sprintf("sim-msg-%d", r.n)}}, nil
+}
+
+func (r *recorder) RecordHandoff(_ context.Context, req workflows.HandoffRequest) (workflows.HandoffRecord, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.report.Handoffs = append(r.report.Handoffs, Handoff{AtS: r.since(r.env.Now()), Reason: req.Reason, Offer: req.Offer, Score: req.Score, Cycle: req.Cycle})
+	detail := req.Reason
+	if req.Offer != "" {
+		detail += " (" + req.Offer + ")"
+	}
+	r.add("handoff", "", fmt.Sprintf("%s, score %.1f, cycle %d", detail, req.Score, req.Cycle))
+	return workflows.HandoffRecord{ID: fmt.Sprintf("sim-handoff-%d", len(r.report.Handoffs))}, nil
+}
+
+func (r *recorder) NotifyOwner(_ context.Context, req workflows.NotifyRequest) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if req.Reminder > 0 {
+		r.add("sla-reminder", "", fmt.Sprintf("reminder %d to the account owner", req.Reminder))
+	}
+	return nil
+}
+
+func (r *recorder) CloseHandoff(_ context.Context, req workflows.CloseHandoffRequest) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.add("feedback", "", req.Outcome)
+	return nil
+}
+
+func (r *recorder) SyncRun(_ context.Context, snap workflows.RunSnapshot) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.report.Timeline); n == 0 || r.report.Timeline[n-1].Kind != "stage" || r.report.Timeline[n-1].Detail != snap.Stage {
+		r.add("stage", "", snap.Stage)
+	}
+	return nil
+}
+
+func nextMonday9(loc *time.Location) time.Time {
+	now := time.Now().In(loc)
+	d := time.Date(now.Year(), now.Month(), now.Day(), 9, 0, 0, 0, loc)
+	for d.Weekday() != time.Monday || !d.After(now) {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+func joinLines(s []string) string {
+	out := ""
+	for i, l := range s {
+		if i > 0 {
+			out += "\n  "
+		}
+		out += l
+	}
+	return out
+}
