@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/simulate"
+)
+
+func runJourneys(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, "usage: ripen journeys validate|simulate FILE ...\n")
+		return exitError(2)
+	}
+	switch args[0] {
+	case "validate":
+		return journeysValidate(args[1:], stdout, stderr)
+	case "simulate":
+		return journeysSimulate(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "ripen journeys: unknown command %q (validate or simulate)\n", args[0])
+	return exitError(2)
+}
+
+// loadJourney parses and validates FILE, printing FILE:LINE: field: problem
+// lines to stderr and answering exit 1 when it has problems.
+func loadJourney(file, contentFile string, stderr io.Writer) (*journey.Definition, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var opt journey.ValidateOptions
+	if contentFile != "" {
+		ids, err := loadContentIDs(contentFile)
+		if err != nil {
+			return nil, err
+		}
+		opt.Content = func(id string) bool { return ids[id] }
+	}
+	def, err := journey.ParseWith(data, opt)
+	var probs journey.Problems
+	if errors.As(err, &probs) {
+		for _, l := range probs.Lines(file) {
+			fmt.Fprintln(stderr, l)
+		}
+		return nil, exitError(1)
+	}
+	return def, err
+}
+
+// loadContentIDs reads a content file: a YAML or JSON list of content blocks
+// (with an `id`) or of plain ids.
+func loadContentIDs(file string) (map[string]bool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var items []yaml.Node
+	if err := yaml.Unmarshal(data, &items); err != nil {
+		return nil, fmt.Errorf("%s: want a list of content blocks or ids: %w", file, err)
+	}
+	ids := map[string]bool{}
+	for i, n := range items {
+		var id string
+		if n.Kind == yaml.ScalarNode {
+			id = n.Value
+		} else {
+			var c struct {
+				ID string `yaml:"id"`
+			}
+			_ = n.Decode(&c)
+			id = c.ID
+		}
+		if id == "" {
+			return nil, fmt.Errorf("%s:%d: content[%d]: has no id", file, n.Line, i)
+		}
+		ids[id] = true
+	}
+	return ids, nil
+}
+
+func journeysValidate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ripen journeys validate", stderr)
+	content := fs.String("content", "", "a YAML/JSON list of content blocks or ids; unknown `send` content is then a problem")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return exitError(2)
+	}
+	file, err := oneArg(pos, "journey FILE")
+	if err != nil {
+		return err
+	}
+	def, err := loadJourney(file, *content, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok: journey %s (%s %s), %d steps, MQN at %g points or fast lane %v\n",
+		file, def.ID, def.Offer.Kind, def.Offer.Product, len(def.Steps), def.MQN.Threshold, def.MQN.FastLane)
+	return nil
+}
+
+func journeysSimulate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ripen journeys simulate", stderr)
+	content := fs.String("content", "", "a YAML/JSON list of content blocks or ids to check `send` against")
+	eventsFile := fs.String("events", "", "YAML list of scripted events, times relative to enrolment (required)")
+	start := fs.String("start", "", "enrolment time, RFC 3339 (default: next Monday 09:00 in --timezone)")
+	tz := fs.String("timezone", "UTC", "the simulated contact's IANA timezone")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the timeline")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return exitError(2)
+	}
+	file, err := oneArg(pos, "journey FILE")
+	if err != nil {
+		return err
+	}
+	if *eventsFile == "" {
+		return fmt.Errorf("--events FILE is required")
+	}
+	def, err := loadJourney(file, *content, stderr)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(*eventsFile)
+	if err != nil {
+		return err
+	}
+	evs, err := simulate.ParseEvents(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *eventsFile, err)
+	}
+	opt := simulate.Options{Timezone: *tz}
+	if *start != "" {
+		if opt.Start, err = time.Parse(time.RFC3339, *start); err != nil {
+			return fmt.Errorf("--start %q: want RFC 3339 such as 2026-11-30T09:00:00+01:00", *start)
+		}
+	}
+	rep, err := simulate.Run(def, evs, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	_, err = io.WriteString(stdout, rep.Text())
+	return err
+}
