@@ -372,8 +372,8 @@ func (s *journeySuite) TestFrequencyCapDefersTheSend() {
 func (s *journeySuite) TestFeedbackUpdateIsRefusedWithoutAnOpenHandoff() {
 	s.at(day, func() {
 		s.env.UpdateWorkflow(UpdateFeedback, "fb-1", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { s.ErrorContains(err, "no open hand-off") },
-			OnAccept: func() { s.Fail("feedback without a hand-off was accepted") },
+			OnReject:   func(err error) { s.ErrorContains(err, "no open hand-off") },
+			OnAccept:   func() { s.Fail("feedback without a hand-off was accepted") },
 			OnComplete: func(any, error) {},
 		}, Feedback{Outcome: FeedbackAccepted})
 	})

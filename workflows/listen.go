@@ -222,7 +222,6 @@ func (r *run) continueAsNew() error {
 	return workflow.NewContinueAsNewError(r.ctx, Journey, next)
 }
 
-
 func incrTo(m map[string]int, k string, v int) map[string]int {
 	if m == nil {
 		m = map[string]int{}

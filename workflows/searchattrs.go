@@ -3,6 +3,7 @@ package workflows
 import (
 	"math"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -19,16 +20,14 @@ var (
 	AttrMQN      = temporal.NewSearchAttributeKeyBool("RipenMQN")
 )
 
-// SearchAttributeNames lists every ripen search attribute with its type name,
-// for registering them on a namespace.
-var SearchAttributeNames = map[string]string{
-	"RipenJourney":  "Keyword",
-	"RipenCustomer": "Keyword",
-	"RipenOwner":    "Keyword",
-	"RipenOffer":    "Keyword",
-	"RipenStage":    "Keyword",
-	"RipenScore":    "Int",
-	"RipenMQN":      "Bool",
+// SearchAttributes lists every ripen search attribute with its type, for
+// registering them on a namespace.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	kw, i, b := enumspb.INDEXED_VALUE_TYPE_KEYWORD, enumspb.INDEXED_VALUE_TYPE_INT, enumspb.INDEXED_VALUE_TYPE_BOOL
+	return map[string]enumspb.IndexedValueType{
+		"RipenJourney": kw, "RipenCustomer": kw, "RipenOwner": kw, "RipenOffer": kw, "RipenStage": kw,
+		"RipenScore": i, "RipenMQN": b,
+	}
 }
 
 // StartSearchAttributes are the attributes a starter sets on a new run.

@@ -1,0 +1,61 @@
+// Package activities does the journey's side effects: it reads customers and
+// content from Postgres, sends email through SendGrid exactly once per step,
+// records hand-offs and keeps the store's projection of runs current.
+//
+// Every activity is idempotent: the doc comment of each says what makes a
+// retry safe. Permanent failures are non-retryable application errors, so
+// the workflow can show them on the run instead of retrying for ever.
+package activities
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/sendgrid"
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/workflows"
+)
+
+// Mailer sends one email; sendgrid.Client is the real one.
+type Mailer interface {
+	Send(ctx context.Context, msg sendgrid.Message) (messageID string, err error)
+}
+
+// Config is what the activities need to know besides their dependencies.
+type Config struct {
+	From       sendgrid.Address
+	ASMGroupID int
+	// PublicURL is the base of /r/, /f/ and /u/ links and of hand-off links.
+	PublicURL string
+	// TemporalUIURL and Namespace build links to a run in the Web UI.
+	TemporalUIURL string
+	Namespace     string
+	// FrequencyMax content emails per contact in FrequencyPer, across all
+	// journeys; 0 means no cap.
+	FrequencyMax int
+	FrequencyPer time.Duration
+	// LinkTTL is how long links in an email stay valid.
+	LinkTTL time.Duration
+}
+
+// Activities holds the activities' dependencies; the worker builds it once.
+type Activities struct {
+	Store  *store.Store
+	Mail   Mailer
+	Links  *linktoken.Signer
+	Config Config
+	Now    func() time.Time
+	Log    zerolog.Logger
+}
+
+var _ workflows.Activities = (*Activities)(nil)
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,164 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/ripen/ripen/sendgrid"
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/workflows"
+)
+
+// RecordHandoff stores the hand-off with its evidence. Idempotent: the store
+// keeps one hand-off per (run, cycle) and returns the existing one on retry.
+func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffRequest) (workflows.HandoffRecord, error) {
+	evidence, err := json.Marshal(req.Evidence)
+	if err != nil {
+		return workflows.HandoffRecord{}, temporal.NewNonRetryableApplicationError("encode evidence: "+err.Error(), "BadEvidence", err)
+	}
+	h, err := a.Store.CreateHandoff(ctx, store.Handoff{
+		RunKey: req.RunKey, WorkflowID: req.WorkflowID, JourneyID: req.JourneyID, CustomerID: req.CustomerID,
+		OwnerID: req.OwnerID, Cycle: req.Cycle, Reason: req.Reason, Offer: req.Offer, Note: req.Note,
+		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA),
+	})
+	if err != nil {
+		return workflows.HandoffRecord{}, fmt.Errorf("record hand-off of %s: %w", req.WorkflowID, err)
+	}
+	return workflows.HandoffRecord{ID: h.ID}, nil
+}
+
+// CloseHandoff records sales' answer. Idempotent: closing again with the
+// same outcome is a no-op; the API may have recorded it already.
+func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandoffRequest) error {
+	_, err := a.Store.CloseHandoff(ctx, req.HandoffID, req.Outcome, req.Note)
+	if errors.Is(err, store.ErrConflict) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "HandoffClosed", err)
+	}
+	if err != nil {
+		return fmt.Errorf("close hand-off %s: %w", req.HandoffID, err)
+	}
+	return nil
+}
+
+// NotifyOwner emails the account owner the hand-off and its evidence, or an
+// SLA reminder. Exactly once per (hand-off, reminder) through the outbox.
+func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyRequest) error {
+	h, err := a.Store.GetHandoff(ctx, req.HandoffID)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("hand-off "+req.HandoffID+" does not exist", "UnknownHandoff", err)
+	}
+	if err != nil {
+		return fmt.Errorf("load hand-off %s: %w", req.HandoffID, err)
+	}
+	if req.Reminder > 0 && h.Status != "open" {
+		return nil // answered in the meantime: no reminder needed
+	}
+	cust, err := a.Store.GetCustomer(ctx, h.CustomerID)
+	if err != nil {
+		return fmt.Errorf("load customer %s: %w", h.CustomerID, err)
+	}
+	kind, step := outboxHandoff, "handoff:"+h.ID
+	if req.Reminder > 0 {
+		kind, step = outboxReminder, fmt.Sprintf("handoff:%s:reminder-%d", h.ID, req.Reminder)
+	}
+	row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: h.RunKey, StepID: step, Cycle: h.Cycle, ContactID: "owner:" + cust.Owner.ID, Kind: kind})
+	if err != nil {
+		return fmt.Errorf("claim outbox for hand-off %s: %w", h.ID, err)
+	}
+	if row.MessageID != "" {
+		return nil
+	}
+	var ev workflows.Evidence
+	_ = json.Unmarshal(h.Evidence, &ev)
+	subject, html, text := a.handoffEmail(h, cust, ev, req.Reminder)
+	msg := sendgrid.Message{
+		From: a.Config.From, To: sendgrid.Address{Email: cust.Owner.Email, Name: cust.Owner.Name},
+		Subject: subject, HTML: html, Text: text,
+		CustomArgs: map[string]string{"ripen_handoff": h.ID, "ripen_run": h.WorkflowID, "ripen_kind": kind},
+		Categories: []string{"ripen", "handoff"},
+	}
+	_, err = a.deliver(ctx, row, msg)
+	return err
+}
+
+type handoffView struct {
+	Reminder               int
+	Customer, Owner        string
+	Journey, Reason, Offer string
+	Note                   string
+	Score                  float64
+	Created, Due           string
+	HandoffURL, RunURL     string
+	Engagements            []string
+	Sends                  []string
+	ScoreTrail             []string
+}
+
+var handoffHTML = template.Must(template.New("handoff").Parse(`<p>{{if .Reminder}}<strong>Reminder {{.Reminder}}:</strong> still waiting for your answer.{{else}}A customer of yours is ready to talk.{{end}}</p>
+<table>
+<tr><th align="left">Customer</th><td>{{.Customer}}</td></tr>
+<tr><th align="left">Journey</th><td>{{.Journey}}</td></tr>
+<tr><th align="left">Why now</th><td>{{.Reason}}{{if .Offer}}: {{.Offer}}{{end}}</td></tr>
+{{if .Note}}<tr><th align="left">Their note</th><td>{{.Note}}</td></tr>{{end}}
+<tr><th align="left">Score</th><td>{{printf "%.1f" .Score}}</td></tr>
+<tr><th align="left">Answer by</th><td>{{.Due}}</td></tr>
+</table>
+{{if .Engagements}}<h3>What they read and did</h3><ul>{{range .Engagements}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Sends}}<h3>What we sent</h3><ul>{{range .Sends}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .ScoreTrail}}<h3>Score over time</h3><ul>{{range .ScoreTrail}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p><a href="{{.HandoffURL}}">Answer the hand-off</a> (accepted, won, lost, rejected or not ready) · <a href="{{.RunURL}}">See the journey in Temporal</a></p>`))
+
+func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflows.Evidence, reminder int) (subject, html, text string) {
+	v := handoffView{
+		Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: h.JourneyID,
+		Reason: h.Reason, Offer: h.Offer, Note: h.Note, Score: h.Score,
+		Created: h.CreatedAt.UTC().Format(time.RFC1123), Due: h.SLADueAt.UTC().Format(time.RFC1123),
+		HandoffURL: a.Config.PublicURL + "/v1/handoffs/" + url.PathEscape(h.ID),
+		RunURL: fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(a.Config.TemporalUIURL, "/"),
+			url.PathEscape(a.Config.Namespace), url.PathEscape(h.WorkflowID)),
+	}
+	for _, e := range ev.Engagements {
+		what := e.Kind
+		if e.StepID != "" {
+			what += " on the email of step " + e.StepID
+		}
+		if e.Topic != "" {
+			what += " (topic " + e.Topic + ")"
+		}
+		v.Engagements = append(v.Engagements, fmt.Sprintf("%s: %s, +%g points", e.At.UTC().Format("2006-01-02 15:04"), what, e.Points))
+	}
+	for _, s := range ev.Sends {
+		v.Sends = append(v.Sends, fmt.Sprintf("%s: %s (step %s)", s.At.UTC().Format("2006-01-02"), s.ContentID, s.StepID))
+	}
+	for _, p := range ev.ScoreTrail {
+		v.ScoreTrail = append(v.ScoreTrail, fmt.Sprintf("%s: %.1f", p.At.UTC().Format("2006-01-02 15:04"), p.Score))
+	}
+	subject = fmt.Sprintf("%s is ready: %s", c.Name, h.Reason)
+	if h.Offer != "" {
+		subject += " (" + h.Offer + ")"
+	}
+	if reminder > 0 {
+		subject = fmt.Sprintf("Reminder: %s is waiting for your answer", c.Name)
+	}
+	var b strings.Builder
+	_ = handoffHTML.Execute(&b, v)
+	html = b.String()
+	var t strings.Builder
+	fmt.Fprintf(&t, "%s\n\nCustomer: %s\nJourney: %s\nWhy now: %s %s\nScore: %.1f\nAnswer by: %s\n", subject, v.Customer, v.Journey, v.Reason, v.Offer, v.Score, v.Due)
+	if v.Note != "" {
+		fmt.Fprintf(&t, "Their note: %s\n", v.Note)
+	}
+	for _, e := range v.Engagements {
+		fmt.Fprintf(&t, "- %s\n", e)
+	}
+	fmt.Fprintf(&t, "\nAnswer: %s\nJourney in Temporal: %s\n", v.HandoffURL, v.RunURL)
+	return subject, html, t.String()
+}

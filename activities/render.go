@@ -1,0 +1,169 @@
+package activities
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/ripen/ripen/store"
+)
+
+// EmailData is what content templates see: {{.Contact.FirstName}},
+// {{.Customer.Name}}, {{.Owner.Name}}, {{.Content.URL}}, {{.Links.Unsubscribe}}.
+type EmailData struct {
+	Contact  ContactData
+	Customer CustomerData
+	Owner    OwnerData
+	Content  ContentData
+	Links    LinkData
+}
+
+// ContactData is the recipient.
+type ContactData struct{ ID, FirstName, LastName, Email, Locale string }
+
+// CustomerData is the recipient's company.
+type CustomerData struct{ ID, Name string }
+
+// OwnerData is the account owner in sales.
+type OwnerData struct{ ID, Name, Email string }
+
+// ContentData is the content block the email points to.
+type ContentData struct{ ID, Title, Topic, Stage, URL string }
+
+// LinkData holds the signed links added to every email.
+type LinkData struct {
+	Unsubscribe string
+	FastLane    []FastLaneLink
+}
+
+// FastLaneLink is one "ask sales directly" link.
+type FastLaneLink struct{ Offer, Label, URL string }
+
+// rendered is an email ready for SendGrid.
+type rendered struct {
+	Subject, HTML, Text string
+}
+
+// renderContent renders a content block's email for one contact: templates
+// first, then every http(s) link rewritten through track, then the footer
+// with fast-lane and unsubscribe links in the contact's language.
+func renderContent(c store.Content, data EmailData, track func(url string) string) (rendered, error) {
+	var out rendered
+	var err error
+	if out.Subject, err = renderText("subject", c.Email.Subject, data); err != nil {
+		return out, err
+	}
+	out.Subject = strings.TrimSpace(strings.ReplaceAll(out.Subject, "\n", " "))
+	if c.Email.HTML != "" {
+		t, err := htmltemplate.New("html").Option("missingkey=error").Parse(c.Email.HTML)
+		if err != nil {
+			return out, fmt.Errorf("content %s: email.html: %w", c.ID, err)
+		}
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			return out, fmt.Errorf("content %s: email.html: %w", c.ID, err)
+		}
+		out.HTML = rewriteHTMLLinks(b.String(), track) + htmlFooter(data)
+	}
+	text := c.Email.Text
+	if text == "" && c.Email.HTML == "" {
+		text = "{{.Content.Title}}: {{.Content.URL}}"
+	}
+	if text != "" {
+		if out.Text, err = renderText("text", text, data); err != nil {
+			return out, fmt.Errorf("content %s: %w", c.ID, err)
+		}
+		out.Text = rewriteTextLinks(out.Text, track) + textFooter(data)
+	}
+	return out, nil
+}
+
+func renderText(name, src string, data any) (string, error) {
+	t, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("email.%s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("email.%s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+var (
+	hrefRE    = regexp.MustCompile(`(?i)(href\s*=\s*["'])(https?://[^"']+)(["'])`)
+	textURLRE = regexp.MustCompile(`https?://[^\s<>"')]+`)
+)
+
+func rewriteHTMLLinks(html string, track func(string) string) string {
+	return hrefRE.ReplaceAllStringFunc(html, func(m string) string {
+		p := hrefRE.FindStringSubmatch(m)
+		return p[1] + htmltemplate.HTMLEscapeString(track(htmlUnescape(p[2]))) + p[3]
+	})
+}
+
+func rewriteTextLinks(text string, track func(string) string) string {
+	return textURLRE.ReplaceAllStringFunc(text, track)
+}
+
+// htmlUnescape undoes the escaping html/template applied to a URL
+// attribute, so the token carries the real target.
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#39;", "'", "&quot;", `"`).Replace(s)
+}
+
+func german(locale string) bool { return strings.HasPrefix(strings.ToLower(locale), "de") }
+
+var offerLabels = map[string][2]string{
+	"consultation":        {"Book a consultation", "Beratung vereinbaren"},
+	"demo":                {"Book a demo", "Demo vereinbaren"},
+	"price-indication":    {"Get a price indication", "Preisindikation anfragen"},
+	"checklist":           {"Get the checklist", "Checkliste anfordern"},
+	"implementation-note": {"Get an implementation note", "Umsetzungshinweis anfordern"},
+}
+
+// OfferLabel names a fast-lane offer in the contact's language.
+func OfferLabel(offer, locale string) string {
+	l, ok := offerLabels[offer]
+	if !ok {
+		return offer
+	}
+	if german(locale) {
+		return l[1]
+	}
+	return l[0]
+}
+
+func htmlFooter(d EmailData) string {
+	var b strings.Builder
+	b.WriteString(`<hr><p style="font-size:13px">`)
+	for i, f := range d.Links.FastLane {
+		if i > 0 {
+			b.WriteString(" · ")
+		}
+		fmt.Fprintf(&b, `<a href="%s">%s</a>`, htmltemplate.HTMLEscapeString(f.URL), htmltemplate.HTMLEscapeString(f.Label))
+	}
+	unsub := "Unsubscribe"
+	if german(d.Contact.Locale) {
+		unsub = "Abmelden"
+	}
+	fmt.Fprintf(&b, `</p><p style="font-size:11px;color:#666"><a href="%s">%s</a></p>`, htmltemplate.HTMLEscapeString(d.Links.Unsubscribe), unsub)
+	return b.String()
+}
+
+func textFooter(d EmailData) string {
+	var b strings.Builder
+	b.WriteString("\n\n--\n")
+	for _, f := range d.Links.FastLane {
+		fmt.Fprintf(&b, "%s: %s\n", f.Label, f.URL)
+	}
+	unsub := "Unsubscribe"
+	if german(d.Contact.Locale) {
+		unsub = "Abmelden"
+	}
+	fmt.Fprintf(&b, "%s: %s\n", unsub, d.Links.Unsubscribe)
+	return b.String()
+}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/workflows"
+)
+
+// listHandoffs is the sales inbox: newest first, with the evidence.
+func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.HandoffFilter{Status: q.Get("status"), OwnerID: q.Get("owner"), CustomerID: q.Get("customer"), JourneyID: q.Get("journey"), Limit: 100}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			s.fail(w, r, invalid(FieldProblem{Field: "limit", Message: "must be a number from 1 to 1000"}))
+			return
+		}
+		f.Limit = n
+	}
+	list, err := s.store.ListHandoffs(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []store.Handoff{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"handoffs": list})
+}
+
+func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request) {
+	h, err := s.store.GetHandoff(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+type feedbackRequest struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note,omitempty"`
+}
+
+// handoffFeedback answers a hand-off: the run acts on it (and records it in
+// the store through its activity) before this returns.
+func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
+	var req feedbackRequest
+	if err := decode(w, r, maxBody, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h, err := s.store.GetHandoff(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if h.Status != "open" {
+		if h.Status == req.Outcome {
+			writeJSON(w, http.StatusOK, h) // a repeated answer
+			return
+		}
+		s.fail(w, r, conflictErr("hand-off "+h.ID+" was already answered: "+h.Status))
+		return
+	}
+	if _, err := s.feedback(r.Context(), h.WorkflowID, workflows.Feedback{Outcome: req.Outcome, Note: req.Note, HandoffID: h.ID}); err != nil {
+		var bad *badRequest
+		if !errors.As(err, &bad) || bad.status != http.StatusConflict {
+			s.fail(w, r, err)
+			return
+		}
+		// The run has ended or moved on; record the answer all the same so
+		// the inbox is right.
+		if _, cerr := s.store.CloseHandoff(r.Context(), h.ID, req.Outcome, req.Note); cerr != nil {
+			s.fail(w, r, cerr)
+			return
+		}
+	}
+	s.metrics.signals.WithLabelValues("sales-feedback").Inc()
+	h, err = s.store.GetHandoff(r.Context(), h.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/ripen/ripen/store"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyPrincipal
+	keyLogger
+)
+
+// Principal is the API key a request came with.
+type Principal struct {
+	KeyID int64
+	Role  string
+	Label string
+}
+
+// RequestID returns the request's ID ("" outside a request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+func principal(ctx context.Context) Principal {
+	p, _ := ctx.Value(keyPrincipal).(Principal)
+	return p
+}
+
+func requestLog(r *http.Request, fallback zerolog.Logger) *zerolog.Logger {
+	if l, ok := r.Context().Value(keyLogger).(zerolog.Logger); ok {
+		return &l
+	}
+	return &fallback
+}
+
+// statusRecorder remembers the status for logs and metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// observe gives each request an ID, a logger, a log line and metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		l := s.log.With().Str("request_id", id).Logger()
+		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, l)
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		routeName := "unmatched"
+		if cur := mux.CurrentRoute(r); cur != nil {
+			routeName = cur.GetName()
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		took := time.Since(start)
+		s.metrics.observeHTTP(routeName, rec.status, took)
+		ev := l.Info()
+		if rec.status >= 500 {
+			ev = l.Error()
+		}
+		ev.Str("method", r.Method).Str("route", routeName).Int("status", rec.status).Dur("took", took).Msg("http")
+	})
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// authorize lets a request through when its API key has one of roles;
+// admin may do everything.
+func (s *Server) authorize(roles []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ripen"`)
+			s.problem(w, r, http.StatusUnauthorized, "send an API key as Authorization: Bearer <key>", nil)
+			return
+		}
+		key, err := s.store.AuthenticateAPIKey(r.Context(), strings.TrimSpace(token))
+		if errors.Is(err, store.ErrNotFound) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ripen", error="invalid_token"`)
+			s.problem(w, r, http.StatusUnauthorized, "the API key is unknown or revoked", nil)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		allowed := key.Role == RoleAdmin
+		for _, role := range roles {
+			allowed = allowed || key.Role == role
+		}
+		if !allowed {
+			s.problem(w, r, http.StatusForbidden, "the role "+key.Role+" may not use this route; it needs "+strings.Join(roles, " or "), nil)
+			return
+		}
+		ctx := context.WithValue(r.Context(), keyPrincipal, Principal{KeyID: key.ID, Role: key.Role, Label: key.Label})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

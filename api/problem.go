@@ -1,0 +1,166 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/store"
+)
+
+// Problem is an RFC 9457 problem document; Errors lists every bad field.
+type Problem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail,omitempty"`
+	Instance string         `json:"instance,omitempty"`
+	Errors   []FieldProblem `json:"errors,omitempty"`
+}
+
+// FieldProblem names one bad field.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Line    int    `json:"line,omitempty"`
+}
+
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []FieldProblem) {
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path, Errors: fields}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// fail maps an error to a problem: the store's kinds to 404/409/422,
+// journey problems to 422 with every line, anything else to 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var probs journey.Problems
+	var serr *store.Error
+	var bad *badRequest
+	switch {
+	case errors.As(err, &bad):
+		s.problem(w, r, bad.status, bad.detail, bad.fields)
+	case errors.As(err, &probs):
+		fields := make([]FieldProblem, len(probs))
+		for i, p := range probs {
+			fields[i] = FieldProblem{Field: p.Field, Message: p.Message, Line: p.Line}
+		}
+		s.problem(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("the journey has %d problems", len(probs)), fields)
+	case errors.Is(err, store.ErrNotFound):
+		s.problem(w, r, http.StatusNotFound, err.Error(), nil)
+	case errors.Is(err, store.ErrConflict):
+		s.problem(w, r, http.StatusConflict, err.Error(), storeFields(serr, err))
+	case errors.Is(err, store.ErrInvalid):
+		s.problem(w, r, http.StatusUnprocessableEntity, err.Error(), storeFields(serr, err))
+	default:
+		requestLog(r, s.log).Error().Err(err).Msg("request failed")
+		s.problem(w, r, http.StatusInternalServerError, "internal error; the request ID in the logs tells more", nil)
+	}
+}
+
+func storeFields(serr *store.Error, err error) []FieldProblem {
+	if errors.As(err, &serr) && serr.Field != "" {
+		return []FieldProblem{{Field: serr.Field, Message: serr.Msg}}
+	}
+	return nil
+}
+
+// badRequest is a client mistake with the fields it concerns.
+type badRequest struct {
+	status int
+	detail string
+	fields []FieldProblem
+}
+
+func (b *badRequest) Error() string { return b.detail }
+
+func invalid(fields ...FieldProblem) error {
+	detail := "the request has problems"
+	if len(fields) == 1 {
+		detail = fields[0].Field + ": " + fields[0].Message
+	}
+	return &badRequest{status: http.StatusUnprocessableEntity, detail: detail, fields: fields}
+}
+
+func conflictErr(detail string) error { return &badRequest{status: http.StatusConflict, detail: detail} }
+
+func notFoundErr(detail string) error { return &badRequest{status: http.StatusNotFound, detail: detail} }
+
+// Body limits.
+const (
+	maxBody       = 1 << 20
+	maxBulkBody   = 16 << 20
+	maxWebhookLen = 8 << 20
+)
+
+// decode reads a JSON body strictly: bounded, unknown fields refused, the
+// bad field named.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return &badRequest{status: http.StatusUnsupportedMediaType, detail: "send application/json, not " + mt}
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if dec.More() {
+		return invalid(FieldProblem{Field: "", Message: "the body must hold one JSON value"})
+	}
+	return nil
+}
+
+func jsonProblem(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return &badRequest{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
+	case errors.As(err, &typeErr):
+		return invalid(FieldProblem{Field: typeErr.Field, Message: "must be " + jsonKind(typeErr.Type.Kind().String()) + ", not " + typeErr.Value})
+	case errors.As(err, &syntaxErr):
+		return &badRequest{status: http.StatusBadRequest, detail: fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err)}
+	case errors.Is(err, io.EOF):
+		return &badRequest{status: http.StatusBadRequest, detail: "the body is empty"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid(FieldProblem{Field: f, Message: "unknown field"})
+	}
+	var fieldErr interface{ Error() string }
+	if errors.As(err, &fieldErr) {
+		return invalid(FieldProblem{Message: err.Error()})
+	}
+	return &badRequest{status: http.StatusBadRequest, detail: err.Error()}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return "a number"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,488 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/simulate"
+	"github.com/ripen/ripen/workflows"
+)
+
+// Enrolment results per customer.
+const (
+	EnrolStarted         = "started"
+	EnrolAlreadyRunning  = "already-running"
+	EnrolSuppressed      = "suppressed"
+	EnrolUnknownCustomer = "unknown-customer"
+	EnrolFailed          = "failed"
+)
+
+const maxEnrolment = 10000
+
+type enrollRequest struct {
+	CustomerIDs []string `json:"customer_ids"`
+}
+
+type enrollResult struct {
+	CustomerID string `json:"customer_id"`
+	Status     string `json:"status"`
+	WorkflowID string `json:"workflow_id,omitempty"`
+	RunID      string `json:"run_id,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// enroll starts one run per customer on the newest published version.
+// Repeating it is safe: a running workflow ID refuses a second start.
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	var req enrollRequest
+	if err := decode(w, r, maxBulkBody, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	switch {
+	case len(req.CustomerIDs) == 0:
+		s.fail(w, r, invalid(FieldProblem{Field: "customer_ids", Message: "must list at least one customer"}))
+		return
+	case len(req.CustomerIDs) > maxEnrolment:
+		s.fail(w, r, invalid(FieldProblem{Field: "customer_ids", Message: fmt.Sprintf("at most %d customers per request, got %d", maxEnrolment, len(req.CustomerIDs))}))
+		return
+	}
+	def, err := s.latestJourney(r, mux.Vars(r)["id"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	missing, err := s.store.MissingCustomers(r.Context(), req.CustomerIDs)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	unknown := map[string]bool{}
+	for _, id := range missing {
+		unknown[id] = true
+	}
+	results := make([]enrollResult, len(req.CustomerIDs))
+	g, ctx := errgroup.WithContext(r.Context())
+	g.SetLimit(s.cfg.EnrollConcurrency)
+	seen := map[string]bool{}
+	for i, id := range req.CustomerIDs {
+		results[i] = enrollResult{CustomerID: id}
+		switch {
+		case unknown[id]:
+			results[i].Status = EnrolUnknownCustomer
+			continue
+		case seen[id]:
+			results[i].Status = EnrolAlreadyRunning
+			results[i].WorkflowID = workflows.WorkflowID(def.ID, id)
+			continue
+		}
+		seen[id] = true
+		g.Go(func() error {
+			results[i] = s.startRun(ctx, def, id)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, res := range results {
+		s.metrics.enrollments.WithLabelValues(res.Status).Inc()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+// startRun starts a customer's run unless every contact is suppressed.
+func (s *Server) startRun(ctx context.Context, def *journey.Definition, customerID string) enrollResult {
+	res := enrollResult{CustomerID: customerID, WorkflowID: workflows.WorkflowID(def.ID, customerID)}
+	reachable, err := s.reachable(ctx, customerID)
+	if err != nil {
+		res.Status, res.Error = EnrolFailed, err.Error()
+		return res
+	}
+	if !reachable {
+		res.Status = EnrolSuppressed
+		return res
+	}
+	run, err := s.temporal.ExecuteWorkflow(ctx, s.startOptions(def, customerID), workflows.Journey,
+		workflows.Input{Journey: *def, CustomerID: customerID, RequestID: RequestID(ctx)})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &started):
+		res.Status = EnrolAlreadyRunning
+	case err != nil:
+		res.Status, res.Error = EnrolFailed, err.Error()
+	default:
+		res.Status, res.RunID = EnrolStarted, run.GetRunID()
+	}
+	return res
+}
+
+func (s *Server) startOptions(def *journey.Definition, customerID string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(def.ID, customerID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without this the SDK hands back the running run as if it had
+		// started it, and "already-running" could not be told apart.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:    workflows.StartSearchAttributes(def.ID, customerID, def.Offer.Kind),
+		StaticSummary:            fmt.Sprintf("%s v%d (%s %s) for customer %s", def.ID, def.Version, def.Offer.Kind, def.Offer.Product, customerID),
+		StaticDetails:            def.Name,
+	}
+}
+
+// reachable: the customer has a contact that is not suppressed.
+func (s *Server) reachable(ctx context.Context, customerID string) (bool, error) {
+	c, err := s.store.GetCustomer(ctx, customerID)
+	if err != nil {
+		return false, err
+	}
+	for _, ct := range c.Contacts {
+		sup, err := s.store.IsSuppressed(ctx, ct.Email)
+		if err != nil {
+			return false, err
+		}
+		if !sup {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// runView is a run as the API shows it: the state query plus how it ended.
+type runView struct {
+	workflows.State
+	WorkflowID string  `json:"workflow_id"`
+	RunID      string  `json:"run_id"`
+	Outcome    *string `json:"outcome"`
+	Status     string  `json:"status"`
+}
+
+// getRun answers the run's `state` query; a closed run adds its outcome.
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	id := workflows.WorkflowID(v["id"], v["customerID"])
+	desc, err := s.temporal.DescribeWorkflowExecution(r.Context(), id, "")
+	if err != nil {
+		s.fail(w, r, s.temporalErr(err, id))
+		return
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	resp, err := s.temporal.QueryWorkflow(r.Context(), id, info.GetExecution().GetRunId(), workflows.QueryState)
+	if err != nil {
+		s.fail(w, r, s.temporalErr(err, id))
+		return
+	}
+	var st workflows.State
+	if err := resp.Get(&st); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	view := runView{State: st, WorkflowID: id, RunID: info.GetExecution().GetRunId(), Status: workflowStatus(info.GetStatus())}
+	if st.Outcome != "" {
+		view.Outcome = &st.Outcome
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+func workflowStatus(s enumspb.WorkflowExecutionStatus) string {
+	switch s {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return "running"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return "completed"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return "running"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		return "failed"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		return "terminated"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		return "canceled"
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return "timed-out"
+	}
+	return "unknown"
+}
+
+// signalRequest is one of: fast-lane {offer, note}; sales-feedback
+// {outcome, note}; pause; resume; stop.
+type signalRequest struct {
+	Type    string `json:"type"`
+	Offer   string `json:"offer,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	Note    string `json:"note,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
+	var req signalRequest
+	if err := decode(w, r, maxBody, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := mux.Vars(r)
+	id := workflows.WorkflowID(v["id"], v["customerID"])
+	ctx := r.Context()
+	var err error
+	switch req.Type {
+	case "fast-lane":
+		if !validOffer(req.Offer) {
+			s.fail(w, r, invalid(FieldProblem{Field: "offer", Message: "must be one of " + strings.Join(journey.FastLaneOffers, ", ")}))
+			return
+		}
+		err = s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalFastLane, workflows.FastLane{EventID: "api-" + RequestID(ctx), Offer: req.Offer, Note: req.Note})
+	case "sales-feedback":
+		st, ferr := s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
+		if ferr != nil {
+			s.fail(w, r, ferr)
+			return
+		}
+		s.metrics.signals.WithLabelValues(req.Type).Inc()
+		writeJSON(w, http.StatusOK, st)
+		return
+	case "pause", "resume", "stop":
+		err = s.temporal.SignalWorkflow(ctx, id, "", req.Type, workflows.Control{Reason: req.Reason})
+	default:
+		s.fail(w, r, invalid(FieldProblem{Field: "type", Message: "must be one of fast-lane, sales-feedback, pause, resume, stop"}))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, s.temporalErr(err, id))
+		return
+	}
+	s.metrics.signals.WithLabelValues(req.Type).Inc()
+	writeJSON(w, http.StatusAccepted, map[string]string{"workflow_id": id, "signal": req.Type})
+}
+
+func validOffer(o string) bool {
+	for _, x := range journey.FastLaneOffers {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// feedback sends sales feedback as an update: the run refuses it (409)
+// unless it has an open hand-off, and answers with its new state.
+func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.Feedback) (workflows.State, error) {
+	var st workflows.State
+	if !workflows.ValidFeedback(fb.Outcome) {
+		return st, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return st, s.temporalErr(err, workflowID)
+	}
+	if err := h.Get(ctx, &st); err != nil {
+		return st, s.temporalErr(err, workflowID)
+	}
+	return st, nil
+}
+
+// temporalErr maps Temporal's answers to API errors.
+func (s *Server) temporalErr(err error, workflowID string) error {
+	var nf *serviceerror.NotFound
+	var app *temporal.ApplicationError
+	switch {
+	case errors.As(err, &nf):
+		return notFoundErr("no run " + workflowID)
+	case errors.As(err, &app) && app.Type() == workflows.ErrNoOpenHandoff:
+		return conflictErr(app.Message())
+	case errors.As(err, &app) && app.Type() == workflows.ErrInvalidFeedback:
+		return invalid(FieldProblem{Field: "outcome", Message: app.Message()})
+	case strings.Contains(err.Error(), "workflow execution already completed"):
+		return conflictErr("the run " + workflowID + " has already ended")
+	}
+	return fmt.Errorf("temporal: %w", err)
+}
+
+// runSummary is one run in a list, from Temporal visibility.
+type runSummary struct {
+	WorkflowID string     `json:"workflow_id"`
+	RunID      string     `json:"run_id"`
+	JourneyID  string     `json:"journey_id"`
+	CustomerID string     `json:"customer_id"`
+	OwnerID    string     `json:"owner_id,omitempty"`
+	Offer      string     `json:"offer,omitempty"`
+	Stage      string     `json:"stage"`
+	Score      int64      `json:"score"`
+	MQN        bool       `json:"mqn"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"started_at"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	filters := map[string]string{
+		"RipenJourney": q.Get("journey"), "RipenCustomer": q.Get("customer"),
+		"RipenOwner": q.Get("owner"), "RipenStage": q.Get("stage"),
+	}
+	var mqn *bool
+	if v := q.Get("mqn"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.fail(w, r, invalid(FieldProblem{Field: "mqn", Message: "must be true or false"}))
+			return
+		}
+		mqn = &b
+	}
+	s.writeRuns(w, r, visibilityQuery(filters, mqn, q.Get("status")))
+}
+
+func (s *Server) listCustomerRuns(w http.ResponseWriter, r *http.Request) {
+	s.writeRuns(w, r, visibilityQuery(map[string]string{"RipenCustomer": mux.Vars(r)["id"]}, nil, r.URL.Query().Get("status")))
+}
+
+// visibilityQuery builds a list filter; keys are fixed, values escaped.
+func visibilityQuery(filters map[string]string, mqn *bool, status string) string {
+	var parts []string
+	for _, key := range []string{"RipenJourney", "RipenCustomer", "RipenOwner", "RipenStage"} {
+		if v := filters[key]; v != "" {
+			parts = append(parts, fmt.Sprintf("%s = '%s'", key, strings.ReplaceAll(v, "'", `\'`)))
+		}
+	}
+	if mqn != nil {
+		parts = append(parts, fmt.Sprintf("RipenMQN = %t", *mqn))
+	}
+	switch status {
+	case "running":
+		parts = append(parts, "ExecutionStatus = 'Running'")
+	case "closed":
+		parts = append(parts, "ExecutionStatus != 'Running'")
+	}
+	if len(parts) == 0 {
+		return "RipenJourney IS NOT NULL"
+	}
+	return strings.Join(parts, " AND ")
+}
+
+func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, query string) {
+	size := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			s.fail(w, r, invalid(FieldProblem{Field: "limit", Message: "must be a number from 1 to 1000"}))
+			return
+		}
+		size = n
+	}
+	var token []byte
+	if v := r.URL.Query().Get("page_token"); v != "" {
+		t, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil {
+			s.fail(w, r, invalid(FieldProblem{Field: "page_token", Message: "is not a token this API gave out"}))
+			return
+		}
+		token = t
+	}
+	resp, err := s.temporal.ListWorkflow(r.Context(), &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: s.cfg.Namespace, PageSize: int32(size), NextPageToken: token, Query: query,
+	})
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("list runs (%s): %w", query, err))
+		return
+	}
+	runs := make([]runSummary, 0, len(resp.GetExecutions()))
+	for _, e := range resp.GetExecutions() {
+		sa := e.GetSearchAttributes().GetIndexedFields()
+		rs := runSummary{
+			WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+			JourneyID: saString(sa, "RipenJourney"), CustomerID: saString(sa, "RipenCustomer"),
+			OwnerID: saString(sa, "RipenOwner"), Offer: saString(sa, "RipenOffer"), Stage: saString(sa, "RipenStage"),
+			Status: workflowStatus(e.GetStatus()), StartedAt: e.GetStartTime().AsTime(),
+		}
+		_ = decodeSA(sa, "RipenScore", &rs.Score)
+		_ = decodeSA(sa, "RipenMQN", &rs.MQN)
+		if e.GetCloseTime() != nil {
+			t := e.GetCloseTime().AsTime()
+			rs.ClosedAt = &t
+		}
+		runs = append(runs, rs)
+	}
+	out := map[string]any{"runs": runs}
+	if t := resp.GetNextPageToken(); len(t) > 0 {
+		out["next_page_token"] = base64.RawURLEncoding.EncodeToString(t)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func saString(sa map[string]*commonpb.Payload, key string) string {
+	var v string
+	_ = decodeSA(sa, key, &v)
+	return v
+}
+
+func decodeSA(sa map[string]*commonpb.Payload, key string, v any) error {
+	p, ok := sa[key]
+	if !ok {
+		return nil
+	}
+	return converter.GetDefaultDataConverter().FromPayload(p, v)
+}
+
+// simulateRequest is a scripted timeline for POST /v1/journeys/{id}/simulate.
+type simulateRequest struct {
+	Events   []simulate.Event `json:"events"`
+	Start    *time.Time      `json:"start,omitempty"`
+	Timezone string          `json:"timezone,omitempty"`
+	// Journey, when given, simulates this definition instead of the newest
+	// published version (try before publishing).
+	Journey *journey.Definition `json:"journey,omitempty"`
+}
+
+// simulateJourney runs a journey against a posted timeline in time-skipping
+// mode and answers with the same report as `ripen journeys simulate --json`.
+func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
+	var req simulateRequest
+	if err := decode(w, r, maxBody, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	def := req.Journey
+	if def == nil {
+		var err error
+		if def, err = s.latestJourney(r, mux.Vars(r)["id"]); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	} else if probs := journey.Validate(def, journey.ValidateOptions{}); len(probs) > 0 {
+		s.fail(w, r, probs)
+		return
+	}
+	if err := simulate.ValidateEvents(req.Events); err != nil {
+		s.fail(w, r, invalid(FieldProblem{Field: "events", Message: err.Error()}))
+		return
+	}
+	opt := simulate.Options{Timezone: req.Timezone}
+	if req.Start != nil {
+		opt.Start = *req.Start
+	}
+	rep, err := simulate.Run(def, req.Events, opt)
+	if err != nil {
+		s.fail(w, r, invalid(FieldProblem{Field: "timezone", Message: err.Error()}))
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,159 @@
+// Package api is ripen's HTTP API (gorilla/mux): marketing ops publish
+// journeys and enrol customers, sales answer hand-offs and signal runs,
+// contacts follow signed public links, and SendGrid posts its Event Webhook.
+//
+// It wires the store and Temporal; it holds no journey logic of its own.
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
+
+	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/store"
+)
+
+// Config is what the API needs to know besides its dependencies.
+type Config struct {
+	// PublicURL is the base URL of this API as contacts and SendGrid see it.
+	PublicURL string
+	// TemporalUIURL and Namespace build links to runs in the Web UI.
+	TemporalUIURL string
+	Namespace     string
+	// WebhookKey verifies SendGrid's Event Webhook (base64 DER public key).
+	WebhookKey string
+	// EnrollConcurrency bounds parallel workflow starts per request.
+	EnrollConcurrency int
+	// LinkTTL bounds the life of forms' CSRF tokens and links.
+	LinkTTL time.Duration
+}
+
+// Server serves the API.
+type Server struct {
+	store    *store.Store
+	temporal client.Client
+	links    *linktoken.Signer
+	cfg      Config
+	log      zerolog.Logger
+	metrics  *Metrics
+	now      func() time.Time
+}
+
+// New builds the API server.
+func New(st *store.Store, tc client.Client, links *linktoken.Signer, cfg Config, log zerolog.Logger, m *Metrics) *Server {
+	if cfg.EnrollConcurrency <= 0 {
+		cfg.EnrollConcurrency = 32
+	}
+	if cfg.LinkTTL <= 0 {
+		cfg.LinkTTL = 90 * 24 * time.Hour
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Server{store: st, temporal: tc, links: links, cfg: cfg, log: log, metrics: m, now: time.Now}
+}
+
+// Roles.
+const (
+	RoleMarketing = "marketing"
+	RoleSales     = "sales"
+	RoleAdmin     = "admin"
+)
+
+// Handler is the whole API with its middleware.
+func (s *Server) Handler() http.Handler {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, http.StatusNotFound, "no such route", nil)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path, nil)
+	})
+	s.routes(r)
+	r.Use(s.observe)
+	return r
+}
+
+// route is one entry of the route table; the OpenAPI test reads it too.
+type route struct {
+	Method, Path string
+	Roles        []string // nil: public
+	Handler      http.HandlerFunc
+}
+
+func (s *Server) routeTable() []route {
+	mk, sl, all := []string{RoleMarketing}, []string{RoleSales}, []string{RoleMarketing, RoleSales}
+	return []route{
+		{"GET", "/healthz", nil, s.healthz},
+		{"GET", "/readyz", nil, s.readyz},
+		{"GET", "/metrics", nil, s.metrics.Handler().ServeHTTP},
+		{"GET", "/openapi.yaml", nil, s.openapi},
+
+		{"GET", "/v1/personas", mk, s.listPersonas},
+		{"GET", "/v1/personas/{id}", mk, s.getPersona},
+		{"PUT", "/v1/personas/{id}", mk, s.putPersona},
+		{"GET", "/v1/content", mk, s.listContent},
+		{"GET", "/v1/content/{id}", mk, s.getContent},
+		{"PUT", "/v1/content/{id}", mk, s.putContent},
+		{"GET", "/v1/customers", all, s.listCustomers},
+		{"GET", "/v1/customers/{id}", all, s.getCustomer},
+		{"PUT", "/v1/customers/{id}", all, s.putCustomer},
+		{"GET", "/v1/customers/{id}/runs", all, s.listCustomerRuns},
+
+		{"GET", "/v1/journeys", mk, s.listJourneys},
+		{"GET", "/v1/journeys/{id}", mk, s.getJourney},
+		{"PUT", "/v1/journeys/{id}", mk, s.putJourney},
+		{"GET", "/v1/journeys/{id}/versions", mk, s.listJourneyVersions},
+		{"POST", "/v1/journeys/{id}/simulate", mk, s.simulateJourney},
+		{"POST", "/v1/journeys/{id}/enrollments", mk, s.enroll},
+		{"GET", "/v1/journeys/{id}/runs/{customerID}", all, s.getRun},
+		{"POST", "/v1/journeys/{id}/runs/{customerID}/signals", all, s.signalRun},
+		{"GET", "/v1/runs", all, s.listRuns},
+
+		{"POST", "/v1/events", mk, s.ingestEvents},
+
+		{"GET", "/v1/handoffs", sl, s.listHandoffs},
+		{"GET", "/v1/handoffs/{id}", sl, s.getHandoff},
+		{"POST", "/v1/handoffs/{id}/feedback", sl, s.handoffFeedback},
+
+		{"GET", "/r/{token}", nil, s.trackedLink},
+		{"GET", "/f/{token}", nil, s.fastLanePage},
+		{"POST", "/f/{token}", nil, s.fastLaneSubmit},
+		{"GET", "/u/{token}", nil, s.unsubscribePage},
+		{"POST", "/u/{token}", nil, s.unsubscribeSubmit},
+		{"POST", "/webhooks/sendgrid", nil, s.sendgridWebhook},
+	}
+}
+
+func (s *Server) routes(r *mux.Router) {
+	for _, rt := range s.routeTable() {
+		h := http.Handler(rt.Handler)
+		if rt.Roles != nil {
+			h = s.authorize(rt.Roles, h)
+		}
+		r.Handle(rt.Path, h).Methods(rt.Method).Name(rt.Method + " " + rt.Path)
+	}
+}
+
+// Run serves on addr until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, addr string) error {
+	srv := &http.Server{
+		Addr: addr, Handler: s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,502 @@
+package journey
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Parse reads a journey definition written in YAML or JSON (JSON is YAML) and
+// validates it with zero ValidateOptions. On any mistake it returns a nil
+// Definition and a Problems error listing every problem with its line.
+func Parse(data []byte) (*Definition, error) {
+	return ParseWith(data, ValidateOptions{})
+}
+
+// ParseWith is Parse with validation options, e.g. a content lookup, so that
+// problems found by those checks carry lines too.
+func ParseWith(data []byte, opt ValidateOptions) (*Definition, error) {
+	d, pos, probs := decode(data)
+	if d != nil {
+		opt.lines = pos
+		probs = append(probs, withoutReported(Validate(d, opt), probs)...)
+	}
+	if probs = probs.sorted(); probs != nil {
+		return nil, probs
+	}
+	return d, nil
+}
+
+// withoutReported drops the rule problems about fields whose form was
+// already reported: after "id: must be a string", "id is required" is noise.
+func withoutReported(rules, form Problems) Problems {
+	var out Problems
+	for _, r := range rules {
+		if !slices.ContainsFunc(form, func(f Problem) bool {
+			return f.Field != "" && (r.Field == f.Field || strings.HasPrefix(r.Field, f.Field+".") || strings.HasPrefix(r.Field, f.Field+"["))
+		}) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// decode turns the document into a Definition, noting the line of every field.
+// The problems it finds are those of form: syntax, unknown or duplicate
+// fields, wrong types and bad durations. It returns a nil Definition only when
+// the document is not a mapping at all.
+func decode(data []byte) (*Definition, positions, Problems) {
+	root, probs := parseYAML(data)
+	if root == nil {
+		return nil, nil, probs
+	}
+	dec := &decoder{pos: positions{"": root.Line}}
+	var d Definition
+	dec.value(root, reflect.ValueOf(&d).Elem(), "", root.Line)
+	return &d, dec.pos, append(probs, dec.probs...)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses exactly one YAML document into a node tree and returns its
+// root mapping.
+func parseYAML(data []byte) (root *yaml.Node, probs Problems) {
+	if looksLikeJSON(data) {
+		data = jsonAsYAML(data)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Problems{{Line: 1, Message: "empty document"}}
+		}
+		return nil, Problems{yamlProblem(err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		probs = append(probs, Problem{Line: extra.Line, Message: "more than one document: a file holds one journey"})
+	} else if !errors.Is(err, io.EOF) {
+		probs = append(probs, yamlProblem(err))
+	}
+	n := &doc
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil, append(probs, Problem{Line: 1, Message: "empty document"})
+		}
+		n = n.Content[0]
+	}
+	n = resolveAlias(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		line := 1
+		if n != nil {
+			line = n.Line
+		}
+		return nil, append(probs, Problem{Line: line, Message: "a journey must be a mapping (a JSON object)"})
+	}
+	return n, probs
+}
+
+func looksLikeJSON(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
+}
+
+// jsonAsYAML rewrites the few JSON spellings YAML reads differently, keeping
+// every line where it was: tabs between tokens become spaces (YAML forbids
+// tab indentation), and inside strings the escape \/ becomes / and UTF-16
+// surrogate pairs (\ud83d\ude00) become one \U escape (YAML has neither).
+func jsonAsYAML(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case !inString && c == '\t':
+			out = append(out, ' ')
+		case c == '"':
+			inString = !inString
+			out = append(out, c)
+		case inString && c == '\\' && i+1 < len(data):
+			switch data[i+1] {
+			case '/':
+				out = append(out, '/')
+			case 'u':
+				r, n := jsonEscapedRune(data[i:])
+				if n == 0 {
+					out = append(out, data[i:i+2]...)
+					i++
+					continue
+				}
+				out = fmt.Appendf(out, "\\U%08X", r)
+				i += n - 2
+			default:
+				out = append(out, data[i:i+2]...)
+			}
+			i++
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// jsonEscapedRune decodes a \uXXXX escape, or a surrogate pair of them, at
+// the start of b and returns the rune and the bytes used (0 if malformed).
+// A lone surrogate becomes U+FFFD, as encoding/json does.
+func jsonEscapedRune(b []byte) (rune, int) {
+	hex := func(b []byte) (rune, bool) {
+		if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(b[2:6]), 16, 32)
+		return rune(v), err == nil
+	}
+	r, ok := hex(b)
+	if !ok {
+		return 0, 0
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 6
+	}
+	if r2, ok := hex(b[6:]); ok {
+		if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+			return dec, 12
+		}
+	}
+	return utf8.RuneError, 6
+}
+
+// yamlParserErrors are the messages of yaml.v3's parser (as opposed to its
+// scanner). For these it reports a 0-based line, one less than the line of the
+// construct at fault; yamlProblem corrects that.
+var yamlParserErrors = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found undefined tag handle":             true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
+func yamlProblem(err error) Problem {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		if yamlParserErrors[m[2]] {
+			line++
+		}
+		return Problem{Line: line, Message: m[2]}
+	}
+	return Problem{Line: 1, Message: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// resolveAlias follows aliases (*name) to the node they name.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+// decoder fills Go values from YAML nodes, guided by the Go types' yaml tags.
+// Its depth is bounded by the types (there is no recursive type in a
+// Definition), so aliases cannot make it loop.
+type decoder struct {
+	pos   positions
+	probs Problems
+}
+
+func (d *decoder) problem(line int, field, format string, args ...any) {
+	d.probs = append(d.probs, Problem{Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+var (
+	durationType = reflect.TypeFor[Duration]()
+	kindsType    = reflect.TypeFor[Kinds]()
+)
+
+// value decodes n into v. path names v; line is where it was introduced (the
+// key's line for a field, the item's line for a list item).
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, line int) {
+	n = resolveAlias(n)
+	if n == nil {
+		d.problem(line, path, "alias refers to an alias")
+		return
+	}
+	if _, seen := d.pos[path]; !seen {
+		d.pos[path] = line
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // absent
+	}
+	switch t := v.Type(); {
+	case t == durationType:
+		if n.Kind != yaml.ScalarNode {
+			d.problem(n.Line, path, "must be a duration such as 4d or 36h")
+			return
+		}
+		dur, err := ParseDuration(n.Value)
+		if err != nil {
+			d.problem(n.Line, path, "%v", err)
+			return
+		}
+		v.SetInt(int64(dur))
+	case t == kindsType:
+		if n.Kind == yaml.ScalarNode {
+			var s string
+			if d.scalarString(n, path, &s) {
+				v.Set(reflect.ValueOf(Kinds{s}))
+			}
+			return
+		}
+		d.list(n, v, path)
+	case t.Kind() == reflect.Pointer:
+		p := reflect.New(t.Elem())
+		d.value(n, p.Elem(), path, line)
+		v.Set(p)
+	case t.Kind() == reflect.Struct:
+		d.object(n, v, path)
+	case t.Kind() == reflect.Slice:
+		d.list(n, v, path)
+	case t.Kind() == reflect.Map:
+		d.dict(n, v, path)
+	case t.Kind() == reflect.String:
+		var s string
+		if d.scalarString(n, path, &s) {
+			v.SetString(s)
+		}
+	case t.Kind() == reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			d.problem(n.Line, path, "must be a whole number")
+			return
+		}
+		var i int
+		if err := n.Decode(&i); err != nil {
+			d.problem(n.Line, path, "must be a whole number")
+			return
+		}
+		v.SetInt(int64(i))
+	case t.Kind() == reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
+			d.problem(n.Line, path, "must be a number")
+			return
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			d.problem(n.Line, path, "must be a number")
+			return
+		}
+		v.SetFloat(f)
+	case t.Kind() == reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			d.problem(n.Line, path, "must be true or false")
+			return
+		}
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			d.problem(n.Line, path, "must be true or false")
+			return
+		}
+		v.SetBool(b)
+	default:
+		panic("journey: no decoder for " + t.String())
+	}
+}
+
+func (d *decoder) scalarString(n *yaml.Node, path string, s *string) bool {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		d.problem(n.Line, path, "must be a string%s", quoteHint(n))
+		return false
+	}
+	*s = n.Value
+	return true
+}
+
+// quoteHint suggests quoting a scalar YAML read as something else (id: 2024).
+func quoteHint(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return fmt.Sprintf(" (quote it: %q)", n.Value)
+	}
+	return ""
+}
+
+// object decodes a mapping into a struct, reporting unknown and repeated
+// fields.
+func (d *decoder) object(n *yaml.Node, v reflect.Value, path string) {
+	what := "an object"
+	if path != "" {
+		what = "an object with fields " + strings.Join(fieldNames(v.Type()), ", ")
+	}
+	if n.Kind != yaml.MappingNode {
+		d.problem(n.Line, path, "must be %s", what)
+		return
+	}
+	fields := structFields(v.Type())
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
+		if k == nil || k.Kind != yaml.ScalarNode {
+			d.problem(n.Content[i].Line, path, "field names must be strings")
+			continue
+		}
+		field := joinField(path, k.Value)
+		if k.Value == "<<" {
+			d.problem(k.Line, field, "merge keys (<<) are not supported; write the fields out")
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			d.problem(k.Line, field, "repeated; first given on line %d", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		idx, ok := fields[k.Value]
+		if !ok {
+			d.problem(k.Line, field, "unknown field%s", suggest(k.Value, fieldNames(v.Type())))
+			continue
+		}
+		d.value(val, v.Field(idx), field, k.Line)
+	}
+}
+
+// list decodes a sequence into a slice.
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.problem(n.Line, path, "must be a list")
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.value(item, s.Index(i), indexField(path, i), item.Line)
+	}
+	v.Set(s)
+}
+
+// dict decodes a mapping into a map with string keys.
+func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.problem(n.Line, path, "must be a mapping")
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
+		if k == nil || k.Kind != yaml.ScalarNode {
+			d.problem(n.Content[i].Line, path, "keys must be strings")
+			continue
+		}
+		field := joinField(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.problem(k.Line, field, "repeated; first given on line %d", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, e, field, k.Line)
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
+	}
+	v.Set(m)
+}
+
+// structFields maps yaml names to field indexes.
+func structFields(t reflect.Type) map[string]int {
+	m := map[string]int{}
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+// fieldNames lists a struct's yaml names in declaration order.
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return ""
+	}
+	if name == "" {
+		return strings.ToLower(f.Name)
+	}
+	return name
+}
+
+// suggest returns `; did you mean "x"?` for the closest known name, if close.
+func suggest(got string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if dist := editDistance(got, k); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// sortedKeys returns a map's keys in order, for deterministic problem lists.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

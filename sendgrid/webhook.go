@@ -1,0 +1,133 @@
+package sendgrid
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Headers of a signed Event Webhook post.
+const (
+	SignatureHeader = "X-Twilio-Email-Event-Webhook-Signature"
+	TimestampHeader = "X-Twilio-Email-Event-Webhook-Timestamp"
+)
+
+var (
+	// ErrInvalidSignature is wrapped by every verification failure caused by
+	// the request: a missing, garbled or mismatching signature or timestamp.
+	// Answer it with 401.
+	ErrInvalidSignature = errors.New("sendgrid webhook: invalid signature")
+	// ErrTimestampOutOfRange is wrapped, together with ErrInvalidSignature,
+	// when a correctly signed post is older (or further in the future) than
+	// the allowed tolerance: a replay.
+	ErrTimestampOutOfRange = errors.New("sendgrid webhook: timestamp out of range")
+	// ErrInvalidPublicKey means the configured verification key is not a
+	// base64 DER (PKIX) ECDSA P-256 public key: a configuration mistake.
+	ErrInvalidPublicKey = errors.New("sendgrid webhook: invalid verification key")
+)
+
+// Verifier checks Event Webhook signatures with one public key. Build it once
+// at start-up (so a bad key fails early) and share it: it is safe for
+// concurrent use.
+type Verifier struct {
+	key       *ecdsa.PublicKey
+	tolerance time.Duration
+}
+
+// NewVerifier parses publicKeyBase64, the verification key as SendGrid shows
+// it (base64 of the DER-encoded PKIX public key; PEM is accepted too).
+// A positive tolerance rejects posts whose timestamp is further than
+// tolerance from the verifying clock; zero accepts any timestamp.
+func NewVerifier(publicKeyBase64 string, tolerance time.Duration) (*Verifier, error) {
+	key, err := parsePublicKey(publicKeyBase64)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{key: key, tolerance: tolerance}, nil
+}
+
+// Verify checks that signatureBase64 (the SignatureHeader value) is
+// SendGrid's ECDSA P-256/SHA-256 signature of timestamp (the TimestampHeader
+// value) followed by rawBody, exactly as received. now is the verifying
+// clock, used only with a tolerance.
+func (v *Verifier) Verify(signatureBase64, timestamp string, rawBody []byte, now time.Time) error {
+	signatureBase64 = strings.TrimSpace(signatureBase64)
+	if signatureBase64 == "" {
+		return fmt.Errorf("%w: missing %s", ErrInvalidSignature, SignatureHeader)
+	}
+	if timestamp == "" {
+		return fmt.Errorf("%w: missing %s", ErrInvalidSignature, TimestampHeader)
+	}
+	sig, err := base64.StdEncoding.DecodeString(signatureBase64)
+	if err != nil {
+		return fmt.Errorf("%w: signature is not base64", ErrInvalidSignature)
+	}
+	h := sha256.New()
+	h.Write([]byte(timestamp))
+	h.Write(rawBody)
+	if !ecdsa.VerifyASN1(v.key, h.Sum(nil), sig) {
+		return fmt.Errorf("%w: signature does not match", ErrInvalidSignature)
+	}
+	if v.tolerance > 0 {
+		sec, err := strconv.ParseInt(timestamp, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: %w: timestamp %q is not unix seconds", ErrInvalidSignature, ErrTimestampOutOfRange, timestamp)
+		}
+		age := now.Sub(time.Unix(sec, 0))
+		if age > v.tolerance || age < -v.tolerance {
+			return fmt.Errorf("%w: %w: signed %s ago, tolerance %s", ErrInvalidSignature, ErrTimestampOutOfRange, age.Round(time.Second), v.tolerance)
+		}
+	}
+	return nil
+}
+
+// VerifySignature checks one Event Webhook post without a timestamp
+// tolerance; see Verifier for the details and for checking the age.
+// A bad key gives an error wrapping ErrInvalidPublicKey, a bad post one
+// wrapping ErrInvalidSignature.
+func VerifySignature(publicKeyBase64 string, signatureBase64, timestamp string, rawBody []byte) error {
+	v, err := NewVerifier(publicKeyBase64, 0)
+	if err != nil {
+		return err
+	}
+	return v.Verify(signatureBase64, timestamp, rawBody, time.Time{})
+}
+
+// parsePublicKey decodes a base64 (or PEM) DER PKIX ECDSA P-256 public key.
+func parsePublicKey(s string) (*ecdsa.PublicKey, error) {
+	s = strings.TrimSpace(s)
+	var der []byte
+	if block, _ := pem.Decode([]byte(s)); block != nil {
+		der = block.Bytes
+	} else {
+		compact := strings.Join(strings.Fields(s), "")
+		var err error
+		der, err = base64.StdEncoding.DecodeString(compact)
+		if err != nil {
+			der, err = base64.RawStdEncoding.DecodeString(compact)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: not base64", ErrInvalidPublicKey)
+		}
+	}
+	if len(der) == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidPublicKey)
+	}
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPublicKey, err)
+	}
+	key, ok := pub.(*ecdsa.PublicKey)
+	if !ok || key.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("%w: not an ECDSA P-256 key", ErrInvalidPublicKey)
+	}
+	return key, nil
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Content is one content block (checklist, case study, video, webinar…) with
+// a topic, a funnel stage, the personas it targets and the email that points
+// to it.
+type Content struct {
+	ID       string       `json:"id"`
+	Title    string       `json:"title"`
+	Topic    string       `json:"topic"`
+	Stage    string       `json:"stage"`
+	Personas []string     `json:"personas"`
+	URL      string       `json:"url"`
+	Email    ContentEmail `json:"email"`
+}
+
+// ContentEmail is the email for a content block: a subject with an HTML
+// and/or text body (Go templates, rendered by the sender), or a SendGrid
+// dynamic template.
+type ContentEmail struct {
+	Subject    string `json:"subject,omitempty"`
+	HTML       string `json:"html,omitempty"`
+	Text       string `json:"text,omitempty"`
+	TemplateID string `json:"template_id,omitempty"`
+}
+
+const sqlPutContent = `
+INSERT INTO content (id, title, topic, stage, url,
+                     email_subject, email_html, email_text, email_template_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id) DO UPDATE SET
+    title             = EXCLUDED.title,
+    topic             = EXCLUDED.topic,
+    stage             = EXCLUDED.stage,
+    url               = EXCLUDED.url,
+    email_subject     = EXCLUDED.email_subject,
+    email_html        = EXCLUDED.email_html,
+    email_text        = EXCLUDED.email_text,
+    email_template_id = EXCLUDED.email_template_id,
+    updated_at        = now()`
+
+const sqlDeleteContentPersonas = `
+DELETE FROM content_personas WHERE content_id = $1`
+
+const sqlInsertContentPersonas = `
+INSERT INTO content_personas (content_id, persona_id, position)
+SELECT $1, persona_id, position
+FROM unnest($2::text[]) WITH ORDINALITY AS p (persona_id, position)`
+
+// PutContent creates or replaces a content block and its personas in one
+// transaction. Unknown personas are ErrInvalid.
+func (s *Store) PutContent(ctx context.Context, c Content) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(sqlPutContent, c.ID, c.Title, c.Topic, c.Stage, c.URL,
+			c.Email.Subject, c.Email.HTML, c.Email.Text, c.Email.TemplateID)
+		b.Queue(sqlDeleteContentPersonas, c.ID)
+		b.Queue(sqlInsertContentPersonas, c.ID, nonNil(c.Personas))
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return pgErr("put", "content", c.ID, err)
+}
+
+const sqlSelectContent = `
+SELECT c.id, c.title, c.topic, c.stage, c.url,
+       c.email_subject, c.email_html, c.email_text, c.email_template_id,
+       ARRAY(SELECT p.persona_id
+             FROM content_personas p
+             WHERE p.content_id = c.id
+             ORDER BY p.position) AS personas
+FROM content c`
+
+func scanContent(row pgx.CollectableRow) (Content, error) {
+	var c Content
+	err := row.Scan(&c.ID, &c.Title, &c.Topic, &c.Stage, &c.URL,
+		&c.Email.Subject, &c.Email.HTML, &c.Email.Text, &c.Email.TemplateID,
+		&c.Personas)
+	return c, err
+}
+
+// GetContent returns the content block with id, or ErrNotFound.
+func (s *Store) GetContent(ctx context.Context, id string) (Content, error) {
+	rows, _ := s.pool.Query(ctx, sqlSelectContent+` WHERE c.id = $1`, id)
+	c, err := pgx.CollectExactlyOneRow(rows, scanContent)
+	return c, pgErr("get", "content", id, err)
+}
+
+// ListContent returns one page of content blocks ordered by ID.
+func (s *Store) ListContent(ctx context.Context, page Page) ([]Content, error) {
+	rows, _ := s.pool.Query(ctx, sqlSelectContent+`
+WHERE c.id > $1
+ORDER BY c.id
+LIMIT $2`, page.After, page.limit())
+	cs, err := pgx.CollectRows(rows, scanContent)
+	return cs, pgErr("list", "content", "", err)
+}
+
+// ContentExists reports whether a content block with id exists.
+func (s *Store) ContentExists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM content WHERE id = $1)`, id).Scan(&ok)
+	return ok, pgErr("check", "content", id, err)
+}
+
+const sqlMissingContent = `
+SELECT id
+FROM unnest($1::text[]) WITH ORDINALITY AS wanted (id, position)
+WHERE NOT EXISTS (SELECT FROM content c WHERE c.id = wanted.id)
+ORDER BY position`
+
+// MissingContent returns those of ids that name no content block, in the
+// order given, so a journey's validation can list every unknown one at once.
+func (s *Store) MissingContent(ctx context.Context, ids []string) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, sqlMissingContent, nonNil(ids))
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return missing, pgErr("check", "content", "", err)
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Customer is an existing customer account with its account owner (a sales
+// rep) and the contacts who receive email.
+type Customer struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Persona  string    `json:"persona,omitempty"`
+	Owner    Owner     `json:"owner"`
+	Contacts []Contact `json:"contacts"`
+}
+
+// Owner is a customer's account owner in sales.
+type Owner struct {
+	ID    string `json:"id" db:"id"`
+	Name  string `json:"name" db:"name"`
+	Email string `json:"email" db:"email"`
+}
+
+// Contact is a person at a customer who receives email. Timezone is an IANA
+// name ("" means UTC).
+type Contact struct {
+	ID        string `json:"id" db:"id"`
+	Email     string `json:"email" db:"email"`
+	FirstName string `json:"first_name" db:"first_name"`
+	LastName  string `json:"last_name" db:"last_name"`
+	Timezone  string `json:"timezone" db:"timezone"`
+	Locale    string `json:"locale" db:"locale"`
+}
+
+const sqlPutOwner = `
+INSERT INTO owners (id, name, email)
+VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET
+    name       = EXCLUDED.name,
+    email      = EXCLUDED.email,
+    updated_at = now()`
+
+const sqlPutCustomer = `
+INSERT INTO customers (id, name, persona_id, owner_id)
+VALUES ($1, $2, NULLIF($3, ''), $4)
+ON CONFLICT (id) DO UPDATE SET
+    name       = EXCLUDED.name,
+    persona_id = EXCLUDED.persona_id,
+    owner_id   = EXCLUDED.owner_id,
+    updated_at = now()`
+
+const sqlDeleteOtherContacts = `
+DELETE FROM contacts
+WHERE customer_id = $1 AND NOT (id = ANY($2::text[]))`
+
+// A contact ID that belongs to another customer updates nothing and returns
+// no row.
+const sqlPutContact = `
+INSERT INTO contacts (id, customer_id, position, email, first_name, last_name, timezone, locale)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (id) DO UPDATE SET
+    position   = EXCLUDED.position,
+    email      = EXCLUDED.email,
+    first_name = EXCLUDED.first_name,
+    last_name  = EXCLUDED.last_name,
+    timezone   = EXCLUDED.timezone,
+    locale     = EXCLUDED.locale,
+    updated_at = now()
+WHERE contacts.customer_id = EXCLUDED.customer_id
+RETURNING id`
+
+// PutCustomer creates or replaces a customer with its owner and contacts in
+// one transaction: the owner is upserted when its email is given (otherwise
+// it must exist), and contacts no longer listed are removed. A contact ID of
+// another customer is ErrConflict.
+func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
+	if err := validateCustomer(c); err != nil {
+		return err
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if c.Owner.Email != "" {
+			b.Queue(sqlPutOwner, c.Owner.ID, c.Owner.Name, c.Owner.Email)
+		}
+		b.Queue(sqlPutCustomer, c.ID, c.Name, c.Persona, c.Owner.ID)
+		ids := make([]string, len(c.Contacts))
+		for i, ct := range c.Contacts {
+			ids[i] = ct.ID
+		}
+		b.Queue(sqlDeleteOtherContacts, c.ID, ids)
+		for i, ct := range c.Contacts {
+			b.Queue(sqlPutContact, ct.ID, c.ID, i, ct.Email, ct.FirstName, ct.LastName, ct.Timezone, ct.Locale)
+		}
+
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if c.Owner.Email != "" {
+			if _, err := br.Exec(); err != nil {
+				return withField(pgErr("put", "owner", c.Owner.ID, err), "owner.", "customer", c.ID)
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return pgErr("put", "customer", c.ID, err)
+		}
+		if _, err := br.Exec(); err != nil {
+			return pgErr("put", "customer", c.ID, err)
+		}
+		for i, ct := range c.Contacts {
+			var id string
+			err := br.QueryRow().Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return conflict("customer", c.ID, fmt.Sprintf("contacts[%d].id", i),
+					fmt.Sprintf("contact %q belongs to another customer", ct.ID))
+			}
+			if err != nil {
+				return withField(pgErr("put", "contact", ct.ID, err), fmt.Sprintf("contacts[%d].", i), "customer", c.ID)
+			}
+		}
+		return br.Close()
+	})
+	return pgErr("put", "customer", c.ID, err)
+}
+
+// validateCustomer checks what the schema cannot: a customer has one or more
+// contacts, listed once each, in valid timezones.
+func validateCustomer(c Customer) error {
+	if c.Owner.ID == "" {
+		return invalid("customer", c.ID, "owner.id", "is required")
+	}
+	if len(c.Contacts) == 0 {
+		return invalid("customer", c.ID, "contacts", "a customer needs at least one contact")
+	}
+	seen := make(map[string]bool, len(c.Contacts))
+	for i, ct := range c.Contacts {
+		if seen[ct.ID] {
+			return invalid("customer", c.ID, fmt.Sprintf("contacts[%d].id", i),
+				fmt.Sprintf("contact %q is listed twice", ct.ID))
+		}
+		seen[ct.ID] = true
+		if ct.Timezone != "" {
+			if _, err := time.LoadLocation(ct.Timezone); err != nil || ct.Timezone == "Local" {
+				return invalid("customer", c.ID, fmt.Sprintf("contacts[%d].timezone", i),
+					fmt.Sprintf("unknown timezone %q", ct.Timezone))
+			}
+		}
+	}
+	return nil
+}
+
+const sqlGetCustomer = `
+SELECT c.id, c.name, COALESCE(c.persona_id, ''), o.id, o.name, o.email
+FROM customers c
+JOIN owners o ON o.id = c.owner_id
+WHERE c.id = $1`
+
+const sqlGetContacts = `
+SELECT id, email, first_name, last_name, timezone, locale
+FROM contacts
+WHERE customer_id = $1
+ORDER BY position, id`
+
+func scanCustomer(row pgx.CollectableRow) (Customer, error) {
+	var c Customer
+	err := row.Scan(&c.ID, &c.Name, &c.Persona, &c.Owner.ID, &c.Owner.Name, &c.Owner.Email)
+	return c, err
+}
+
+// GetCustomer returns the customer with its owner and contacts, or ErrNotFound.
+func (s *Store) GetCustomer(ctx context.Context, id string) (Customer, error) {
+	b := &pgx.Batch{}
+	b.Queue(sqlGetCustomer, id)
+	b.Queue(sqlGetContacts, id)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+
+	rows, _ := br.Query()
+	c, err := pgx.CollectExactlyOneRow(rows, scanCustomer)
+	if err != nil {
+		return Customer{}, pgErr("get", "customer", id, err)
+	}
+	rows, _ = br.Query()
+	c.Contacts, err = pgx.CollectRows(rows, pgx.RowToStructByName[Contact])
+	if err != nil {
+		return Customer{}, pgErr("get", "customer", id, err)
+	}
+	return c, pgErr("get", "customer", id, br.Close())
+}
+
+const sqlListCustomers = `
+SELECT c.id, c.name, COALESCE(c.persona_id, ''), o.id, o.name, o.email
+FROM customers c
+JOIN owners o ON o.id = c.owner_id
+WHERE c.id > $1
+ORDER BY c.id
+LIMIT $2`
+
+const sqlListContacts = `
+SELECT customer_id, id, email, first_name, last_name, timezone, locale
+FROM contacts
+WHERE customer_id = ANY($1::text[])
+ORDER BY customer_id, position, id`
+
+// ListCustomers returns one page of customers ordered by ID, each with its
+// owner and contacts.
+func (s *Store) ListCustomers(ctx context.Context, page Page) ([]Customer, error) {
+	rows, _ := s.pool.Query(ctx, sqlListCustomers, page.After, page.limit())
+	cs, err := pgx.CollectRows(rows, scanCustomer)
+	if err != nil || len(cs) == 0 {
+		return cs, pgErr("list", "customers", "", err)
+	}
+	ids := make([]string, len(cs))
+	byID := make(map[string]*Customer, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].ID
+		byID[cs[i].ID] = &cs[i]
+		cs[i].Contacts = []Contact{}
+	}
+	rows, _ = s.pool.Query(ctx, sqlListContacts, ids)
+	var customerID string
+	var ct Contact
+	_, err = pgx.ForEachRow(rows,
+		[]any{&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale},
+		func() error {
+			c := byID[customerID]
+			c.Contacts = append(c.Contacts, ct)
+			return nil
+		})
+	return cs, pgErr("list", "customers", "", err)
+}
+
+const sqlGetContact = `
+SELECT customer_id, id, email, first_name, last_name, timezone, locale
+FROM contacts
+WHERE id = $1`
+
+// GetContact returns a contact and the ID of its customer, or ErrNotFound.
+func (s *Store) GetContact(ctx context.Context, id string) (Contact, string, error) {
+	var customerID string
+	var ct Contact
+	err := s.pool.QueryRow(ctx, sqlGetContact, id).
+		Scan(&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale)
+	if err != nil {
+		return Contact{}, "", pgErr("get", "contact", id, err)
+	}
+	return ct, customerID, nil
+}
+
+// GetOwner returns an account owner, or ErrNotFound.
+func (s *Store) GetOwner(ctx context.Context, id string) (Owner, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, name, email FROM owners WHERE id = $1`, id)
+	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Owner])
+	return o, pgErr("get", "owner", id, err)
+}
+
+const sqlMissingCustomers = `
+SELECT DISTINCT ON (id) id
+FROM unnest($1::text[]) AS wanted (id)
+WHERE NOT EXISTS (SELECT FROM customers c WHERE c.id = wanted.id)
+ORDER BY id`
+
+// MissingCustomers returns those of ids that name no customer, sorted and
+// without repeats, so a bulk request can list every unknown one at once.
+func (s *Store) MissingCustomers(ctx context.Context, ids []string) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, sqlMissingCustomers, nonNil(ids))
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return missing, pgErr("check", "customers", "", err)
+}

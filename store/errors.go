@@ -1,0 +1,286 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Kinds of errors callers tell apart with errors.Is. Every *Error matches
+// exactly one of them.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	ErrInvalid  = errors.New("invalid")
+)
+
+// Error says which record failed and why. Kind is ErrNotFound, ErrConflict or
+// ErrInvalid; Field, when set, names the offending field in the record's JSON
+// terms (e.g. "owner.email", "contacts[1].timezone"); Err is the cause, if
+// any (often a *pgconn.PgError).
+type Error struct {
+	Kind   error
+	Record string
+	ID     string
+	Field  string
+	Msg    string
+	Err    error
+}
+
+// Error reads like `customer "acme": invalid owner.email: must be an email address`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Record)
+	if e.ID != "" {
+		fmt.Fprintf(&b, " %q", e.ID)
+	}
+	if e.Kind == ErrNotFound && e.Field == "" && e.Msg == "" {
+		b.WriteString(" not found")
+		return b.String()
+	}
+	b.WriteString(": ")
+	if e.Kind != nil {
+		b.WriteString(e.Kind.Error())
+	}
+	if e.Field != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Field)
+	}
+	if e.Msg != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Msg)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the error's kind.
+func (e *Error) Is(target error) bool { return target != nil && target == e.Kind }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+func notFound(record, id string) error {
+	return &Error{Kind: ErrNotFound, Record: record, ID: id}
+}
+
+func invalid(record, id, field, msg string) error {
+	return &Error{Kind: ErrInvalid, Record: record, ID: id, Field: field, Msg: msg}
+}
+
+func conflict(record, id, field, msg string) error {
+	return &Error{Kind: ErrConflict, Record: record, ID: id, Field: field, Msg: msg}
+}
+
+// constraint explains a schema constraint to a user: the field it guards and
+// what it requires.
+type constraint struct {
+	field string
+	msg   string
+}
+
+const (
+	idRule    = "must be 1 to 200 characters without '/' or whitespace"
+	emailRule = "must be an email address"
+)
+
+// constraints maps every named constraint and unique index in the schema to
+// its explanation. TestEveryConstraintIsExplained keeps it complete.
+var constraints = map[string]constraint{
+	"owners_pkey":        {"id", "already exists"},
+	"owners_id_check":    {"id", idRule},
+	"owners_email_check": {"email", emailRule},
+
+	"personas_pkey":       {"id", "already exists"},
+	"personas_id_check":   {"id", idRule},
+	"personas_name_check": {"name", "is required"},
+
+	"customers_pkey":            {"id", "already exists"},
+	"customers_id_check":        {"id", idRule},
+	"customers_name_check":      {"name", "is required"},
+	"customers_owner_id_fkey":   {"owner.id", "unknown account owner"},
+	"customers_persona_id_fkey": {"persona", "unknown persona"},
+
+	"contacts_pkey":             {"id", "already exists"},
+	"contacts_id_check":         {"id", idRule},
+	"contacts_email_check":      {"email", emailRule},
+	"contacts_customer_id_fkey": {"customer_id", "unknown customer"},
+
+	"content_pkey":                      {"id", "already exists"},
+	"content_id_check":                  {"id", idRule},
+	"content_title_check":               {"title", "is required"},
+	"content_topic_check":               {"topic", "is required"},
+	"content_url_check":                 {"url", "must be an http or https URL"},
+	"content_email_check":               {"email", "needs a template_id, or a subject and an html or text body"},
+	"content_personas_pkey":             {"personas", "lists a persona twice"},
+	"content_personas_content_id_fkey":  {"id", "unknown content"},
+	"content_personas_persona_id_fkey":  {"personas", "unknown persona"},
+	"journeys_pkey":                     {"id", "already exists"},
+	"journeys_id_check":                 {"id", idRule},
+	"journeys_latest_version_check":     {"version", "must be positive"},
+	"journey_versions_pkey":             {"version", "already exists"},
+	"journey_versions_journey_id_fkey":  {"id", "unknown journey"},
+	"journey_versions_version_check":    {"version", "must be positive"},
+	"journey_versions_status_check":     {"status", "must be draft or published"},
+	"journey_versions_definition_check": {"definition", "must be a JSON object"},
+	"journey_versions_definition_id_check": {"definition.id",
+		"must match the journey ID"},
+	"journey_versions_offer_kind_check": {"definition.offer.kind",
+		"must be repeat, upsell or cross-sell"},
+	"journey_versions_published_at_check": {"published_at", "is set exactly when published"},
+	"journey_versions_immutable":          {"version", "journey versions are immutable once published"},
+
+	"runs_pkey":                    {"workflow_id", "already exists"},
+	"runs_workflow_id_check":       {"workflow_id", "is required"},
+	"runs_customer_id_fkey":        {"customer_id", "unknown customer"},
+	"runs_owner_id_fkey":           {"owner_id", "unknown account owner"},
+	"runs_journey_id_version_fkey": {"version", "unknown journey version"},
+	"runs_status_check": {"status",
+		"must be running, completed, failed, canceled, terminated or timed-out"},
+	"runs_stage_check": {"stage",
+		"must be nurturing, handoff, cooldown, paused or done"},
+	"runs_score_check":    {"score", "must not be negative"},
+	"runs_cycle_check":    {"cycle", "must not be negative"},
+	"runs_ended_at_check": {"ended_at", "is set exactly when the run is no longer running, not before started_at"},
+
+	"events_pkey":             {"id", "already exists"},
+	"events_id_check":         {"id", "must be 1 to 200 characters"},
+	"events_customer_id_fkey": {"customer_id", "unknown customer"},
+	"events_type_check":       {"type", "must be one of " + strings.Join(EventTypes, ", ")},
+
+	"suppressions_pkey":         {"email", "already suppressed"},
+	"suppressions_email_check":  {"email", emailRule},
+	"suppressions_reason_check": {"reason", "is required"},
+
+	"webhook_events_pkey":     {"id", "already seen"},
+	"webhook_events_id_check": {"id", "is required"},
+
+	"handoffs_pkey":              {"id", "already exists"},
+	"handoffs_id_check":          {"id", "is required"},
+	"handoffs_run_key_check":     {"run_key", "is required"},
+	"handoffs_workflow_id_check": {"workflow_id", "is required"},
+	"handoffs_journey_id_fkey":   {"journey_id", "unknown journey"},
+	"handoffs_customer_id_fkey":  {"customer_id", "unknown customer"},
+	"handoffs_owner_id_fkey":     {"owner_id", "unknown account owner"},
+	"handoffs_cycle_check":       {"cycle", "must not be negative"},
+	"handoffs_reason_check":      {"reason", "must be score or fast-lane"},
+	"handoffs_score_check":       {"score", "must not be negative"},
+	"handoffs_status_check": {"status",
+		"must be open, accepted, won, lost, rejected or not-ready"},
+	"handoffs_closed_at_check":       {"closed_at", "is set exactly when the hand-off is closed"},
+	"handoffs_feedback_check":        {"feedback", "must be the outcome of a closed hand-off"},
+	"handoffs_run_key_cycle_key":     {"cycle", "the run already has a hand-off in this cycle"},
+	"handoffs_one_open_per_workflow": {"workflow_id", "the run already has an open hand-off"},
+
+	"outbox_pkey":             {"id", "already exists"},
+	"outbox_key":              {"step_id", "already claimed for this run, cycle and recipient"},
+	"outbox_run_key_check":    {"run_key", "is required"},
+	"outbox_step_id_check":    {"step_id", "is required"},
+	"outbox_cycle_check":      {"cycle", "must not be negative"},
+	"outbox_contact_id_check": {"contact_id", "is required"},
+	"outbox_kind_check":       {"kind", "must be content, handoff or reminder"},
+	"outbox_handoff_id_check": {"handoff_id", "is required for hand-off and reminder emails, and only for them"},
+	"outbox_handoff_id_fkey":  {"handoff_id", "unknown hand-off"},
+	"outbox_status_check": {"status",
+		"must be pending, sent, failed, delivered or bounced"},
+	"outbox_message_id_key": {"message_id", "belongs to another email"},
+	"outbox_sent_check":     {"message_id", "a sent email needs its message ID and time"},
+
+	"api_keys_pkey":         {"id", "already exists"},
+	"api_keys_role_check":   {"role", "must be marketing, sales or admin"},
+	"api_keys_prefix_check": {"prefix", "must start with rpn_"},
+	"api_keys_hash_check":   {"hash", "must be a SHA-256 digest"},
+	"api_keys_hash_key":     {"hash", "already exists"},
+}
+
+// invalidInput lists unique constraints whose violation is a mistake within
+// one request (ErrInvalid) rather than a clash with stored data (ErrConflict).
+var invalidInput = map[string]bool{
+	"content_personas_pkey": true,
+}
+
+// Postgres error codes the store maps to kinds.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+	pgCheckViolation      = "23514"
+	pgNotNullViolation    = "23502"
+	pgRestrictViolation   = "23001"
+	pgDataExceptionClass  = "22"
+	pgInvalidCatalogName  = "3D000" // the database does not exist
+	pgDuplicateDatabase   = "42P04"
+)
+
+// pgErr turns err into an *Error about record id when it is a pgx no-rows
+// error or an integrity or data error from Postgres. Anything else (network,
+// cancellation, serialization failures) is wrapped with what was being done
+// and stays transient.
+func pgErr(op, record, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound(record, id)
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return wrap(op, record, id, err)
+	}
+	c, known := constraints[pe.ConstraintName]
+	e := &Error{Record: record, ID: id, Field: c.field, Msg: c.msg, Err: err}
+	switch {
+	case pe.Code == pgUniqueViolation || pe.Code == pgRestrictViolation:
+		e.Kind = ErrConflict
+	case pe.Code == pgForeignKeyViolation || pe.Code == pgCheckViolation:
+		e.Kind = ErrInvalid
+	case pe.Code == pgNotNullViolation:
+		e.Kind, e.Field, e.Msg = ErrInvalid, pe.ColumnName, "is required"
+		known = true
+	case strings.HasPrefix(pe.Code, pgDataExceptionClass):
+		e.Kind, e.Msg = ErrInvalid, pe.Message
+		known = true
+	default:
+		return wrap(op, record, id, err)
+	}
+	if invalidInput[pe.ConstraintName] {
+		e.Kind = ErrInvalid
+	}
+	if !known {
+		e.Field, e.Msg = "", pe.Message
+	}
+	return e
+}
+
+// wrap says what was being done: "store: list personas: …" or
+// "store: get customer "acme": …".
+func wrap(op, record, id string, err error) error {
+	if id == "" {
+		return fmt.Errorf("store: %s %s: %w", op, record, err)
+	}
+	return fmt.Errorf("store: %s %s %q: %w", op, record, id, err)
+}
+
+// withField prefixes an *Error's field, e.g. "owner." or "contacts[2].", and
+// re-targets it at record id. Other errors pass unchanged.
+func withField(err error, prefix, record, id string) error {
+	var se *Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	out := *se
+	if out.Field != "" {
+		out.Field = prefix + out.Field
+	} else {
+		out.Field = strings.TrimSuffix(prefix, ".")
+	}
+	if record != "" {
+		out.Record, out.ID = record, id
+	}
+	return &out
+}

@@ -1,0 +1,186 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/store/storetest"
+)
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+func event(id, customerID, topic string, at time.Time) store.Event {
+	return store.Event{ID: id, CustomerID: customerID, ContactID: customerID + "-max", Type: "visit",
+		Topic: topic, URL: "https://example.com/pricing", OccurredAt: at}
+}
+
+func TestInsertEvents(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+
+	t.Run("new events are inserted and come back as stored", func(t *testing.T) {
+		ins, dup, err := s.InsertEvents(ctx, []store.Event{
+			event("ev-1", "acme", "process-automation", t0),
+			event("ev-2", "acme", "process-automation", t0.Add(time.Hour)),
+		})
+		require.NoError(t, err)
+		require.Equal(t, []string{"ev-1", "ev-2"}, ins)
+		require.Empty(t, dup)
+
+		evs, err := s.ListEvents(ctx, "acme", t0, 0)
+		require.NoError(t, err)
+		require.Len(t, evs, 2)
+		require.Equal(t, "acme-max", evs[0].ContactID)
+		require.False(t, evs[0].ReceivedAt.IsZero())
+	})
+	t.Run("an event ID is stored once", func(t *testing.T) {
+		changed := event("ev-1", "acme", "other-topic", t0)
+		ins, dup, err := s.InsertEvents(ctx, []store.Event{changed, event("ev-3", "acme", "process-automation", t0)})
+		require.NoError(t, err)
+		require.Equal(t, []string{"ev-3"}, ins)
+		require.Equal(t, []string{"ev-1"}, dup)
+		n, err := s.CountEvents(ctx, "acme", []string{"other-topic"}, t0)
+		require.NoError(t, err)
+		require.Zero(t, n, "the first copy of ev-1 stays")
+	})
+	t.Run("an ID repeated in the batch is stored once and counts once", func(t *testing.T) {
+		ins, dup, err := s.InsertEvents(ctx, []store.Event{
+			event("ev-4", "acme", "a", t0), event("ev-4", "acme", "b", t0), event("ev-3", "acme", "a", t0), event("ev-3", "acme", "a", t0),
+		})
+		require.NoError(t, err)
+		require.Equal(t, []string{"ev-4"}, ins)
+		require.Equal(t, []string{"ev-3"}, dup)
+		n, err := s.CountEvents(ctx, "acme", []string{"a"}, t0)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "the first copy of ev-4 wins")
+	})
+	t.Run("an unknown customer refuses the whole batch, naming the event", func(t *testing.T) {
+		_, _, err := s.InsertEvents(ctx, []store.Event{
+			event("ev-5", "acme", "a", t0), event("ev-6", "ghost", "a", t0), event("ev-7", "ghost2", "a", t0),
+		})
+		se := requireKind(t, err, store.ErrInvalid, "customer_id")
+		require.Equal(t, "ev-6", se.ID)
+		require.Equal(t, `event "ev-6": invalid customer_id: unknown customer "ghost" (2 events of the batch name unknown customers)`, se.Error())
+		_, _, err = s.InsertEvents(ctx, []store.Event{event("ev-5", "acme", "a", t0)})
+		require.NoError(t, err)
+	})
+	t.Run("malformed events are named", func(t *testing.T) {
+		bad := event("ev-8", "acme", "a", t0)
+		bad.Type = "telepathy"
+		_, _, err := s.InsertEvents(ctx, []store.Event{event("ev-9", "acme", "a", t0), bad})
+		se := requireKind(t, err, store.ErrInvalid, "type")
+		require.Equal(t, "ev-8", se.ID)
+
+		bad = event("ev-8", "acme", "a", time.Time{})
+		_, _, err = s.InsertEvents(ctx, []store.Event{bad})
+		requireKind(t, err, store.ErrInvalid, "occurred_at")
+	})
+	t.Run("the schema refuses an unknown type too", func(t *testing.T) {
+		_, err := s.Pool().Exec(ctx, `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('x', 'acme', 'telepathy', now())`)
+		requirePgCode(t, err, "23514")
+		_, err = s.Pool().Exec(ctx, `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('x', 'ghost', 'open', now())`)
+		requirePgCode(t, err, "23503")
+	})
+}
+
+func TestBulkInsertOf5000EventsReportsTheRightSplit(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+
+	// 1,000 events stored before; a batch of 5,000 of which 1,000 repeat
+	// those, 500 repeat an ID earlier in the same batch, 3,500 are new.
+	var before []store.Event
+	for i := range 1000 {
+		before = append(before, event(fmt.Sprintf("old-%d", i), "acme", "t", t0))
+	}
+	ins, dup, err := s.InsertEvents(ctx, before)
+	require.NoError(t, err)
+	require.Len(t, ins, 1000)
+	require.Empty(t, dup)
+
+	var batch []store.Event
+	for i := range 3500 {
+		batch = append(batch, event(fmt.Sprintf("new-%d", i), "acme", "t", t0.Add(time.Duration(i)*time.Second)))
+	}
+	for i := range 1000 {
+		batch = append(batch, event(fmt.Sprintf("old-%d", i), "acme", "t", t0))
+	}
+	for i := range 500 {
+		batch = append(batch, event(fmt.Sprintf("new-%d", i), "acme", "t", t0))
+	}
+	require.Len(t, batch, 5000)
+
+	ins, dup, err = s.InsertEvents(ctx, batch)
+	require.NoError(t, err)
+	require.Len(t, ins, 3500)
+	require.Len(t, dup, 1000)
+	require.Equal(t, "new-0", ins[0])
+	require.Equal(t, "new-3499", ins[3499])
+	require.Equal(t, "old-0", dup[0])
+
+	n, err := s.CountEvents(ctx, "acme", []string{"t"}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 4500, n)
+}
+
+func TestCountEvents(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	require.NoError(t, s.PutCustomer(ctx, customer("globex")))
+	_, _, err := s.InsertEvents(ctx, []store.Event{
+		event("a1", "acme", "process-automation", t0),
+		event("a2", "acme", "process-automation", t0.Add(-15*24*time.Hour)),
+		event("a3", "acme", "erp", t0),
+		event("a4", "acme", "pricing", t0),
+		event("g1", "globex", "process-automation", t0),
+	})
+	require.NoError(t, err)
+
+	for name, tc := range map[string]struct {
+		topics []string
+		since  time.Time
+		want   int
+	}{
+		"one topic within the window":   {[]string{"process-automation"}, t0.Add(-14 * 24 * time.Hour), 1},
+		"one topic, long window":        {[]string{"process-automation"}, t0.Add(-30 * 24 * time.Hour), 2},
+		"several topics":                {[]string{"process-automation", "erp"}, t0.Add(-time.Hour), 2},
+		"no topics means every topic":   {nil, t0.Add(-time.Hour), 3},
+		"the window start is inclusive": {[]string{"erp"}, t0, 1},
+		"nothing after the events":      {nil, t0.Add(time.Second), 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			n, err := s.CountEvents(ctx, "acme", tc.topics, tc.since)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, n)
+		})
+	}
+}
+
+func BenchmarkInsertEvents(b *testing.B) {
+	s := storetest.NewDB(b)
+	ctx := b.Context()
+	require.NoError(b, s.PutPersona(ctx, store.Persona{ID: "ops-lead", Name: "Head of Operations"}))
+	require.NoError(b, s.PutCustomer(ctx, customer("acme")))
+
+	for _, size := range []int{10, 1000, 5000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				batch := make([]store.Event, size)
+				for i := range batch {
+					batch[i] = event(fmt.Sprintf("bench-%d-%d", size, n), "acme", "process-automation", t0)
+					n++
+				}
+				ins, _, err := s.InsertEvents(ctx, batch)
+				if err != nil || len(ins) != size {
+					b.Fatalf("inserted %d of %d: %v", len(ins), size, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Hand-off reasons.
+const (
+	ReasonScore    = "score"
+	ReasonFastLane = "fast-lane"
+)
+
+// Hand-off statuses: open until sales answers with one of the outcomes.
+const (
+	HandoffOpen     = "open"
+	HandoffAccepted = "accepted"
+	HandoffWon      = "won"
+	HandoffLost     = "lost"
+	HandoffRejected = "rejected"
+	HandoffNotReady = "not-ready"
+)
+
+// HandoffOutcomes are the answers sales may give.
+var HandoffOutcomes = []string{HandoffAccepted, HandoffWon, HandoffLost, HandoffRejected, HandoffNotReady}
+
+// Handoff is the escalation of a run to the customer's account owner, with
+// the evidence. ID is generated (a UUID) when empty. Offer is what was asked
+// for on a fast lane (e.g. "demo"). Feedback is the outcome sales gave (the
+// same as Status once closed), FeedbackNote their note. A zero CreatedAt
+// means now.
+type Handoff struct {
+	ID           string          `json:"id" db:"id"`
+	RunKey       string          `json:"run_key" db:"run_key"`
+	WorkflowID   string          `json:"workflow_id" db:"workflow_id"`
+	JourneyID    string          `json:"journey_id" db:"journey_id"`
+	CustomerID   string          `json:"customer_id" db:"customer_id"`
+	OwnerID      string          `json:"owner_id" db:"owner_id"`
+	Cycle        int             `json:"cycle" db:"cycle"`
+	Reason       string          `json:"reason" db:"reason"`
+	Offer        string          `json:"offer,omitempty" db:"offer"`
+	Note         string          `json:"note,omitempty" db:"note"`
+	Score        float64         `json:"score" db:"score"`
+	Evidence     json.RawMessage `json:"evidence,omitempty" db:"evidence"`
+	Status       string          `json:"status" db:"status"`
+	Feedback     string          `json:"feedback,omitempty" db:"feedback"`
+	FeedbackNote string          `json:"feedback_note,omitempty" db:"feedback_note"`
+	SLADueAt     time.Time       `json:"sla_due_at" db:"sla_due_at"`
+	RemindedAt   *time.Time      `json:"reminded_at,omitempty" db:"reminded_at"`
+	CreatedAt    time.Time       `json:"created_at" db:"created_at"`
+	ClosedAt     *time.Time      `json:"closed_at,omitempty" db:"closed_at"`
+}
+
+const handoffColumns = `
+       id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason,
+       offer, note, score, evidence, status, feedback, feedback_note,
+       sla_due_at, reminded_at, created_at, closed_at`
+
+// A retry with the same (run_key, cycle) inserts nothing; a second open
+// hand-off of the workflow violates handoffs_one_open_per_workflow.
+const sqlCreateHandoff = `
+INSERT INTO handoffs (id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle,
+                      reason, offer, note, score, evidence, sla_due_at, created_at)
+VALUES (COALESCE(NULLIF($1, ''), gen_random_uuid()::text), $2, $3, $4, $5, $6, $7,
+        $8, $9, $10, $11, $12::jsonb, $13, COALESCE($14, now()))
+ON CONFLICT (run_key, cycle) DO NOTHING
+RETURNING` + handoffColumns
+
+const sqlGetHandoffByRunCycle = `
+SELECT` + handoffColumns + `
+FROM handoffs
+WHERE run_key = $1 AND cycle = $2`
+
+// CreateHandoff records an open hand-off and returns it. It is idempotent on
+// (RunKey, Cycle): a retry returns the hand-off created first. A workflow
+// with another open hand-off is ErrConflict.
+func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
+	id := h.RunKey + "#" + strconv.Itoa(h.Cycle)
+	if h.SLADueAt.IsZero() {
+		return Handoff{}, invalid("hand-off", id, "sla_due_at", "is required")
+	}
+	evidence := "{}"
+	if len(h.Evidence) > 0 {
+		if !json.Valid(h.Evidence) {
+			return Handoff{}, invalid("hand-off", id, "evidence", "must be JSON")
+		}
+		evidence = string(h.Evidence)
+	}
+	var createdAt *time.Time
+	if !h.CreatedAt.IsZero() {
+		createdAt = &h.CreatedAt
+	}
+	rows, _ := s.pool.Query(ctx, sqlCreateHandoff, h.ID, h.RunKey, h.WorkflowID, h.JourneyID,
+		h.CustomerID, h.OwnerID, h.Cycle, h.Reason, h.Offer, h.Note, h.Score, evidence,
+		h.SLADueAt, createdAt)
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		rows, _ = s.pool.Query(ctx, sqlGetHandoffByRunCycle, h.RunKey, h.Cycle)
+		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	}
+	return out, pgErr("create", "hand-off", id, err)
+}
+
+// GetHandoff returns a hand-off, or ErrNotFound.
+func (s *Store) GetHandoff(ctx context.Context, id string) (Handoff, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT`+handoffColumns+` FROM handoffs WHERE id = $1`, id)
+	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	return h, pgErr("get", "hand-off", id, err)
+}
+
+// HandoffFilter selects hand-offs; empty fields select all. Limit 0 means
+// DefaultLimit.
+type HandoffFilter struct {
+	Status     string
+	OwnerID    string
+	CustomerID string
+	JourneyID  string
+	Limit      int
+}
+
+// ListHandoffs returns the hand-offs that match f, newest first.
+func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, error) {
+	if f.Status != "" && f.Status != HandoffOpen && !slices.Contains(HandoffOutcomes, f.Status) {
+		return nil, invalid("hand-offs", "", "status",
+			"must be open, "+strings.Join(HandoffOutcomes, ", "))
+	}
+	var where []string
+	var args []any
+	for _, c := range []struct{ column, value string }{
+		{"status", f.Status},
+		{"owner_id", f.OwnerID},
+		{"customer_id", f.CustomerID},
+		{"journey_id", f.JourneyID},
+	} {
+		if c.value != "" {
+			args = append(args, c.value)
+			where = append(where, fmt.Sprintf("%s = $%d", c.column, len(args)))
+		}
+	}
+	q := `SELECT` + handoffColumns + "\nFROM handoffs\n"
+	if len(where) > 0 {
+		q += "WHERE " + strings.Join(where, " AND ") + "\n"
+	}
+	args = append(args, clampLimit(f.Limit))
+	q += fmt.Sprintf("ORDER BY created_at DESC, id DESC\nLIMIT $%d", len(args))
+
+	rows, _ := s.pool.Query(ctx, q, args...)
+	hs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Handoff])
+	return hs, pgErr("list", "hand-offs", "", err)
+}
+
+const sqlCloseHandoff = `
+UPDATE handoffs
+SET status = $2, feedback = $2, feedback_note = $3, closed_at = now()
+WHERE id = $1 AND status = 'open'
+RETURNING` + handoffColumns
+
+// CloseHandoff records sales' answer: outcome is accepted, won, lost,
+// rejected or not-ready. Closing again with the same outcome returns the
+// hand-off unchanged; with another outcome it is ErrConflict.
+func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Handoff, error) {
+	if !slices.Contains(HandoffOutcomes, outcome) {
+		return Handoff{}, invalid("hand-off", id, "outcome",
+			"must be one of "+strings.Join(HandoffOutcomes, ", "))
+	}
+	rows, _ := s.pool.Query(ctx, sqlCloseHandoff, id, outcome, note)
+	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		if h, err = s.GetHandoff(ctx, id); err != nil {
+			return Handoff{}, err
+		}
+		if h.Status != outcome {
+			return Handoff{}, conflict("hand-off", id, "outcome", "already closed as "+h.Status)
+		}
+		return h, nil
+	}
+	return h, pgErr("close", "hand-off", id, err)
+}
+
+const sqlMarkHandoffReminded = `
+UPDATE handoffs
+SET reminded_at = now()
+WHERE id = $1 AND status = 'open'
+RETURNING` + handoffColumns
+
+// MarkHandoffReminded records that the owner was reminded of an open
+// hand-off (each reminder moves RemindedAt). On a closed hand-off it changes
+// nothing and returns it as it is.
+func (s *Store) MarkHandoffReminded(ctx context.Context, id string) (Handoff, error) {
+	rows, _ := s.pool.Query(ctx, sqlMarkHandoffReminded, id)
+	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.GetHandoff(ctx, id)
+	}
+	return h, pgErr("mark reminded", "hand-off", id, err)
+}

@@ -1,0 +1,124 @@
+package store_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/store"
+)
+
+func handoff(f fixture, runKey string, cycle int) store.Handoff {
+	return store.Handoff{
+		RunKey: runKey, WorkflowID: "ripen/" + f.journey.JourneyID + "/acme", JourneyID: f.journey.JourneyID,
+		CustomerID: "acme", OwnerID: "rep-eva", Cycle: cycle, Reason: store.ReasonFastLane, Offer: "demo",
+		Score: 21.5, Evidence: json.RawMessage(`{"read":["automation-checklist"]}`),
+		SLADueAt: time.Now().Add(48 * time.Hour),
+	}
+}
+
+func TestHandoffs(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+
+	var h store.Handoff
+	t.Run("create returns an open hand-off with an ID", func(t *testing.T) {
+		var err error
+		h, err = s.CreateHandoff(ctx, handoff(f, "run-1", 1))
+		require.NoError(t, err)
+		require.NotEmpty(t, h.ID)
+		require.Equal(t, store.HandoffOpen, h.Status)
+		require.JSONEq(t, `{"read":["automation-checklist"]}`, string(h.Evidence))
+		require.False(t, h.CreatedAt.IsZero())
+		require.Nil(t, h.ClosedAt)
+	})
+	t.Run("a retry returns the same hand-off", func(t *testing.T) {
+		again, err := s.CreateHandoff(ctx, handoff(f, "run-1", 1))
+		require.NoError(t, err)
+		require.Equal(t, h, again)
+	})
+	t.Run("a second open hand-off of the workflow is a conflict", func(t *testing.T) {
+		_, err := s.CreateHandoff(ctx, handoff(f, "run-2", 1))
+		se := requireKind(t, err, store.ErrConflict, "workflow_id")
+		require.Contains(t, se.Error(), "the run already has an open hand-off")
+	})
+	t.Run("sales' answer closes it, once", func(t *testing.T) {
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffNotReady, "budget next year")
+		require.NoError(t, err)
+		require.Equal(t, store.HandoffNotReady, closed.Status)
+		require.Equal(t, store.HandoffNotReady, closed.Feedback)
+		require.Equal(t, "budget next year", closed.FeedbackNote)
+		require.NotNil(t, closed.ClosedAt)
+
+		again, err := s.CloseHandoff(ctx, h.ID, store.HandoffNotReady, "other note")
+		require.NoError(t, err)
+		require.Equal(t, closed, again)
+
+		_, err = s.CloseHandoff(ctx, h.ID, store.HandoffWon, "")
+		se := requireKind(t, err, store.ErrConflict, "outcome")
+		require.Contains(t, se.Error(), "already closed as not-ready")
+		_, err = s.CloseHandoff(ctx, h.ID, "maybe", "")
+		requireKind(t, err, store.ErrInvalid, "outcome")
+		_, err = s.CloseHandoff(ctx, "no-such-id", store.HandoffWon, "")
+		requireKind(t, err, store.ErrNotFound, "")
+	})
+	t.Run("after recycling, the next cycle may hand off again", func(t *testing.T) {
+		next, err := s.CreateHandoff(ctx, handoff(f, "run-1", 2))
+		require.NoError(t, err)
+		require.NotEqual(t, h.ID, next.ID)
+		reminded, err := s.MarkHandoffReminded(ctx, next.ID)
+		require.NoError(t, err)
+		require.NotNil(t, reminded.RemindedAt)
+	})
+	t.Run("reminding a closed hand-off changes nothing", func(t *testing.T) {
+		got, err := s.MarkHandoffReminded(ctx, h.ID)
+		require.NoError(t, err)
+		require.Nil(t, got.RemindedAt)
+		_, err = s.MarkHandoffReminded(ctx, "no-such-id")
+		requireKind(t, err, store.ErrNotFound, "")
+	})
+	t.Run("the inbox lists newest first, by status and owner", func(t *testing.T) {
+		open, err := s.ListHandoffs(ctx, store.HandoffFilter{Status: store.HandoffOpen, OwnerID: "rep-eva"})
+		require.NoError(t, err)
+		require.Len(t, open, 1)
+		require.Equal(t, 2, open[0].Cycle)
+
+		all, err := s.ListHandoffs(ctx, store.HandoffFilter{})
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		require.Equal(t, 2, all[0].Cycle)
+		require.Equal(t, 1, all[1].Cycle)
+
+		none, err := s.ListHandoffs(ctx, store.HandoffFilter{OwnerID: "rep-nobody"})
+		require.NoError(t, err)
+		require.Empty(t, none)
+		_, err = s.ListHandoffs(ctx, store.HandoffFilter{Status: "pending"})
+		requireKind(t, err, store.ErrInvalid, "status")
+	})
+	t.Run("the schema refuses impossible hand-offs", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			edit  func(*store.Handoff)
+			field string
+		}{
+			"bad reason":        {func(h *store.Handoff) { h.Reason = "hunch" }, "reason"},
+			"unknown owner":     {func(h *store.Handoff) { h.OwnerID = "rep-nobody" }, "owner_id"},
+			"unknown customer":  {func(h *store.Handoff) { h.CustomerID = "ghost" }, "customer_id"},
+			"unknown journey":   {func(h *store.Handoff) { h.JourneyID = "ghost" }, "journey_id"},
+			"negative score":    {func(h *store.Handoff) { h.Score = -3 }, "score"},
+			"no SLA":            {func(h *store.Handoff) { h.SLADueAt = time.Time{} }, "sla_due_at"},
+			"evidence not JSON": {func(h *store.Handoff) { h.Evidence = json.RawMessage(`{`) }, "evidence"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				bad := handoff(f, "run-"+name, 1)
+				bad.WorkflowID = "ripen/other/" + name
+				tc.edit(&bad)
+				_, err := s.CreateHandoff(ctx, bad)
+				requireKind(t, err, store.ErrInvalid, tc.field)
+			})
+		}
+		_, err := s.Pool().Exec(ctx, `UPDATE handoffs SET status = 'won' WHERE id = $1`, h.ID)
+		requirePgCode(t, err, "23514") // closed_at and feedback must agree with the status
+	})
+}

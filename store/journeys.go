@@ -1,0 +1,144 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Journey version statuses.
+const (
+	JourneyDraft     = "draft"
+	JourneyPublished = "published"
+)
+
+// JourneyVersion is one immutable, numbered version of a journey: its
+// definition as JSON (the journey package's Definition) and, when it came as
+// YAML, the source text as written.
+type JourneyVersion struct {
+	JourneyID   string          `json:"journey_id" db:"journey_id"`
+	Version     int             `json:"version" db:"version"`
+	Name        string          `json:"name" db:"name"`
+	Status      string          `json:"status" db:"status"`
+	Definition  json.RawMessage `json:"definition" db:"definition"`
+	Source      string          `json:"source,omitempty" db:"source"`
+	CreatedAt   time.Time       `json:"created_at" db:"created_at"`
+	PublishedAt *time.Time      `json:"published_at,omitempty" db:"published_at"`
+}
+
+// Bumping journeys.latest_version locks the journey's row until the statement
+// commits, so concurrent callers get consecutive, distinct versions; a
+// version that fails its checks rolls the bump back with it.
+const sqlInsertJourneyVersion = `
+WITH next AS (
+    INSERT INTO journeys (id, latest_version)
+    VALUES ($1, 1)
+    ON CONFLICT (id) DO UPDATE SET latest_version = journeys.latest_version + 1
+    RETURNING id, latest_version
+)
+INSERT INTO journey_versions (journey_id, version, status, name, definition, source, published_at)
+SELECT next.id, next.latest_version, $2, $3, $4::jsonb, $5,
+       CASE WHEN $2 = 'published' THEN now() END
+FROM next
+RETURNING journey_id, version, name, status, definition, source, created_at, published_at`
+
+// PublishJourney stores jv as the journey's next version, published, and
+// returns it with its Version and CreatedAt. It is safe to call concurrently:
+// every call gets its own version number.
+func (s *Store) PublishJourney(ctx context.Context, jv JourneyVersion) (JourneyVersion, error) {
+	return s.insertJourneyVersion(ctx, jv, JourneyPublished)
+}
+
+// SaveDraft stores jv as the journey's next version, as a draft: GetJourney
+// with version 0 and ListJourneys ignore it until PublishDraft.
+func (s *Store) SaveDraft(ctx context.Context, jv JourneyVersion) (JourneyVersion, error) {
+	return s.insertJourneyVersion(ctx, jv, JourneyDraft)
+}
+
+func (s *Store) insertJourneyVersion(ctx context.Context, jv JourneyVersion, status string) (JourneyVersion, error) {
+	def := bytes.TrimSpace(jv.Definition)
+	if !json.Valid(def) || len(def) == 0 || def[0] != '{' {
+		return JourneyVersion{}, invalid("journey", jv.JourneyID, "definition", "must be a JSON object")
+	}
+	rows, _ := s.pool.Query(ctx, sqlInsertJourneyVersion, jv.JourneyID, status, jv.Name, string(def), jv.Source)
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[JourneyVersion])
+	return out, pgErr("publish", "journey", jv.JourneyID, err)
+}
+
+const sqlPublishDraft = `
+UPDATE journey_versions
+SET status = 'published', published_at = now()
+WHERE journey_id = $1 AND version = $2 AND status = 'draft'
+RETURNING journey_id, version, name, status, definition, source, created_at, published_at`
+
+// PublishDraft publishes a draft version. Publishing a published version
+// again returns it unchanged.
+func (s *Store) PublishDraft(ctx context.Context, journeyID string, version int) (JourneyVersion, error) {
+	rows, _ := s.pool.Query(ctx, sqlPublishDraft, journeyID, version)
+	jv, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[JourneyVersion])
+	if err == nil {
+		return jv, nil
+	}
+	if existing, gerr := s.GetJourney(ctx, journeyID, version); gerr == nil {
+		return existing, nil
+	}
+	return JourneyVersion{}, pgErr("publish", "journey", versionID(journeyID, version), err)
+}
+
+const sqlSelectJourneyVersion = `
+SELECT journey_id, version, name, status, definition, source, created_at, published_at
+FROM journey_versions`
+
+// GetJourney returns a version of a journey; version 0 means the newest
+// published one. ErrNotFound when there is no such version.
+func (s *Store) GetJourney(ctx context.Context, id string, version int) (JourneyVersion, error) {
+	var rows pgx.Rows
+	if version == 0 {
+		rows, _ = s.pool.Query(ctx, sqlSelectJourneyVersion+`
+WHERE journey_id = $1 AND status = 'published'
+ORDER BY version DESC
+LIMIT 1`, id)
+	} else {
+		rows, _ = s.pool.Query(ctx, sqlSelectJourneyVersion+`
+WHERE journey_id = $1 AND version = $2`, id, version)
+	}
+	jv, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[JourneyVersion])
+	return jv, pgErr("get", "journey", versionID(id, version), err)
+}
+
+// ListJourneys returns the newest published version of every journey, by ID.
+func (s *Store) ListJourneys(ctx context.Context) ([]JourneyVersion, error) {
+	rows, _ := s.pool.Query(ctx, `
+SELECT DISTINCT ON (journey_id)
+       journey_id, version, name, status, definition, source, created_at, published_at
+FROM journey_versions
+WHERE status = 'published'
+ORDER BY journey_id, version DESC`)
+	jvs, err := pgx.CollectRows(rows, pgx.RowToStructByName[JourneyVersion])
+	return jvs, pgErr("list", "journeys", "", err)
+}
+
+// ListJourneyVersions returns every version of a journey, drafts included,
+// oldest first; ErrNotFound when the journey has none.
+func (s *Store) ListJourneyVersions(ctx context.Context, id string) ([]JourneyVersion, error) {
+	rows, _ := s.pool.Query(ctx, sqlSelectJourneyVersion+`
+WHERE journey_id = $1
+ORDER BY version`, id)
+	jvs, err := pgx.CollectRows(rows, pgx.RowToStructByName[JourneyVersion])
+	if err == nil && len(jvs) == 0 {
+		return nil, notFound("journey", id)
+	}
+	return jvs, pgErr("list", "journey versions", id, err)
+}
+
+// versionID names a journey version in errors: "id" or "id@3".
+func versionID(id string, version int) string {
+	if version == 0 {
+		return id
+	}
+	return id + "@" + strconv.Itoa(version)
+}

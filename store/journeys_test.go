@@ -1,0 +1,137 @@
+package store_test
+
+import (
+	"encoding/json"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/store/storetest"
+)
+
+func TestJourneyVersions(t *testing.T) {
+	s := storetest.NewDB(t)
+	ctx := t.Context()
+	id := "erp-automation-crosssell"
+
+	t.Run("publishing numbers versions from 1", func(t *testing.T) {
+		v1, err := s.PublishJourney(ctx, journey(id))
+		require.NoError(t, err)
+		require.Equal(t, 1, v1.Version)
+		require.Equal(t, store.JourneyPublished, v1.Status)
+		require.False(t, v1.CreatedAt.IsZero())
+		require.NotNil(t, v1.PublishedAt)
+		require.JSONEq(t, string(journey(id).Definition), string(v1.Definition))
+
+		v2, err := s.PublishJourney(ctx, journey(id))
+		require.NoError(t, err)
+		require.Equal(t, 2, v2.Version)
+	})
+	t.Run("a draft takes the next number but is not the newest published", func(t *testing.T) {
+		draft, err := s.SaveDraft(ctx, journey(id))
+		require.NoError(t, err)
+		require.Equal(t, 3, draft.Version)
+		require.Equal(t, store.JourneyDraft, draft.Status)
+		require.Nil(t, draft.PublishedAt)
+
+		newest, err := s.GetJourney(ctx, id, 0)
+		require.NoError(t, err)
+		require.Equal(t, 2, newest.Version)
+		got, err := s.GetJourney(ctx, id, 3)
+		require.NoError(t, err)
+		require.Equal(t, store.JourneyDraft, got.Status)
+	})
+	t.Run("publishing the draft makes it the newest, once", func(t *testing.T) {
+		v3, err := s.PublishDraft(ctx, id, 3)
+		require.NoError(t, err)
+		require.Equal(t, store.JourneyPublished, v3.Status)
+		again, err := s.PublishDraft(ctx, id, 3)
+		require.NoError(t, err)
+		require.Equal(t, v3.PublishedAt, again.PublishedAt)
+		newest, err := s.GetJourney(ctx, id, 0)
+		require.NoError(t, err)
+		require.Equal(t, 3, newest.Version)
+		_, err = s.PublishDraft(ctx, id, 99)
+		requireKind(t, err, store.ErrNotFound, "")
+	})
+	t.Run("versions are immutable in the schema", func(t *testing.T) {
+		_, err := s.Pool().Exec(ctx, `UPDATE journey_versions SET definition = '{}' WHERE journey_id = $1 AND version = 1`, id)
+		requirePgCode(t, err, "23001")
+		_, err = s.Pool().Exec(ctx, `DELETE FROM journey_versions WHERE journey_id = $1`, id)
+		requirePgCode(t, err, "23001")
+		_, err = s.Pool().Exec(ctx, `UPDATE journey_versions SET status = 'draft', published_at = NULL WHERE journey_id = $1 AND version = 1`, id)
+		requirePgCode(t, err, "23001")
+	})
+	t.Run("lists show every version, or the newest published per journey", func(t *testing.T) {
+		_, err := s.PublishJourney(ctx, journey("another"))
+		require.NoError(t, err)
+		_, err = s.SaveDraft(ctx, journey("another"))
+		require.NoError(t, err)
+		_, err = s.SaveDraft(ctx, journey("only-drafts"))
+		require.NoError(t, err)
+
+		all, err := s.ListJourneys(ctx)
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		require.Equal(t, "another", all[0].JourneyID)
+		require.Equal(t, 1, all[0].Version)
+		require.Equal(t, id, all[1].JourneyID)
+		require.Equal(t, 3, all[1].Version)
+
+		versions, err := s.ListJourneyVersions(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, versions, 3)
+		for i, v := range versions {
+			require.Equal(t, i+1, v.Version)
+		}
+		_, err = s.GetJourney(ctx, "only-drafts", 0)
+		requireKind(t, err, store.ErrNotFound, "")
+		_, err = s.ListJourneyVersions(ctx, "nope")
+		requireKind(t, err, store.ErrNotFound, "")
+	})
+	t.Run("definitions the schema refuses", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			def   string
+			field string
+		}{
+			"not JSON":          {`{"id":`, "definition"},
+			"not an object":     {`["a"]`, "definition"},
+			"unknown offer":     {`{"id":"x","offer":{"kind":"giveaway"}}`, "definition.offer.kind"},
+			"another ID inside": {`{"id":"other","offer":{"kind":"repeat"}}`, "definition.id"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, err := s.PublishJourney(ctx, store.JourneyVersion{JourneyID: "x", Definition: json.RawMessage(tc.def)})
+				requireKind(t, err, store.ErrInvalid, tc.field)
+			})
+		}
+		// A refused version does not use up a number.
+		v, err := s.PublishJourney(ctx, journey("x"))
+		require.NoError(t, err)
+		require.Equal(t, 1, v.Version)
+	})
+}
+
+func TestPublishJourneyConcurrentlyGivesDistinctVersions(t *testing.T) {
+	s := storetest.NewDB(t)
+	ctx := t.Context()
+	const publishers = 8
+
+	var wg sync.WaitGroup
+	versions := make([]int, publishers)
+	errs := make([]error, publishers)
+	for i := range publishers {
+		wg.Go(func() {
+			v, err := s.PublishJourney(ctx, journey("busy"))
+			versions[i], errs[i] = v.Version, err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	sort.Ints(versions)
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8}, versions)
+}

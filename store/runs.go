@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Run statuses: running, or how the run ended (Temporal's terms).
+const (
+	RunRunning    = "running"
+	RunCompleted  = "completed"
+	RunFailed     = "failed"
+	RunCanceled   = "canceled"
+	RunTerminated = "terminated"
+	RunTimedOut   = "timed-out"
+)
+
+// Run is the projection of one customer's journey run, for reporting and
+// routing. Temporal holds the live state; this row follows it. EndedAt is set
+// exactly when Status is no longer running.
+type Run struct {
+	WorkflowID string     `json:"workflow_id" db:"workflow_id"`
+	JourneyID  string     `json:"journey_id" db:"journey_id"`
+	Version    int        `json:"version" db:"version"`
+	CustomerID string     `json:"customer_id" db:"customer_id"`
+	OwnerID    string     `json:"owner_id,omitempty" db:"owner_id"`
+	Status     string     `json:"status" db:"status"`
+	Stage      string     `json:"stage" db:"stage"`
+	Score      float64    `json:"score" db:"score"`
+	MQN        bool       `json:"mqn" db:"mqn"`
+	Cycle      int        `json:"cycle" db:"cycle"`
+	Outcome    string     `json:"outcome,omitempty" db:"outcome"`
+	StartedAt  time.Time  `json:"started_at" db:"started_at"`
+	UpdatedAt  time.Time  `json:"updated_at" db:"updated_at"`
+	EndedAt    *time.Time `json:"ended_at,omitempty" db:"ended_at"`
+}
+
+// The WHERE makes the projection move forward only: an update older than the
+// stored one changes nothing.
+const sqlUpsertRun = `
+INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage,
+                  score, mqn, cycle, outcome, started_at, updated_at, ended_at)
+VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14)
+ON CONFLICT (workflow_id) DO UPDATE SET
+    journey_id  = EXCLUDED.journey_id,
+    version     = EXCLUDED.version,
+    customer_id = EXCLUDED.customer_id,
+    owner_id    = EXCLUDED.owner_id,
+    status      = EXCLUDED.status,
+    stage       = EXCLUDED.stage,
+    score       = EXCLUDED.score,
+    mqn         = EXCLUDED.mqn,
+    cycle       = EXCLUDED.cycle,
+    outcome     = EXCLUDED.outcome,
+    started_at  = EXCLUDED.started_at,
+    updated_at  = EXCLUDED.updated_at,
+    ended_at    = EXCLUDED.ended_at
+WHERE runs.updated_at <= EXCLUDED.updated_at`
+
+// UpsertRun records the state of a run. It only moves forward: an update
+// whose UpdatedAt is older than the stored one is ignored, so out-of-order
+// retries are harmless. Writing the same update twice is a no-op.
+func (s *Store) UpsertRun(ctx context.Context, r Run) error {
+	if r.UpdatedAt.IsZero() {
+		return invalid("run", r.WorkflowID, "updated_at", "is required")
+	}
+	if r.StartedAt.IsZero() {
+		return invalid("run", r.WorkflowID, "started_at", "is required")
+	}
+	_, err := s.pool.Exec(ctx, sqlUpsertRun, r.WorkflowID, r.JourneyID, r.Version, r.CustomerID,
+		r.OwnerID, r.Status, r.Stage, r.Score, r.MQN, r.Cycle, r.Outcome,
+		r.StartedAt, r.UpdatedAt, r.EndedAt)
+	return pgErr("upsert", "run", r.WorkflowID, err)
+}
+
+const sqlSelectRun = `
+SELECT workflow_id, journey_id, version, customer_id, COALESCE(owner_id, '') AS owner_id,
+       status, stage, score, mqn, cycle, outcome, started_at, updated_at, ended_at
+FROM runs`
+
+// GetRun returns the projection of a run, or ErrNotFound.
+func (s *Store) GetRun(ctx context.Context, workflowID string) (Run, error) {
+	rows, _ := s.pool.Query(ctx, sqlSelectRun+` WHERE workflow_id = $1`, workflowID)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
+	return r, pgErr("get", "run", workflowID, err)
+}
+
+// ListRunsByCustomer returns a customer's runs, newest first.
+func (s *Store) ListRunsByCustomer(ctx context.Context, customerID string) ([]Run, error) {
+	rows, _ := s.pool.Query(ctx, sqlSelectRun+`
+WHERE customer_id = $1
+ORDER BY started_at DESC, workflow_id`, customerID)
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Run])
+	return rs, pgErr("list", "runs of customer", customerID, err)
+}
+
+const sqlLastRunEnd = `
+SELECT max(ended_at)
+FROM runs
+WHERE journey_id = $1 AND customer_id = $2`
+
+// LastRunEnd returns when the customer's last run of the journey ended, and
+// false when none has ended: the cool-down check before enrolling again.
+func (s *Store) LastRunEnd(ctx context.Context, journeyID, customerID string) (time.Time, bool, error) {
+	var end *time.Time
+	err := s.pool.QueryRow(ctx, sqlLastRunEnd, journeyID, customerID).Scan(&end)
+	if err != nil || end == nil {
+		return time.Time{}, false, pgErr("get", "run end", journeyID+"/"+customerID, err)
+	}
+	return *end, true, nil
+}
