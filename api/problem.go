@@ -104,7 +104,9 @@ const (
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
-		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		// curl -d sends form-urlencoded unless told otherwise; its body is
+		// still parsed as JSON below.
+		if mt != "application/json" && !strings.HasSuffix(mt, "+json") && mt != "application/x-www-form-urlencoded" {
 			return &badRequest{status: http.StatusUnsupportedMediaType, detail: "send application/json, not " + mt}
 		}
 	}

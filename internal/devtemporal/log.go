@@ -1,6 +1,8 @@
 package devtemporal
 
 import (
+	"sync/atomic"
+
 	"github.com/rs/zerolog"
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -9,15 +11,16 @@ import (
 // zerologAdapter routes the server's ~260 start-up info lines and the rest
 // through zerolog, dropping everything below min.
 type zerologAdapter struct {
-	log  zerolog.Logger
-	min  zerolog.Level
-	tags []tag.Tag
+	log   zerolog.Logger
+	min   zerolog.Level
+	tags  []tag.Tag
+	quiet *atomic.Bool // set while stopping: shutdown warnings are noise
 }
 
 var _ log.Logger = (*zerologAdapter)(nil)
 
 func (z *zerologAdapter) emit(level zerolog.Level, msg string, tags []tag.Tag) {
-	if level < z.min {
+	if level < z.min || (z.quiet != nil && z.quiet.Load() && level < zerolog.ErrorLevel) {
 		return
 	}
 	ev := z.log.WithLevel(level)
@@ -44,7 +47,7 @@ func (z *zerologAdapter) Fatal(msg string, tags ...tag.Tag) {
 }
 
 func (z *zerologAdapter) With(tags ...tag.Tag) log.Logger {
-	return &zerologAdapter{log: z.log, min: z.min, tags: append(append([]tag.Tag{}, z.tags...), tags...)}
+	return &zerologAdapter{log: z.log, min: z.min, quiet: z.quiet, tags: append(append([]tag.Tag{}, z.tags...), tags...)}
 }
 
 // nopLogger silences the SDK client used for registering search attributes.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -60,6 +61,7 @@ type Options struct {
 // Server is a running embedded Temporal server.
 type Server struct {
 	opts   Options
+	logger *zerologAdapter
 	server temporal.Server
 	ui     *uiserver.Server
 }
@@ -101,7 +103,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := &zerologAdapter{log: o.Log.With().Str("component", "temporal").Logger(), min: zerolog.WarnLevel}
+	logger := &zerologAdapter{log: o.Log.With().Str("component", "temporal").Logger(), min: zerolog.WarnLevel, quiet: &atomic.Bool{}}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -115,7 +117,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(o.Host, strconv.Itoa(svc.RPC.GRPCPort)))
 	}
 	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():              8192,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
 		// Without these, a signal waits up to 50 ms for the transfer queue's poll.
 		dynamicconfig.MakeKey("history.transferProcessorMaxPollRPS"):   200,
@@ -138,7 +140,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{opts: o, server: srv}
+	s := &Server{opts: o, server: srv, logger: logger}
 	if o.UIPort != 0 {
 		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
 			Host:                o.Host,
@@ -166,6 +168,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 // Stop stops the UI and the server.
 func (s *Server) Stop() {
+	s.logger.quiet.Store(true)
 	if s.ui != nil {
 		s.ui.Stop()
 	}

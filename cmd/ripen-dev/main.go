@@ -1,0 +1,192 @@
+// Command ripen-dev is the whole of ripen in one process for newcomers and
+// tests: embedded Temporal (SQLite in --data-dir) with its Web UI, the local
+// SendGrid server, the worker, the API, migrations and demo data.
+//
+//	go run ./cmd/ripen-dev            # the whole stack
+//	go run ./cmd/ripen-dev temporal   # only Temporal and its Web UI
+//
+// It links go.temporal.io/server, which the production binary cmd/ripen
+// must not.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/internal/demo"
+	"github.com/ripen/ripen/internal/devstack"
+	"github.com/ripen/ripen/internal/devtemporal"
+	"github.com/ripen/ripen/logging"
+	"github.com/ripen/ripen/workflows"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "ripen-dev:", err)
+		os.Exit(1)
+	}
+}
+
+type flags struct {
+	dataDir, temporalAddress, databaseURL       string
+	temporalPort, uiPort, sendgridPort, apiPort int
+	logLevel                                    string
+}
+
+func parseFlags(name string, args []string) (flags, []string, error) {
+	var f flags
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&f.dataDir, "data-dir", ".ripen", "where Temporal's SQLite file and the dev keys live")
+	fs.StringVar(&f.temporalAddress, "temporal-address", "", "use this Temporal instead of the embedded one")
+	fs.StringVar(&f.databaseURL, "database-url", "", "Postgres URL (default $DATABASE_URL or the local server's ripen database)")
+	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "embedded Temporal frontend port")
+	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal Web UI port")
+	fs.IntVar(&f.sendgridPort, "sendgrid-port", 8025, "local SendGrid server port (inbox at /)")
+	fs.IntVar(&f.apiPort, "api-port", 8080, "ripen API port")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	err := fs.Parse(args)
+	if f.databaseURL == "" {
+		f.databaseURL = os.Getenv("DATABASE_URL")
+	}
+	if f.databaseURL == "" {
+		f.databaseURL = config.DefaultDatabaseURL
+	}
+	return f, fs.Args(), err
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "temporal":
+			return runTemporal(ctx, args[1:], out)
+		case "bench":
+			return runBench(ctx, args[1:], out)
+		default:
+			return fmt.Errorf("unknown command %q (try: ripen-dev, ripen-dev temporal, ripen-dev bench)", args[0])
+		}
+	}
+	f, _, err := parseFlags("ripen-dev", args)
+	if err != nil {
+		return err
+	}
+	log := logging.New("console", f.logLevel)
+	start := time.Now()
+	st, err := devstack.Start(ctx, devstack.Options{
+		DataDir: f.dataDir, DatabaseURL: f.databaseURL, TemporalAddress: f.temporalAddress,
+		TemporalPort: f.temporalPort, UIPort: f.uiPort, SendGridPort: f.sendgridPort, APIPort: f.apiPort,
+		WebhookKey: os.Getenv("SENDGRID_WEBHOOK_VERIFICATION_KEY"), Log: log,
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "cannot reach PostgreSQL") {
+			return fmt.Errorf("%w\n\nStart Postgres (e.g. pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set DATABASE_URL", err)
+		}
+		return err
+	}
+	defer st.Stop()
+	if err := demo.Seed(ctx, st.Store); err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	key, fresh, err := adminKey(ctx, st, f.dataDir)
+	if err != nil {
+		return err
+	}
+	printWelcome(out, st, f, key, fresh, time.Since(start))
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("stopping")
+	case err := <-st.Err():
+		return err
+	}
+	return nil
+}
+
+// adminKey creates the dev admin key once and keeps it in the data dir.
+func adminKey(ctx context.Context, st *devstack.Stack, dataDir string) (string, bool, error) {
+	path := filepath.Join(dataDir, "admin-key")
+	if b, err := os.ReadFile(path); err == nil {
+		key := strings.TrimSpace(string(b))
+		if _, err := st.Store.AuthenticateAPIKey(ctx, key); err == nil {
+			return key, false, nil
+		}
+	}
+	key, _, err := st.Store.CreateAPIKey(ctx, "admin", "ripen-dev")
+	if err != nil {
+		return "", false, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", false, err
+	}
+	return key, true, os.WriteFile(path, []byte(key+"\n"), 0o600)
+}
+
+func printWelcome(out io.Writer, st *devstack.Stack, f flags, key string, fresh bool, took time.Duration) {
+	keyNote := "(kept in " + filepath.Join(f.dataDir, "admin-key") + ")"
+	if fresh {
+		keyNote = "(new; printed once, also kept in " + filepath.Join(f.dataDir, "admin-key") + ")"
+	}
+	ui := st.UIURL
+	if ui == "" {
+		ui = "(your Temporal's own UI)"
+	}
+	fmt.Fprintf(out, `
+ripen is running (started in %s)
+
+  API              %s          (try %s/readyz)
+  Temporal         %s
+  Temporal Web UI  %s
+  Mail inbox       %s          (local SendGrid server; JSON at /api/messages)
+  Postgres         %s
+  Admin API key    %s  %s
+
+Demo data: personas ops-lead and finance-lead, journeys %s,
+customers acme, globex and initech. Enrol one:
+
+  curl -s -X POST %s/v1/journeys/erp-automation-crosssell/enrollments \
+    -H "Authorization: Bearer %s" -d '{"customer_ids":["acme"]}'
+
+Then open the inbox, follow a link, ask for a demo; README.md has the tour.
+Ctrl-C stops everything; runs survive in %s.
+`, took.Round(10*time.Millisecond), st.APIURL, st.APIURL, st.TemporalAddress, ui, st.SendGridURL, redactURL(st.DatabaseURL),
+		key, keyNote, strings.Join(demo.Journeys, " and "), st.APIURL, key, f.dataDir)
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "?"); i > 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// runTemporal runs only the embedded Temporal server and its Web UI, for
+// setups where worker and API run as separate processes.
+func runTemporal(ctx context.Context, args []string, out io.Writer) error {
+	f, _, err := parseFlags("ripen-dev temporal", args)
+	if err != nil {
+		return err
+	}
+	log := logging.New("console", f.logLevel)
+	srv, err := devtemporal.Start(ctx, devtemporal.Options{
+		DataFile: filepath.Join(f.dataDir, "temporal.sqlite"), Port: f.temporalPort, UIPort: f.uiPort,
+		SearchAttributes: workflows.SearchAttributes(), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Fprintf(out, "Temporal on %s, Web UI on %s, data in %s\n", srv.Address(), srv.UIAddress(), f.dataDir)
+	<-ctx.Done()
+	return nil
+}
