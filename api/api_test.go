@@ -1,7 +1,12 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -28,4 +33,207 @@ func TestEnrolSendsTheFirstEmailOnce(t *testing.T) {
 
 	h.json("POST", "/v1/journeys/erp-automation-crosssell/enrollments", "marketing", map[string]any{"customer_ids": []string{"acme"}}, 200, &res)
 	require.Equal(t, "already-running", res.Results[0].Status)
+}
+
+func TestRolesAndKeys(t *testing.T) {
+	h := newHarness(t)
+	cases := []struct {
+		name, method, path, role string
+		want                     int
+	}{
+		{"no key", "GET", "/v1/personas", "", 401},
+		{"sales may not edit personas", "GET", "/v1/personas", "sales", 403},
+		{"marketing reads personas", "GET", "/v1/personas", "marketing", 200},
+		{"admin may do everything", "GET", "/v1/handoffs", "admin", 200},
+		{"marketing may not read the sales inbox", "GET", "/v1/handoffs", "marketing", 403},
+		{"sales reads the inbox", "GET", "/v1/handoffs?status=open", "sales", 200},
+		{"health needs no key", "GET", "/healthz", "", 200},
+		{"ready when Postgres and Temporal answer", "GET", "/readyz", "", 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := h.do(c.method, c.path, c.role, nil)
+			require.Equal(t, c.want, code, "%s", body)
+		})
+	}
+	t.Run("unknown key", func(t *testing.T) {
+		h.keys["bogus"] = "rpn_not-a-key"
+		code, _ := h.do("GET", "/v1/personas", "bogus", nil)
+		require.Equal(t, 401, code)
+	})
+	t.Run("revoked key", func(t *testing.T) {
+		_, key, err := h.stack.Store.CreateAPIKey(context.Background(), "marketing", "to revoke")
+		require.NoError(t, err)
+		require.NoError(t, h.stack.Store.RevokeAPIKey(context.Background(), key.ID))
+		h.keys["revoked"] = "x"
+		code, _ := h.do("GET", "/v1/personas", "revoked", nil)
+		require.Equal(t, 401, code)
+	})
+}
+
+func TestBadInputNamesEveryField(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	var p struct {
+		Type   string `json:"type"`
+		Status int    `json:"status"`
+		Errors []struct {
+			Field   string `json:"field"`
+			Message string `json:"message"`
+			Line    int    `json:"line"`
+		} `json:"errors"`
+	}
+	// A journey with three mistakes: every one is listed with its line.
+	bad := "id: erp-automation-crosssell\nname: x\noffer: {kind: resell, product: p}\nscoring: {points: {click: 10}}\nmqn: {threshold: 40}\nsteps:\n  - {id: a, send: no-such-content}\n  - {id: b, goto: nowhere}\n"
+	h.json("PUT", "/v1/journeys/erp-automation-crosssell", "marketing", bad, 422, &p)
+	require.Equal(t, 422, p.Status)
+	fields := map[string]int{}
+	for _, e := range p.Errors {
+		fields[e.Field] = e.Line
+	}
+	require.Equal(t, 3, fields["offer.kind"])
+	require.Equal(t, 7, fields["steps[0].send"])
+	require.Equal(t, 8, fields["steps[1].goto"])
+
+	// Unknown JSON fields are refused by name.
+	h.json("PUT", "/v1/personas/x", "marketing", map[string]any{"name": "X", "colour": "red"}, 422, &p)
+	require.Equal(t, "colour", p.Errors[0].Field)
+	// A bad event is named by index; nothing of the batch is stored.
+	h.json("POST", "/v1/events", "marketing", map[string]any{"events": []map[string]any{
+		{"id": "ok-1", "customer_id": "acme", "type": "visit", "occurred_at": "2026-11-26T10:00:00Z"},
+		{"id": "bad-1", "customer_id": "nobody", "type": "visit", "occurred_at": "2026-11-26T10:00:00Z"},
+		{"id": "bad-2", "customer_id": "acme", "type": "teleport", "occurred_at": "2026-11-26T10:00:00Z"},
+	}}, 422, &p)
+	require.Equal(t, "events[2].type", p.Errors[0].Field)
+	var ok struct{ Accepted, Duplicates int }
+	h.json("POST", "/v1/events", "marketing", map[string]any{"events": []map[string]any{
+		{"id": "ok-1", "customer_id": "acme", "type": "visit", "occurred_at": "2026-11-26T10:00:00Z"},
+	}}, 200, &ok)
+	require.Equal(t, 1, ok.Accepted, "the rejected batch stored nothing")
+	// Oversized bodies are refused before they are read whole.
+	huge := `{"customer_ids":["` + strings.Repeat("a", 17<<20) + `"]}`
+	code, _ := h.do("POST", "/v1/journeys/erp-automation-crosssell/enrollments", "marketing", []byte(huge))
+	require.Equal(t, 413, code)
+	// Not found and conflict.
+	h.json("GET", "/v1/content/nope", "marketing", nil, 404, &p)
+	h.json("POST", "/v1/journeys/erp-automation-crosssell/runs/acme/signals", "sales", map[string]any{"type": "sales-feedback", "outcome": "accepted"}, 404, &p)
+}
+
+func TestSalesFeedbackEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	h.json("POST", "/v1/journeys/erp-automation-crosssell/enrollments", "marketing", map[string]any{"customer_ids": []string{"acme"}}, 200, nil)
+	run := "/v1/journeys/erp-automation-crosssell/runs/acme"
+	h.eventually("first email", func() bool { return len(h.stack.SendGrid.Messages()) == 1 })
+
+	// Feedback without a hand-off is refused, not swallowed.
+	var p struct{ Detail string }
+	h.json("POST", run+"/signals", "sales", map[string]any{"type": "sales-feedback", "outcome": "accepted"}, 409, &p)
+	require.Contains(t, p.Detail, "no open hand-off")
+
+	h.json("POST", run+"/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo", "note": "call me"}, 202, nil)
+	var inbox struct {
+		Handoffs []struct {
+			ID      string `json:"id"`
+			Status  string `json:"status"`
+			Reason  string `json:"reason"`
+			Offer   string `json:"offer"`
+			OwnerID string `json:"owner_id"`
+		} `json:"handoffs"`
+	}
+	h.eventually("a hand-off in the sales inbox", func() bool {
+		h.json("GET", "/v1/handoffs?status=open&owner=rep-eva", "sales", nil, 200, &inbox)
+		return len(inbox.Handoffs) == 1
+	})
+	require.Equal(t, "fast-lane", inbox.Handoffs[0].Reason)
+	require.Equal(t, "demo", inbox.Handoffs[0].Offer)
+	h.eventually("the owner's email", func() bool {
+		for _, m := range h.stack.SendGrid.Messages() {
+			if len(m.To) == 1 && m.To[0] == "eva@seller.example" {
+				return true
+			}
+		}
+		return false
+	})
+	var st struct {
+		Stage string `json:"stage"`
+		MQN   bool   `json:"mqn"`
+		Cycle int    `json:"cycle"`
+	}
+	h.json("GET", run, "sales", nil, 200, &st)
+	require.Equal(t, "handoff", st.Stage)
+	require.True(t, st.MQN)
+
+	// The rep answers in the inbox: not ready yet → cool-down.
+	var answered struct{ Status, Feedback string }
+	h.json("POST", "/v1/handoffs/"+inbox.Handoffs[0].ID+"/feedback", "sales", map[string]any{"outcome": "not-ready", "note": "budget next year"}, 200, &answered)
+	require.Equal(t, "not-ready", answered.Status)
+	h.json("GET", run, "marketing", nil, 200, &st)
+	require.Equal(t, "cooldown", st.Stage)
+	require.False(t, st.MQN)
+	// Answering twice differently is a conflict.
+	h.json("POST", "/v1/handoffs/"+inbox.Handoffs[0].ID+"/feedback", "sales", map[string]any{"outcome": "won"}, 409, nil)
+}
+
+func TestDetectorEnrolsOnceUnderRacingEvents(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	// Two visits on the journey's topic within 14 days meet the detector;
+	// ten clients post them at once.
+	var wg sync.WaitGroup
+	enrolled := make([][]string, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var res struct {
+				Enrolled []string `json:"enrolled"`
+			}
+			h.json("POST", "/v1/events", "marketing", map[string]any{"events": []map[string]any{
+				{"id": fmt.Sprintf("visit-%d", i), "customer_id": "acme", "type": "visit", "topic": "process-automation", "occurred_at": time.Now().UTC().Format(time.RFC3339)},
+			}}, 200, &res)
+			enrolled[i] = res.Enrolled
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, e := range enrolled {
+		n += len(e)
+	}
+	require.Equal(t, 1, n, "exactly one request enrolled the customer: %v", enrolled)
+	h.eventually("one first email", func() bool { return len(h.stack.SendGrid.Messages()) == 1 })
+	var st struct{ Score float64 }
+	h.eventually("the visits reached the run", func() bool {
+		h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "marketing", nil, 200, &st)
+		return st.Score >= 40
+	})
+}
+
+func TestBulkEnrolment(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	ids := []string{"acme"}
+	for i := 0; i < 40; i++ {
+		id := fmt.Sprintf("cust-%02d", i)
+		h.customer(id, id+"@example.org", "en")
+		ids = append(ids, id)
+	}
+	require.NoError(t, h.stack.Store.Suppress(context.Background(), "cust-00@example.org", "unsubscribe", "test"))
+	var res struct {
+		Results []struct{ CustomerID, Status string } `json:"results"`
+	}
+	h.json("POST", "/v1/journeys/erp-automation-crosssell/enrollments", "marketing", map[string]any{"customer_ids": ids}, 200, &res)
+	count := map[string]int{}
+	for _, r := range res.Results {
+		count[r.Status]++
+	}
+	require.Equal(t, map[string]int{"started": 40, "suppressed": 1}, count)
+	h.eventually("40 first emails", func() bool { return len(h.stack.SendGrid.Messages()) == 40 })
+	var runs struct {
+		Runs []struct{ CustomerID string } `json:"runs"`
+	}
+	h.eventually("runs visible by journey", func() bool {
+		h.json("GET", "/v1/runs?journey=erp-automation-crosssell&stage=nurturing&limit=100", "sales", nil, 200, &runs)
+		return len(runs.Runs) == 40
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+	"gopkg.in/yaml.v3"
 
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/store"
@@ -245,12 +246,17 @@ func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 func (s *Server) parseJourney(r *http.Request, data []byte) (*journey.Definition, error) {
 	// A first pass finds the content the steps send, so the store answers
 	// in one query which of it is missing.
+	// A loose read finds them even when the definition has other problems.
+	var probe struct {
+		Steps []struct {
+			Send any `yaml:"send"`
+		} `yaml:"steps"`
+	}
+	_ = yaml.Unmarshal(data, &probe)
 	var ids []string
-	if def, err := journey.Parse(data); err == nil {
-		for _, st := range def.Steps {
-			if st.Send != "" {
-				ids = append(ids, st.Send)
-			}
+	for _, st := range probe.Steps {
+		if id, ok := st.Send.(string); ok && id != "" {
+			ids = append(ids, id)
 		}
 	}
 	missing, err := s.store.MissingContent(r.Context(), ids)
