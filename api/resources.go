@@ -34,7 +34,7 @@ type listPage[T any] struct {
 	Next  string `json:"next,omitempty"`
 }
 
-func page[T any](items []T, limit int, id func(T) string) listPage[T] {
+func newListPage[T any](items []T, limit int, id func(T) string) listPage[T] {
 	p := listPage[T]{Items: items}
 	if p.Items == nil {
 		p.Items = []T{}
@@ -94,7 +94,7 @@ func (s *Server) listPersonas(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(items, pg.Limit, func(p store.Persona) string { return p.ID }))
+	writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(p store.Persona) string { return p.ID }))
 }
 
 // Content.
@@ -136,7 +136,7 @@ func (s *Server) listContent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(items, pg.Limit, func(c store.Content) string { return c.ID }))
+	writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(c store.Content) string { return c.ID }))
 }
 
 // Customers.
@@ -178,7 +178,7 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(items, pg.Limit, func(c store.Customer) string { return c.ID }))
+	writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(c store.Customer) string { return c.ID }))
 }
 
 // Journeys.

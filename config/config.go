@@ -27,6 +27,9 @@ type Config struct {
 
 	// HTTPAddr is where `ripen api` listens.
 	HTTPAddr string
+	// WorkerMetricsAddr is where `ripen worker` serves /metrics and /healthz
+	// ("" turns it off).
+	WorkerMetricsAddr string
 	// PublicURL is the base of tracked, fast-lane and unsubscribe links.
 	PublicURL string
 	// LinkKeys sign public links: "id:base64,id:base64", newest first.
@@ -105,6 +108,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalTLSCA:      getenv("TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
 		TemporalUIURL:      get("RIPEN_TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
 		HTTPAddr:           get("RIPEN_HTTP_ADDR", "127.0.0.1:8080"),
+		WorkerMetricsAddr:  get("RIPEN_WORKER_METRICS_ADDR", "127.0.0.1:9464"),
 		PublicURL:          strings.TrimRight(get("RIPEN_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
 		LinkKeys:           getenv("RIPEN_LINK_KEYS"),
 		SendGridAPIKey:     getenv("SENDGRID_API_KEY"),

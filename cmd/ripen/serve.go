@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/ripen/ripen/activities"
@@ -18,6 +22,7 @@ import (
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/logging"
+	"github.com/ripen/ripen/metrics"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 	"github.com/ripen/ripen/store"
@@ -60,11 +65,16 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := temporalconn.Dial(ctx, cfg, log, temporalconn.Options{})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	tc, err := temporalconn.Dial(ctx, cfg, log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(reg)})
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
+	if cfg.WorkerMetricsAddr != "" {
+		go serveWorkerMetrics(ctx, cfg.WorkerMetricsAddr, reg, log)
+	}
 	if cfg.SendGridAPIKey == "" {
 		log.Warn().Msg("SENDGRID_API_KEY is empty: SendGrid will refuse mail unless SENDGRID_BASE_URL points at ripen sendgrid-dev")
 	}
@@ -111,7 +121,8 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := temporalconn.Dial(ctx, cfg, log, temporalconn.Options{})
+	m := api.NewMetrics(nil)
+	tc, err := temporalconn.Dial(ctx, cfg, log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(m.Registry())})
 	if err != nil {
 		return err
 	}
@@ -119,9 +130,25 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := api.New(st, tc, links, api.Config{
 		PublicURL: cfg.PublicURL, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 		WebhookKey: cfg.SendGridWebhookKey, LinkTTL: cfg.LinkTTL,
-	}, log.With().Str("component", "api").Logger(), nil)
+	}, log.With().Str("component", "api").Logger(), m)
 	log.Info().Str("addr", cfg.HTTPAddr).Str("public_url", cfg.PublicURL).Msg("API listening")
 	return srv.Run(ctx, cfg.HTTPAddr)
+}
+
+// serveWorkerMetrics serves the worker's /metrics and /healthz.
+func serveWorkerMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log zerolog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info().Str("addr", addr).Msg("worker metrics on /metrics")
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error().Err(err).Msg("worker metrics server")
+	}
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -27,6 +27,7 @@ import (
 	"github.com/ripen/ripen/internal/devtemporal"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/logging"
+	"github.com/ripen/ripen/metrics"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 	"github.com/ripen/ripen/store"
@@ -145,9 +146,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.TemporalAddress, s.UIURL = s.Temporal.Address(), s.Temporal.UIAddress()
 	}
 	cfg := config.Config{TemporalAddress: s.TemporalAddress, TemporalNamespace: "default"}
+	apiMetrics := api.NewMetrics(nil)
 	s.Client, err = client.DialContext(ctx, client.Options{
 		HostPort: s.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: logging.Temporal(o.Log.With().Str("component", "temporal-sdk").Logger().Level(zerolog.WarnLevel)),
+		Logger:         logging.Temporal(o.Log.With().Str("component", "temporal-sdk").Logger().Level(zerolog.WarnLevel)),
+		MetricsHandler: metrics.NewTemporalHandler(apiMetrics.Registry()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal at %s: %w", s.TemporalAddress, err)
@@ -175,7 +178,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.API = api.New(s.Store, s.Client, s.Links, api.Config{
 		PublicURL: s.APIURL, TemporalUIURL: uiURL, Namespace: cfg.TemporalNamespace, WebhookKey: webhookKey,
-	}, o.Log.With().Str("component", "api").Logger(), nil)
+	}, o.Log.With().Str("component", "api").Logger(), apiMetrics)
 	s.serve("api", apiLn, s.API.Handler())
 
 	if !o.NoWorker {
