@@ -20,13 +20,23 @@ import (
 // RecordHandoff stores the hand-off with its evidence. Idempotent: the store
 // keeps one hand-off per (run, cycle) and returns the existing one on retry.
 func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffRequest) (workflows.HandoffRecord, error) {
+	var note string
+	if req.FastLaneEventID != "" {
+		ev, err := a.Store.GetEvent(ctx, req.FastLaneEventID)
+		switch {
+		case err == nil:
+			note = ev.Note
+		case !errors.Is(err, store.ErrNotFound):
+			return workflows.HandoffRecord{}, fmt.Errorf("load fast-lane event %s: %w", req.FastLaneEventID, err)
+		}
+	}
 	evidence, err := json.Marshal(req.Evidence)
 	if err != nil {
 		return workflows.HandoffRecord{}, temporal.NewNonRetryableApplicationError("encode evidence: "+err.Error(), "BadEvidence", err)
 	}
 	h, err := a.Store.CreateHandoff(ctx, store.Handoff{
 		RunKey: req.RunKey, WorkflowID: req.WorkflowID, JourneyID: req.JourneyID, CustomerID: req.CustomerID,
-		OwnerID: req.OwnerID, Cycle: req.Cycle, Reason: req.Reason, Offer: req.Offer, Note: req.Note,
+		OwnerID: req.OwnerID, Cycle: req.Cycle, Reason: req.Reason, Offer: req.Offer, Note: note,
 		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA),
 	})
 	if err != nil {

@@ -23,6 +23,12 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	switch f.Status {
+	case "", "open", "accepted", "won", "lost", "rejected", "not-ready":
+	default:
+		s.fail(w, r, invalid(FieldProblem{Field: "status", Message: "must be one of open, accepted, won, lost, rejected, not-ready"}))
+		return
+	}
 	list, err := s.store.ListHandoffs(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)

@@ -119,7 +119,7 @@ func (h *harness) seed() {
 	for _, id := range []string{"automation-checklist", "automation-checklist-reminder", "erp-automation-case-study"} {
 		h.json("PUT", "/v1/content/"+id, "marketing", map[string]any{
 			"title": "Title of " + id, "topic": "process-automation", "stage": "awareness", "personas": []string{"ops-lead"},
-			"url": "https://example.com/" + id,
+			"url":   "https://example.com/" + id,
 			"email": map[string]any{"subject": "{{.Contact.FirstName}}, about " + id, "html": `<p>Hello {{.Contact.FirstName}}, <a href="{{.Content.URL}}">read it</a></p>`, "text": "Read {{.Content.URL}}"},
 		}, 200, nil)
 	}

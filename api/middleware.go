@@ -108,9 +108,8 @@ func newRequestID() string {
 // admin may do everything.
 func (s *Server) authorize(roles []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || token == "" {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ripen"`)
 			s.problem(w, r, http.StatusUnauthorized, "send an API key as Authorization: Bearer <key>", nil)
 			return

@@ -88,9 +88,13 @@ func invalid(fields ...FieldProblem) error {
 	return &badRequest{status: http.StatusUnprocessableEntity, detail: detail, fields: fields}
 }
 
-func conflictErr(detail string) error { return &badRequest{status: http.StatusConflict, detail: detail} }
+func conflictErr(detail string) error {
+	return &badRequest{status: http.StatusConflict, detail: detail}
+}
 
-func notFoundErr(detail string) error { return &badRequest{status: http.StatusNotFound, detail: detail} }
+func notFoundErr(detail string) error {
+	return &badRequest{status: http.StatusNotFound, detail: detail}
+}
 
 // Body limits.
 const (
@@ -137,10 +141,6 @@ func jsonProblem(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return invalid(FieldProblem{Field: f, Message: "unknown field"})
-	}
-	var fieldErr interface{ Error() string }
-	if errors.As(err, &fieldErr) {
-		return invalid(FieldProblem{Message: err.Error()})
 	}
 	return &badRequest{status: http.StatusBadRequest, detail: err.Error()}
 }

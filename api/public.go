@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -63,7 +64,7 @@ const (
 func (s *Server) trackedLink(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
-	c, err := s.links.VerifyKind(token, linktoken.KindRedirect, now)
+	c, err := s.verifyLink(token, linktoken.KindRedirect, now)
 	if err != nil || !webURL(c.Target) {
 		s.linkNotFound(w, r)
 		return
@@ -143,7 +144,7 @@ func (s *Server) signalIfRunning(ctx context.Context, workflowID, name string, a
 func (s *Server) fastLanePage(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
-	c, err := s.links.VerifyKind(token, linktoken.KindFastLane, now)
+	c, err := s.verifyLink(token, linktoken.KindFastLane, now)
 	switch {
 	case errors.Is(err, linktoken.ErrExpired) && validOffer(c.Target):
 		s.linkExpired(w, r, c)
@@ -182,13 +183,14 @@ func (s *Server) fastLaneForm(ctx context.Context, token string, c linktoken.Cla
 	return p, nil
 }
 
-// fastLaneSubmit signals the run that the contact asks for sales, once per
-// link however often the form is sent, and thanks them by their account
-// owner's name.
+// fastLaneSubmit stores the request (with the contact's note) as a
+// fast-lane event and signals the run, once per link however often the form
+// is sent (the event ID derives from the token; the first note wins), and
+// thanks the contact by their account owner's name.
 func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
-	c, err := s.links.VerifyKind(token, linktoken.KindFastLane, now)
+	c, err := s.verifyLink(token, linktoken.KindFastLane, now)
 	switch {
 	case errors.Is(err, linktoken.ErrExpired) && validOffer(c.Target):
 		s.linkExpired(w, r, c)
@@ -221,7 +223,7 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 	id := "fast-lane-" + tokenDigest(token)
 	if who.customerID != "" {
 		ev := store.Event{ID: id, CustomerID: who.customerID, ContactID: c.ContactID, Type: "fast-lane",
-			RunID: c.RunID, Step: c.Step, OccurredAt: now, ReceivedAt: now}
+			RunID: c.RunID, Step: c.Step, Note: note, OccurredAt: now, ReceivedAt: now}
 		inserted, _, err := s.store.InsertEvents(ctx, []store.Event{ev})
 		switch {
 		case errors.Is(err, store.ErrInvalid):
@@ -236,8 +238,10 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 			s.metrics.events.WithLabelValues("duplicate").Inc()
 		}
 	}
+	// The note stays in Postgres with the event; the run gets the event ID,
+	// so no personal text enters workflow history.
 	took, err := s.signalIfRunning(ctx, c.RunID, workflows.SignalFastLane, workflows.FastLane{
-		EventID: id, Offer: c.Target, Note: note, ContactID: c.ContactID, At: now,
+		EventID: id, Offer: c.Target, ContactID: c.ContactID, At: now,
 	})
 	if err != nil {
 		s.pageError(w, r, l, err)
@@ -262,7 +266,7 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
-	c, err := s.links.VerifyKind(token, linktoken.KindUnsubscribe, now)
+	c, err := s.verifyLink(token, linktoken.KindUnsubscribe, now)
 	if err != nil && !errors.Is(err, linktoken.ErrExpired) {
 		s.linkNotFound(w, r)
 		return
@@ -293,7 +297,7 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unsubscribeSubmit(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
-	c, err := s.links.VerifyKind(token, linktoken.KindUnsubscribe, now)
+	c, err := s.verifyLink(token, linktoken.KindUnsubscribe, now)
 	if err != nil && !errors.Is(err, linktoken.ErrExpired) {
 		s.linkNotFound(w, r)
 		return
@@ -370,10 +374,21 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, token string, 
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
-	if mt == "multipart/form-data" {
+	switch mt {
+	case "multipart/form-data":
 		err = r.ParseMultipartForm(maxFormBody)
-	} else {
+	case "application/x-www-form-urlencoded":
 		err = r.ParseForm()
+	default:
+		// Not a form: only a one-click post without its Content-Type, whose
+		// body is exactly RFC 8058's, is taken.
+		var body []byte
+		if body, err = io.ReadAll(r.Body); err == nil {
+			r.PostForm = url.Values{}
+			if oneClickOK && strings.TrimSpace(string(body)) == "List-Unsubscribe=One-Click" {
+				r.PostForm.Set("List-Unsubscribe", "One-Click")
+			}
+		}
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -426,6 +441,15 @@ func (s *Server) crossOrigin(r *http.Request) bool {
 	return !strings.EqualFold(u.Host, r.Host)
 }
 
+// verifyLink checks a token of one kind; an API built without link keys
+// knows no link.
+func (s *Server) verifyLink(token, kind string, now time.Time) (linktoken.Claims, error) {
+	if s.links == nil {
+		return linktoken.Claims{}, linktoken.ErrInvalid
+	}
+	return s.links.VerifyKind(token, kind, now)
+}
+
 // formToken is a form's CSRF token: a linktoken of kind "form" whose target
 // is a digest of the link's token, with its own expiry, signed with the
 // link keys (so it rotates with them). It proves the form came from our page
@@ -434,6 +458,9 @@ func (s *Server) formToken(linkToken string, now time.Time) (string, error) {
 	ttl := maxFormTTL
 	if s.cfg.LinkTTL > 0 && s.cfg.LinkTTL < ttl {
 		ttl = s.cfg.LinkTTL
+	}
+	if s.links == nil {
+		return "", errors.New("sign form token: no link keys configured")
 	}
 	t, err := s.links.Sign(linktoken.Claims{Kind: formKind, Target: formDigest(linkToken), Expires: now.Add(ttl)})
 	if err != nil {
@@ -446,7 +473,7 @@ func (s *Server) validFormToken(formToken, linkToken string, now time.Time) bool
 	if formToken == "" {
 		return false
 	}
-	c, err := s.links.VerifyKind(formToken, formKind, now)
+	c, err := s.verifyLink(formToken, formKind, now)
 	return err == nil && hmac.Equal([]byte(c.Target), []byte(formDigest(linkToken)))
 }
 

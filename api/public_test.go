@@ -367,9 +367,15 @@ func TestFastLanePostHandsOffOnceWithTheNote(t *testing.T) {
 	got := open.Handoffs[0]
 	require.Equal(t, handoff{Reason: "fast-lane", Offer: "demo", Note: note, CustomerID: "acme"},
 		handoff{Reason: got.Reason, Offer: got.Offer, Note: got.Note, CustomerID: got.CustomerID})
-	require.Len(t, h.storedEvents("acme", "fast-lane"), 1)
+	stored := h.storedEvents("acme", "fast-lane")
+	require.Len(t, stored, 1)
+	require.Equal(t, note, stored[0].Note, "the note is kept in Postgres")
+	run := h.linkRun("acme")
+	require.NotNil(t, run.FastLane)
+	require.Empty(t, run.FastLane.Note, "and stays out of workflow history")
 	require.Len(t, h.mailsTo("eva@seller.example"), 1)
-	require.Equal(t, "handoff", h.linkRun("acme").Stage)
+	require.Contains(t, h.mailsTo("eva@seller.example")[0].Text, note, "the owner reads the note")
+	require.Equal(t, "handoff", run.Stage)
 }
 
 // Unsubscribe.
@@ -418,12 +424,15 @@ func TestOneClickUnsubscribeSuppressesAndStopsTheRun(t *testing.T) {
 	h.json("POST", "/v1/journeys/"+linkJourney+"/enrollments", "marketing", map[string]any{"customer_ids": []string{"acme"}}, 200, &res)
 	require.Equal(t, "suppressed", res.Results[0].Status)
 
-	// Unsubscribing always works, with an expired link too, and again.
+	// Unsubscribing always works, with an expired link too, and again, also
+	// from a client that leaves out the Content-Type.
 	expired := h.signLink("u", "", time.Now().Add(-24*time.Hour))
-	p := fetch(t, "POST", expired, url.Values{"List-Unsubscribe": {"One-Click"}}, nil)
+	p := fetch(t, "GET", expired, nil, nil)
 	requireHTMLPage(t, p, http.StatusOK, "de")
-	p = fetch(t, "GET", expired, nil, nil)
-	requireHTMLPage(t, p, http.StatusOK, "de")
+	resp, err = browse.Post(expired, "", strings.NewReader("List-Unsubscribe=One-Click"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 
 	time.Sleep(time.Second)
 	require.Len(t, h.mailsTo("max@acme.example"), 1, "no email after unsubscribing")

@@ -30,7 +30,7 @@ func pageOf(r *http.Request) (store.Page, error) {
 
 // listPage is a page of a list with the cursor for the next one.
 type listPage[T any] struct {
-	Items []T  `json:"items"`
+	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty"`
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/simulate"
+	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/workflows"
 )
 
@@ -141,9 +142,9 @@ func (s *Server) startOptions(def *journey.Definition, customerID string) client
 		// Without this the SDK hands back the running run as if it had
 		// started it, and "already-running" could not be told apart.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:    workflows.StartSearchAttributes(def.ID, customerID, def.Offer.Kind),
-		StaticSummary:            fmt.Sprintf("%s v%d (%s %s) for customer %s", def.ID, def.Version, def.Offer.Kind, def.Offer.Product, customerID),
-		StaticDetails:            def.Name,
+		TypedSearchAttributes:                    workflows.StartSearchAttributes(def.ID, customerID, def.Offer.Kind),
+		StaticSummary:                            fmt.Sprintf("%s v%d (%s %s) for customer %s", def.ID, def.Version, def.Offer.Kind, def.Offer.Product, customerID),
+		StaticDetails:                            def.Name,
 	}
 }
 
@@ -165,13 +166,52 @@ func (s *Server) reachable(ctx context.Context, customerID string) (bool, error)
 	return false, nil
 }
 
-// runView is a run as the API shows it: the state query plus how it ended.
+// runView is a run as the API shows it: the `state` query without the
+// workflow's bookkeeping, plus how it ended.
 type runView struct {
-	workflows.State
-	WorkflowID string  `json:"workflow_id"`
-	RunID      string  `json:"run_id"`
-	Outcome    *string `json:"outcome"`
-	Status     string  `json:"status"`
+	WorkflowID     string                  `json:"workflow_id"`
+	RunID          string                  `json:"run_id"`
+	JourneyID      string                  `json:"journey_id"`
+	Version        int                     `json:"version"`
+	CustomerID     string                  `json:"customer_id"`
+	OwnerID        string                  `json:"owner_id,omitempty"`
+	Status         string                  `json:"status"`
+	Outcome        *string                 `json:"outcome"`
+	Step           string                  `json:"step"`
+	Stage          string                  `json:"stage"`
+	Score          float64                 `json:"score"`
+	MQN            bool                    `json:"mqn"`
+	Cycle          int                     `json:"cycle"`
+	Handoff        *workflows.HandoffState `json:"handoff"`
+	Touches        int                     `json:"touches"`
+	NextWakeAt     *time.Time              `json:"next_wake_at"`
+	Paused         bool                    `json:"paused"`
+	StartedAt      time.Time               `json:"started_at"`
+	CycleStartedAt time.Time               `json:"cycle_started_at"`
+	LastError      string                  `json:"last_error,omitempty"`
+	Clicked        map[string]bool         `json:"clicked,omitempty"`
+	Opened         map[string]bool         `json:"opened,omitempty"`
+	Visits         map[string]int          `json:"visits,omitempty"`
+	FastLane       *workflows.FastLane     `json:"fast_lane,omitempty"`
+	Engagements    []workflows.Engagement  `json:"engagements,omitempty"`
+	Sent           []workflows.SentStep    `json:"sent,omitempty"`
+	ScoreTrail     []workflows.ScorePoint  `json:"score_trail,omitempty"`
+}
+
+func viewRun(workflowID, runID, status string, st workflows.State) runView {
+	v := runView{
+		WorkflowID: workflowID, RunID: runID, JourneyID: st.JourneyID, Version: st.Version, CustomerID: st.CustomerID,
+		OwnerID: st.OwnerID, Status: status, Step: st.Step, Stage: st.Stage, Score: st.Score, MQN: st.MQN,
+		Cycle: st.Cycle, Handoff: st.Handoff, Touches: st.Touches, NextWakeAt: st.NextWakeAt, Paused: st.Paused,
+		StartedAt: st.StartedAt, CycleStartedAt: st.CycleStart, LastError: st.LastError,
+		Clicked: st.Clicked, Opened: st.Opened, Visits: st.Visits, FastLane: st.FastLane,
+		Engagements: st.Engagements, Sent: st.Sent, ScoreTrail: st.ScoreTrail,
+	}
+	if st.Outcome != "" {
+		outcome := st.Outcome
+		v.Outcome = &outcome
+	}
+	return v
 }
 
 // getRun answers the run's `state` query; a closed run adds its outcome.
@@ -194,11 +234,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	view := runView{State: st, WorkflowID: id, RunID: info.GetExecution().GetRunId(), Status: workflowStatus(info.GetStatus())}
-	if st.Outcome != "" {
-		view.Outcome = &st.Outcome
-	}
-	writeJSON(w, http.StatusOK, view)
+	writeJSON(w, http.StatusOK, viewRun(id, info.GetExecution().GetRunId(), workflowStatus(info.GetStatus()), st))
 }
 
 func workflowStatus(s enumspb.WorkflowExecutionStatus) string {
@@ -247,7 +283,7 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, invalid(FieldProblem{Field: "offer", Message: "must be one of " + strings.Join(journey.FastLaneOffers, ", ")}))
 			return
 		}
-		err = s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalFastLane, workflows.FastLane{EventID: "api-" + RequestID(ctx), Offer: req.Offer, Note: req.Note})
+		err = s.fastLane(ctx, v["id"], v["customerID"], req.Offer, req.Note)
 	case "sales-feedback":
 		st, ferr := s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
 		if ferr != nil {
@@ -255,7 +291,11 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.metrics.signals.WithLabelValues(req.Type).Inc()
-		writeJSON(w, http.StatusOK, st)
+		status := "running"
+		if st.Status == workflows.StatusCompleted {
+			status = "completed"
+		}
+		writeJSON(w, http.StatusOK, viewRun(id, "", status, st))
 		return
 	case "pause", "resume", "stop":
 		err = s.temporal.SignalWorkflow(ctx, id, "", req.Type, workflows.Control{Reason: req.Reason})
@@ -348,10 +388,36 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		mqn = &b
 	}
+	if err := checkRunFilters(q.Get("stage"), q.Get("status")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.writeRuns(w, r, visibilityQuery(filters, mqn, q.Get("status")))
 }
 
+func checkRunFilters(stage, status string) error {
+	var probs []FieldProblem
+	switch stage {
+	case "", workflows.StageNurturing, workflows.StageHandoff, workflows.StageCooldown, workflows.StagePaused, workflows.StageDone:
+	default:
+		probs = append(probs, FieldProblem{Field: "stage", Message: "must be one of nurturing, handoff, cooldown, paused, done"})
+	}
+	switch status {
+	case "", "running", "closed":
+	default:
+		probs = append(probs, FieldProblem{Field: "status", Message: "must be running or closed"})
+	}
+	if len(probs) > 0 {
+		return invalid(probs...)
+	}
+	return nil
+}
+
 func (s *Server) listCustomerRuns(w http.ResponseWriter, r *http.Request) {
+	if err := checkRunFilters("", r.URL.Query().Get("status")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.writeRuns(w, r, visibilityQuery(map[string]string{"RipenCustomer": mux.Vars(r)["id"]}, nil, r.URL.Query().Get("status")))
 }
 
@@ -445,8 +511,8 @@ func decodeSA(sa map[string]*commonpb.Payload, key string, v any) error {
 // simulateRequest is a scripted timeline for POST /v1/journeys/{id}/simulate.
 type simulateRequest struct {
 	Events   []simulate.Event `json:"events"`
-	Start    *time.Time      `json:"start,omitempty"`
-	Timezone string          `json:"timezone,omitempty"`
+	Start    *time.Time       `json:"start,omitempty"`
+	Timezone string           `json:"timezone,omitempty"`
 	// Journey, when given, simulates this definition instead of the newest
 	// published version (try before publishing).
 	Journey *journey.Definition `json:"journey,omitempty"`
@@ -485,4 +551,21 @@ func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// fastLane stores a fast-lane request signalled by sales or marketing (its
+// note stays in Postgres) and signals the run with the event ID.
+func (s *Server) fastLane(ctx context.Context, journeyID, customerID, offer, note string) error {
+	if len(note) > 2000 {
+		return invalid(FieldProblem{Field: "note", Message: "must be at most 2000 characters"})
+	}
+	if _, err := s.store.GetCustomer(ctx, customerID); err != nil {
+		return err
+	}
+	ev := store.Event{ID: "fast-lane-api-" + RequestID(ctx), CustomerID: customerID, Type: "fast-lane",
+		RunID: workflows.WorkflowID(journeyID, customerID), Note: note, Topic: offer, OccurredAt: s.now()}
+	if _, _, err := s.store.InsertEvents(ctx, []store.Event{ev}); err != nil {
+		return err
+	}
+	return s.temporal.SignalWorkflow(ctx, ev.RunID, "", workflows.SignalFastLane, workflows.FastLane{EventID: ev.ID, Offer: offer, At: ev.OccurredAt})
 }

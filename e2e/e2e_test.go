@@ -171,7 +171,8 @@ func linkByText(t *testing.T, m message, text string) string {
 }
 
 var (
-	formRE   = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"`)
+	formRE   = regexp.MustCompile(`<form([^>]*)>`)
+	actionRE = regexp.MustCompile(`action="([^"]*)"`)
 	hiddenRE = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
 	attrRE   = regexp.MustCompile(`(name|value)="([^"]*)"`)
 )
@@ -183,7 +184,10 @@ func (c *client) submitForm(pageURL string, fields url.Values) (int, string) {
 	require.Equal(c.t, 200, code, "%s", page)
 	form := formRE.FindSubmatch(page)
 	require.NotNil(c.t, form, "no form in %s", page)
-	action := html.UnescapeString(string(form[1]))
+	action := ""
+	if a := actionRE.FindSubmatch(form[1]); a != nil {
+		action = html.UnescapeString(string(a[1]))
+	}
 	if action == "" {
 		action = pageURL
 	} else if !strings.HasPrefix(action, "http") {

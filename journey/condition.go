@@ -96,15 +96,7 @@ func EvalCondition(src string, env ConditionEnv) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	vars := conditionVars{
-		Score:             env.Score,
-		DaysInJourney:     env.DaysInJourney,
-		Cycle:             env.Cycle,
-		FastLaneRequested: env.FastLaneRequested,
-		Clicked:           env.Clicked,
-		Opened:            env.Opened,
-		Visits:            env.Visits,
-	}
+	vars := conditionVars(env)
 	if vars.Clicked == nil {
 		vars.Clicked = func(string) bool { return false }
 	}

@@ -228,6 +228,9 @@ func (r *recorder) inject(e Event, id string) {
 	switch {
 	case e.Offer != "":
 		detail += " " + e.Offer
+		if e.Note != "" {
+			detail += fmt.Sprintf(" (%q)", e.Note)
+		}
 	case e.Outcome != "":
 		detail += " " + e.Outcome
 	case e.Topic != "":
@@ -239,7 +242,7 @@ func (r *recorder) inject(e Event, id string) {
 	case "open", "click", "visit", "download":
 		r.env.SignalWorkflow(workflows.SignalEngagement, workflows.Engagement{EventID: id, Kind: e.Type, StepID: e.Step, Topic: e.Topic})
 	case "fast-lane":
-		r.env.SignalWorkflow(workflows.SignalFastLane, workflows.FastLane{EventID: id, Offer: e.Offer, Note: e.Note})
+		r.env.SignalWorkflow(workflows.SignalFastLane, workflows.FastLane{EventID: id, Offer: e.Offer})
 	case "sales-feedback":
 		r.env.UpdateWorkflow(workflows.UpdateFeedback, id, &testsuite.TestUpdateCallback{
 			OnAccept: func() {},

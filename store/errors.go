@@ -149,6 +149,7 @@ var constraints = map[string]constraint{
 	"events_id_check":         {"id", "must be 1 to 200 characters"},
 	"events_customer_id_fkey": {"customer_id", "unknown customer"},
 	"events_type_check":       {"type", "must be one of " + strings.Join(EventTypes, ", ")},
+	"events_note_check":       {"note", "must be at most 4000 characters"},
 
 	"suppressions_pkey":         {"email", "already suppressed"},
 	"suppressions_email_check":  {"email", emailRule},

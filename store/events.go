@@ -18,22 +18,24 @@ var EventTypes = []string{"open", "click", "visit", "download", "webinar", "repl
 // and Step are what the source reported; they are kept as history and are
 // not checked against other records. A zero ReceivedAt means now.
 type Event struct {
-	ID         string    `json:"id" db:"id"`
-	CustomerID string    `json:"customer_id" db:"customer_id"`
-	ContactID  string    `json:"contact_id,omitempty" db:"contact_id"`
-	Type       string    `json:"type" db:"type"`
-	Topic      string    `json:"topic,omitempty" db:"topic"`
-	ContentID  string    `json:"content_id,omitempty" db:"content_id"`
-	URL        string    `json:"url,omitempty" db:"url"`
-	RunID      string    `json:"run_id,omitempty" db:"run_id"`
-	Step       string    `json:"step,omitempty" db:"step"`
+	ID         string `json:"id" db:"id"`
+	CustomerID string `json:"customer_id" db:"customer_id"`
+	ContactID  string `json:"contact_id,omitempty" db:"contact_id"`
+	Type       string `json:"type" db:"type"`
+	Topic      string `json:"topic,omitempty" db:"topic"`
+	ContentID  string `json:"content_id,omitempty" db:"content_id"`
+	URL        string `json:"url,omitempty" db:"url"`
+	RunID      string `json:"run_id,omitempty" db:"run_id"`
+	Step       string `json:"step,omitempty" db:"step"`
+	// Note is what the contact wrote with a fast-lane request.
+	Note       string    `json:"note,omitempty" db:"note"`
 	OccurredAt time.Time `json:"occurred_at" db:"occurred_at"`
 	ReceivedAt time.Time `json:"received_at" db:"received_at"`
 }
 
 var eventColumns = []string{
 	"id", "customer_id", "contact_id", "type", "topic", "content_id",
-	"url", "run_id", "step", "occurred_at", "received_at", "position",
+	"url", "run_id", "step", "note", "occurred_at", "received_at", "position",
 }
 
 const sqlCreateIncomingEvents = `
@@ -47,6 +49,7 @@ CREATE TEMPORARY TABLE incoming_events (
     url         text,
     run_id      text,
     step        text,
+    note        text,
     occurred_at timestamptz,
     received_at timestamptz,
     position    int
@@ -63,10 +66,10 @@ LIMIT 1`
 // alone and do not come back from RETURNING.
 const sqlInsertIncomingEvents = `
 INSERT INTO events (id, customer_id, contact_id, type, topic, content_id,
-                    url, run_id, step, occurred_at, received_at)
+                    url, run_id, step, note, occurred_at, received_at)
 SELECT DISTINCT ON (id)
        id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, occurred_at, received_at
+       url, run_id, step, note, occurred_at, received_at
 FROM incoming_events
 ORDER BY id, position
 ON CONFLICT (id) DO NOTHING
@@ -108,7 +111,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) (inserted, dup
 					received = now
 				}
 				return []any{e.ID, e.CustomerID, e.ContactID, e.Type, e.Topic, e.ContentID,
-					e.URL, e.RunID, e.Step, e.OccurredAt, received, i}, nil
+					e.URL, e.RunID, e.Step, e.Note, e.OccurredAt, received, i}, nil
 			}))
 		if err != nil {
 			return err
@@ -195,7 +198,7 @@ func (s *Store) CountEvents(ctx context.Context, customerID string, topics []str
 
 const sqlListEvents = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, occurred_at, received_at
+       url, run_id, step, note, occurred_at, received_at
 FROM events
 WHERE customer_id = $1 AND occurred_at >= $2
 ORDER BY occurred_at, id
@@ -207,4 +210,20 @@ func (s *Store) ListEvents(ctx context.Context, customerID string, since time.Ti
 	rows, _ := s.pool.Query(ctx, sqlListEvents, customerID, since, clampLimit(limit))
 	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
 	return evs, pgErr("list", "events of customer", customerID, err)
+}
+
+const sqlGetEvent = `
+SELECT id, customer_id, contact_id, type, topic, content_id,
+       url, run_id, step, note, occurred_at, received_at
+FROM events
+WHERE id = $1`
+
+// GetEvent returns one stored event.
+func (s *Store) GetEvent(ctx context.Context, id string) (Event, error) {
+	rows, _ := s.pool.Query(ctx, sqlGetEvent, id)
+	e, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Event])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, notFound("event", id)
+	}
+	return e, pgErr("get", "event", id, err)
 }

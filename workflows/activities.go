@@ -71,19 +71,21 @@ type SendResult struct {
 
 // HandoffRequest records an escalation to the account owner.
 type HandoffRequest struct {
-	RunKey     string        `json:"run_key"`
-	WorkflowID string        `json:"workflow_id"`
-	JourneyID  string        `json:"journey_id"`
-	Version    int           `json:"version"`
-	CustomerID string        `json:"customer_id"`
-	OwnerID    string        `json:"owner_id"`
-	Cycle      int           `json:"cycle"`
-	Reason     string        `json:"reason"`
-	Offer      string        `json:"offer,omitempty"`
-	Note       string        `json:"note,omitempty"`
-	Score      float64       `json:"score"`
-	SLA        time.Duration `json:"sla"`
-	Evidence   Evidence      `json:"evidence"`
+	RunKey     string `json:"run_key"`
+	WorkflowID string `json:"workflow_id"`
+	JourneyID  string `json:"journey_id"`
+	Version    int    `json:"version"`
+	CustomerID string `json:"customer_id"`
+	OwnerID    string `json:"owner_id"`
+	Cycle      int    `json:"cycle"`
+	Reason     string `json:"reason"`
+	Offer      string `json:"offer,omitempty"`
+	// FastLaneEventID names the stored fast-lane event; its note stays in
+	// Postgres, out of workflow history.
+	FastLaneEventID string        `json:"fast_lane_event_id,omitempty"`
+	Score           float64       `json:"score"`
+	SLA             time.Duration `json:"sla"`
+	Evidence        Evidence      `json:"evidence"`
 }
 
 // Evidence is what sales sees: what the customer read and did.

@@ -47,6 +47,10 @@ const (
 	defaultSLA          = 2 * 24 * time.Hour
 	defaultRecycleAfter = 30 * 24 * time.Hour
 	maxReminders        = 3
+	// retryFor is how long an activity retries transient failures (a
+	// Postgres restart, SendGrid answering 5xx) before the run records the
+	// failure and goes on.
+	retryFor = 24 * time.Hour
 )
 
 // Journey walks one customer through one journey: send, wait, branch; score
@@ -133,7 +137,7 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 // loadContext learns the owner and timezone (IDs and a zone, no personal data).
 func (r *run) loadContext() {
 	var rc RunContext
-	err := workflow.ExecuteActivity(r.activity("load customer "+r.st.CustomerID, time.Minute), ActivityLoadRunContext,
+	err := workflow.ExecuteActivity(r.activity("load customer "+r.st.CustomerID, retryFor), ActivityLoadRunContext,
 		RunContextRequest{CustomerID: r.st.CustomerID}).Get(r.ctx, &rc)
 	if err != nil {
 		r.fail("load customer", err)
@@ -207,7 +211,7 @@ func (r *run) send(step journey.Step) {
 			continue
 		}
 		var res SendResult
-		err = workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", 10*time.Minute), ActivitySendContent, SendRequest{
+		err = workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", retryFor), ActivitySendContent, SendRequest{
 			RunKey: r.st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
 			JourneyID: r.def.ID, Version: r.def.Version, CustomerID: r.st.CustomerID,
 			StepID: step.ID, ContentID: step.Send, Cycle: r.st.Cycle, FastLane: r.def.MQN.FastLane,
@@ -271,9 +275,9 @@ func (r *run) wait(step journey.Step) {
 func (r *run) escalate() {
 	st := r.st
 	now := workflow.Now(r.ctx)
-	reason, offer, note := ReasonScore, "", ""
+	reason, offer, eventID := ReasonScore, "", ""
 	if st.PendingFastLane && st.FastLane != nil {
-		reason, offer, note = ReasonFastLane, st.FastLane.Offer, st.FastLane.Note
+		reason, offer, eventID = ReasonFastLane, st.FastLane.Offer, st.FastLane.EventID
 	}
 	if st.Stage == StageCooldown {
 		// A fast lane ends the cool-down: it opens the next cycle at once.
@@ -285,15 +289,15 @@ func (r *run) escalate() {
 	st.Score = round2(st.scoreAt(now, r.halfLife))
 	st.Stage, st.MQN = StageHandoff, true
 	sla := r.sla()
-	st.Handoff = &HandoffState{Reason: reason, Offer: offer, Note: note, Status: "open", CreatedAt: now, DueAt: now.Add(sla)}
+	st.Handoff = &HandoffState{Reason: reason, Offer: offer, Status: "open", CreatedAt: now, DueAt: now.Add(sla)}
 	r.publish()
 	r.sync()
 
 	var rec HandoffRecord
-	err := workflow.ExecuteActivity(r.activity("hand-off to "+st.OwnerID+" ("+reason+")", time.Minute), ActivityRecordHandoff, HandoffRequest{
+	err := workflow.ExecuteActivity(r.activity("hand-off to "+st.OwnerID+" ("+reason+")", retryFor), ActivityRecordHandoff, HandoffRequest{
 		RunKey: st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID, JourneyID: r.def.ID,
 		Version: r.def.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID, Cycle: st.Cycle,
-		Reason: reason, Offer: offer, Note: note, Score: st.Score, SLA: sla,
+		Reason: reason, Offer: offer, FastLaneEventID: eventID, Score: st.Score, SLA: sla,
 		Evidence: Evidence{Engagements: st.Engagements, Sends: st.Sent, ScoreTrail: st.ScoreTrail},
 	}).Get(r.ctx, &rec)
 	if err != nil {
@@ -338,7 +342,7 @@ func (r *run) applyFeedback() {
 		return
 	}
 	if st.Handoff.ID != "" {
-		err := workflow.ExecuteActivity(r.activity("record sales feedback: "+fb.Outcome, time.Minute), ActivityCloseHandoff,
+		err := workflow.ExecuteActivity(r.activity("record sales feedback: "+fb.Outcome, retryFor), ActivityCloseHandoff,
 			CloseHandoffRequest{HandoffID: st.Handoff.ID, Outcome: fb.Outcome, Note: fb.Note}).Get(r.ctx, nil)
 		if err != nil {
 			r.fail("record sales feedback", err)
@@ -474,7 +478,7 @@ func (r *run) notifyOwner(reminder int) {
 	if reminder > 0 {
 		summary = fmt.Sprintf("remind owner %s (SLA reminder %d)", r.st.OwnerID, reminder)
 	}
-	err := workflow.ExecuteActivity(r.activity(summary, 10*time.Minute), ActivityNotifyOwner,
+	err := workflow.ExecuteActivity(r.activity(summary, retryFor), ActivityNotifyOwner,
 		NotifyRequest{HandoffID: r.st.Handoff.ID, Reminder: reminder}).Get(r.ctx, nil)
 	if err != nil {
 		r.fail("notify owner", err)

@@ -256,7 +256,7 @@ func (s *journeySuite) TestFastLaneQualifiesAtEveryKindOfStep() {
 			s.Require().Len(s.acts.handoffs, 1)
 			s.Equal(ReasonFastLane, s.acts.handoffs[0].Reason)
 			s.Equal("demo", s.acts.handoffs[0].Offer)
-			s.Equal("call me", s.acts.handoffs[0].Note)
+			s.Equal("f-1", s.acts.handoffs[0].FastLaneEventID, "the note stays in Postgres; the event ID finds it")
 			s.Equal(c.sent, s.acts.sentSteps())
 		})
 	}

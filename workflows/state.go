@@ -113,7 +113,6 @@ type HandoffState struct {
 	Reason    string    `json:"reason"`
 	Offer     string    `json:"offer,omitempty"`
 	Status    string    `json:"status"` // open, or sales' outcome
-	Note      string    `json:"note,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	DueAt     time.Time `json:"due_at"`
 	Reminders int       `json:"reminders"`

@@ -113,11 +113,6 @@ func (s *store) clear() {
 	s.byID = make(map[string]*stored)
 }
 
-func (s *store) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.order)
-}
 
 // addEvent records an event made for a message, if it is still kept.
 func (s *store) addEvent(messageID string, ev WebhookEvent) {
