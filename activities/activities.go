@@ -49,6 +49,8 @@ type Activities struct {
 	Config Config
 	Now    func() time.Time
 	Log    zerolog.Logger
+	// Metrics, when set, count emails, failures and hand-offs.
+	Metrics *Metrics
 }
 
 var _ workflows.Activities = (*Activities)(nil)

@@ -42,6 +42,7 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 	if err != nil {
 		return workflows.HandoffRecord{}, fmt.Errorf("record hand-off of %s: %w", req.WorkflowID, err)
 	}
+	a.Metrics.handoff(req.Reason)
 	return workflows.HandoffRecord{ID: h.ID}, nil
 }
 

@@ -67,6 +67,7 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 		if at, capped, err := a.capped(ctx, ct.ID); err != nil {
 			return res, err
 		} else if capped {
+			a.Metrics.capped()
 			if at.After(notBefore) {
 				notBefore = at
 			}
@@ -163,6 +164,7 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendgrid.Message) (string, error) {
 	id, err := a.Mail.Send(ctx, msg)
 	if err != nil {
+		a.Metrics.failed(row.Kind, sendgrid.IsRetryable(err))
 		if sendgrid.IsRetryable(err) {
 			return "", fmt.Errorf("send outbox %d: %w", row.ID, err)
 		}
@@ -177,6 +179,7 @@ func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendg
 		// Keep trying to record it, but never resend.
 		return "", temporal.NewNonRetryableApplicationError("email "+id+" sent but not recorded: "+err.Error(), "OutboxWrite", err)
 	}
+	a.Metrics.sent(row.Kind)
 	return id, nil
 }
 

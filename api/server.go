@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
 )
 
@@ -42,6 +44,10 @@ type Server struct {
 	log      zerolog.Logger
 	metrics  *Metrics
 	now      func() time.Time
+
+	verifierOnce sync.Once
+	verifier     *sendgrid.Verifier
+	verifierErr  error
 }
 
 // New builds the API server.

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -36,24 +35,18 @@ const (
 	webhookWorkTimeout = 2 * time.Minute
 )
 
-// webhookVerifiers caches the parsed verification key per configured value,
-// so the key is parsed once, on the first post.
-var webhookVerifiers sync.Map // string → *sendgrid.Verifier
-
+// webhookVerifier parses the configured key once (a P-256 parse per post
+// would be wasted work) and keeps it on the server.
 func (s *Server) webhookVerifier() (*sendgrid.Verifier, error) {
-	key := strings.TrimSpace(s.cfg.WebhookKey)
-	if key == "" {
-		return nil, errors.New("no Event Webhook verification key is configured (SENDGRID_WEBHOOK_VERIFICATION_KEY)")
-	}
-	if v, ok := webhookVerifiers.Load(key); ok {
-		return v.(*sendgrid.Verifier), nil
-	}
-	v, err := sendgrid.NewVerifier(key, webhookTolerance)
-	if err != nil {
-		return nil, err
-	}
-	actual, _ := webhookVerifiers.LoadOrStore(key, v)
-	return actual.(*sendgrid.Verifier), nil
+	s.verifierOnce.Do(func() {
+		key := strings.TrimSpace(s.cfg.WebhookKey)
+		if key == "" {
+			s.verifierErr = errors.New("SENDGRID_WEBHOOK_VERIFICATION_KEY is not set")
+			return
+		}
+		s.verifier, s.verifierErr = sendgrid.NewVerifier(key, webhookTolerance)
+	})
+	return s.verifier, s.verifierErr
 }
 
 // webhookAnswer tells SendGrid (and a person testing) what a batch held.

@@ -249,7 +249,7 @@ func (s *journeySuite) TestFastLaneQualifiesAtEveryKindOfStep() {
 			}
 			def := testJourney()
 			def.SendWindow = c.window
-			s.signal(c.after, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo", Note: "call me"})
+			s.signal(c.after, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
 			s.signal(c.after+time.Hour, SignalSalesFeedback, Feedback{Outcome: FeedbackWon})
 			res := s.run(def)
 			s.Equal(OutcomeWon, res.Outcome)

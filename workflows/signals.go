@@ -35,10 +35,8 @@ type Engagement struct {
 // FastLane is a contact asking for sales directly. What they wrote with it
 // is stored with the event in Postgres; the signal carries the event ID.
 type FastLane struct {
-	EventID string `json:"event_id,omitempty"`
-	Offer   string `json:"offer"`
-	// Deprecated: notes stay in Postgres (see EventID).
-	Note      string    `json:"note,omitempty"`
+	EventID   string    `json:"event_id,omitempty"`
+	Offer     string    `json:"offer"`
 	ContactID string    `json:"contact_id,omitempty"`
 	At        time.Time `json:"at,omitempty"`
 }

@@ -87,7 +87,8 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 			PublicURL: cfg.PublicURL, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 			FrequencyMax: cfg.FrequencyCap.Max, FrequencyPer: cfg.FrequencyCap.Per, LinkTTL: cfg.LinkTTL,
 		},
-		Log: log.With().Str("component", "activities").Logger(),
+		Log:     log.With().Str("component", "activities").Logger(),
+		Metrics: activities.NewMetrics(reg),
 	}
 	w := worker.New(tc, acts, worker.Options{})
 	if err := w.Start(); err != nil {

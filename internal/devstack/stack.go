@@ -191,7 +191,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 				TemporalUIURL: uiURL, Namespace: cfg.TemporalNamespace,
 				FrequencyMax: o.FrequencyCap.Max, FrequencyPer: o.FrequencyCap.Per, LinkTTL: 90 * 24 * time.Hour,
 			},
-			Log: o.Log.With().Str("component", "activities").Logger(),
+			Log:     o.Log.With().Str("component", "activities").Logger(),
+			Metrics: activities.NewMetrics(apiMetrics.Registry()),
 		}
 		s.Worker = worker.New(s.Client, acts, worker.Options{})
 		if err := s.Worker.Start(); err != nil {
