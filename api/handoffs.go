@@ -89,6 +89,8 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.metrics.signals.WithLabelValues("sales-feedback").Inc()
+	who := PrincipalOf(r.Context())
+	requestLog(r, s.log).Info().Str("handoff", h.ID).Str("outcome", req.Outcome).Int64("api_key", who.KeyID).Str("key_label", who.Label).Msg("hand-off answered")
 	h, err = s.store.GetHandoff(r.Context(), h.ID)
 	if err != nil {
 		s.fail(w, r, err)

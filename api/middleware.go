@@ -36,7 +36,9 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-func principal(ctx context.Context) Principal {
+// PrincipalOf returns the API key a request came with (zero for public
+// routes).
+func PrincipalOf(ctx context.Context) Principal {
 	p, _ := ctx.Value(keyPrincipal).(Principal)
 	return p
 }
