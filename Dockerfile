@@ -11,7 +11,7 @@
 
 ARG GO_VERSION=1.26.8
 
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 # go.mod also names the dev stack (the embedded Temporal server and its

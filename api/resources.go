@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -55,130 +56,81 @@ func pathID(r *http.Request, bodyID *string) error {
 	return nil
 }
 
-// Personas.
-
-func (s *Server) putPersona(w http.ResponseWriter, r *http.Request) {
-	var p store.Persona
-	if err := decode(w, r, maxBody, &p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := pathID(r, &p.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.PutPersona(r.Context(), p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.getPersona(w, r)
+// resource is a record kind with idempotent PUT, GET and a paged list:
+// personas, content and customers.
+type resource[T any] struct {
+	id   func(*T) *string
+	put  func(context.Context, T) error
+	get  func(context.Context, string) (T, error)
+	list func(context.Context, store.Page) ([]T, error)
 }
 
-func (s *Server) getPersona(w http.ResponseWriter, r *http.Request) {
-	p, err := s.store.GetPersona(r.Context(), mux.Vars(r)["id"])
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) personas() resource[store.Persona] {
+	return resource[store.Persona]{
+		id: func(p *store.Persona) *string { return &p.ID }, put: s.store.PutPersona, get: s.store.GetPersona, list: s.store.ListPersonas,
 	}
-	writeJSON(w, http.StatusOK, p)
 }
 
-func (s *Server) listPersonas(w http.ResponseWriter, r *http.Request) {
-	pg, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) contents() resource[store.Content] {
+	return resource[store.Content]{
+		id: func(c *store.Content) *string { return &c.ID }, put: s.store.PutContent, get: s.store.GetContent, list: s.store.ListContent,
 	}
-	items, err := s.store.ListPersonas(r.Context(), pg)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(p store.Persona) string { return p.ID }))
 }
 
-// Content.
-
-func (s *Server) putContent(w http.ResponseWriter, r *http.Request) {
-	var c store.Content
-	if err := decode(w, r, maxBody, &c); err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) customers() resource[store.Customer] {
+	return resource[store.Customer]{
+		id: func(c *store.Customer) *string { return &c.ID }, put: s.store.PutCustomer, get: s.store.GetCustomer, list: s.store.ListCustomers,
 	}
-	if err := pathID(r, &c.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.PutContent(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.getContent(w, r)
 }
 
-func (s *Server) getContent(w http.ResponseWriter, r *http.Request) {
-	c, err := s.store.GetContent(r.Context(), mux.Vars(r)["id"])
-	if err != nil {
-		s.fail(w, r, err)
-		return
+// putRecord stores the body under the path's id and answers the stored record.
+func putRecord[T any](s *Server, res func() resource[T]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rs := res()
+		var v T
+		if err := decode(w, r, maxBody, &v); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := pathID(r, rs.id(&v)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := rs.put(r.Context(), v); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		getRecord(s, res)(w, r)
 	}
-	writeJSON(w, http.StatusOK, c)
 }
 
-func (s *Server) listContent(w http.ResponseWriter, r *http.Request) {
-	pg, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func getRecord[T any](s *Server, res func() resource[T]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := res().get(r.Context(), mux.Vars(r)["id"])
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
 	}
-	items, err := s.store.ListContent(r.Context(), pg)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(c store.Content) string { return c.ID }))
 }
 
-// Customers.
-
-func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
-	var c store.Customer
-	if err := decode(w, r, maxBody, &c); err != nil {
-		s.fail(w, r, err)
-		return
+// listRecords answers a page of records, ?after=ID&limit=N.
+func listRecords[T any](s *Server, res func() resource[T]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rs := res()
+		pg, err := pageOf(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		items, err := rs.list(r.Context(), pg)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(v T) string { return *rs.id(&v) }))
 	}
-	if err := pathID(r, &c.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.PutCustomer(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.getCustomer(w, r)
-}
-
-func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
-	c, err := s.store.GetCustomer(r.Context(), mux.Vars(r)["id"])
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
-	pg, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, err := s.store.ListCustomers(r.Context(), pg)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newListPage(items, pg.Limit, func(c store.Customer) string { return c.ID }))
 }
 
 // Journeys.

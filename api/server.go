@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
 
+	"github.com/ripen/ripen/codec"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
@@ -33,6 +34,12 @@ type Config struct {
 	EnrollConcurrency int
 	// LinkTTL bounds the life of forms' CSRF tokens and links.
 	LinkTTL time.Duration
+	// Codec, when set, is served on /codec/encode and /codec/decode so the
+	// Temporal Web UI (CodecCORSOrigin) can show decrypted payloads to
+	// admins (or to anyone with CodecAuthNone, for local setups).
+	Codec           *codec.Codec
+	CodecCORSOrigin string
+	CodecAuthNone   bool
 }
 
 // Server serves the API.
@@ -81,6 +88,10 @@ func (s *Server) Handler() http.Handler {
 		s.problem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path, nil)
 	})
 	s.routes(r)
+	if s.cfg.Codec != nil {
+		// Outside the API-key middleware: the UI's CORS preflight carries no key.
+		r.PathPrefix("/codec/").Handler(codec.Handler(s.cfg.Codec, s.cfg.CodecCORSOrigin, s.codecAuthorized)).Name("codec")
+	}
 	r.Use(s.observe)
 	return r
 }
@@ -100,15 +111,15 @@ func (s *Server) routeTable() []route {
 		{"GET", "/metrics", nil, s.metrics.Handler().ServeHTTP},
 		{"GET", "/openapi.yaml", nil, s.openapi},
 
-		{"GET", "/v1/personas", mk, s.listPersonas},
-		{"GET", "/v1/personas/{id}", mk, s.getPersona},
-		{"PUT", "/v1/personas/{id}", mk, s.putPersona},
-		{"GET", "/v1/content", mk, s.listContent},
-		{"GET", "/v1/content/{id}", mk, s.getContent},
-		{"PUT", "/v1/content/{id}", mk, s.putContent},
-		{"GET", "/v1/customers", all, s.listCustomers},
-		{"GET", "/v1/customers/{id}", all, s.getCustomer},
-		{"PUT", "/v1/customers/{id}", all, s.putCustomer},
+		{"GET", "/v1/personas", mk, listRecords(s, s.personas)},
+		{"GET", "/v1/personas/{id}", mk, getRecord(s, s.personas)},
+		{"PUT", "/v1/personas/{id}", mk, putRecord(s, s.personas)},
+		{"GET", "/v1/content", mk, listRecords(s, s.contents)},
+		{"GET", "/v1/content/{id}", mk, getRecord(s, s.contents)},
+		{"PUT", "/v1/content/{id}", mk, putRecord(s, s.contents)},
+		{"GET", "/v1/customers", all, listRecords(s, s.customers)},
+		{"GET", "/v1/customers/{id}", all, getRecord(s, s.customers)},
+		{"PUT", "/v1/customers/{id}", all, putRecord(s, s.customers)},
 		{"GET", "/v1/customers/{id}/runs", all, s.listCustomerRuns},
 
 		{"GET", "/v1/journeys", mk, s.listJourneys},

@@ -49,6 +49,28 @@ type Config struct {
 
 	LogFormat string // json or console
 	LogLevel  string
+
+	// CodecKeys ("id:base64key,…", newest first) turn on payload encryption;
+	// CodecCORSOrigin is the Web UI's origin for the /codec endpoint, and
+	// CodecAuth is "api-key" (admin keys) or "none".
+	CodecKeys       string
+	CodecCORSOrigin string
+	CodecAuth       string
+
+	Worker WorkerTuning
+}
+
+// WorkerTuning sizes the worker; zero values take the SDK's defaults.
+type WorkerTuning struct {
+	MaxConcurrentActivities    int
+	MaxConcurrentWorkflowTasks int
+	WorkflowPollers            int
+	ActivityPollers            int
+	StickyCacheSize            int
+	StopTimeout                time.Duration
+	// DeploymentName and BuildID opt into Worker Versioning.
+	DeploymentName string
+	BuildID        string
 }
 
 // FrequencyCap allows at most Max content emails per contact in Per; zero
@@ -119,7 +141,37 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogFormat:          get("RIPEN_LOG_FORMAT", "json"),
 		LogLevel:           get("RIPEN_LOG_LEVEL", "info"),
 	}
-	var err error
+	c.CodecKeys = getenv("RIPEN_CODEC_KEYS")
+	c.CodecCORSOrigin = get("RIPEN_CODEC_CORS_ORIGIN", c.TemporalUIURL)
+	c.CodecAuth = get("RIPEN_CODEC_AUTH", "api-key")
+	if c.CodecAuth != "api-key" && c.CodecAuth != "none" {
+		return c, fmt.Errorf("RIPEN_CODEC_AUTH %q: want api-key or none", c.CodecAuth)
+	}
+	c.Worker.DeploymentName = getenv("RIPEN_WORKER_DEPLOYMENT_NAME")
+	c.Worker.BuildID = getenv("RIPEN_WORKER_BUILD_ID")
+	if c.Worker.DeploymentName != "" && c.Worker.BuildID == "" {
+		return c, fmt.Errorf("RIPEN_WORKER_DEPLOYMENT_NAME is set: RIPEN_WORKER_BUILD_ID is required too")
+	}
+	for key, dst := range map[string]*int{
+		"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES":     &c.Worker.MaxConcurrentActivities,
+		"RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": &c.Worker.MaxConcurrentWorkflowTasks,
+		"RIPEN_WORKER_WORKFLOW_POLLERS":              &c.Worker.WorkflowPollers,
+		"RIPEN_WORKER_ACTIVITY_POLLERS":              &c.Worker.ActivityPollers,
+		"RIPEN_WORKER_STICKY_CACHE_SIZE":             &c.Worker.StickyCacheSize,
+	} {
+		if v := getenv(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("%s %q: want a positive number", key, v)
+			}
+			*dst = n
+		}
+	}
+	stop, err := journey.ParseDuration(get("RIPEN_WORKER_STOP_TIMEOUT", "30s"))
+	if err != nil {
+		return c, fmt.Errorf("RIPEN_WORKER_STOP_TIMEOUT: %w", err)
+	}
+	c.Worker.StopTimeout = stop.Std()
 	if c.FrequencyCap, err = ParseFrequencyCap(getenv("RIPEN_FREQUENCY_CAP")); err != nil {
 		return c, err
 	}

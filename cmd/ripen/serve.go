@@ -16,9 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/client"
 
 	"github.com/ripen/ripen/activities"
 	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/codec"
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/logging"
@@ -28,6 +30,7 @@ import (
 	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/temporalconn"
 	"github.com/ripen/ripen/worker"
+	"github.com/ripen/ripen/workflows"
 )
 
 // setup reads the configuration and builds the logger every command uses.
@@ -47,31 +50,76 @@ func linkSigner(cfg config.Config) (*linktoken.Signer, error) {
 	return s, nil
 }
 
-func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlags("ripen worker", stderr)
+// deps are what the worker and the API both need, opened from config.
+type deps struct {
+	cfg   config.Config
+	log   zerolog.Logger
+	links *linktoken.Signer
+	store *store.Store
+	tc    client.Client
+	codec *codec.Codec // nil without RIPEN_CODEC_KEYS
+}
+
+// open reads the configuration and connects to Postgres and Temporal, with
+// the Temporal SDK's metrics on reg.
+func open(ctx context.Context, name string, args []string, stderr io.Writer, reg *prometheus.Registry) (*deps, error) {
+	fs := newFlags(name, stderr)
 	if _, err := parseArgs(fs, args); err != nil {
-		return exitError(2)
+		return nil, exitError(2)
 	}
 	cfg, log, err := setup()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	links, err := linkSigner(cfg)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var cod *codec.Codec
+	opts := temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(reg)}
+	if cfg.CodecKeys != "" {
+		if cod, err = codec.New(cfg.CodecKeys); err != nil {
+			return nil, fmt.Errorf("RIPEN_CODEC_KEYS: %w", err)
+		}
+		opts.DataConverter = cod.DataConverter(nil)
 	}
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
+	tc, err := temporalconn.Dial(ctx, cfg, log, opts)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Visibility and the Web UI need ripen's search attributes: refuse to
+	// start without them, and say how to add them.
+	if err := temporalconn.CheckSearchAttributes(ctx, tc, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+		var missing *temporalconn.SearchAttributesError
+		if errors.As(err, &missing) {
+			tc.Close()
+			st.Close()
+			return nil, err
+		}
+		log.Warn().Err(err).Msg("could not check the namespace's search attributes")
+	}
+	return &deps{cfg: cfg, log: log, links: links, store: st, tc: tc, codec: cod}, nil
+}
+
+func (d *deps) close() {
+	d.tc.Close()
+	d.store.Close()
+}
+
+func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tc, err := temporalconn.Dial(ctx, cfg, log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(reg)})
+	d, err := open(ctx, "ripen worker", args, stderr, reg)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
+	defer d.close()
+	cfg, log := d.cfg, d.log
 	if cfg.WorkerMetricsAddr != "" {
 		go serveWorkerMetrics(ctx, cfg.WorkerMetricsAddr, reg, log)
 	}
@@ -79,9 +127,9 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn().Msg("SENDGRID_API_KEY is empty: SendGrid will refuse mail unless SENDGRID_BASE_URL points at ripen sendgrid-dev")
 	}
 	acts := &activities.Activities{
-		Store: st,
+		Store: d.store,
 		Mail:  sendgrid.New(sendgrid.Config{APIKey: cfg.SendGridAPIKey, BaseURL: cfg.SendGridBaseURL}),
-		Links: links,
+		Links: d.links,
 		Config: activities.Config{
 			From: sendgrid.Address{Email: cfg.FromEmail, Name: cfg.FromName}, ASMGroupID: cfg.ASMGroupID,
 			PublicURL: cfg.PublicURL, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
@@ -90,7 +138,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		Log:     log.With().Str("component", "activities").Logger(),
 		Metrics: activities.NewMetrics(reg),
 	}
-	w := worker.New(tc, acts, worker.Options{})
+	w := worker.New(d.tc, acts, cfg.Worker)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -102,35 +150,20 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlags("ripen api", stderr)
-	if _, err := parseArgs(fs, args); err != nil {
-		return exitError(2)
-	}
-	cfg, log, err := setup()
+	m := api.NewMetrics(nil)
+	d, err := open(ctx, "ripen api", args, stderr, m.Registry())
 	if err != nil {
 		return err
 	}
-	links, err := linkSigner(cfg)
-	if err != nil {
-		return err
-	}
+	defer d.close()
+	cfg, log := d.cfg, d.log
 	if cfg.SendGridWebhookKey == "" {
 		log.Warn().Msg("SENDGRID_WEBHOOK_VERIFICATION_KEY is empty: the SendGrid webhook will refuse every post")
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	m := api.NewMetrics(nil)
-	tc, err := temporalconn.Dial(ctx, cfg, log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(m.Registry())})
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	srv := api.New(st, tc, links, api.Config{
+	srv := api.New(d.store, d.tc, d.links, api.Config{
 		PublicURL: cfg.PublicURL, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 		WebhookKey: cfg.SendGridWebhookKey, LinkTTL: cfg.LinkTTL,
+		Codec: d.codec, CodecCORSOrigin: cfg.CodecCORSOrigin, CodecAuthNone: cfg.CodecAuth == "none",
 	}, log.With().Str("component", "api").Logger(), m)
 	log.Info().Str("addr", cfg.HTTPAddr).Str("public_url", cfg.PublicURL).Msg("API listening")
 	return srv.Run(ctx, cfg.HTTPAddr)

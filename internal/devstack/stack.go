@@ -194,7 +194,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			Log:     o.Log.With().Str("component", "activities").Logger(),
 			Metrics: activities.NewMetrics(apiMetrics.Registry()),
 		}
-		s.Worker = worker.New(s.Client, acts, worker.Options{})
+		s.Worker = worker.New(s.Client, acts, config.WorkerTuning{})
 		if err := s.Worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
