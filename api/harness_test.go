@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/internal/devstack"
+	"github.com/ripen/ripen/internal/testlog"
 	"github.com/ripen/ripen/store/storetest"
 )
 
@@ -31,7 +32,7 @@ func newHarness(t *testing.T) *harness {
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{
 		DatabaseURL: storetest.NewDatabase(t), UIPort: -1,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
+		Log: testlog.New(t, zerolog.WarnLevel),
 	})
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)

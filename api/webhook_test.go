@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/internal/testlog"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 )
@@ -25,7 +26,7 @@ func (h *harness) webhookAPI(signer *sendgrid.Signer) string {
 	h.t.Helper()
 	srv := httptest.NewServer(api.New(h.stack.Store, h.stack.Client, h.stack.Links, api.Config{
 		PublicURL: h.stack.APIURL, WebhookKey: signer.PublicKeyBase64(),
-	}, zerolog.New(zerolog.NewTestWriter(h.t)).Level(zerolog.WarnLevel), nil).Handler())
+	}, testlog.New(h.t, zerolog.WarnLevel), nil).Handler())
 	h.t.Cleanup(srv.Close)
 	return srv.URL + "/webhooks/sendgrid"
 }

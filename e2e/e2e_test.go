@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ripen/ripen/internal/devstack"
+	"github.com/ripen/ripen/internal/testlog"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store/storetest"
 )
@@ -43,7 +44,7 @@ func startStack(t *testing.T, dataDir, dbURL, webhookKey string) *devstack.Stack
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{
 		DataDir: dataDir, DatabaseURL: dbURL, UIPort: -1, WebhookKey: webhookKey,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel),
+		Log: testlog.New(t, zerolog.ErrorLevel),
 	})
 	require.NoError(t, err)
 	return st
