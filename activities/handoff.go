@@ -36,7 +36,7 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 	}
 	h, err := a.Store.CreateHandoff(ctx, store.Handoff{
 		RunKey: req.RunKey, WorkflowID: req.WorkflowID, JourneyID: req.JourneyID, CustomerID: req.CustomerID,
-		OwnerID: req.OwnerID, Cycle: req.Cycle, Reason: req.Reason, Offer: req.Offer, Note: note,
+		OwnerID: req.OwnerID, Cycle: req.Cycle, Escalation: req.Escalation, Reason: req.Reason, Offer: req.Offer, Note: note,
 		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA),
 	})
 	if err != nil {
@@ -80,7 +80,7 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 	if req.Reminder > 0 {
 		kind, step = outboxReminder, fmt.Sprintf("handoff:%s:reminder-%d", h.ID, req.Reminder)
 	}
-	row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: h.RunKey, StepID: step, Cycle: h.Cycle, ContactID: "owner:" + cust.Owner.ID, Kind: kind})
+	row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: h.RunKey, StepID: step, Cycle: h.Cycle, ContactID: "owner:" + cust.Owner.ID, Kind: kind, HandoffID: h.ID})
 	if err != nil {
 		return fmt.Errorf("claim outbox for hand-off %s: %w", h.ID, err)
 	}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gorilla/mux"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/workflows"
@@ -77,12 +79,12 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.feedback(r.Context(), h.WorkflowID, workflows.Feedback{Outcome: req.Outcome, Note: req.Note, HandoffID: h.ID}); err != nil {
 		var bad *badRequest
-		if !errors.As(err, &bad) || bad.status != http.StatusConflict {
+		if !errors.As(err, &bad) || bad.status != http.StatusConflict || !s.runEnded(r.Context(), h.WorkflowID) {
 			s.fail(w, r, err)
 			return
 		}
-		// The run has ended or moved on; record the answer all the same so
-		// the inbox is right.
+		// The run has ended (stopped, unsubscribed) with the hand-off still
+		// open: record the answer all the same so the inbox is right.
 		if _, cerr := s.store.CloseHandoff(r.Context(), h.ID, req.Outcome, req.Note); cerr != nil {
 			s.fail(w, r, cerr)
 			return
@@ -97,4 +99,14 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, h)
+}
+
+// runEnded reports whether the workflow is closed (and not continued).
+func (s *Server) runEnded(ctx context.Context, workflowID string) bool {
+	d, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return false
+	}
+	st := d.GetWorkflowExecutionInfo().GetStatus()
+	return st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && st != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
 }

@@ -327,6 +327,8 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	if !workflows.ValidFeedback(fb.Outcome) {
 		return st, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
 	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -345,8 +347,14 @@ func (s *Server) temporalErr(err error, workflowID string) error {
 	var nf *serviceerror.NotFound
 	var app *temporal.ApplicationError
 	switch {
+	case errors.As(err, &nf) && strings.Contains(nf.Error(), "already completed"):
+		return conflictErr("the run " + workflowID + " has already ended")
 	case errors.As(err, &nf):
 		return notFoundErr("no run " + workflowID)
+	case errors.Is(err, context.DeadlineExceeded):
+		return &badRequest{status: http.StatusServiceUnavailable, detail: "the run did not answer in time; it may still act on the request: read the run (or the hand-off) before sending it again"}
+	case errors.As(err, &app) && app.Type() == workflows.ErrFeedbackPending:
+		return conflictErr(app.Message())
 	case errors.As(err, &app) && app.Type() == workflows.ErrNoOpenHandoff:
 		return conflictErr(app.Message())
 	case errors.As(err, &app) && app.Type() == workflows.ErrInvalidFeedback:

@@ -45,6 +45,7 @@ type Handoff struct {
 	CustomerID   string          `json:"customer_id" db:"customer_id"`
 	OwnerID      string          `json:"owner_id" db:"owner_id"`
 	Cycle        int             `json:"cycle" db:"cycle"`
+	Escalation   int             `json:"escalation" db:"escalation"`
 	Reason       string          `json:"reason" db:"reason"`
 	Offer        string          `json:"offer,omitempty" db:"offer"`
 	Note         string          `json:"note,omitempty" db:"note"`
@@ -60,30 +61,35 @@ type Handoff struct {
 }
 
 const handoffColumns = `
-       id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason,
+       id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, escalation, reason,
        offer, note, score, evidence, status, feedback, feedback_note,
        sla_due_at, reminded_at, created_at, closed_at`
 
-// A retry with the same (run_key, cycle) inserts nothing; a second open
-// hand-off of the workflow violates handoffs_one_open_per_workflow.
+// A retry with the same (run_key, cycle, escalation) inserts nothing; a
+// second open hand-off of the workflow violates
+// handoffs_one_open_per_workflow.
 const sqlCreateHandoff = `
 INSERT INTO handoffs (id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle,
-                      reason, offer, note, score, evidence, sla_due_at, created_at)
+                      escalation, reason, offer, note, score, evidence, sla_due_at, created_at)
 VALUES (COALESCE(NULLIF($1, ''), gen_random_uuid()::text), $2, $3, $4, $5, $6, $7,
-        $8, $9, $10, $11, $12::jsonb, $13, COALESCE($14, now()))
-ON CONFLICT (run_key, cycle) DO NOTHING
+        $15, $8, $9, $10, $11, $12::jsonb, $13, COALESCE($14, now()))
+ON CONFLICT (run_key, cycle, escalation) DO NOTHING
 RETURNING` + handoffColumns
 
 const sqlGetHandoffByRunCycle = `
 SELECT` + handoffColumns + `
 FROM handoffs
-WHERE run_key = $1 AND cycle = $2`
+WHERE run_key = $1 AND cycle = $2 AND escalation = $3`
 
 // CreateHandoff records an open hand-off and returns it. It is idempotent on
-// (RunKey, Cycle): a retry returns the hand-off created first. A workflow
-// with another open hand-off is ErrConflict.
+// (RunKey, Cycle, Escalation): a retry returns the hand-off created first.
+// A workflow with another open hand-off is ErrConflict. Escalation counts
+// the run's hand-offs within a cycle, from 1 (0 means 1).
 func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
-	id := h.RunKey + "#" + strconv.Itoa(h.Cycle)
+	if h.Escalation < 1 {
+		h.Escalation = 1
+	}
+	id := h.RunKey + "#" + strconv.Itoa(h.Cycle) + "." + strconv.Itoa(h.Escalation)
 	if h.SLADueAt.IsZero() {
 		return Handoff{}, invalid("hand-off", id, "sla_due_at", "is required")
 	}
@@ -100,10 +106,10 @@ func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
 	}
 	rows, _ := s.pool.Query(ctx, sqlCreateHandoff, h.ID, h.RunKey, h.WorkflowID, h.JourneyID,
 		h.CustomerID, h.OwnerID, h.Cycle, h.Reason, h.Offer, h.Note, h.Score, evidence,
-		h.SLADueAt, createdAt)
+		h.SLADueAt, createdAt, h.Escalation)
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
 	if errors.Is(err, pgx.ErrNoRows) {
-		rows, _ = s.pool.Query(ctx, sqlGetHandoffByRunCycle, h.RunKey, h.Cycle)
+		rows, _ = s.pool.Query(ctx, sqlGetHandoffByRunCycle, h.RunKey, h.Cycle, h.Escalation)
 		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
 	}
 	return out, pgErr("create", "hand-off", id, err)

@@ -71,7 +71,8 @@ INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind, handoff_id)
 VALUES ($1, $2, $3, $4, $5,
         CASE WHEN $5 = 'content' THEN NULLIF($6, '')
              ELSE COALESCE(NULLIF($6, ''),
-                           (SELECT h.id FROM handoffs h WHERE h.run_key = $1 AND h.cycle = $3))
+                           (SELECT h.id FROM handoffs h WHERE h.run_key = $1 AND h.cycle = $3
+                            ORDER BY h.escalation DESC LIMIT 1))
         END)
 ON CONFLICT (run_key, step_id, cycle, contact_id) DO NOTHING
 RETURNING` + outboxColumns

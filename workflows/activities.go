@@ -78,6 +78,9 @@ type HandoffRequest struct {
 	CustomerID string `json:"customer_id"`
 	OwnerID    string `json:"owner_id"`
 	Cycle      int    `json:"cycle"`
+	// Escalation counts the run\'s hand-offs within the cycle, from 1: after
+	// "rejected" a run may qualify again in the same cycle.
+	Escalation int    `json:"escalation"`
 	Reason     string `json:"reason"`
 	Offer      string `json:"offer,omitempty"`
 	// FastLaneEventID names the stored fast-lane event; its note stays in

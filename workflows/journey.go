@@ -61,6 +61,9 @@ func Journey(ctx workflow.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	for r.st.Status == StatusRunning {
+		if r.inline {
+			r.drainSignals()
+		}
 		if r.timeToContinueAsNew() {
 			return Result{}, r.continueAsNew()
 		}
@@ -102,7 +105,16 @@ type run struct {
 	// loop that slipped past validation.
 	spins    int
 	spinTime time.Time
+	// inline: signals are applied by the main coroutine before it acts, so
+	// a signal that arrives with a timer is seen before the timer's step
+	// goes on. Runs started before this change apply them from a
+	// listener coroutine (see listen) and keep doing so on replay.
+	inline bool
 }
+
+// changeInlineSignals is the workflow.GetVersion change ID of inline signal
+// handling.
+const changeInlineSignals = "signals-inline"
 
 func begin(ctx workflow.Context, in Input) (*run, error) {
 	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
@@ -124,6 +136,7 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 			ScoreAt:    now,
 		}
 	}
+	r.inline = workflow.GetVersion(ctx, changeInlineSignals, workflow.DefaultVersion, 1) >= 1
 	if err := r.listen(); err != nil {
 		return nil, err
 	}
@@ -210,6 +223,14 @@ func (r *run) send(step journey.Step) {
 			}
 			continue
 		}
+		if r.inline {
+			// The last word before an email goes out: an unsubscribe, a
+			// stop or a fast lane that just arrived wins.
+			r.drainSignals()
+			if r.interrupted() {
+				return
+			}
+		}
 		var res SendResult
 		err = workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", retryFor), ActivitySendContent, SendRequest{
 			RunKey: r.st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
@@ -286,6 +307,7 @@ func (r *run) escalate() {
 		st.FastLane, st.PendingFastLane = pending, false
 	}
 	st.PendingFastLane = false
+	st.Escalations++
 	st.Score = round2(st.scoreAt(now, r.halfLife))
 	st.Stage, st.MQN = StageHandoff, true
 	sla := r.sla()
@@ -296,7 +318,7 @@ func (r *run) escalate() {
 	var rec HandoffRecord
 	err := workflow.ExecuteActivity(r.activity("hand-off to "+st.OwnerID+" ("+reason+")", retryFor), ActivityRecordHandoff, HandoffRequest{
 		RunKey: st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID, JourneyID: r.def.ID,
-		Version: r.def.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID, Cycle: st.Cycle,
+		Version: r.def.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID, Cycle: st.Cycle, Escalation: st.Escalations,
 		Reason: reason, Offer: offer, FastLaneEventID: eventID, Score: st.Score, SLA: sla,
 		Evidence: Evidence{Engagements: st.Engagements, Sends: st.Sent, ScoreTrail: st.ScoreTrail},
 	}).Get(r.ctx, &rec)
@@ -310,17 +332,16 @@ func (r *run) escalate() {
 // awaitFeedback waits for sales, reminding the owner when the SLA passes.
 func (r *run) awaitFeedback() {
 	h := r.st.Handoff
-	for r.feedback == nil && !r.interruptedInHandoff() {
+	answered := func() bool { return r.feedback != nil || r.interruptedInHandoff() }
+	for !answered() {
 		if h.Reminders >= maxReminders {
-			_ = workflow.Await(r.ctx, func() bool { return r.feedback != nil || r.interruptedInHandoff() })
+			r.waitFor(0, "", answered)
 			return
 		}
 		due := h.DueAt.Sub(workflow.Now(r.ctx))
 		if due > 0 {
 			r.setWake(due)
-			ok, _ := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: due, TimerOptions: workflow.TimerOptions{
-				Summary: "SLA: wait for sales feedback",
-			}}, func() bool { return r.feedback != nil || r.interruptedInHandoff() })
+			ok := r.waitFor(due, "SLA: wait for sales feedback", answered)
 			r.st.NextWakeAt = nil
 			if ok {
 				return
@@ -403,7 +424,7 @@ func (r *run) coolDown() {
 }
 
 func (r *run) awaitResume() {
-	_ = workflow.Await(r.ctx, func() bool {
+	r.waitFor(0, "", func() bool {
 		return !r.st.Paused || r.st.Stopped || r.st.Unsubscribed || r.feedback != nil
 	})
 }
@@ -453,9 +474,55 @@ func (r *run) sleep(d time.Duration, summary string, until func() bool) bool {
 	}
 	r.setWake(d)
 	defer func() { r.st.NextWakeAt = nil }()
-	ok, err := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}},
-		func() bool { return r.interrupted() || (until != nil && until()) })
-	return err == nil && !ok
+	return !r.waitFor(d, summary, func() bool { return r.interrupted() || (until != nil && until()) })
+}
+
+// waitFor blocks until cond holds or d passes (d <= 0: no time limit) and
+// reports whether cond held; a cancelled workflow counts as cond holding,
+// so nothing acts on a wait that did not finish.
+//
+// Inline, every signal wakes the main coroutine, which applies it and
+// checks cond again with the time left: what happens next always sees
+// every signal delivered so far, even one that came with the timer.
+func (r *run) waitFor(d time.Duration, summary string, cond func() bool) bool {
+	if !r.inline {
+		if d <= 0 {
+			_ = workflow.Await(r.ctx, cond)
+			return true
+		}
+		ok, err := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
+		return ok || err != nil
+	}
+	var deadline time.Time
+	if d > 0 {
+		deadline = workflow.Now(r.ctx).Add(d)
+	}
+	wake := func() bool { return r.signalPending() || cond() }
+	for {
+		r.drainSignals()
+		if cond() {
+			return true
+		}
+		if d <= 0 {
+			if err := workflow.Await(r.ctx, wake); err != nil {
+				return true
+			}
+			continue
+		}
+		left := deadline.Sub(workflow.Now(r.ctx))
+		if left <= 0 {
+			return false
+		}
+		ok, err := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: left, TimerOptions: workflow.TimerOptions{Summary: summary}}, wake)
+		if err != nil {
+			return true
+		}
+		if !ok {
+			// Time is up; signals delivered with the timer still count.
+			r.drainSignals()
+			return cond()
+		}
+	}
 }
 
 func (r *run) setWake(d time.Duration) {

@@ -296,6 +296,41 @@ func (s *journeySuite) TestNotReadyCoolsDownThenSecondCycleIsAccepted() {
 	s.Equal(sentAt{Step: "checklist", Cycle: 2, At: s.start.Add(62 * day)}, s.acts.sends[len(s.acts.sends)-1])
 }
 
+func (s *journeySuite) TestQualifyingAgainAfterRejectedIsANewHandoff() {
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackRejected})
+	s.signal(3*day, SignalFastLane, FastLane{EventID: "f-2", Offer: "consultation"})
+	s.signal(4*day, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+	s.Require().Len(s.acts.handoffs, 2)
+	s.Equal(1, s.acts.handoffs[0].Cycle)
+	s.Equal(1, s.acts.handoffs[1].Cycle, "the same cycle")
+	s.Equal(1, s.acts.handoffs[0].Escalation)
+	s.Equal(2, s.acts.handoffs[1].Escalation, "its own hand-off, not the rejected one")
+	s.Equal("f-2", s.acts.handoffs[1].FastLaneEventID)
+}
+
+// The two tests below land a signal just before a timer. On a real server
+// a signal and a timer can share one workflow task; the chaos suite
+// (internal/chaos) covers that case, which the test environment does not
+// produce.
+func (s *journeySuite) TestUnsubscribeJustBeforeTheTimerWins() {
+	// wait-1 ends at day 4: the reminder must not go out.
+	s.signal(4*day-time.Second, SignalUnsubscribe, Control{})
+	s.Equal(OutcomeUnsubscribed, s.run(testJourney()).Outcome)
+	s.Equal([]string{"checklist"}, s.acts.sentSteps())
+}
+
+func (s *journeySuite) TestFastLaneJustBeforeTheLastTimerIsHandedOff() {
+	// A journey whose last step is a wait: the fast lane lands as it ends.
+	def := testJourney()
+	def.Steps = def.Steps[:2]
+	s.signal(4*day-time.Second, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(5*day, SignalSalesFeedback, Feedback{Outcome: FeedbackWon})
+	s.Equal(OutcomeWon, s.run(def).Outcome)
+	s.Len(s.acts.handoffs, 1)
+}
+
 func (s *journeySuite) TestNotReadyTooOftenEndsWithMaxRecycles() {
 	def := testJourney()
 	def.Handoff.MaxRecycles = 0

@@ -14,8 +14,13 @@ const ErrNoOpenHandoff = "NoOpenHandoff"
 // ErrInvalidFeedback is the update failure type for an unknown outcome (422).
 const ErrInvalidFeedback = "InvalidFeedback"
 
-// listen registers the query, the feedback update and one coroutine that
-// applies every signal as it arrives.
+// ErrFeedbackPending is the update failure type while another answer to the
+// same hand-off is being applied (409; the first answer wins).
+const ErrFeedbackPending = "FeedbackPending"
+
+// listen registers the query and the feedback update. Signals are applied
+// by the main coroutine (inline); runs from before that kept a listener
+// coroutine, which replay recreates.
 func (r *run) listen() error {
 	if err := workflow.SetQueryHandlerWithOptions(r.ctx, QueryState, func() (State, error) {
 		return r.snapshot(), nil
@@ -37,20 +42,33 @@ func (r *run) listen() error {
 		return fmt.Errorf("register feedback update: %w", err)
 	}
 
-	// The order of AddReceive decides which of two waiting signals goes
-	// first, so it must be fixed: never range over the map here.
-	sel := workflow.NewSelector(r.ctx)
-	handlers := r.signalHandlers()
-	for _, name := range signalOrder {
-		apply := handlers[name]
-		sel.AddReceive(workflow.GetSignalChannel(r.ctx, name), func(c workflow.ReceiveChannel, _ bool) { apply(c) })
-	}
-	workflow.Go(r.ctx, func(ctx workflow.Context) {
-		for {
-			sel.Select(ctx)
+	if !r.inline {
+		// Runs from before inline signals keep their listener on replay.
+		// The order of AddReceive decides which of two waiting signals
+		// goes first, so it must be fixed: never range over the map here.
+		sel := workflow.NewSelector(r.ctx)
+		handlers := r.signalHandlers()
+		for _, name := range signalOrder {
+			apply := handlers[name]
+			sel.AddReceive(workflow.GetSignalChannel(r.ctx, name), func(c workflow.ReceiveChannel, _ bool) { apply(c) })
 		}
-	})
+		workflow.Go(r.ctx, func(ctx workflow.Context) {
+			for {
+				sel.Select(ctx)
+			}
+		})
+	}
 	return nil
+}
+
+// signalPending reports whether a signal waits to be applied.
+func (r *run) signalPending() bool {
+	for _, name := range signalOrder {
+		if workflow.GetSignalChannel(r.ctx, name).Len() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 var signalOrder = []string{SignalEngagement, SignalFastLane, SignalSalesFeedback, SignalPause, SignalResume, SignalStop, SignalUnsubscribe}
@@ -176,7 +194,10 @@ func (r *run) validateFeedback(fb Feedback) error {
 		return temporal.NewApplicationError(fmt.Sprintf("outcome %q is not one of accepted, won, lost, rejected, not-ready", fb.Outcome), ErrInvalidFeedback)
 	}
 	h := r.st.Handoff
-	if r.st.Status != StatusRunning || h == nil || h.Status != "open" || r.feedback != nil {
+	if r.feedback != nil {
+		return temporal.NewApplicationError("another answer to this hand-off ("+r.feedback.Outcome+") is being applied", ErrFeedbackPending)
+	}
+	if r.st.Status != StatusRunning || h == nil || h.Status != "open" {
 		return temporal.NewApplicationError("the run has no open hand-off", ErrNoOpenHandoff)
 	}
 	if fb.HandoffID != "" && h.ID != "" && fb.HandoffID != h.ID {

@@ -95,6 +95,8 @@ type State struct {
 	WaitSeq   int        `json:"wait_seq,omitempty"`
 	// CooldownUntil ends the cool-down after "not ready".
 	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
+	// Escalations counts hand-offs in this cycle.
+	Escalations int `json:"escalations,omitempty"`
 	// StageBeforePause is restored on resume.
 	StageBeforePause string `json:"stage_before_pause,omitempty"`
 
@@ -144,6 +146,7 @@ func (s *State) resetCycle(now time.Time) {
 	s.CycleStart = now
 	s.StepIndex = 0
 	s.WaitUntil = nil
+	s.Escalations = 0
 	s.Stage = StageNurturing
 	s.MQN = false
 	s.resetEngagement(now)
