@@ -113,7 +113,6 @@ func (s *store) clear() {
 	s.byID = make(map[string]*stored)
 }
 
-
 // addEvent records an event made for a message, if it is still kept.
 func (s *store) addEvent(messageID string, ev WebhookEvent) {
 	s.mu.Lock()
