@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -32,9 +31,6 @@ steps:
   - {id: offer, send: chaos-offer}
   - {id: wait-3, wait: 10s}
 `
-
-// sendSteps are the journey's send steps, in order.
-var sendSteps = []string{"welcome", "case-study", "offer"}
 
 var contents = []struct{ id, subject string }{
 	{"chaos-welcome", "welcome to the chaos suite"},
@@ -197,7 +193,6 @@ func (r *runner) setUp(ctx context.Context) error {
 
 // byID indexes customers and contacts.
 type index struct {
-	mu        sync.Mutex
 	customers map[string]*customer
 	contacts  map[string]*contact // by contact ID
 	byEmail   map[string]*contact

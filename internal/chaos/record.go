@@ -110,10 +110,4 @@ func (rc *record) addFault(f faultRecord) {
 	rc.lock(func() { rc.faults = append(rc.faults, f) })
 }
 
-func (rc *record) faultsOf(kind string) []faultRecord {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return slices.DeleteFunc(slices.Clone(rc.faults), func(f faultRecord) bool { return f.Kind != kind })
-}
-
 func sortDurations(ds []time.Duration) { slices.Sort(ds) }
