@@ -83,10 +83,19 @@ func TestSendContentSendsEachStepOnceAcrossRetries(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, first.MessageIDs, again.MessageIDs, "a retry returns the earlier result")
 	require.Len(t, f.sg.Messages(), 1, "SendGrid got the email once")
+	// A goto back to the step is a new visit, and a new email.
+	loop := sendReq("checklist", "checklist", 1)
+	loop.Visit = 2
+	_, err = f.acts.SendContent(ctx, loop)
+	require.NoError(t, err)
+	require.Len(t, f.sg.Messages(), 2)
+	_, err = f.acts.SendContent(ctx, loop)
+	require.NoError(t, err)
+	require.Len(t, f.sg.Messages(), 2, "each visit once")
 	// The next cycle is a new email.
 	_, err = f.acts.SendContent(ctx, sendReq("checklist", "checklist", 2))
 	require.NoError(t, err)
-	require.Len(t, f.sg.Messages(), 2)
+	require.Len(t, f.sg.Messages(), 3)
 }
 
 func TestSendContentRendersTracksAndLabelsTheEmail(t *testing.T) {

@@ -55,7 +55,7 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 		if suppressed {
 			continue
 		}
-		row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: req.RunKey, StepID: req.StepID, Cycle: req.Cycle, ContactID: ct.ID, Kind: outboxContent})
+		row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: req.RunKey, StepID: outboxStep(req), Cycle: req.Cycle, ContactID: ct.ID, Kind: outboxContent})
 		if err != nil {
 			return res, fmt.Errorf("claim outbox for step %s contact %s: %w", req.StepID, ct.ID, err)
 		}
@@ -205,4 +205,13 @@ func joinName(first, last string) string {
 		return first
 	}
 	return first + " " + last
+}
+
+// outboxStep keys a step's email by visit: the first send of a step in a
+// cycle is the step ID itself, a goto back to it adds "#2", "#3"...
+func outboxStep(req workflows.SendRequest) string {
+	if req.Visit <= 1 {
+		return req.StepID
+	}
+	return req.StepID + "#" + strconv.Itoa(req.Visit)
 }

@@ -44,15 +44,18 @@ type RunContext struct {
 // (RunKey, StepID, Cycle) identifies the email: a retried or repeated request
 // never sends it twice.
 type SendRequest struct {
-	RunKey     string   `json:"run_key"`
-	WorkflowID string   `json:"workflow_id"`
-	JourneyID  string   `json:"journey_id"`
-	Version    int      `json:"version"`
-	CustomerID string   `json:"customer_id"`
-	StepID     string   `json:"step_id"`
-	ContentID  string   `json:"content_id"`
-	Cycle      int      `json:"cycle"`
-	FastLane   []string `json:"fast_lane,omitempty"`
+	RunKey     string `json:"run_key"`
+	WorkflowID string `json:"workflow_id"`
+	JourneyID  string `json:"journey_id"`
+	Version    int    `json:"version"`
+	CustomerID string `json:"customer_id"`
+	StepID     string `json:"step_id"`
+	ContentID  string `json:"content_id"`
+	Cycle      int    `json:"cycle"`
+	// Visit counts the step\'s sends in this cycle, from 1: a goto back to a
+	// send step sends it again, once per visit.
+	Visit    int      `json:"visit,omitempty"`
+	FastLane []string `json:"fast_lane,omitempty"`
 }
 
 // Send statuses.

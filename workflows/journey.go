@@ -235,7 +235,7 @@ func (r *run) send(step journey.Step) {
 		err = workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", retryFor), ActivitySendContent, SendRequest{
 			RunKey: r.st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
 			JourneyID: r.def.ID, Version: r.def.Version, CustomerID: r.st.CustomerID,
-			StepID: step.ID, ContentID: step.Send, Cycle: r.st.Cycle, FastLane: r.def.MQN.FastLane,
+			StepID: step.ID, ContentID: step.Send, Cycle: r.st.Cycle, Visit: r.st.StepSends[step.ID] + 1, FastLane: r.def.MQN.FastLane,
 		}).Get(r.ctx, &res)
 		if err != nil {
 			// A permanent failure (bad template, rejected by SendGrid) is
@@ -255,6 +255,7 @@ func (r *run) send(step journey.Step) {
 			return
 		}
 		r.st.Touches++
+		r.st.StepSends = incr(r.st.StepSends, step.ID)
 		r.st.Sent = appendBounded(r.st.Sent, SentStep{StepID: step.ID, ContentID: step.Send, At: now}, maxSentInCycle)
 		r.next()
 		return

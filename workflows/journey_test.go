@@ -28,6 +28,7 @@ type fakeActivities struct {
 	capUntil  time.Time // sends before this are deferred
 	suppress  bool
 	runStages []string
+	visits    []int
 }
 
 type sentAt struct {
@@ -51,6 +52,7 @@ func (f *fakeActivities) SendContent(_ context.Context, req SendRequest) (SendRe
 		return SendResult{Status: SendDeferred, NotBefore: f.capUntil}, nil
 	}
 	f.sends = append(f.sends, sentAt{Step: req.StepID, Cycle: req.Cycle, At: now})
+	f.visits = append(f.visits, req.Visit)
 	return SendResult{Status: SendSent, MessageIDs: []string{"msg-" + req.StepID}}, nil
 }
 
@@ -168,6 +170,8 @@ func (s *journeySuite) TestJourneyThatNeverQualifiesEndsNotQualified() {
 	// while days_in_journey < 90: days 4, 18, 32, 46, 60, 74, 88.
 	s.Equal([]string{"checklist", "reminder", "case-study", "case-study", "case-study", "case-study", "case-study", "case-study", "case-study"}, s.acts.sentSteps())
 	s.Equal(s.start.Add(88*day), s.acts.sends[len(s.acts.sends)-1].At)
+	// Each loop back to the case study is a new visit, so a new email.
+	s.Equal([]int{1, 1, 1, 2, 3, 4, 5, 6, 7}, s.acts.visits)
 	s.Equal(9, res.Touches)
 }
 

@@ -95,6 +95,8 @@ type State struct {
 	WaitSeq   int        `json:"wait_seq,omitempty"`
 	// CooldownUntil ends the cool-down after "not ready".
 	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
+	// StepSends counts each send step's emails in this cycle (goto loops).
+	StepSends map[string]int `json:"step_sends,omitempty"`
 	// Escalations counts hand-offs in this cycle.
 	Escalations int `json:"escalations,omitempty"`
 	// StageBeforePause is restored on resume.
@@ -147,6 +149,7 @@ func (s *State) resetCycle(now time.Time) {
 	s.StepIndex = 0
 	s.WaitUntil = nil
 	s.Escalations = 0
+	s.StepSends = nil
 	s.Stage = StageNurturing
 	s.MQN = false
 	s.resetEngagement(now)

@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/store/storetest"
+)
+
+// tiny is the quick benchmark shrunk to seconds: it keeps the program
+// working in CI and says nothing about speed.
+func tiny(t *testing.T) Config {
+	cfg := Defaults(true)
+	cfg.DatabaseURL, cfg.CreateDatabase, cfg.DataDir = storetest.NewDatabase(t), false, t.TempDir()
+	cfg.Customers, cfg.Rate, cfg.Duration, cfg.Runs = 12, 5, 2*time.Second, 20
+	cfg.Clients, cfg.RawClients, cfg.RawDuration, cfg.SaturationDuration, cfg.SaturationBatch = 4, 8, time.Second, time.Second, 3
+	cfg.FastLanes, cfg.YearWeeks, cfg.YearRuns, cfg.YearContinueAsNewAfter = 2, 6, 1, 40
+	cfg.Log = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
+	cfg.Progress = testLog{t}
+	return cfg
+}
+
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func TestQuickBenchReportsEveryFigure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	cfg := tiny(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg)
+	require.NoError(t, err)
+	var table strings.Builder
+	require.NoError(t, rep.WriteTable(&table))
+	t.Log(table.String())
+	t.Logf("raw call latency: SignalWithStart %+v, signals %+v", rep.Raw.SignalWithStart.CallLatency, rep.Raw.Signals.CallLatency)
+
+	t.Run("every figure is in the JSON and none is negative", func(t *testing.T) {
+		data, err := json.Marshal(rep)
+		require.NoError(t, err)
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(data, &doc))
+		for _, path := range []string{
+			"raw_ceiling.signal_with_start.calls_per_s", "raw_ceiling.signal_with_start.processed_per_s",
+			"raw_ceiling.signals.calls_per_s", "raw_ceiling.signals.processed_per_s",
+			"raw_ceiling.signal_to_query.latency.p50_ms", "raw_ceiling.signal_to_query.latency.p99_ms",
+			"raw_ceiling.signal_to_query_1_client.p50_ms",
+			"enrolment.runs_per_s", "enrolment.api_starts_per_s", "enrolment.enrol_to_first_send.p99_ms",
+			"event_reaction.request_to_state.p50_ms", "event_reaction.request_to_state.p95_ms", "event_reaction.request_to_state.p99_ms",
+			"event_reaction.achieved_rate_per_s", "event_reaction.saturation.calls_per_s", "event_reaction.saturation.processed_per_s",
+			"fast_lane.to_handoff_row.p50_ms", "fast_lane.to_handoff_row.p99_ms", "fast_lane.to_owner_email.p50_ms", "fast_lane.to_owner_email.p99_ms",
+			"scale.runs_per_s", "scale.memory_after.rss_mib", "scale.memory_after.go_heap_inuse_mib", "scale.sqlite_bytes_after",
+			"scale.history_events_per_run",
+			"simulated_year.history_events_per_year", "simulated_year.max_history_events_one_run",
+			"ratios_to_raw_ceiling.enrolment_vs_signal_with_start", "ratios_to_raw_ceiling.sustained_events_vs_signals",
+			"ratios_to_raw_ceiling.event_p99_vs_signal_query_p99",
+			"machine.cores", "machine.mem_total_mib",
+		} {
+			v, ok := lookup(doc, path)
+			require.True(t, ok, "%s is missing", path)
+			require.Greater(t, v, 0.0, "%s", path)
+		}
+		// Memory per run is a difference of two samples: with a handful of
+		// runs it is noise and may come out below zero.
+		noisy := map[string]bool{
+			"scale.rss_kib_per_run": true, "scale.heap_kib_per_run": true, "scale.sqlite_kib_per_run": true,
+			"scale.marginal_rss_kib_per_run": true, "scale.marginal_heap_kib_per_run": true,
+		}
+		for path, v := range numbers(doc, "") {
+			if !noisy[path] {
+				require.GreaterOrEqual(t, v, 0.0, "%s", path)
+			}
+		}
+		require.NotEmpty(t, rep.Versions.Go)
+		require.Len(t, rep.Targets, 5)
+	})
+
+	t.Run("counts are what was offered", func(t *testing.T) {
+		e := rep.Enrolment
+		require.Equal(t, cfg.Customers, e.Started)
+		require.Equal(t, cfg.Customers, e.Statuses["started"]+e.Statuses["failed"])
+		require.Equal(t, cfg.Customers, e.FirstSends)
+		require.Equal(t, cfg.Customers, e.FirstSend.N)
+
+		ev := rep.Events
+		require.Equal(t, int(cfg.Rate*cfg.Duration.Seconds()), ev.Offered)
+		require.Zero(t, ev.Errors)
+		require.Equal(t, ev.Offered-ev.Shed, ev.Accepted)
+		require.Equal(t, ev.Accepted, ev.Reflected+ev.Late)
+		require.Equal(t, ev.Reflected, ev.ToState.N)
+		require.Equal(t, ev.Saturation.Events, ev.Saturation.Accepted)
+		require.Equal(t, ev.Saturation.Accepted, ev.Saturation.Processed)
+
+		fl := rep.FastLane
+		require.Equal(t, cfg.FastLanes, fl.Requests)
+		require.Equal(t, cfg.FastLanes, fl.Handoffs)
+		require.Equal(t, cfg.FastLanes, fl.OwnerEmails)
+		require.Equal(t, cfg.FastLanes, fl.ToHandoff.N)
+
+		sc := rep.Scale
+		require.Equal(t, cfg.Runs, sc.Started)
+		require.Equal(t, cfg.Runs, sc.Asleep)
+
+		raw := rep.Raw
+		require.Equal(t, raw.SignalWithStart.Calls, raw.SignalWithStart.Processed)
+		require.Equal(t, raw.Signals.Calls, raw.Signals.Processed)
+		require.Positive(t, raw.SignalQuery.Latency.N)
+	})
+
+	t.Run("percentiles are in order", func(t *testing.T) {
+		for name, l := range map[string]Latency{
+			"raw signal→query": rep.Raw.SignalQuery.Latency, "raw signal→query alone": rep.Raw.SignalQueryAlone,
+			"event→state":        rep.Events.ToState,
+			"fast lane→hand-off": rep.FastLane.ToHandoff, "fast lane→email": rep.FastLane.ToEmail,
+			"enrolment→first email": rep.Enrolment.FirstSend,
+		} {
+			require.True(t, l.P50Ms <= l.P95Ms && l.P95Ms <= l.P99Ms && l.P99Ms <= l.MaxMs, "%s: %+v", name, l)
+		}
+		require.LessOrEqual(t, rep.FastLane.ToHandoff.P50Ms, rep.FastLane.ToEmail.P50Ms, "the owner is mailed after the hand-off is recorded")
+	})
+
+	t.Run("the year's histories stay bounded", func(t *testing.T) {
+		y := rep.Year
+		require.Len(t, y.Runs, 2*cfg.YearRuns)
+		for _, r := range y.Runs {
+			require.Equal(t, cfg.YearWeeks, r.Touches, "%s sent every week's email", r.WorkflowID)
+			require.Equal(t, r.Chain-1, r.ContinuedAsNew)
+			if r.StartedVia == "sdk" {
+				require.Positive(t, r.ContinuedAsNew, "%s continued as new", r.WorkflowID)
+				// The check runs between steps, so a history overshoots by
+				// at most one step's events and the signals in a wait.
+				require.Less(t, r.MaxEvents, cfg.YearContinueAsNewAfter+60, "%s", r.WorkflowID)
+			}
+		}
+	})
+}
+
+func lookup(doc map[string]any, path string) (float64, bool) {
+	var cur any = doc
+	for _, k := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return 0, false
+		}
+		if cur, ok = m[k]; !ok {
+			return 0, false
+		}
+	}
+	v, ok := cur.(float64)
+	return v, ok
+}
+
+// numbers lists every number in a JSON document by its dotted path.
+func numbers(v any, path string) map[string]float64 {
+	out := map[string]float64{}
+	switch v := v.(type) {
+	case float64:
+		out[path] = v
+	case map[string]any:
+		for k, c := range v {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			for pp, n := range numbers(c, p) {
+				out[pp] = n
+			}
+		}
+	case []any:
+		for i, c := range v {
+			for pp, n := range numbers(c, fmt.Sprintf("%s[%d]", path, i)) {
+				out[pp] = n
+			}
+		}
+	}
+	return out
+}
