@@ -77,7 +77,8 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, conflictErr("hand-off "+h.ID+" was already answered: "+h.Status))
 		return
 	}
-	if _, err := s.feedback(r.Context(), h.WorkflowID, workflows.Feedback{Outcome: req.Outcome, Note: req.Note, HandoffID: h.ID}); err != nil {
+	_, applied, err := s.feedback(r.Context(), h.WorkflowID, workflows.Feedback{Outcome: req.Outcome, Note: req.Note, HandoffID: h.ID})
+	if err != nil {
 		var bad *badRequest
 		if !errors.As(err, &bad) || bad.status != http.StatusConflict || !s.runEnded(r.Context(), h.WorkflowID) {
 			s.fail(w, r, err)
@@ -96,6 +97,12 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 	h, err = s.store.GetHandoff(r.Context(), h.ID)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if h.Status == "open" && !applied {
+		// The run has the answer and will record it; it is busy (say, its
+		// worker was restarted). 202, not a 5xx that would invite a retry.
+		writeJSON(w, http.StatusAccepted, h)
 		return
 	}
 	writeJSON(w, http.StatusOK, h)

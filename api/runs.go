@@ -285,12 +285,16 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		}
 		err = s.fastLane(ctx, v["id"], v["customerID"], req.Offer, req.Note)
 	case "sales-feedback":
-		st, ferr := s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
+		st, applied, ferr := s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
 		if ferr != nil {
 			s.fail(w, r, ferr)
 			return
 		}
 		s.metrics.signals.WithLabelValues(req.Type).Inc()
+		if !applied {
+			writeJSON(w, http.StatusAccepted, map[string]string{"workflow_id": id, "signal": req.Type, "status": "accepted, being applied"})
+			return
+		}
 		status := "running"
 		if st.Status == workflows.StatusCompleted {
 			status = "completed"
@@ -322,24 +326,32 @@ func validOffer(o string) bool {
 
 // feedback sends sales feedback as an update: the run refuses it (409)
 // unless it has an open hand-off, and answers with its new state.
-func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.Feedback) (workflows.State, error) {
-	var st workflows.State
+//
+// It answers once the run has accepted the feedback; applied says whether
+// the run also finished acting on it within a few seconds (a run whose
+// worker just died may take longer; it will still apply it).
+func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.Feedback) (st workflows.State, applied bool, err error) {
 	if !workflows.ValidFeedback(fb.Outcome) {
-		return st, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
+		return st, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	acceptCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	h, err := s.temporal.UpdateWorkflow(acceptCtx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	if err != nil {
-		return st, s.temporalErr(err, workflowID)
+		return st, false, s.temporalErr(err, workflowID)
 	}
-	if err := h.Get(ctx, &st); err != nil {
-		return st, s.temporalErr(err, workflowID)
+	doneCtx, cancelDone := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelDone()
+	if err := h.Get(doneCtx, &st); err != nil {
+		if doneCtx.Err() != nil {
+			return st, false, nil // accepted; still being applied
+		}
+		return st, false, s.temporalErr(err, workflowID)
 	}
-	return st, nil
+	return st, true, nil
 }
 
 // temporalErr maps Temporal's answers to API errors.

@@ -578,7 +578,9 @@ func (r *run) sync() {
 // failures with backoff for up to maxRetryTime.
 func (r *run) activity(summary string, maxRetryTime time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
+		// Short enough that an attempt on a worker that died is retried
+		// soon; SendGrid's own timeout is 10 s.
+		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: maxRetryTime,
 		Summary:                summary,
 		RetryPolicy: &temporal.RetryPolicy{
