@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -132,23 +133,34 @@ func (r *run) drainSignals() {
 	}
 }
 
-func (r *run) onEngagement(e Engagement) {
+// arrive counts a signal of kind once per event ID while the run runs, and
+// returns its time (clamped to now) or false when it is to be ignored.
+func (r *run) arrive(eventID, kind string, at time.Time) (time.Time, bool) {
 	st := r.st
-	if e.EventID != "" {
-		if st.seen(e.EventID) {
-			return
+	if eventID != "" {
+		if st.seen(eventID) {
+			return at, false
 		}
-		st.remember(e.EventID)
+		st.remember(eventID)
 	}
 	if st.Status != StatusRunning {
+		return at, false
+	}
+	if now := workflow.Now(r.ctx); at.IsZero() || at.After(now) {
+		at = now
+	}
+	st.Seq++
+	st.LastKindSeq = incrTo(st.LastKindSeq, kind, st.Seq)
+	return at, true
+}
+
+func (r *run) onEngagement(e Engagement) {
+	st := r.st
+	var ok bool
+	if e.At, ok = r.arrive(e.EventID, e.Kind, e.At); !ok {
 		return
 	}
 	now := workflow.Now(r.ctx)
-	if e.At.IsZero() || e.At.After(now) {
-		e.At = now
-	}
-	st.Seq++
-	st.LastKindSeq = incrTo(st.LastKindSeq, e.Kind, st.Seq)
 	switch e.Kind {
 	case "click":
 		st.Clicked = mark(st.Clicked, e.StepID)
@@ -167,21 +179,10 @@ func (r *run) onEngagement(e Engagement) {
 
 func (r *run) onFastLane(f FastLane) {
 	st := r.st
-	if f.EventID != "" {
-		if st.seen(f.EventID) {
-			return
-		}
-		st.remember(f.EventID)
-	}
-	if st.Status != StatusRunning {
+	var ok bool
+	if f.At, ok = r.arrive(f.EventID, "fast_lane", f.At); !ok {
 		return
 	}
-	now := workflow.Now(r.ctx)
-	if f.At.IsZero() || f.At.After(now) {
-		f.At = now
-	}
-	st.Seq++
-	st.LastKindSeq = incrTo(st.LastKindSeq, "fast_lane", st.Seq)
 	st.FastLane = &f
 	if r.def.IsFastLane(f.Offer) && (st.Stage == StageNurturing || st.Stage == StageCooldown ||
 		(st.Paused && st.StageBeforePause != StageHandoff)) {
