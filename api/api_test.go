@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/internal/devstack"
 )
 
 func TestEnrolSendsTheFirstEmailOnce(t *testing.T) {
@@ -173,6 +175,48 @@ func TestSalesFeedbackEndToEnd(t *testing.T) {
 	require.False(t, st.MQN)
 	// Answering twice differently is a conflict.
 	h.json("POST", "/v1/handoffs/"+inbox.Handoffs[0].ID+"/feedback", "sales", map[string]any{"outcome": "won"}, 409, nil)
+}
+
+func TestFeedbackWhileNoWorkerRunsIsAppliedWhenOneReturns(t *testing.T) {
+	h := newHarnessWith(t, func(o *devstack.Options) { o.API.FeedbackAcceptWait = 2 * time.Second })
+	h.seed()
+	h.json("POST", "/v1/journeys/erp-automation-crosssell/enrollments", "marketing", map[string]any{"customer_ids": []string{"acme"}}, 200, nil)
+	run := "/v1/journeys/erp-automation-crosssell/runs/acme"
+	h.json("POST", run+"/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo"}, 202, nil)
+	var inbox struct {
+		Handoffs []struct{ ID, Status string } `json:"handoffs"`
+	}
+	h.eventually("a hand-off in the sales inbox", func() bool {
+		h.json("GET", "/v1/handoffs?status=open", "sales", nil, 200, &inbox)
+		return len(inbox.Handoffs) == 1
+	})
+	h.eventually("the owner is emailed", func() bool {
+		for _, m := range h.stack.SendGrid.Messages() {
+			if len(m.To) == 1 && m.To[0] == "eva@seller.example" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// The worker dies: the rep's answer is still taken, not a 5xx.
+	h.stack.StopWorker()
+	id := inbox.Handoffs[0].ID
+	var p struct{ Status string }
+	h.json("POST", "/v1/handoffs/"+id+"/feedback", "sales", map[string]any{"outcome": "won"}, 202, &p)
+	require.Equal(t, "open", p.Status, "not applied yet")
+
+	require.NoError(t, h.stack.StartWorker())
+	var got struct{ Status string }
+	h.eventually("the run applies the answer once a worker is back", func() bool {
+		h.json("GET", "/v1/handoffs/"+id, "sales", nil, 200, &got)
+		return got.Status == "won"
+	})
+	var st struct{ Status, Outcome string }
+	h.eventually("the run ends won", func() bool {
+		h.json("GET", run, "sales", nil, 200, &st)
+		return st.Outcome == "won"
+	})
 }
 
 func TestDetectorEnrolsOnceUnderRacingEvents(t *testing.T) {

@@ -26,14 +26,21 @@ type harness struct {
 	keys  map[string]string // role → API key
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith lets tune change the stack's options before it starts.
+func newHarnessWith(t *testing.T, tune func(*devstack.Options)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := devstack.Start(ctx, devstack.Options{
+	o := devstack.Options{
 		DatabaseURL: storetest.NewDatabase(t), UIPort: -1,
 		Log: testlog.New(t, zerolog.WarnLevel),
-	})
+	}
+	if tune != nil {
+		tune(&o)
+	}
+	st, err := devstack.Start(ctx, o)
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
 	h := &harness{t: t, stack: st, keys: map[string]string{}}

@@ -285,7 +285,11 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		}
 		err = s.fastLane(ctx, v["id"], v["customerID"], req.Offer, req.Note)
 	case "sales-feedback":
-		st, applied, ferr := s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
+		fb := workflows.Feedback{Outcome: req.Outcome, Note: req.Note}
+		if open, herr := s.store.ListHandoffs(ctx, store.HandoffFilter{Status: store.HandoffOpen, JourneyID: v["id"], CustomerID: v["customerID"], Limit: 1}); herr == nil && len(open) == 1 {
+			fb.HandoffID = open[0].ID
+		}
+		st, applied, ferr := s.feedback(ctx, id, fb)
 		if ferr != nil {
 			s.fail(w, r, ferr)
 			return
@@ -334,12 +338,24 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	if !workflows.ValidFeedback(fb.Outcome) {
 		return st, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
 	}
-	acceptCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	acceptCtx, cancel := context.WithTimeout(ctx, s.cfg.FeedbackAcceptWait)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(acceptCtx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
 		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
+	if err != nil && updateTimedOut(err) && ctx.Err() == nil && fb.HandoffID != "" {
+		// No worker took the run in time (one just died, or a backlog):
+		// the store says the hand-off is open, so leave the answer with
+		// the run as a signal, which it validates and applies when it
+		// next runs. The update may still be accepted too; the run takes
+		// the first answer and ignores the second.
+		serr := s.temporal.SignalWorkflow(context.WithoutCancel(ctx), workflowID, "", workflows.SignalSalesFeedback, fb)
+		if serr == nil {
+			return st, false, nil
+		}
+		err = serr
+	}
 	if err != nil {
 		return st, false, s.temporalErr(err, workflowID)
 	}
@@ -354,6 +370,13 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	return st, true, nil
 }
 
+// updateTimedOut: the update was not accepted before the call's deadline.
+func updateTimedOut(err error) bool {
+	var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &timeout) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // temporalErr maps Temporal's answers to API errors.
 func (s *Server) temporalErr(err error, workflowID string) error {
 	var nf *serviceerror.NotFound
@@ -363,7 +386,7 @@ func (s *Server) temporalErr(err error, workflowID string) error {
 		return conflictErr("the run " + workflowID + " has already ended")
 	case errors.As(err, &nf):
 		return notFoundErr("no run " + workflowID)
-	case errors.Is(err, context.DeadlineExceeded):
+	case updateTimedOut(err):
 		return &badRequest{status: http.StatusServiceUnavailable, detail: "the run did not answer in time; it may still act on the request: read the run (or the hand-off) before sending it again"}
 	case errors.As(err, &app) && app.Type() == workflows.ErrFeedbackPending:
 		return conflictErr(app.Message())

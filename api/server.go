@@ -40,6 +40,9 @@ type Config struct {
 	Codec           *codec.Codec
 	CodecCORSOrigin string
 	CodecAuthNone   bool
+	// FeedbackAcceptWait bounds how long sales feedback waits for the run
+	// to accept it before it is left with the run as a signal (default 30 s).
+	FeedbackAcceptWait time.Duration
 }
 
 // Server serves the API.
@@ -61,6 +64,9 @@ type Server struct {
 func New(st *store.Store, tc client.Client, links *linktoken.Signer, cfg Config, log zerolog.Logger, m *Metrics) *Server {
 	if cfg.EnrollConcurrency <= 0 {
 		cfg.EnrollConcurrency = 32
+	}
+	if cfg.FeedbackAcceptWait <= 0 {
+		cfg.FeedbackAcceptWait = 30 * time.Second
 	}
 	if cfg.LinkTTL <= 0 {
 		cfg.LinkTTL = 90 * 24 * time.Hour

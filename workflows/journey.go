@@ -61,35 +61,67 @@ func Journey(ctx workflow.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	for r.st.Status == StatusRunning {
-		if r.inline {
-			r.drainSignals()
+		for r.st.Status == StatusRunning {
+			if r.inline {
+				r.drainSignals()
+			}
+			if r.timeToContinueAsNew() {
+				return Result{}, r.continueAsNew()
+			}
+			r.step()
 		}
-		if r.timeToContinueAsNew() {
-			return Result{}, r.continueAsNew()
-		}
-		st := r.st
-		switch {
-		case st.Unsubscribed:
-			r.finish(OutcomeUnsubscribed)
-		case st.Stopped:
-			r.finish(OutcomeStopped)
-		case r.feedback != nil:
-			r.applyFeedback()
-		case st.Paused:
-			r.awaitResume()
-		case st.Stage == StageHandoff:
-			r.awaitFeedback()
-		case r.qualified():
-			r.escalate()
-		case st.Stage == StageCooldown:
-			r.coolDown()
-		case st.StepIndex >= len(r.def.Steps):
-			r.finish(OutcomeNotQualified)
-		default:
-			r.runStep(r.def.Steps[st.StepIndex])
-		}
+		r.lastWord()
 	}
 	return Result{Outcome: r.st.Outcome, Cycles: r.st.Cycle, Score: r.st.Score, Touches: r.st.Touches}, nil
+}
+
+// step takes the one thing the run must do next.
+func (r *run) step() {
+	st := r.st
+	switch {
+	case r.feedbackFirst && r.feedback != nil:
+		// Sales' answer was accepted before a stop or an unsubscribe came
+		// in: record it, then let those end the run.
+		r.applyFeedback()
+	case st.Unsubscribed:
+		r.finish(OutcomeUnsubscribed)
+	case st.Stopped:
+		r.finish(OutcomeStopped)
+	case r.feedback != nil:
+		r.applyFeedback()
+	case st.Paused:
+		r.awaitResume()
+	case st.Stage == StageHandoff:
+		r.awaitFeedback()
+	case r.qualified():
+		r.escalate()
+	case st.Stage == StageCooldown:
+		r.coolDown()
+	case st.StepIndex >= len(r.def.Steps):
+		r.finish(OutcomeNotQualified)
+	default:
+		r.runStep(r.def.Steps[st.StepIndex])
+	}
+}
+
+// lastWord hears the signals that came in while the run was recording its
+// end: a fast lane among them reopens the run for a hand-off (see
+// onFastLane), since the contact was already thanked for it. Then it lets
+// every accepted update answer before the run closes.
+func (r *run) lastWord() {
+	if !r.hearsLastWord {
+		return
+	}
+	r.closing = true
+	r.drainSignals()
+	r.closing = false
+	if r.st.Status == StatusRunning {
+		return
+	}
+	// A feedback update accepted on a path that ended the run without
+	// applying it answers with the final state rather than hang.
+	r.feedback = nil
+	_ = workflow.Await(r.ctx, func() bool { return workflow.AllHandlersFinished(r.ctx) })
 }
 
 // run is the interpreter of one journey run.
@@ -110,11 +142,20 @@ type run struct {
 	// goes on. Runs started before this change apply them from a
 	// listener coroutine (see listen) and keep doing so on replay.
 	inline bool
+	// hearsLastWord: the run drains signals once more after recording its
+	// end, and applies accepted feedback before a stop (changeLastWord).
+	hearsLastWord, feedbackFirst bool
+	// closing is true while lastWord drains.
+	closing bool
 }
 
 // changeInlineSignals is the workflow.GetVersion change ID of inline signal
 // handling.
 const changeInlineSignals = "signals-inline"
+
+// changeLastWord is the workflow.GetVersion change ID of lastWord and of
+// feedback applied before a stop or an unsubscribe.
+const changeLastWord = "last-word"
 
 func begin(ctx workflow.Context, in Input) (*run, error) {
 	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
@@ -137,6 +178,10 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 		}
 	}
 	r.inline = workflow.GetVersion(ctx, changeInlineSignals, workflow.DefaultVersion, 1) >= 1
+	if r.inline {
+		r.hearsLastWord = workflow.GetVersion(ctx, changeLastWord, workflow.DefaultVersion, 1) >= 1
+		r.feedbackFirst = r.hearsLastWord
+	}
 	if err := r.listen(); err != nil {
 		return nil, err
 	}

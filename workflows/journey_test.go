@@ -29,6 +29,10 @@ type fakeActivities struct {
 	suppress  bool
 	runStages []string
 	visits    []int
+	// onSync, when set, sees each projection the run records (to signal
+	// the run while it records its end).
+	onSync   func(RunSnapshot)
+	onNotify func(NotifyRequest)
 }
 
 type sentAt struct {
@@ -67,6 +71,9 @@ func (f *fakeActivities) NotifyOwner(_ context.Context, req NotifyRequest) error
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.notices = append(f.notices, req)
+	if f.onNotify != nil {
+		f.onNotify(req)
+	}
 	return nil
 }
 
@@ -81,6 +88,9 @@ func (f *fakeActivities) SyncRun(_ context.Context, snap RunSnapshot) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.runStages = append(f.runStages, snap.Stage)
+	if f.onSync != nil {
+		f.onSync(snap)
+	}
 	return nil
 }
 
@@ -436,6 +446,49 @@ func (s *journeySuite) TestFeedbackUpdateClosesTheHandoff() {
 		}, Feedback{Outcome: FeedbackAccepted})
 	})
 	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+}
+
+func (s *journeySuite) TestFastLaneWhileTheRunRecordsItsEndIsHandedOff() {
+	asked := false
+	s.acts.onSync = func(snap RunSnapshot) {
+		switch {
+		case snap.Status == StatusCompleted && snap.Outcome == OutcomeNotQualified && !asked:
+			// The demo request reaches the run while it records its end.
+			asked = true
+			s.env.SignalWorkflow(SignalFastLane, FastLane{EventID: "f-late", Offer: "demo"})
+		case snap.Stage == StageHandoff:
+			s.env.SignalWorkflow(SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+		}
+	}
+	res := s.run(testJourney())
+	s.True(asked)
+	s.Require().Len(s.acts.handoffs, 1, "the late demo request is with sales")
+	s.Equal(ReasonFastLane, s.acts.handoffs[0].Reason)
+	s.Equal("demo", s.acts.handoffs[0].Offer)
+	s.Equal(OutcomeAccepted, res.Outcome)
+}
+
+func (s *journeySuite) TestFeedbackAcceptedBeforeAStopIsRecorded() {
+	s.signal(time.Hour, SignalFastLane, FastLane{Offer: "demo"})
+	var answered bool
+	s.acts.onNotify = func(NotifyRequest) {
+		// While the owner is being emailed, sales answers and then
+		// marketing stops the run.
+		s.env.UpdateWorkflow(UpdateFeedback, "fb-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.Fail("rejected", err) },
+			OnAccept: func() {},
+			OnComplete: func(_ any, err error) {
+				answered = true
+				s.NoError(err)
+			},
+		}, Feedback{Outcome: FeedbackNotReady, Note: "budget in Q3"})
+		s.env.SignalWorkflow(SignalStop, Control{})
+	}
+	res := s.run(testJourney())
+	s.Equal(OutcomeStopped, res.Outcome)
+	s.True(answered, "the update is answered")
+	s.Require().Len(s.acts.closed, 1, "sales' answer is on the hand-off, not lost to the stop")
+	s.Equal(FeedbackNotReady, s.acts.closed[0].Outcome)
 }
 
 func (s *journeySuite) TestContinueAsNewCarriesScoreStepAndCycle() {

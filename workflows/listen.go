@@ -179,6 +179,13 @@ func (r *run) onEngagement(e Engagement) {
 
 func (r *run) onFastLane(f FastLane) {
 	st := r.st
+	if r.closing && r.def.IsFastLane(f.Offer) && (f.EventID == "" || !st.seen(f.EventID)) &&
+		(st.Outcome == OutcomeNotQualified || st.Outcome == OutcomeMaxRecycles) {
+		// The request raced the run's natural end: the contact asked for
+		// sales and was thanked, so the run reopens for the hand-off.
+		// Unsubscribe and stop still win, as they do while running.
+		st.Status, st.Outcome, st.Stage = StatusRunning, "", StageNurturing
+	}
 	var ok bool
 	if f.At, ok = r.arrive(f.EventID, "fast_lane", f.At); !ok {
 		return

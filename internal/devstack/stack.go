@@ -55,6 +55,8 @@ type Options struct {
 	Log          zerolog.Logger
 	// NoWorker leaves the worker out (tests that run their own).
 	NoWorker bool
+	// API overrides the API's tuning (zero fields keep the defaults).
+	API api.Config
 }
 
 // Stack is a running ripen.
@@ -66,6 +68,7 @@ type Stack struct {
 	API      *api.Server
 	Links    *linktoken.Signer
 	Worker   sdkworker.Worker
+	acts     *activities.Activities
 
 	APIURL, SendGridURL, UIURL, TemporalAddress, DatabaseURL string
 
@@ -176,13 +179,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if uiURL == "" {
 		uiURL = "http://127.0.0.1:8233"
 	}
-	s.API = api.New(s.Store, s.Client, s.Links, api.Config{
-		PublicURL: s.APIURL, TemporalUIURL: uiURL, Namespace: cfg.TemporalNamespace, WebhookKey: webhookKey,
-	}, o.Log.With().Str("component", "api").Logger(), apiMetrics)
+	apiCfg := o.API
+	apiCfg.PublicURL, apiCfg.TemporalUIURL, apiCfg.Namespace, apiCfg.WebhookKey = s.APIURL, uiURL, cfg.TemporalNamespace, webhookKey
+	s.API = api.New(s.Store, s.Client, s.Links, apiCfg, o.Log.With().Str("component", "api").Logger(), apiMetrics)
 	s.serve("api", apiLn, s.API.Handler())
 
 	if !o.NoWorker {
-		acts := &activities.Activities{
+		s.acts = &activities.Activities{
 			Store: s.Store,
 			Mail:  sendgrid.New(sendgrid.Config{APIKey: "dev", BaseURL: s.SendGridURL, Timeout: 10 * time.Second}),
 			Links: s.Links,
@@ -194,13 +197,34 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			Log:     o.Log.With().Str("component", "activities").Logger(),
 			Metrics: activities.NewMetrics(apiMetrics.Registry()),
 		}
-		s.Worker = worker.New(s.Client, acts, config.WorkerTuning{})
-		if err := s.Worker.Start(); err != nil {
-			return nil, fmt.Errorf("start worker: %w", err)
+		if err := s.StartWorker(); err != nil {
+			return nil, err
 		}
-		s.stops = append(s.stops, s.Worker.Stop)
+		s.stops = append(s.stops, s.StopWorker)
 	}
 	return s, nil
+}
+
+// StopWorker stops the worker, as when its process dies; runs wait for the
+// next StartWorker.
+func (s *Stack) StopWorker() {
+	if s.Worker != nil {
+		s.Worker.Stop()
+		s.Worker = nil
+	}
+}
+
+// StartWorker starts a worker if none runs.
+func (s *Stack) StartWorker() error {
+	if s.Worker != nil || s.acts == nil {
+		return nil
+	}
+	w := worker.New(s.Client, s.acts, config.WorkerTuning{})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	s.Worker = w
+	return nil
 }
 
 // Err reports a part that stopped on its own.
