@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -12,27 +11,19 @@ import (
 )
 
 // LoadRunContext tells the workflow the customer's owner and timezone, and
-// whether anyone can be mailed. It only reads, so retries are safe.
+// whether anyone can be mailed: the same store.RunContexts the API reads to
+// start a run with its context, so both agree. It only reads, so retries are
+// safe.
 func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContextRequest) (workflows.RunContext, error) {
-	c, err := a.Store.GetCustomer(ctx, req.CustomerID)
-	if errors.Is(err, store.ErrNotFound) {
-		return workflows.RunContext{}, temporal.NewNonRetryableApplicationError("customer "+req.CustomerID+" does not exist", "UnknownCustomer", err)
-	}
+	rcs, err := a.Store.RunContexts(ctx, []string{req.CustomerID})
 	if err != nil {
 		return workflows.RunContext{}, fmt.Errorf("load customer %s: %w", req.CustomerID, err)
 	}
-	rc := workflows.RunContext{OwnerID: c.Owner.ID}
-	for _, ct := range c.Contacts {
-		if rc.Timezone == "" {
-			rc.Timezone = ct.Timezone
-		}
-		suppressed, err := a.Store.IsSuppressed(ctx, ct.Email)
-		if err != nil {
-			return rc, fmt.Errorf("check suppression of contact %s: %w", ct.ID, err)
-		}
-		rc.Reachable = rc.Reachable || !suppressed
+	rc, ok := rcs[req.CustomerID]
+	if !ok {
+		return workflows.RunContext{}, temporal.NewNonRetryableApplicationError("customer "+req.CustomerID+" does not exist", "UnknownCustomer", nil)
 	}
-	return rc, nil
+	return workflows.RunContext{OwnerID: rc.OwnerID, Timezone: rc.Timezone, Reachable: rc.Reachable}, nil
 }
 
 // SyncRun writes the run's projection. The store ignores snapshots older

@@ -2,14 +2,12 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ripen/ripen/journey"
@@ -122,52 +120,61 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 	return nil
 }
 
-// route signals each new event to the customer's run of every published
-// journey (the workflow ID is known, so no lookup is stale), and starts runs
-// for journeys whose detector the customer now meets.
+// route enrols customers in the journeys whose detector they now meet, then
+// signals each new event to the customer's running runs as the runs
+// projection lists them: one read per batch, so the cost of an event does
+// not grow with the number of journeys. The API registers a run there
+// before starting it (see startRuns), so a run is listed from its start.
 func (s *Server) route(ctx context.Context, evs []store.Event) (signalled, enrolled []string, err error) {
 	if len(evs) == 0 {
 		return []string{}, []string{}, nil
 	}
-	versions, err := s.store.ListJourneys(ctx)
+	byCustomer := map[string][]store.Event{}
+	var customers []string
+	for _, e := range evs {
+		if _, ok := byCustomer[e.CustomerID]; !ok {
+			customers = append(customers, e.CustomerID)
+		}
+		byCustomer[e.CustomerID] = append(byCustomer[e.CustomerID], e)
+	}
+	entered, err := s.detect(ctx, customers, byCustomer)
 	if err != nil {
 		return nil, nil, err
 	}
-	defs := make([]*journey.Definition, 0, len(versions))
-	for _, jv := range versions {
-		v, err := viewJourney(jv)
-		if err != nil {
-			return nil, nil, err
-		}
-		defs = append(defs, v.Definition)
+	running, err := s.store.RunningRuns(ctx, customers)
+	if err != nil {
+		return nil, nil, err
 	}
-	byCustomer := map[string][]store.Event{}
-	var order []string
-	for _, e := range evs {
-		if _, ok := byCustomer[e.CustomerID]; !ok {
-			order = append(order, e.CustomerID)
+	// The runs the detector started or found running get the events that
+	// met it, whether or not the projection shows them yet.
+	targets := make([]routeTarget, 0, len(entered)+len(running))
+	listed := map[string]bool{}
+	for _, t := range entered {
+		listed[t.workflowID] = true
+		targets = append(targets, t)
+	}
+	for _, r := range running {
+		if !listed[r.WorkflowID] {
+			listed[r.WorkflowID] = true
+			targets = append(targets, routeTarget{workflowID: r.WorkflowID, customerID: r.CustomerID})
 		}
-		byCustomer[e.CustomerID] = append(byCustomer[e.CustomerID], e)
 	}
 	var mu sync.Mutex
 	sig, enr := map[string]bool{}, map[string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.EnrollConcurrency)
-	for _, cust := range order {
-		for _, def := range defs {
-			g.Go(func() error {
-				started, delivered, err := s.routeToJourney(gctx, def, cust, byCustomer[cust])
-				mu.Lock()
-				defer mu.Unlock()
-				id := workflows.WorkflowID(def.ID, cust)
-				if started {
-					enr[id] = true
-				} else if delivered {
-					sig[id] = true
-				}
-				return err
-			})
-		}
+	for _, t := range targets {
+		g.Go(func() error {
+			delivered, err := s.deliver(gctx, t.workflowID, byCustomer[t.customerID])
+			mu.Lock()
+			defer mu.Unlock()
+			if t.started {
+				enr[t.workflowID] = true
+			} else if delivered {
+				sig[t.workflowID] = true
+			}
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
@@ -175,52 +182,123 @@ func (s *Server) route(ctx context.Context, evs []store.Event) (signalled, enrol
 	return sortedKeys(sig), sortedKeys(enr), nil
 }
 
-func (s *Server) routeToJourney(ctx context.Context, def *journey.Definition, customerID string, evs []store.Event) (started, delivered bool, err error) {
-	id := workflows.WorkflowID(def.ID, customerID)
-	if ok, err := s.detectorMatches(ctx, def, customerID, evs); err != nil {
-		return false, false, err
-	} else if ok {
-		res := s.startRun(ctx, def, customerID)
-		switch res.Status {
-		case EnrolStarted:
-			started = true
-			s.metrics.enrollments.WithLabelValues("detector").Inc()
-		case EnrolFailed:
-			return false, false, fmt.Errorf("detector enrolment of %s: %s", id, res.Error)
-		}
-	}
-	for _, e := range evs {
-		err := s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalEngagement, workflows.Engagement{
-			EventID: e.ID, Kind: e.Type, StepID: e.Step, Topic: e.Topic, ContentID: e.ContentID, ContactID: e.ContactID, At: e.OccurredAt,
-		})
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return started, false, nil // the customer is not in this journey
-		}
-		if err != nil {
-			return started, delivered, fmt.Errorf("signal %s: %w", id, err)
-		}
-		delivered = true
-		s.metrics.signals.WithLabelValues("engagement").Inc()
-	}
-	return started, delivered, nil
+// routeTarget is a run that gets a customer's new events.
+type routeTarget struct {
+	workflowID, customerID string
+	// started: the detector started the run for these events.
+	started bool
 }
 
-// detectorMatches: some event is on the detector's topics, the customer has
-// enough such events in the window, and no earlier run ended within the
-// journey's cool-down.
-func (s *Server) detectorMatches(ctx context.Context, def *journey.Definition, customerID string, evs []store.Event) (bool, error) {
-	d := def.Detector
-	if d == nil || d.MinEvents < 1 {
-		return false, nil
-	}
-	onTopic := false
+// deliver signals a run its customer's new events in order, and reports
+// whether it took them; a run that has ended or never started is skipped.
+func (s *Server) deliver(ctx context.Context, workflowID string, evs []store.Event) (bool, error) {
+	delivered := false
 	for _, e := range evs {
-		onTopic = onTopic || (e.Topic != "" && slices.Contains(d.Topics, e.Topic))
+		took, err := s.signalIfRunning(ctx, workflowID, workflows.SignalEngagement, engagementOf(e))
+		if err != nil || !took {
+			return delivered, err
+		}
+		delivered = true
 	}
-	if !onTopic {
-		return false, nil
+	return delivered, nil
+}
+
+// detect enrols each customer in the published journeys whose detector rule
+// the customer now meets, with one read of run contexts for all of them,
+// and returns the runs it started or found already running.
+func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[string][]store.Event) ([]routeTarget, error) {
+	versions, err := s.store.ListJourneys(ctx)
+	if err != nil {
+		return nil, err
 	}
+	var defs []*journey.Definition
+	for _, jv := range versions {
+		v, err := viewJourney(jv)
+		if err != nil {
+			return nil, err
+		}
+		if d := v.Definition.Detector; d != nil && d.MinEvents >= 1 {
+			defs = append(defs, v.Definition)
+		}
+	}
+	type candidate struct {
+		def        *journey.Definition
+		customerID string
+	}
+	var candidates []candidate
+	for _, cust := range customers {
+		for _, def := range defs {
+			if onTopic(def.Detector, byCustomer[cust]) {
+				candidates = append(candidates, candidate{def, cust})
+			}
+		}
+	}
+	matched := make([]bool, len(candidates))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.EnrollConcurrency)
+	for i, c := range candidates {
+		g.Go(func() error {
+			ok, err := s.detectorMatches(gctx, c.def, c.customerID)
+			matched[i] = ok
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var want []string
+	for i, c := range candidates {
+		if matched[i] {
+			want = append(want, c.customerID)
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	contexts, err := s.store.RunContexts(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	var starts []runStart
+	for i, c := range candidates {
+		if rc, ok := contexts[c.customerID]; matched[i] && ok {
+			starts = append(starts, runStart{def: c.def, rc: rc})
+		}
+	}
+	results, err := s.startRuns(ctx, starts)
+	if err != nil {
+		return nil, fmt.Errorf("detector enrolment: %w", err)
+	}
+	var entered []routeTarget
+	for _, res := range results {
+		switch res.Status {
+		case EnrolStarted:
+			s.metrics.enrollments.WithLabelValues("detector").Inc()
+			entered = append(entered, routeTarget{workflowID: res.WorkflowID, customerID: res.CustomerID, started: true})
+		case EnrolAlreadyRunning:
+			entered = append(entered, routeTarget{workflowID: res.WorkflowID, customerID: res.CustomerID})
+		case EnrolFailed:
+			return nil, fmt.Errorf("detector enrolment of %s: %s", res.WorkflowID, res.Error)
+		}
+	}
+	return entered, nil
+}
+
+// onTopic: some event is on the detector's topics.
+func onTopic(d *journey.Detector, evs []store.Event) bool {
+	for _, e := range evs {
+		if e.Topic != "" && slices.Contains(d.Topics, e.Topic) {
+			return true
+		}
+	}
+	return false
+}
+
+// detectorMatches: the customer has enough events on the detector's topics
+// in its window, and no earlier run ended within the journey's cool-down.
+// The caller has checked that some new event is on those topics.
+func (s *Server) detectorMatches(ctx context.Context, def *journey.Definition, customerID string) (bool, error) {
+	d := def.Detector
 	now := s.now()
 	n, err := s.store.CountEvents(ctx, customerID, d.Topics, now.Add(-d.Within.Std()))
 	if err != nil || n < d.MinEvents {

@@ -69,27 +69,10 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if h.Status != "open" {
-		if h.Status == req.Outcome {
-			writeJSON(w, http.StatusOK, h) // a repeated answer
-			return
-		}
-		s.fail(w, r, conflictErr("hand-off "+h.ID+" was already answered: "+h.Status))
-		return
-	}
-	_, applied, err := s.feedback(r.Context(), h.WorkflowID, workflows.Feedback{Outcome: req.Outcome, Note: req.Note, HandoffID: h.ID})
+	_, applied, err := s.answerHandoff(r.Context(), h, req.Outcome, req.Note)
 	if err != nil {
-		var bad *badRequest
-		if !errors.As(err, &bad) || bad.status != http.StatusConflict || !s.runEnded(r.Context(), h.WorkflowID) {
-			s.fail(w, r, err)
-			return
-		}
-		// The run has ended (stopped, unsubscribed) with the hand-off still
-		// open: record the answer all the same so the inbox is right.
-		if _, cerr := s.store.CloseHandoff(r.Context(), h.ID, req.Outcome, req.Note); cerr != nil {
-			s.fail(w, r, cerr)
-			return
-		}
+		s.fail(w, r, err)
+		return
 	}
 	s.metrics.signals.WithLabelValues("sales-feedback").Inc()
 	who := PrincipalOf(r.Context())
@@ -106,6 +89,47 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, h)
+}
+
+// answerHandoff gives sales' answer to the run of hand-off h and reports
+// whether the run has applied it already (else it will).
+//
+// The answer is claimed on the hand-off first: of two racing answers only
+// the first is acknowledged and sent to the run, so an answer acknowledged
+// while no worker runs (sent as a signal) cannot be overtaken by another.
+func (s *Server) answerHandoff(ctx context.Context, h store.Handoff, outcome, note string) (workflows.State, bool, error) {
+	var st workflows.State
+	if !workflows.ValidFeedback(outcome) {
+		return st, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
+	}
+	claimed, err := s.store.ClaimAnswer(ctx, h.ID, outcome, note)
+	if err != nil {
+		return st, false, err
+	}
+	if got := claimed.Answered(); got != outcome {
+		return st, false, conflictErr("hand-off " + h.ID + " was already answered: " + got)
+	}
+	if claimed.Status != store.HandoffOpen {
+		return st, true, nil // a repeated answer, applied already
+	}
+	st, applied, err := s.feedback(ctx, h.WorkflowID, workflows.Feedback{Outcome: outcome, Note: claimed.AnswerNote, HandoffID: h.ID})
+	var bad *badRequest
+	if err == nil || !errors.As(err, &bad) || bad.status != http.StatusConflict {
+		return st, applied, err
+	}
+	// The run has no open hand-off: it applied this answer already, or it
+	// ended (stopped, unsubscribed) with the hand-off open, when the answer
+	// is recorded all the same so the inbox is right.
+	if now, gerr := s.store.GetHandoff(ctx, h.ID); gerr == nil && now.Status == outcome {
+		return st, true, nil
+	}
+	if !s.runEnded(ctx, h.WorkflowID) {
+		return st, false, err
+	}
+	if _, cerr := s.store.CloseHandoff(ctx, h.ID, outcome, claimed.AnswerNote); cerr != nil {
+		return st, false, cerr
+	}
+	return st, true, nil
 }
 
 // runEnded reports whether the workflow is closed (and not continued).

@@ -70,23 +70,22 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	missing, err := s.store.MissingCustomers(r.Context(), req.CustomerIDs)
+	// One read for the whole request: who exists, and what each run needs
+	// to know of its customer.
+	contexts, err := s.store.RunContexts(r.Context(), req.CustomerIDs)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	unknown := map[string]bool{}
-	for _, id := range missing {
-		unknown[id] = true
-	}
 	results := make([]enrollResult, len(req.CustomerIDs))
-	g, ctx := errgroup.WithContext(r.Context())
-	g.SetLimit(s.cfg.EnrollConcurrency)
+	var starts []runStart
+	var at []int // results index of each start
 	seen := map[string]bool{}
 	for i, id := range req.CustomerIDs {
 		results[i] = enrollResult{CustomerID: id}
+		rc, known := contexts[id]
 		switch {
-		case unknown[id]:
+		case !known:
 			results[i].Status = EnrolUnknownCustomer
 			continue
 		case seen[id]:
@@ -95,32 +94,77 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		seen[id] = true
-		g.Go(func() error {
-			results[i] = s.startRun(ctx, def, id)
-			return nil
-		})
+		starts = append(starts, runStart{def: def, rc: rc})
+		at = append(at, i)
 	}
-	_ = g.Wait()
+	started, err := s.startRuns(r.Context(), starts)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for j, res := range started {
+		results[at[j]] = res
+	}
 	for _, res := range results {
 		s.metrics.enrollments.WithLabelValues(res.Status).Inc()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
-// startRun starts a customer's run unless every contact is suppressed.
-func (s *Server) startRun(ctx context.Context, def *journey.Definition, customerID string) enrollResult {
-	res := enrollResult{CustomerID: customerID, WorkflowID: workflows.WorkflowID(def.ID, customerID)}
-	reachable, err := s.reachable(ctx, customerID)
-	if err != nil {
-		res.Status, res.Error = EnrolFailed, err.Error()
-		return res
+// runStart is a run to start: a journey version for a customer whose run
+// context was read.
+type runStart struct {
+	def *journey.Definition
+	rc  store.RunContext
+}
+
+// startRuns starts a run per start, except for customers whose contacts are
+// all suppressed, and answers in the order asked. The runs are registered in
+// the projection first, in one write, so events routed through it reach
+// each run as soon as it exists. Only that write fails the whole call; a
+// start that fails is reported in its result.
+func (s *Server) startRuns(ctx context.Context, starts []runStart) ([]enrollResult, error) {
+	results := make([]enrollResult, len(starts))
+	var reg []store.RunStart
+	for i, st := range starts {
+		id := workflows.WorkflowID(st.def.ID, st.rc.CustomerID)
+		results[i] = enrollResult{CustomerID: st.rc.CustomerID, WorkflowID: id}
+		if !st.rc.Reachable {
+			results[i].Status = EnrolSuppressed
+			continue
+		}
+		reg = append(reg, store.RunStart{WorkflowID: id, JourneyID: st.def.ID, Version: st.def.Version,
+			CustomerID: st.rc.CustomerID, OwnerID: st.rc.OwnerID})
 	}
-	if !reachable {
-		res.Status = EnrolSuppressed
-		return res
+	if len(reg) == 0 {
+		return results, nil
 	}
-	run, err := s.temporal.ExecuteWorkflow(ctx, s.startOptions(def, customerID), workflows.Journey,
-		workflows.Input{Journey: *def, CustomerID: customerID, RequestID: RequestID(ctx)})
+	if _, err := s.store.RegisterRuns(ctx, s.now(), reg); err != nil {
+		return nil, fmt.Errorf("register %d runs: %w", len(reg), err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.EnrollConcurrency)
+	for i, st := range starts {
+		if results[i].Status != "" {
+			continue
+		}
+		g.Go(func() error {
+			results[i] = s.startRun(gctx, st)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return results, nil
+}
+
+// startRun starts one run with its customer's context in the input, so the
+// run need not load it by an activity before its first step.
+func (s *Server) startRun(ctx context.Context, st runStart) enrollResult {
+	customerID := st.rc.CustomerID
+	res := enrollResult{CustomerID: customerID, WorkflowID: workflows.WorkflowID(st.def.ID, customerID)}
+	in := workflows.Input{Journey: *st.def, CustomerID: customerID, RequestID: RequestID(ctx),
+		Context: &workflows.RunContext{OwnerID: st.rc.OwnerID, Timezone: st.rc.Timezone, Reachable: st.rc.Reachable}}
+	run, err := s.temporal.ExecuteWorkflow(ctx, s.startOptions(st.def, customerID), workflows.Journey, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case errors.As(err, &started):
@@ -146,24 +190,6 @@ func (s *Server) startOptions(def *journey.Definition, customerID string) client
 		StaticSummary:                            fmt.Sprintf("%s v%d (%s %s) for customer %s", def.ID, def.Version, def.Offer.Kind, def.Offer.Product, customerID),
 		StaticDetails:                            def.Name,
 	}
-}
-
-// reachable: the customer has a contact that is not suppressed.
-func (s *Server) reachable(ctx context.Context, customerID string) (bool, error) {
-	c, err := s.store.GetCustomer(ctx, customerID)
-	if err != nil {
-		return false, err
-	}
-	for _, ct := range c.Contacts {
-		sup, err := s.store.IsSuppressed(ctx, ct.Email)
-		if err != nil {
-			return false, err
-		}
-		if !sup {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // runView is a run as the API shows it: the `state` query without the
@@ -218,23 +244,73 @@ func viewRun(workflowID, runID, status string, st workflows.State) runView {
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
 	id := workflows.WorkflowID(v["id"], v["customerID"])
-	desc, err := s.temporal.DescribeWorkflowExecution(r.Context(), id, "")
+	st, status, err := s.runState(r.Context(), id)
 	if err != nil {
-		s.fail(w, r, s.temporalErr(err, id))
-		return
-	}
-	info := desc.GetWorkflowExecutionInfo()
-	resp, err := s.temporal.QueryWorkflow(r.Context(), id, info.GetExecution().GetRunId(), workflows.QueryState)
-	if err != nil {
-		s.fail(w, r, s.temporalErr(err, id))
-		return
-	}
-	var st workflows.State
-	if err := resp.Get(&st); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewRun(id, info.GetExecution().GetRunId(), workflowStatus(info.GetStatus()), st))
+	writeJSON(w, http.StatusOK, viewRun(id, st.RunID, status, st))
+}
+
+// runState reads the state of a workflow's current run and its status. A
+// run that is open or completed answers in one call: the query names its
+// run, and a completed state means a completed run (the one exception, a
+// run still answering its last updates, reads completed a moment early, as
+// the feedback answer does). A run that ended otherwise (terminated, timed
+// out, failed) is rejected with its status and read the old way, Describe
+// then Query, as is a state from a worker that did not name its run yet.
+func (s *Server) runState(ctx context.Context, workflowID string) (workflows.State, string, error) {
+	var st workflows.State
+	query := func() (*client.QueryWorkflowWithOptionsResponse, error) {
+		return s.temporal.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
+			WorkflowID: workflowID, QueryType: workflows.QueryState,
+			QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY,
+		})
+	}
+	resp, err := query()
+	if err != nil && updateTimedOut(err) && ctx.Err() == nil {
+		// The query went to the worker that had the run cached, and that
+		// worker died: by now Temporal knows and sends it to another.
+		resp, err = query()
+	}
+	if err != nil {
+		return st, "", s.temporalErr(err, workflowID)
+	}
+	if resp.QueryRejected != nil {
+		return s.describedState(ctx, workflowID)
+	}
+	if err := resp.QueryResult.Get(&st); err != nil {
+		return st, "", fmt.Errorf("decode state of %s: %w", workflowID, err)
+	}
+	if st.RunID == "" {
+		return s.describedState(ctx, workflowID)
+	}
+	status := "running"
+	if st.Status == workflows.StatusCompleted {
+		status = "completed"
+	}
+	return st, status, nil
+}
+
+// describedState asks Temporal which run is current and how it stands, then
+// queries that run: two calls, for the cases runState cannot answer in one.
+func (s *Server) describedState(ctx context.Context, workflowID string) (workflows.State, string, error) {
+	var st workflows.State
+	desc, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return st, "", s.temporalErr(err, workflowID)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	runID := info.GetExecution().GetRunId()
+	resp, err := s.temporal.QueryWorkflow(ctx, workflowID, runID, workflows.QueryState)
+	if err != nil {
+		return st, "", s.temporalErr(err, workflowID)
+	}
+	if err := resp.Get(&st); err != nil {
+		return st, "", fmt.Errorf("decode state of %s: %w", workflowID, err)
+	}
+	st.RunID = runID
+	return st, workflowStatus(info.GetStatus()), nil
 }
 
 func workflowStatus(s enumspb.WorkflowExecutionStatus) string {
@@ -285,11 +361,16 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		}
 		err = s.fastLane(ctx, v["id"], v["customerID"], req.Offer, req.Note)
 	case "sales-feedback":
-		fb := workflows.Feedback{Outcome: req.Outcome, Note: req.Note}
-		if open, herr := s.store.ListHandoffs(ctx, store.HandoffFilter{Status: store.HandoffOpen, JourneyID: v["id"], CustomerID: v["customerID"], Limit: 1}); herr == nil && len(open) == 1 {
-			fb.HandoffID = open[0].ID
+		var st workflows.State
+		var applied bool
+		var ferr error
+		if open, herr := s.store.ListHandoffs(ctx, store.HandoffFilter{Status: store.HandoffOpen, JourneyID: v["id"], CustomerID: v["customerID"], Limit: 1}); herr == nil && len(open) == 1 && open[0].WorkflowID == id {
+			st, applied, ferr = s.answerHandoff(ctx, open[0], req.Outcome, req.Note)
+		} else {
+			// The run may have qualified a moment ago and not yet
+			// recorded its hand-off: it decides alone.
+			st, applied, ferr = s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
 		}
-		st, applied, ferr := s.feedback(ctx, id, fb)
 		if ferr != nil {
 			s.fail(w, r, ferr)
 			return
@@ -303,7 +384,7 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		if st.Status == workflows.StatusCompleted {
 			status = "completed"
 		}
-		writeJSON(w, http.StatusOK, viewRun(id, "", status, st))
+		writeJSON(w, http.StatusOK, viewRun(id, st.RunID, status, st))
 		return
 	case "pause", "resume", "stop":
 		err = s.temporal.SignalWorkflow(ctx, id, "", req.Type, workflows.Control{Reason: req.Reason})
@@ -346,15 +427,21 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	})
 	if err != nil && updateTimedOut(err) && ctx.Err() == nil && fb.HandoffID != "" {
 		// No worker took the run in time (one just died, or a backlog):
-		// the store says the hand-off is open, so leave the answer with
-		// the run as a signal, which it validates and applies when it
-		// next runs. The update may still be accepted too; the run takes
-		// the first answer and ignores the second.
+		// the answer is claimed on the open hand-off (answerHandoff), so
+		// leave it with the run as a signal, which it validates and
+		// applies when it next runs. The update may still be accepted
+		// too; both carry the same answer and the run applies it once.
 		serr := s.temporal.SignalWorkflow(context.WithoutCancel(ctx), workflowID, "", workflows.SignalSalesFeedback, fb)
 		if serr == nil {
 			return st, false, nil
 		}
 		err = serr
+	}
+	var app *temporal.ApplicationError
+	if err != nil && fb.HandoffID != "" && errors.As(err, &app) && app.Type() == workflows.ErrFeedbackPending {
+		// The run is applying an answer to this hand-off: the claimed
+		// one, the only one ever sent to it, from an earlier request.
+		return st, false, nil
 	}
 	if err != nil {
 		return st, false, s.temporalErr(err, workflowID)
@@ -362,15 +449,15 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	doneCtx, cancelDone := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelDone()
 	if err := h.Get(doneCtx, &st); err != nil {
-		if doneCtx.Err() != nil {
-			return st, false, nil // accepted; still being applied
+		if doneCtx.Err() != nil || updateTimedOut(err) {
+			return st, false, nil // accepted, so durable; still being applied
 		}
 		return st, false, s.temporalErr(err, workflowID)
 	}
 	return st, true, nil
 }
 
-// updateTimedOut: the update was not accepted before the call's deadline.
+// updateTimedOut: the update or query got no answer before the deadline.
 func updateTimedOut(err error) bool {
 	var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	var deadline *serviceerror.DeadlineExceeded

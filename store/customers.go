@@ -270,3 +270,50 @@ func (s *Store) MissingCustomers(ctx context.Context, ids []string) ([]string, e
 	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return missing, pgErr("check", "customers", "", err)
 }
+
+// RunContext is what a journey run needs to know of its customer, with no
+// personal data: the account owner's ID, the timezone sends are timed in,
+// and whether any contact may be mailed.
+type RunContext struct {
+	CustomerID string `db:"customer_id"`
+	OwnerID    string `db:"owner_id"`
+	// Timezone is the first contact's that names one, in GetCustomer's
+	// order (position, then ID); "" means UTC.
+	Timezone string `db:"timezone"`
+	// Reachable: some contact's address is not suppressed.
+	Reachable bool `db:"reachable"`
+}
+
+// Suppressions hold normalizeEmail's form; contact emails cannot hold
+// whitespace (a CHECK), so lower() of a contact's email is that form too,
+// and the match ignores case exactly as IsSuppressed does.
+const sqlRunContexts = `
+SELECT c.id AS customer_id, c.owner_id,
+       COALESCE((SELECT ct.timezone
+                 FROM contacts ct
+                 WHERE ct.customer_id = c.id AND ct.timezone <> ''
+                 ORDER BY ct.position, ct.id
+                 LIMIT 1), '') AS timezone,
+       EXISTS (SELECT
+               FROM contacts ct
+               WHERE ct.customer_id = c.id
+                 AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS reachable
+FROM customers c
+WHERE c.id = ANY($1::text[])`
+
+// RunContexts returns the run context of each of customerIDs that names a
+// customer, keyed by customer ID; unknown IDs are simply absent. It is one
+// round trip however many customers are asked for, so bulk enrolment and
+// event routing need not read customers and suppressions one by one.
+func (s *Store) RunContexts(ctx context.Context, customerIDs []string) (map[string]RunContext, error) {
+	rows, _ := s.pool.Query(ctx, sqlRunContexts, nonNil(customerIDs))
+	rcs, err := pgx.CollectRows(rows, pgx.RowToStructByName[RunContext])
+	if err != nil {
+		return nil, pgErr("load", "run contexts", "", err)
+	}
+	out := make(map[string]RunContext, len(rcs))
+	for _, rc := range rcs {
+		out[rc.CustomerID] = rc
+	}
+	return out, nil
+}

@@ -175,6 +175,8 @@ var constraints = map[string]constraint{
 	"handoffs_run_key_cycle_key":            {"cycle", "the run already has a hand-off in this cycle"},
 	"handoffs_run_key_cycle_escalation_key": {"escalation", "the run already has this hand-off of the cycle"},
 	"handoffs_escalation_check":             {"escalation", "must be 1 or more"},
+	"handoffs_answer_check":                 {"answer", "must be one of accepted, won, lost, rejected, not-ready"},
+	"handoffs_answered_at_check":            {"answered_at", "is set exactly when the hand-off has an answer"},
 	"handoffs_one_open_per_workflow":        {"workflow_id", "the run already has an open hand-off"},
 
 	"outbox_pkey":             {"id", "already exists"},

@@ -58,12 +58,17 @@ type Handoff struct {
 	RemindedAt   *time.Time      `json:"reminded_at,omitempty" db:"reminded_at"`
 	CreatedAt    time.Time       `json:"created_at" db:"created_at"`
 	ClosedAt     *time.Time      `json:"closed_at,omitempty" db:"closed_at"`
+	// Answer is the outcome sales gave while the run has not yet applied
+	// it (see ClaimAnswer); AnsweredAt when.
+	Answer     string     `json:"answer,omitempty" db:"answer"`
+	AnswerNote string     `json:"-" db:"answer_note"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty" db:"answered_at"`
 }
 
 const handoffColumns = `
        id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, escalation, reason,
        offer, note, score, evidence, status, feedback, feedback_note,
-       sla_due_at, reminded_at, created_at, closed_at`
+       sla_due_at, reminded_at, created_at, closed_at, answer, answer_note, answered_at`
 
 // A retry with the same (run_key, cycle, escalation) inserts nothing; a
 // second open hand-off of the workflow violates
@@ -189,6 +194,38 @@ func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Han
 		return h, nil
 	}
 	return h, pgErr("close", "hand-off", id, err)
+}
+
+const sqlClaimAnswer = `
+UPDATE handoffs
+SET answer = $2, answer_note = $3, answered_at = now()
+WHERE id = $1 AND status = 'open' AND answer = ''
+RETURNING` + handoffColumns
+
+// ClaimAnswer records sales' answer on an open hand-off before the run
+// applies it. The first answer wins: the returned hand-off's Answer (or,
+// once closed, its Status) is the outcome that counts, which the caller
+// compares with its own. Claiming the same outcome again changes nothing.
+func (s *Store) ClaimAnswer(ctx context.Context, id, outcome, note string) (Handoff, error) {
+	if !slices.Contains(HandoffOutcomes, outcome) {
+		return Handoff{}, invalid("hand-off", id, "outcome",
+			"must be one of "+strings.Join(HandoffOutcomes, ", "))
+	}
+	rows, _ := s.pool.Query(ctx, sqlClaimAnswer, id, outcome, note)
+	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.GetHandoff(ctx, id)
+	}
+	return h, pgErr("claim answer", "hand-off", id, err)
+}
+
+// Answered is the outcome that counts for the hand-off: the applied one
+// once closed, else the claimed one ("" when none).
+func (h Handoff) Answered() string {
+	if h.Status != HandoffOpen {
+		return h.Status
+	}
+	return h.Answer
 }
 
 const sqlMarkHandoffReminded = `

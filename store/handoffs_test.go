@@ -122,3 +122,32 @@ func TestHandoffs(t *testing.T) {
 		requirePgCode(t, err, "23514") // closed_at and feedback must agree with the status
 	})
 }
+
+func TestFirstClaimedAnswerWins(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	h, err := s.CreateHandoff(ctx, handoff(f, "run-claim", 1))
+	require.NoError(t, err)
+
+	got, err := s.ClaimAnswer(ctx, h.ID, store.HandoffNotReady, "budget in Q3")
+	require.NoError(t, err)
+	require.Equal(t, store.HandoffOpen, got.Status, "claiming does not close: the run does")
+	require.Equal(t, store.HandoffNotReady, got.Answered())
+	require.NotNil(t, got.AnsweredAt)
+
+	got, err = s.ClaimAnswer(ctx, h.ID, store.HandoffWon, "")
+	require.NoError(t, err)
+	require.Equal(t, store.HandoffNotReady, got.Answered(), "a second, different answer does not replace the first")
+	require.Equal(t, "budget in Q3", got.AnswerNote)
+
+	_, err = s.CloseHandoff(ctx, h.ID, store.HandoffNotReady, "budget in Q3")
+	require.NoError(t, err)
+	got, err = s.ClaimAnswer(ctx, h.ID, store.HandoffWon, "")
+	require.NoError(t, err)
+	require.Equal(t, store.HandoffNotReady, got.Answered(), "closed: the applied outcome counts")
+
+	_, err = s.ClaimAnswer(ctx, h.ID, "maybe", "")
+	require.ErrorIs(t, err, store.ErrInvalid)
+	_, err = s.ClaimAnswer(ctx, "no-such-handoff", store.HandoffWon, "")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,4 +111,81 @@ func (s *Store) LastRunEnd(ctx context.Context, journeyID, customerID string) (t
 		return time.Time{}, false, pgErr("get", "run end", journeyID+"/"+customerID, err)
 	}
 	return *end, true, nil
+}
+
+// RunStart is a run about to be started: its journey version, customer and
+// account owner.
+type RunStart struct {
+	WorkflowID string
+	JourneyID  string
+	Version    int
+	CustomerID string
+	OwnerID    string
+}
+
+// A running row belongs to its workflow, which keeps writing it: only a row
+// of a run that has ended (or that the projection lost track of) is made
+// new. DISTINCT ON keeps a workflow ID listed twice from touching its row
+// twice, which ON CONFLICT refuses. updated_at never goes back, as in
+// sqlUpsertRun.
+const sqlRegisterRuns = `
+INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage,
+                  score, mqn, cycle, outcome, started_at, updated_at, ended_at)
+SELECT DISTINCT ON (w.workflow_id)
+       w.workflow_id, w.journey_id, w.version, w.customer_id, NULLIF(w.owner_id, ''),
+       'running', 'nurturing', 0, false, 1, '', $6, $6, NULL
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
+     AS w (workflow_id, journey_id, version, customer_id, owner_id)
+ORDER BY w.workflow_id
+ON CONFLICT (workflow_id) DO UPDATE SET
+    journey_id  = EXCLUDED.journey_id,
+    version     = EXCLUDED.version,
+    customer_id = EXCLUDED.customer_id,
+    owner_id    = EXCLUDED.owner_id,
+    status      = EXCLUDED.status,
+    stage       = EXCLUDED.stage,
+    score       = EXCLUDED.score,
+    mqn         = EXCLUDED.mqn,
+    cycle       = EXCLUDED.cycle,
+    outcome     = EXCLUDED.outcome,
+    started_at  = EXCLUDED.started_at,
+    updated_at  = greatest(runs.updated_at, EXCLUDED.updated_at),
+    ended_at    = NULL
+WHERE runs.status <> 'running'
+RETURNING workflow_id`
+
+// RegisterRuns records runs as running (stage nurturing, score 0, cycle 1,
+// started at at) just before they are started, so that events routed by the
+// projection reach a run from its start rather than from its first write. A
+// row that is still running is left to its workflow; a row of an ended run
+// is made new. It returns the workflow IDs it wrote, sorted. Registering
+// again is harmless: the run's own writes move the row on from here.
+func (s *Store) RegisterRuns(ctx context.Context, at time.Time, starts []RunStart) ([]string, error) {
+	if len(starts) == 0 {
+		return []string{}, nil
+	}
+	n := len(starts)
+	ids, journeys, customers, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	versions := make([]int32, n)
+	for i, r := range starts {
+		ids[i], journeys[i], customers[i], owners[i] = r.WorkflowID, r.JourneyID, r.CustomerID, r.OwnerID
+		versions[i] = int32(r.Version)
+	}
+	rows, _ := s.pool.Query(ctx, sqlRegisterRuns, ids, journeys, versions, customers, owners, at)
+	written, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, pgErr("register", "runs", "", err)
+	}
+	slices.Sort(written)
+	return written, nil
+}
+
+// RunningRuns returns the runs of customerIDs that are running, by customer
+// and workflow ID: where a customer's engagement must go.
+func (s *Store) RunningRuns(ctx context.Context, customerIDs []string) ([]Run, error) {
+	rows, _ := s.pool.Query(ctx, sqlSelectRun+`
+WHERE customer_id = ANY($1::text[]) AND status = 'running'
+ORDER BY customer_id, workflow_id`, nonNil(customerIDs))
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Run])
+	return rs, pgErr("list", "running runs", "", err)
 }

@@ -27,6 +27,9 @@ type Input struct {
 	CustomerID string             `json:"customer_id"`
 	// RequestID ties the run to the API request that started it.
 	RequestID string `json:"request_id,omitempty"`
+	// Context is what the starter already knows of the customer (IDs and a
+	// zone, no personal data); nil makes the run load it by an activity.
+	Context *RunContext `json:"context,omitempty"`
 	// State is carried over by continue-as-new; nil on a new run.
 	State *State `json:"state,omitempty"`
 	// ContinueAsNewAfter forces continue-as-new after this many history
@@ -147,6 +150,9 @@ type run struct {
 	hearsLastWord, feedbackFirst bool
 	// closing is true while lastWord drains.
 	closing bool
+	// localSync records the projection with a local activity: a write to
+	// Postgres needs no round trip through the Temporal server.
+	localSync bool
 }
 
 // changeInlineSignals is the workflow.GetVersion change ID of inline signal
@@ -156,6 +162,10 @@ const changeInlineSignals = "signals-inline"
 // changeLastWord is the workflow.GetVersion change ID of lastWord and of
 // feedback applied before a stop or an unsubscribe.
 const changeLastWord = "last-word"
+
+// changeLocalSync is the workflow.GetVersion change ID of recording the
+// run's projection with a local activity.
+const changeLocalSync = "sync-local"
 
 func begin(ctx workflow.Context, in Input) (*run, error) {
 	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
@@ -181,23 +191,26 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 	if r.inline {
 		r.hearsLastWord = workflow.GetVersion(ctx, changeLastWord, workflow.DefaultVersion, 1) >= 1
 		r.feedbackFirst = r.hearsLastWord
+		r.localSync = workflow.GetVersion(ctx, changeLocalSync, workflow.DefaultVersion, 1) >= 1
 	}
 	if err := r.listen(); err != nil {
 		return nil, err
 	}
 	if in.State == nil {
-		r.loadContext()
+		r.loadContext(in.Context)
 	}
 	r.publish()
 	return r, nil
 }
 
-// loadContext learns the owner and timezone (IDs and a zone, no personal data).
-func (r *run) loadContext() {
+// loadContext learns the owner and timezone (IDs and a zone, no personal
+// data), from the starter when it sent them, else by an activity.
+func (r *run) loadContext(known *RunContext) {
 	var rc RunContext
-	err := workflow.ExecuteActivity(r.activity("load customer "+r.st.CustomerID, retryFor), ActivityLoadRunContext,
-		RunContextRequest{CustomerID: r.st.CustomerID}).Get(r.ctx, &rc)
-	if err != nil {
+	if known != nil {
+		rc = *known
+	} else if err := workflow.ExecuteActivity(r.activity("load customer "+r.st.CustomerID, retryFor), ActivityLoadRunContext,
+		RunContextRequest{CustomerID: r.st.CustomerID}).Get(r.ctx, &rc); err != nil {
 		r.fail("load customer", err)
 		r.finish(OutcomeUnreachable)
 		return
@@ -602,18 +615,31 @@ func (r *run) notifyOwner(reminder int) {
 // workflow itself is the source of truth.
 func (r *run) sync() {
 	st := r.st
-	ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 10 * time.Minute,
-		Summary:                "record run: " + st.Stage,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
-	})
-	err := workflow.ExecuteActivity(ctx, ActivitySyncRun, RunSnapshot{
+	snap := RunSnapshot{
 		WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID, RunKey: st.RunKey,
 		JourneyID: st.JourneyID, Version: st.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID,
 		Status: st.Status, Stage: st.Stage, Score: st.Score, MQN: st.MQN, Cycle: st.Cycle,
 		Outcome: st.Outcome, StartedAt: st.StartedAt, At: workflow.Now(r.ctx),
-	}).Get(r.ctx, nil)
+	}
+	retry := &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}
+	var err error
+	if r.localSync {
+		ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout:    5 * time.Second,
+			ScheduleToCloseTimeout: 10 * time.Minute,
+			Summary:                "record run: " + st.Stage,
+			RetryPolicy:            retry,
+		})
+		err = workflow.ExecuteLocalActivity(ctx, ActivitySyncRun, snap).Get(r.ctx, nil)
+	} else {
+		ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
+			StartToCloseTimeout:    30 * time.Second,
+			ScheduleToCloseTimeout: 10 * time.Minute,
+			Summary:                "record run: " + st.Stage,
+			RetryPolicy:            retry,
+		})
+		err = workflow.ExecuteActivity(ctx, ActivitySyncRun, snap).Get(r.ctx, nil)
+	}
 	if err != nil {
 		r.fail("record run", err)
 	}

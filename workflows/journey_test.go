@@ -29,6 +29,7 @@ type fakeActivities struct {
 	suppress  bool
 	runStages []string
 	visits    []int
+	loads     int
 	// onSync, when set, sees each projection the run records (to signal
 	// the run while it records its end).
 	onSync   func(RunSnapshot)
@@ -42,6 +43,9 @@ type sentAt struct {
 }
 
 func (f *fakeActivities) LoadRunContext(_ context.Context, req RunContextRequest) (RunContext, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.loads++
 	return RunContext{OwnerID: "rep-eva", Timezone: f.timezone, Reachable: true}, nil
 }
 
@@ -489,6 +493,27 @@ func (s *journeySuite) TestFeedbackAcceptedBeforeAStopIsRecorded() {
 	s.True(answered, "the update is answered")
 	s.Require().Len(s.acts.closed, 1, "sales' answer is on the hand-off, not lost to the stop")
 	s.Equal(FeedbackNotReady, s.acts.closed[0].Outcome)
+}
+
+func (s *journeySuite) TestStarterContextSavesTheLookup() {
+	s.signal(time.Hour, SignalStop, Control{})
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme",
+		Context: &RunContext{OwnerID: "rep-max", Timezone: "Europe/Vienna", Reachable: true}})
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Zero(s.acts.loads, "the owner and zone came with the input")
+	s.Equal([]string{"checklist"}, s.acts.sentSteps())
+	st := s.state()
+	s.Equal("rep-max", st.OwnerID)
+	s.Equal("Europe/Vienna", st.Timezone)
+	s.NotEmpty(st.RunID, "the query names the current run")
+}
+
+func (s *journeySuite) TestStarterSayingUnreachableEndsTheRun() {
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme", Context: &RunContext{OwnerID: "rep-max"}})
+	var res Result
+	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	s.Equal(OutcomeUnreachable, res.Outcome)
+	s.Empty(s.acts.sends)
 }
 
 func (s *journeySuite) TestContinueAsNewCarriesScoreStepAndCycle() {

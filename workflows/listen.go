@@ -217,6 +217,7 @@ func (r *run) validateFeedback(fb Feedback) error {
 // snapshot is the state as the query shows it, with the score decayed to now.
 func (r *run) snapshot() State {
 	s := *r.st
+	s.RunID = workflow.GetInfo(r.ctx).WorkflowExecution.RunID
 	if s.Status == StatusRunning {
 		s.Score = round2(s.scoreAt(workflow.Now(r.ctx), r.halfLife))
 	}

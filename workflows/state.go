@@ -55,7 +55,10 @@ type State struct {
 	CustomerID string `json:"customer_id"`
 	OwnerID    string `json:"owner_id,omitempty"`
 	RunKey     string `json:"run_key"`
-	Timezone   string `json:"timezone,omitempty"`
+	// RunID is the execution's current run; only the query sets it, so a
+	// reader needs no second call to learn it.
+	RunID    string `json:"run_id,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
 
 	Status     string        `json:"status"`
 	Outcome    string        `json:"outcome,omitempty"`

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/bench"
+	"github.com/ripen/ripen/internal/devtemporal"
 	"github.com/ripen/ripen/logging"
 )
 
@@ -19,6 +21,10 @@ import (
 //
 //	ripen-dev bench [--quick] [--out FILE] [--customers N] [--rate R]
 //	                [--duration D] [--runs M] [--database-url URL] [--keep]
+//	                [--worker-wft-pollers N] [--worker-activity-pollers N]
+//	                [--worker-wft-concurrency N] [--worker-activity-concurrency N]
+//	                [--server-config key=value]... [--sqlite-pragma name=value]...
+//	                [--sqlite-max-conns N]
 func runBench(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ripen-dev bench", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -37,6 +43,34 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	dataDir := fs.String("data-dir", "", "where Temporal's SQLite file goes (default a temporary directory)")
 	keep := fs.Bool("keep", false, "keep the database and the data directory afterwards")
 	logLevel := fs.String("log-level", "error", "log level of the stack (debug, info, warn, error)")
+	wftPollers := fs.Int("worker-wft-pollers", 0, "ripen worker's workflow-task pollers, as RIPEN_WORKER_WORKFLOW_POLLERS (default the SDK's 2; at least 2)")
+	actPollers := fs.Int("worker-activity-pollers", 0, "ripen worker's activity-task pollers, as RIPEN_WORKER_ACTIVITY_POLLERS (default the SDK's 2)")
+	wftSlots := fs.Int("worker-wft-concurrency", 0, "ripen worker's concurrent workflow tasks, as RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (default the SDK's 1000; at least 2)")
+	actSlots := fs.Int("worker-activity-concurrency", 0, "ripen worker's concurrent activities, as RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES (default the SDK's 1000)")
+	serverConfig := map[string]any{}
+	fs.Func("server-config", "embedded Temporal dynamic config `key=value` on top of devtemporal's defaults, repeatable, e.g. history.eventsCacheMaxSizeBytes=8388608; the value is read as int, float, bool, duration (5s) or string, whichever the key takes", func(kv string) error {
+		key, v, err := devtemporal.ParseDynamicConfig(kv)
+		if err != nil {
+			return err
+		}
+		for k := range serverConfig {
+			if strings.EqualFold(k, key) {
+				delete(serverConfig, k)
+			}
+		}
+		serverConfig[key] = v
+		return nil
+	})
+	pragmas := map[string]string{}
+	fs.Func("sqlite-pragma", "pragma `name=value` for every connection to Temporal's SQLite file, repeatable, e.g. journal_mode=wal, synchronous=normal, cache_size=-65536 (KiB), busy_timeout=5000 (default none: SQLite's own)", func(kv string) error {
+		name, v, err := devtemporal.ParsePragma(kv)
+		if err != nil {
+			return err
+		}
+		pragmas[name] = v
+		return nil
+	})
+	sqliteConns := fs.Int("sqlite-max-conns", 0, "connections to Temporal's SQLite file (default 1; more want --sqlite-pragma journal_mode=wal)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,10 +97,35 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 			cfg.RawDuration = *rawDuration
 		case "fast-lanes":
 			cfg.FastLanes = *fastLanes
-		case "sticky-cache":
-			cfg.StickyCacheSize = *stickyCache
 		}
 	})
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+		dst  *int
+	}{
+		{"sticky-cache", *stickyCache, 1, &cfg.StickyCacheSize},
+		{"worker-wft-pollers", *wftPollers, 2, &cfg.Worker.WorkflowPollers},
+		{"worker-activity-pollers", *actPollers, 1, &cfg.Worker.ActivityPollers},
+		{"worker-wft-concurrency", *wftSlots, 2, &cfg.Worker.MaxConcurrentWorkflowTasks},
+		{"worker-activity-concurrency", *actSlots, 1, &cfg.Worker.MaxConcurrentActivities},
+		{"sqlite-max-conns", *sqliteConns, 1, &cfg.Temporal.SQLiteMaxConns},
+	} {
+		if !flagSet(fs, f.name) {
+			continue
+		}
+		if f.v < f.min {
+			return fmt.Errorf("--%s %d: want at least %d", f.name, f.v, f.min)
+		}
+		*f.dst = f.v
+	}
+	if len(serverConfig) > 0 {
+		cfg.Temporal.DynamicConfig = serverConfig
+	}
+	if len(pragmas) > 0 {
+		cfg.Temporal.SQLitePragmas = pragmas
+	}
 	cfg.DatabaseURL = *databaseURL
 	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = os.Getenv("DATABASE_URL")
@@ -99,4 +158,11 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "kept database %s and %s\n", rep.Settings.DatabaseName, rep.Settings.DataDir)
 	}
 	return err
+}
+
+// flagSet says whether the flag was given.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }

@@ -24,7 +24,9 @@ import (
 	"github.com/rs/zerolog"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devstack"
+	"github.com/ripen/ripen/internal/devtemporal"
 )
 
 // Config shapes one benchmark run. Defaults gives the two standard shapes.
@@ -63,6 +65,14 @@ type Config struct {
 	// StickyCacheSize, when set, sizes the worker's workflow cache (what
 	// RIPEN_WORKER_STICKY_CACHE_SIZE does); 0 keeps the SDK's default.
 	StickyCacheSize int
+	// Worker sizes ripen's worker as the RIPEN_WORKER_* variables do; zero
+	// fields keep the SDK's defaults. The raw ceiling's worker keeps the
+	// SDK's defaults whatever this says. Its StickyCacheSize is ignored:
+	// use StickyCacheSize above.
+	Worker config.WorkerTuning
+	// Temporal overrides the embedded server's dynamic config and SQLite
+	// settings; it applies to the raw ceiling and ripen alike.
+	Temporal devtemporal.Tuning
 
 	// Progress receives one line per phase; nil discards.
 	Progress io.Writer
@@ -103,6 +113,10 @@ func (c *Config) check() error {
 	}
 	if c.FastLanes < 1 || c.YearWeeks < 1 || c.YearRuns < 1 {
 		probs = append(probs, "fast lanes, year weeks and year runs must be positive")
+	}
+	probs = append(probs, checkWorker(c.Worker)...)
+	if err := c.Temporal.Check(); err != nil {
+		probs = append(probs, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	if len(probs) > 0 {
 		return errors.New("bench: " + strings.Join(probs, "; "))
@@ -178,7 +192,12 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		defer sdkworker.SetStickyWorkflowCacheSize(defaultStickyCacheSize)
 	}
 	b.progress("starting the stack (embedded Temporal with SQLite in %s)", dataDir)
-	st, err := devstack.Start(ctx, devstack.Options{DataDir: dataDir, DatabaseURL: dbURL, UIPort: -1, Log: cfg.Log})
+	worker := cfg.Worker
+	worker.StickyCacheSize = 0 // set above, and reset afterwards
+	st, err := devstack.Start(ctx, devstack.Options{
+		DataDir: dataDir, DatabaseURL: dbURL, UIPort: -1, Log: cfg.Log,
+		Worker: worker, TemporalTuning: cfg.Temporal,
+	})
 	if err != nil {
 		return rep, fmt.Errorf("start the stack: %w", err)
 	}
@@ -225,7 +244,12 @@ func (b *bench) newReport() *Report {
 			Clients: c.Clients, RawClients: c.RawClients, RawDurationS: secs(c.RawDuration), SaturationDurationS: secs(c.SaturationDuration),
 			SaturationBatch: c.SaturationBatch, FastLanes: c.FastLanes, YearWeeks: c.YearWeeks, YearRuns: c.YearRuns,
 			YearContinueAsNewAfter: c.YearContinueAsNewAfter, Kept: c.Keep, StickyCacheSize: defaultStickyCacheSize,
-			Temporal: "embedded, SQLite file (WAL, synchronous=normal, one connection), 1 history shard",
+			Worker:                workerSettings(c.Worker),
+			TemporalDynamicConfig: jsonValues(c.Temporal.EffectiveDynamicConfig()),
+			TemporalOverrides:     jsonValues(c.Temporal.DynamicConfig),
+			SQLitePragmas:         kvCopy(c.Temporal.SQLitePragmas),
+			SQLiteMaxConns:        max(c.Temporal.SQLiteMaxConns, 1),
+			Temporal:              temporalSummary(c.Temporal),
 		},
 		Notes: []string{
 			"Everything runs in one process (Temporal server, worker, API, local SendGrid): memory figures are the whole process.",
@@ -234,6 +258,9 @@ func (b *bench) newReport() *Report {
 	}
 	if c.StickyCacheSize > 0 {
 		rep.Settings.StickyCacheSize = c.StickyCacheSize
+	}
+	if c.Worker != (config.WorkerTuning{}) {
+		rep.Notes = append(rep.Notes, "Worker settings apply to ripen's worker only; the raw ceiling's worker keeps the SDK's defaults.")
 	}
 	return rep
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/internal/devtemporal"
 	"github.com/ripen/ripen/store/storetest"
 )
 
@@ -22,6 +24,9 @@ func tiny(t *testing.T) Config {
 	cfg.Customers, cfg.Rate, cfg.Duration, cfg.Runs = 12, 5, 2*time.Second, 20
 	cfg.Clients, cfg.RawClients, cfg.RawDuration, cfg.SaturationDuration, cfg.SaturationBatch = 4, 8, time.Second, time.Second, 3
 	cfg.FastLanes, cfg.YearWeeks, cfg.YearRuns, cfg.YearContinueAsNewAfter = 2, 6, 1, 40
+	// Not the defaults, to see the knobs reach the stack and the report.
+	cfg.Worker = config.WorkerTuning{WorkflowPollers: 4, MaxConcurrentWorkflowTasks: 100}
+	cfg.Temporal = devtemporal.Tuning{DynamicConfig: map[string]any{"history.eventsCacheMaxSizeBytes": 8 << 20}}
 	cfg.Log = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
 	cfg.Progress = testLog{t}
 	return cfg
@@ -46,6 +51,8 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 	var table strings.Builder
 	require.NoError(t, rep.WriteTable(&table))
 	t.Log(table.String())
+	require.Contains(t, table.String(), "4 workflow-task pollers, 2 activity pollers, 100 workflow-task slots")
+	require.Contains(t, table.String(), "server config overrides: history.eventsCacheMaxSizeBytes=8388608")
 	t.Logf("raw call latency: SignalWithStart %+v, signals %+v", rep.Raw.SignalWithStart.CallLatency, rep.Raw.Signals.CallLatency)
 
 	t.Run("every figure is in the JSON and none is negative", func(t *testing.T) {
@@ -85,6 +92,17 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 			}
 		}
 		require.NotEmpty(t, rep.Versions.Go)
+		set := doc["settings"].(map[string]any)
+		require.Equal(t, map[string]any{
+			"workflow_task_pollers": 4.0, "activity_task_pollers": 2.0, "max_concurrent_workflow_tasks": 100.0, "max_concurrent_activities": 1000.0,
+			"set": []any{"workflow_task_pollers", "max_concurrent_workflow_tasks"},
+		}, set["worker"])
+		require.Equal(t, map[string]any{"history.eventsCacheMaxSizeBytes": 8388608.0}, set["temporal_dynamic_config_overrides"])
+		dyn := set["temporal_dynamic_config"].(map[string]any)
+		require.Equal(t, 8388608.0, dyn["history.eventsCacheMaxSizeBytes"])
+		require.Equal(t, 200.0, dyn["history.transferProcessorMaxPollRPS"], "the defaults stay")
+		require.Equal(t, map[string]any{}, set["sqlite_pragmas"])
+		require.Equal(t, 1.0, set["sqlite_max_conns"])
 		require.Len(t, rep.Targets, 5)
 	})
 
@@ -146,6 +164,54 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestBadTuningIsRefusedBeforeAnythingStarts(t *testing.T) {
+	cfg := Defaults(true)
+	cfg.Worker.WorkflowPollers = 1
+	cfg.Worker.MaxConcurrentWorkflowTasks = 1
+	cfg.Temporal.DynamicConfig = map[string]any{"history.noSuchKey": 1, "history.eventsCacheMaxSizeBytes": "8MiB"}
+	cfg.Temporal.SQLitePragmas = map[string]string{"mode": "memory"}
+	_, err := Run(context.Background(), cfg)
+	for _, want := range []string{
+		"worker workflow-task pollers 1: want at least 2", "worker concurrent workflow tasks 1: want at least 2",
+		"history.noSuchKey: not a dynamic config key", `history.eventsCacheMaxSizeBytes: the server cannot read "8MiB"`,
+		`SQLite pragma "mode"`,
+	} {
+		require.ErrorContains(t, err, want)
+	}
+	require.NotContains(t, err.Error(), "\n")
+}
+
+func TestSettingsAreRecorded(t *testing.T) {
+	cfg := Defaults(true)
+	cfg.StickyCacheSize = 1000
+	cfg.Worker = config.WorkerTuning{ActivityPollers: 8, MaxConcurrentActivities: 50}
+	cfg.Temporal = devtemporal.Tuning{
+		DynamicConfig:  map[string]any{"HISTORY.hostLevelCacheMaxSize": 2048, "matching.longPollExpirationInterval": 30 * time.Second},
+		SQLitePragmas:  map[string]string{"journal_mode": "wal", "cache_size": "-65536"},
+		SQLiteMaxConns: 2,
+	}
+	rep := (&bench{cfg: cfg, start: time.Now()}).newReport()
+	s := rep.Settings
+	require.Equal(t, WorkerSettings{WorkflowTaskPollers: 2, ActivityPollers: 8, MaxConcurrentWorkflowTasks: 1000, MaxConcurrentActivities: 50,
+		Set: []string{"activity_task_pollers", "max_concurrent_activities"}}, s.Worker)
+	require.Equal(t, 1000, s.StickyCacheSize)
+	require.Equal(t, "30s", s.TemporalOverrides["matching.longPollExpirationInterval"])
+	require.Equal(t, 2048, s.TemporalDynamicConfig["HISTORY.hostLevelCacheMaxSize"])
+	require.NotContains(t, s.TemporalDynamicConfig, "history.hostLevelCacheMaxSize", "overridden whatever the case")
+	require.Equal(t, "embedded, SQLite file (pragmas cache_size=-65536, journal_mode=wal; 2 connections), 1 history shard", s.Temporal)
+	lines := strings.Join(s.settingsLines(), "\n")
+	require.Contains(t, lines, "2 workflow-task pollers, 8 activity pollers, 1000 workflow-task slots, 50 activity slots, workflow cache 1000")
+	require.Contains(t, lines, "server config overrides: HISTORY.hostLevelCacheMaxSize=2048, matching.longPollExpirationInterval=30s")
+
+	def := (&bench{cfg: Defaults(false), start: time.Now()}).newReport().Settings
+	require.Equal(t, "embedded, SQLite file (SQLite's default pragmas: journal_mode=delete, synchronous=full, cache_size=-2000; 1 connection), 1 history shard", def.Temporal)
+	require.Contains(t, strings.Join(def.settingsLines(), "\n"), "server config overrides: none")
+	require.Empty(t, def.Worker.Set)
+	require.Empty(t, def.TemporalOverrides)
+	require.NotNil(t, def.SQLitePragmas, "written as {}, not null")
+	require.NotNil(t, def.TemporalOverrides, "written as {}, not null")
 }
 
 func lookup(doc map[string]any, path string) (float64, bool) {

@@ -45,7 +45,26 @@ type Settings struct {
 	Kept                   bool    `json:"kept"`
 	StickyCacheSize        int     `json:"worker_sticky_cache_size"`
 	YearScaleOverlap       bool    `json:"year_and_scale_overlap"`
-	Temporal               string  `json:"temporal"`
+	// Worker is ripen's worker as it ran (SDK defaults filled in).
+	Worker WorkerSettings `json:"worker"`
+	// TemporalDynamicConfig is every dynamic config key the embedded server
+	// was given (devtemporal's defaults and the overrides);
+	// TemporalOverrides are the overrides alone (--server-config).
+	TemporalDynamicConfig map[string]any    `json:"temporal_dynamic_config"`
+	TemporalOverrides     map[string]any    `json:"temporal_dynamic_config_overrides"`
+	SQLitePragmas         map[string]string `json:"sqlite_pragmas"`
+	SQLiteMaxConns        int               `json:"sqlite_max_conns"`
+	Temporal              string            `json:"temporal"`
+}
+
+// WorkerSettings are ripen's worker's sizes; see config.WorkerTuning.
+type WorkerSettings struct {
+	WorkflowTaskPollers        int `json:"workflow_task_pollers"`
+	ActivityPollers            int `json:"activity_task_pollers"`
+	MaxConcurrentWorkflowTasks int `json:"max_concurrent_workflow_tasks"`
+	MaxConcurrentActivities    int `json:"max_concurrent_activities"`
+	// Set names the fields given explicitly; the others are SDK defaults.
+	Set []string `json:"set"`
 }
 
 // Throughput is a closed-loop phase: clients call as fast as answers come.

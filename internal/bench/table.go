@@ -28,8 +28,12 @@ func (r *Report) WriteTable(out io.Writer) error {
 		return fmt.Sprintf("p50 %.1f  p95 %.1f  p99 %.1f ms  (n=%d)", l.P50Ms, l.P95Ms, l.P99Ms, l.N)
 	}
 	m := r.Machine
-	fmt.Fprintf(out, "\nripen bench (%s) — %d cores, %.0f MiB, load %s → %s; Go %s, Temporal server %s, SDK %s\n\n",
+	fmt.Fprintf(out, "\nripen bench (%s) — %d cores, %.0f MiB, load %s → %s; Go %s, Temporal server %s, SDK %s\n",
 		r.Mode, m.Cores, m.MemTotalMiB, m.LoadAvgStart, m.LoadAvgEnd, r.Versions.Go, r.Versions.TemporalServer, r.Versions.TemporalSDK)
+	for _, l := range r.Settings.settingsLines() {
+		fmt.Fprintf(out, "  %s\n", l)
+	}
+	fmt.Fprintln(out)
 
 	raw, e, ev, sat, fl, sc, y := r.Raw, r.Enrolment, r.Events, r.Events.Saturation, r.FastLane, r.Scale, r.Year
 	row("phase", "figure", "value")

@@ -57,6 +57,11 @@ type Options struct {
 	NoWorker bool
 	// API overrides the API's tuning (zero fields keep the defaults).
 	API api.Config
+	// Worker sizes the worker (zero fields keep the SDK's defaults).
+	Worker config.WorkerTuning
+	// TemporalTuning overrides the embedded server's dynamic config and
+	// SQLite settings (ignored with TemporalAddress).
+	TemporalTuning devtemporal.Tuning
 }
 
 // Stack is a running ripen.
@@ -69,6 +74,7 @@ type Stack struct {
 	Links    *linktoken.Signer
 	Worker   sdkworker.Worker
 	acts     *activities.Activities
+	worker   config.WorkerTuning // what StartWorker builds with
 
 	APIURL, SendGridURL, UIURL, TemporalAddress, DatabaseURL string
 
@@ -138,7 +144,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 		s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
 			DataFile: dataFile, Host: o.Host, Port: port, UIPort: uiPort,
-			SearchAttributes: workflows.SearchAttributes(), Log: o.Log,
+			SearchAttributes: workflows.SearchAttributes(), Log: o.Log, Tuning: o.TemporalTuning,
 		})
 		if err != nil {
 			apiLn.Close()
@@ -197,6 +203,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			Log:     o.Log.With().Str("component", "activities").Logger(),
 			Metrics: activities.NewMetrics(apiMetrics.Registry()),
 		}
+		s.worker = o.Worker
 		if err := s.StartWorker(); err != nil {
 			return nil, err
 		}
@@ -219,7 +226,7 @@ func (s *Stack) StartWorker() error {
 	if s.Worker != nil || s.acts == nil {
 		return nil
 	}
-	w := worker.New(s.Client, s.acts, config.WorkerTuning{})
+	w := worker.New(s.Client, s.acts, s.worker)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -26,7 +26,6 @@ import (
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
-	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
@@ -56,6 +55,8 @@ type Options struct {
 	CodecEndpoint string
 	// Log receives the server's warnings and errors.
 	Log zerolog.Logger
+	// Tuning overrides dynamic config and SQLite settings (benchmarks).
+	Tuning Tuning
 }
 
 // Server is a running embedded Temporal server.
@@ -94,6 +95,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.UIPort != 0 {
 		ports = append(ports, o.UIPort)
 	}
+	if err := o.Tuning.Check(); err != nil {
+		return nil, err
+	}
 	for _, p := range ports {
 		if err := checkFree(o.Host, p); err != nil {
 			return nil, err
@@ -116,15 +120,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	for name, svc := range conf.Services {
 		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(o.Host, strconv.Itoa(svc.RPC.GRPCPort)))
 	}
-	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
-		// Without these, a signal waits up to 50 ms for the transfer queue's poll.
-		dynamicconfig.MakeKey("history.transferProcessorMaxPollRPS"):   200,
-		dynamicconfig.MakeKey("history.visibilityProcessorMaxPollRPS"): 200,
-		// Search attributes added at start-up must be seen at once.
-		dynamicconfig.MakeKey("system.forceSearchAttributesCacheRefreshOnRead"): true,
-	}
+	dyn := o.Tuning.dynamicConfigClient()
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -265,12 +261,22 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = "ripen-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	} else {
-		conf.ConnectAttributes = map[string]string{"mode": "rwc", "_journal_mode": "WAL", "_synchronous": "NORMAL"}
+		conf.ConnectAttributes = map[string]string{"mode": "rwc"}
 		conf.DatabaseName = o.DataFile
 	}
-	// More than one connection gives SQLITE_BUSY under load.
+	// Every other attribute becomes a pragma run on each connection. (This
+	// used to pass "_journal_mode" and "_synchronous", which the plugin
+	// turned into pragmas SQLite does not know and silently ignored: the
+	// file was never in WAL mode.)
+	for name, value := range o.Tuning.SQLitePragmas {
+		conf.ConnectAttributes[name] = value
+	}
+	// More than one connection gave SQLITE_BUSY under load (without WAL).
 	conf.MaxConns = 1
-	conf.MaxIdleConns = 1
+	if o.Tuning.SQLiteMaxConns > 0 {
+		conf.MaxConns = o.Tuning.SQLiteMaxConns
+	}
+	conf.MaxIdleConns = conf.MaxConns
 	if o.DataFile != "" {
 		if _, err := os.Stat(o.DataFile); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(filepath.Dir(o.DataFile), 0o755); err != nil {
