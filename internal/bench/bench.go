@@ -247,7 +247,7 @@ func (b *bench) newReport() *Report {
 			Worker:                workerSettings(c.Worker),
 			TemporalDynamicConfig: jsonValues(c.Temporal.EffectiveDynamicConfig()),
 			TemporalOverrides:     jsonValues(c.Temporal.DynamicConfig),
-			SQLitePragmas:         kvCopy(c.Temporal.SQLitePragmas),
+			SQLitePragmas:         c.Temporal.EffectiveSQLitePragmas(),
 			SQLiteMaxConns:        max(c.Temporal.SQLiteMaxConns, 1),
 			Temporal:              temporalSummary(c.Temporal),
 		},

@@ -80,13 +80,10 @@ func jsonValues(m map[string]any) map[string]any {
 
 // temporalSummary says in one line how the embedded server ran.
 func temporalSummary(t devtemporal.Tuning) string {
-	return fmt.Sprintf("embedded, SQLite file (%s; %s), 1 history shard", pragmaSummary(t.SQLitePragmas), connSummary(t.SQLiteMaxConns))
+	return fmt.Sprintf("embedded, SQLite file (%s; %s), 1 history shard", pragmaSummary(t.EffectiveSQLitePragmas()), connSummary(t.SQLiteMaxConns))
 }
 
 func pragmaSummary(p map[string]string) string {
-	if len(p) == 0 {
-		return "SQLite's default pragmas: journal_mode=delete, synchronous=full, cache_size=-2000"
-	}
 	return "pragmas " + kvList(p)
 }
 

@@ -268,8 +268,10 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 	// used to pass "_journal_mode" and "_synchronous", which the plugin
 	// turned into pragmas SQLite does not know and silently ignored: the
 	// file was never in WAL mode.)
-	for name, value := range o.Tuning.SQLitePragmas {
-		conf.ConnectAttributes[name] = value
+	if o.DataFile != "" {
+		for name, value := range o.Tuning.EffectiveSQLitePragmas() {
+			conf.ConnectAttributes[name] = value
+		}
 	}
 	// More than one connection gave SQLITE_BUSY under load (without WAL).
 	conf.MaxConns = 1
