@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -297,4 +298,16 @@ func TestBulkEnrolment(t *testing.T) {
 		h.json("GET", "/v1/runs?journey=erp-automation-crosssell&stage=nurturing&limit=100", "sales", nil, 200, &runs)
 		return len(runs.Runs) == 40
 	})
+}
+
+func TestARequestTheClientGaveUpOnIsNotAServerError(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", "/v1/journeys/erp-automation-crosssell/runs/acme", nil)
+	req.Header.Set("Authorization", "Bearer "+h.keys["sales"])
+	rec := httptest.NewRecorder()
+	h.stack.API.Handler().ServeHTTP(rec, req)
+	require.Equal(t, 499, rec.Code, rec.Body.String())
 }

@@ -265,10 +265,7 @@ func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[
 			starts = append(starts, runStart{def: c.def, rc: rc})
 		}
 	}
-	results, err := s.startRuns(ctx, starts)
-	if err != nil {
-		return nil, fmt.Errorf("detector enrolment: %w", err)
-	}
+	results := s.startRuns(ctx, starts)
 	var entered []routeTarget
 	for _, res := range results {
 		switch res.Status {

@@ -31,14 +31,24 @@ type FieldProblem struct {
 }
 
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []FieldProblem) {
-	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path, Errors: fields}
+	title := http.StatusText(status)
+	if status == statusClientClosed {
+		title = "Client Closed Request"
+	}
+	p := Problem{Type: "about:blank", Title: title, Status: status, Detail: detail, Instance: r.URL.Path, Errors: fields}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// statusClientClosed is nginx's 499 Client Closed Request, so logs and
+// metrics do not count a client's own timeout as a server error.
+const statusClientClosed = 499
+
 // fail maps an error to a problem: the store's kinds to 404/409/422,
-// journey problems to 422 with every line, anything else to 500.
+// journey problems to 422 with every line, a request the client gave up on
+// to 499, anything else to 500.
+
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var probs journey.Problems
 	var serr *store.Error
@@ -58,6 +68,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.problem(w, r, http.StatusConflict, err.Error(), storeFields(serr, err))
 	case errors.Is(err, store.ErrInvalid):
 		s.problem(w, r, http.StatusUnprocessableEntity, err.Error(), storeFields(serr, err))
+	case r.Context().Err() != nil:
+		// The client went away (or timed out) first: nothing failed here,
+		// and nobody reads the answer.
+		requestLog(r, s.log).Info().Err(err).Msg("client closed the request")
+		s.problem(w, r, statusClientClosed, "the client closed the request", nil)
 	default:
 		requestLog(r, s.log).Error().Err(err).Msg("request failed")
 		s.problem(w, r, http.StatusInternalServerError, "internal error; the request ID in the logs tells more", nil)

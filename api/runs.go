@@ -97,11 +97,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		starts = append(starts, runStart{def: def, rc: rc})
 		at = append(at, i)
 	}
-	started, err := s.startRuns(r.Context(), starts)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	started := s.startRuns(r.Context(), starts)
 	for j, res := range started {
 		results[at[j]] = res
 	}
@@ -119,28 +115,15 @@ type runStart struct {
 }
 
 // startRuns starts a run per start, except for customers whose contacts are
-// all suppressed, and answers in the order asked. The runs are registered in
-// the projection first, in one write, so events routed through it reach
-// each run as soon as it exists. Only that write fails the whole call; a
-// start that fails is reported in its result.
-func (s *Server) startRuns(ctx context.Context, starts []runStart) ([]enrollResult, error) {
+// all suppressed, and answers in the order asked; a start that fails is
+// reported in its result.
+func (s *Server) startRuns(ctx context.Context, starts []runStart) []enrollResult {
 	results := make([]enrollResult, len(starts))
-	var reg []store.RunStart
 	for i, st := range starts {
-		id := workflows.WorkflowID(st.def.ID, st.rc.CustomerID)
-		results[i] = enrollResult{CustomerID: st.rc.CustomerID, WorkflowID: id}
+		results[i] = enrollResult{CustomerID: st.rc.CustomerID, WorkflowID: workflows.WorkflowID(st.def.ID, st.rc.CustomerID)}
 		if !st.rc.Reachable {
 			results[i].Status = EnrolSuppressed
-			continue
 		}
-		reg = append(reg, store.RunStart{WorkflowID: id, JourneyID: st.def.ID, Version: st.def.Version,
-			CustomerID: st.rc.CustomerID, OwnerID: st.rc.OwnerID})
-	}
-	if len(reg) == 0 {
-		return results, nil
-	}
-	if _, err := s.store.RegisterRuns(ctx, s.now(), reg); err != nil {
-		return nil, fmt.Errorf("register %d runs: %w", len(reg), err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.EnrollConcurrency)
@@ -154,7 +137,25 @@ func (s *Server) startRuns(ctx context.Context, starts []runStart) ([]enrollResu
 		})
 	}
 	_ = g.Wait()
-	return results, nil
+	// Register the started runs in the projection that routes events, in
+	// one write, so events reach them before their own first write (which
+	// is the truth: a running row is never touched here). Runs that did
+	// not start are not registered, so no row claims a run that is not.
+	var reg []store.RunStart
+	for i, st := range starts {
+		if results[i].Status == EnrolStarted {
+			reg = append(reg, store.RunStart{WorkflowID: results[i].WorkflowID, JourneyID: st.def.ID, Version: st.def.Version,
+				CustomerID: st.rc.CustomerID, OwnerID: st.rc.OwnerID})
+		}
+	}
+	if len(reg) > 0 {
+		if _, err := s.store.RegisterRuns(ctx, s.now(), reg); err != nil {
+			// The runs started and write their own rows at once; only
+			// events in the next moment may miss them.
+			s.log.Warn().Err(err).Int("runs", len(reg)).Msg("register started runs for event routing")
+		}
+	}
+	return results
 }
 
 // startRun starts one run with its customer's context in the input, so the
