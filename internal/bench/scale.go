@@ -85,9 +85,11 @@ func (b *bench) scale(ctx context.Context) error {
 }
 
 // sleepRuns enrols customers in the sleep journey and waits until each run
-// has recorded itself in the runs table (it has loaded its customer; its
-// next step is the year-long timer) and the last few are asleep on it.
-// already is how many runs of the journey exist before.
+// is in the runs table and the last few enrolled are asleep on the
+// year-long timer. The API registers a run in the table as soon as it has
+// started it, so it is the last runs' state that says the worker has
+// caught up: Temporal hands out workflow tasks in about the order they
+// were made. already is how many runs of the journey exist before.
 func (b *bench) sleepRuns(ctx context.Context, ids []string, already int) error {
 	start := time.Now()
 	if _, err := b.enrolAll(ctx, sleepJourney, ids); err != nil {
