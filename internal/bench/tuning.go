@@ -118,9 +118,3 @@ func (s Settings) settingsLines() []string {
 	}
 	return lines
 }
-
-func kvCopy(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	maps.Copy(out, m)
-	return out
-}
