@@ -269,7 +269,7 @@ func (s *Server) runState(ctx context.Context, workflowID string) (workflows.Sta
 		})
 	}
 	resp, err := query()
-	if err != nil && updateTimedOut(err) && ctx.Err() == nil {
+	if err != nil && timedOut(err) && ctx.Err() == nil {
 		// The query went to the worker that had the run cached, and that
 		// worker died: by now Temporal knows and sends it to another.
 		resp, err = query()
@@ -426,7 +426,7 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 		WorkflowID: workflowID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
 		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
-	if err != nil && updateTimedOut(err) && ctx.Err() == nil && fb.HandoffID != "" {
+	if err != nil && timedOut(err) && ctx.Err() == nil && fb.HandoffID != "" {
 		// No worker took the run in time (one just died, or a backlog):
 		// the answer is claimed on the open hand-off (answerHandoff), so
 		// leave it with the run as a signal, which it validates and
@@ -450,7 +450,7 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	doneCtx, cancelDone := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelDone()
 	if err := h.Get(doneCtx, &st); err != nil {
-		if doneCtx.Err() != nil || updateTimedOut(err) {
+		if doneCtx.Err() != nil || timedOut(err) {
 			return st, false, nil // accepted, so durable; still being applied
 		}
 		return st, false, s.temporalErr(err, workflowID)
@@ -458,8 +458,8 @@ func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.F
 	return st, true, nil
 }
 
-// updateTimedOut: the update or query got no answer before the deadline.
-func updateTimedOut(err error) bool {
+// timedOut: the update or query got no answer before the deadline.
+func timedOut(err error) bool {
 	var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	var deadline *serviceerror.DeadlineExceeded
 	return errors.As(err, &timeout) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
@@ -474,7 +474,7 @@ func (s *Server) temporalErr(err error, workflowID string) error {
 		return conflictErr("the run " + workflowID + " has already ended")
 	case errors.As(err, &nf):
 		return notFoundErr("no run " + workflowID)
-	case updateTimedOut(err):
+	case timedOut(err):
 		return &badRequest{status: http.StatusServiceUnavailable, detail: "the run did not answer in time; it may still act on the request: read the run (or the hand-off) before sending it again"}
 	case errors.As(err, &app) && app.Type() == workflows.ErrFeedbackPending:
 		return conflictErr(app.Message())

@@ -155,7 +155,7 @@ WHERE runs.status <> 'running'
 RETURNING workflow_id`
 
 // RegisterRuns records runs as running (stage nurturing, score 0, cycle 1,
-// started at at) just before they are started, so that events routed by the
+// started at at) as the API starts them, so that events routed by the
 // projection reach a run from its start rather than from its first write. A
 // row that is still running is left to its workflow; a row of an ended run
 // is made new. It returns the workflow IDs it wrote, sorted. Registering

@@ -82,7 +82,7 @@ func Journey(ctx workflow.Context, in Input) (Result, error) {
 func (r *run) step() {
 	st := r.st
 	switch {
-	case r.feedbackFirst && r.feedback != nil:
+	case r.hearsLastWord && r.feedback != nil:
 		// Sales' answer was accepted before a stop or an unsubscribe came
 		// in: record it, then let those end the run.
 		r.applyFeedback()
@@ -147,7 +147,7 @@ type run struct {
 	inline bool
 	// hearsLastWord: the run drains signals once more after recording its
 	// end, and applies accepted feedback before a stop (changeLastWord).
-	hearsLastWord, feedbackFirst bool
+	hearsLastWord bool
 	// closing is true while lastWord drains.
 	closing bool
 	// localSync records the projection with a local activity: a write to
@@ -190,7 +190,6 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 	r.inline = workflow.GetVersion(ctx, changeInlineSignals, workflow.DefaultVersion, 1) >= 1
 	if r.inline {
 		r.hearsLastWord = workflow.GetVersion(ctx, changeLastWord, workflow.DefaultVersion, 1) >= 1
-		r.feedbackFirst = r.hearsLastWord
 		r.localSync = workflow.GetVersion(ctx, changeLocalSync, workflow.DefaultVersion, 1) >= 1
 	}
 	if err := r.listen(); err != nil {
