@@ -26,8 +26,16 @@ var durationUnits = map[byte]time.Duration{
 	'w': 7 * 24 * time.Hour,
 }
 
+// MaxDuration is the longest duration ParseDuration accepts: 100 years of
+// 365 days, far beyond any journey and well inside time.Duration's range
+// (about 292 years).
+const MaxDuration = 100 * 365 * 24 * time.Hour
+
+const maxDurationText = "100 years (36500d)"
+
 // ParseDuration parses "90m", "36h", "4d", "2w", "1d12h", "30s". Zero ("0",
-// "0d") is allowed; negative values and bare numbers are not.
+// "0d") is allowed; negative values, bare numbers and durations longer than
+// MaxDuration are not.
 func ParseDuration(s string) (Duration, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
@@ -45,13 +53,15 @@ func ParseDuration(s string) (Duration, error) {
 		if i == 0 || i == len(rest) {
 			return 0, fmt.Errorf("bad duration %q: want a number and a unit (s, m, h, d, w), e.g. 4d or 36h", s)
 		}
-		n, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err != nil || n > 1<<20 {
-			return 0, fmt.Errorf("bad duration %q: number too large", s)
-		}
 		unit, ok := durationUnits[rest[i]]
 		if !ok {
 			return 0, fmt.Errorf("bad duration %q: unknown unit %q (use s, m, h, d or w)", s, rest[i:i+1])
+		}
+		// Check each amount and the running total against the cap before
+		// adding, so that no product or sum can wrap around.
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if err != nil || time.Duration(n) > MaxDuration/unit || total+time.Duration(n)*unit > MaxDuration {
+			return 0, fmt.Errorf("bad duration %q: longer than %s, the longest a journey may wait", s, maxDurationText)
 		}
 		total += time.Duration(n) * unit
 		rest = rest[i+1:]

@@ -56,22 +56,57 @@ func withoutReported(rules, form Problems) Problems {
 // The problems it finds are those of form: syntax, unknown or duplicate
 // fields, wrong types and bad durations. It returns a nil Definition only when
 // the document is not a mapping at all.
-func decode(data []byte) (*Definition, positions, Problems) {
+func decode(data []byte) (*Definition, Lines, Problems) {
 	root, probs := parseYAML(data)
 	if root == nil {
 		return nil, nil, probs
 	}
-	dec := &decoder{pos: positions{"": root.Line}}
+	dec := &decoder{pos: Lines{"": root.Line}}
 	var d Definition
 	dec.value(root, reflect.ValueOf(&d).Elem(), "", root.Line)
 	return &d, dec.pos, append(probs, dec.probs...)
+}
+
+// DecodeYAML decodes one YAML or JSON document into v, a pointer to a value
+// built as a Definition is (structs with yaml tags, lists, string-keyed maps,
+// strings, numbers, booleans, Durations), the way Parse decodes a journey:
+// it reports every syntax error, unknown or repeated field, wrong type and
+// bad duration with its line, naming fields by their path under root
+// ("events[2].at"). The Lines it returns place the problems found later.
+// Files that go with journeys, such as the simulator's event scripts, use it
+// so that their mistakes read like a journey's.
+func DecodeYAML(data []byte, root string, v any) (Lines, Problems) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		panic("journey: DecodeYAML needs a non-nil pointer")
+	}
+	n, probs := parseDocument(data)
+	if n == nil {
+		return Lines{}, probs.sorted()
+	}
+	dec := &decoder{pos: Lines{root: n.Line}}
+	dec.value(n, rv.Elem(), root, n.Line)
+	return dec.pos, append(probs, dec.probs...).sorted()
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAML parses exactly one YAML document into a node tree and returns its
 // root mapping.
-func parseYAML(data []byte) (root *yaml.Node, probs Problems) {
+func parseYAML(data []byte) (*yaml.Node, Problems) {
+	n, probs := parseDocument(data)
+	if n == nil {
+		return nil, probs
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, append(probs, Problem{Line: n.Line, Message: "a journey must be a mapping (a JSON object)"})
+	}
+	return n, probs
+}
+
+// parseDocument parses exactly one YAML document into a node tree and returns
+// its root node (nil when there is none).
+func parseDocument(data []byte) (root *yaml.Node, probs Problems) {
 	if looksLikeJSON(data) {
 		data = jsonAsYAML(data)
 	}
@@ -96,20 +131,15 @@ func parseYAML(data []byte) (root *yaml.Node, probs Problems) {
 		}
 		n = n.Content[0]
 	}
-	n = resolveAlias(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		line := 1
-		if n != nil {
-			line = n.Line
-		}
-		return nil, append(probs, Problem{Line: line, Message: "a journey must be a mapping (a JSON object)"})
+	if r := resolveAlias(n); r != nil {
+		return r, probs
 	}
-	return n, probs
+	return nil, append(probs, Problem{Line: n.Line, Message: "alias refers to an alias"})
 }
 
 func looksLikeJSON(data []byte) bool {
 	t := bytes.TrimLeft(data, " \t\r\n")
-	return len(t) > 0 && t[0] == '{'
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
 // jsonAsYAML rewrites the few JSON spellings YAML reads differently, keeping
@@ -221,7 +251,7 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 // Its depth is bounded by the types (there is no recursive type in a
 // Definition), so aliases cannot make it loop.
 type decoder struct {
-	pos   positions
+	pos   Lines
 	probs Problems
 }
 
@@ -467,28 +497,35 @@ func suggest(got string, known []string) string {
 	return fmt.Sprintf("; did you mean %q?", best)
 }
 
-// editDistance is the Levenshtein distance of two short strings.
+// editDistance is the edit distance of two short strings, counting a swap
+// of neighbouring letters as one edit ("stpe" is one edit from "step", two
+// from "type"), as typos are.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 64
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	// d[i][j] is the distance of a[:i] and b[:j].
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // sortedKeys returns a map's keys in order, for deterministic problem lists.

@@ -70,6 +70,11 @@ func TestParseReportsProblemsWithLineAndField(t *testing.T) {
 			want: []want{{8, "steps[1]", "has no action"}, {8, "steps[1].wiat", `did you mean "wait"?`}},
 		},
 		{
+			name: "a step with a misspelt action does not make the steps after it unreachable",
+			doc:  minimal + "  - {id: w, wiat: 4d}\n  - {id: x, if: \"score < 5\", goto: z}\n  - {id: y, send: c}\n  - {id: z, send: c}\n",
+			want: []want{{8, "steps[1]", "has no action"}, {8, "steps[1].wiat", `did you mean "wait"?`}},
+		},
+		{
 			name: "bad duration names the field and line",
 			doc:  minimal + "  - {id: w, wait: 4 days}\n",
 			want: []want{{8, "steps[1].wait", `bad duration "4 days"`}},
@@ -295,4 +300,11 @@ func FuzzParse(f *testing.F) {
 		require.NotEmpty(t, probs)
 		assert.True(t, sort.SliceIsSorted(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line }))
 	})
+}
+
+func TestUnknownFieldSuggestionCountsASwapAsOneTypo(t *testing.T) {
+	probs := parseProblems(t, minimal+"  - {id: w, wait: 1d, unitl: click}\n")
+	assertProblems(t, probs, want{8, "steps[1].unitl", `unknown field; did you mean "until"?`})
+	assert.Equal(t, `; did you mean "step"?`, journey.DidYouMean("stpe", []string{"at", "type", "step"}))
+	assert.Equal(t, "", journey.DidYouMean("colour", []string{"at", "type", "step"}))
 }

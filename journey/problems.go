@@ -79,13 +79,14 @@ func (p Problems) sorted() Problems {
 	return p
 }
 
-// positions maps field paths ("steps[2].goto") to the line they are on.
-type positions map[string]int
+// Lines maps the field paths a document gave ("steps[2].goto") to the line
+// they are on.
+type Lines map[string]int
 
-// line returns the line of field, or of its nearest enclosing field when the
+// Line returns the line of field, or of its nearest enclosing field when the
 // field itself is absent (a missing "offer.product" is reported on the line
 // of "offer"). It returns 0 when nothing is known.
-func (p positions) line(field string) int {
+func (p Lines) Line(field string) int {
 	if p == nil {
 		return 0
 	}
@@ -108,6 +109,16 @@ func parentField(field string) string {
 	}
 	return field[:i]
 }
+
+// Has reports whether the document gave field itself.
+func (p Lines) Has(field string) bool {
+	_, ok := p[field]
+	return ok
+}
+
+// DidYouMean returns `; did you mean "x"?` naming the known word closest to
+// got, or "" when none is close. Problems about unknown names end with it.
+func DidYouMean(got string, known []string) string { return suggest(got, known) }
 
 // joinField appends a field name to a path.
 func joinField(path, name string) string {

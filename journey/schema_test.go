@@ -43,11 +43,15 @@ func validateAgainstSchema(t *testing.T, s *jsonschema.Schema, doc string) error
 func TestSchemaAcceptsWhatTheParserAccepts(t *testing.T) {
 	s := compileSchema(t)
 	docs := map[string]string{
-		"design example":     string(readExample(t)),
-		"minimal":            minimal,
-		"until as a list":    minimal + "  - {id: w, wait: 1d12h, until: [click, fast_lane]}\n",
-		"end step":           minimal + "  - {id: stop, if: \"score > 50\", end: true}\n  - {id: more, send: c}\n",
-		"window to midnight": minimal + "send_window: {from: \"20:00\", to: \"24:00\"}\n",
+		"design example":         string(readExample(t)),
+		"minimal":                minimal,
+		"until as a list":        minimal + "  - {id: w, wait: 1d12h, until: [click, fast_lane]}\n",
+		"end step":               minimal + "  - {id: stop, if: \"score > 50\", end: true}\n  - {id: more, send: c}\n",
+		"window to midnight":     minimal + "send_window: {from: \"20:00\", to: \"24:00\"}\n",
+		"zero half life and sla": strings.Replace(minimal, "{click: 10}}", "{click: 10}, half_life: 0d}", 1) + "handoff: {sla: \"0\", recycle_after: 0w}\n",
+		"wait with a zero term":  minimal + "  - {id: w, wait: 0d12h}\n",
+		"longest durations":      minimal + "  - {id: w, wait: 36500d}\n  - {id: x, wait: 3153600000s}\n  - {id: y, wait: 5214w2d}\n",
+		"many seconds":           minimal + "  - {id: w, wait: 2000000s}\n",
 	}
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
@@ -80,6 +84,12 @@ func TestSchemaAndParserRejectTheSameMistakes(t *testing.T) {
 		"bad send window time":        minimal + "send_window: {from: \"8:00\"}\n",
 		"detector without min_events": minimal + "detector: {topics: [t], within: 3d}\n",
 		"negative max_recycles":       minimal + "handoff: {max_recycles: -1}\n",
+		"zero wait":                   minimal + "  - {id: w, wait: 0d}\n",
+		"bare zero wait":              minimal + "  - {id: w, wait: \"0\"}\n",
+		"zero detector window":        minimal + "detector: {topics: [t], min_events: 1, within: \"0\"}\n",
+		"wait of 9999999 days":        minimal + "  - {id: w, wait: 9999999d}\n",
+		"half life of 1048576 weeks":  strings.Replace(minimal, "{click: 10}}", "{click: 10}, half_life: 1048576w}", 1),
+		"sla of 10^11 seconds":        minimal + "handoff: {sla: 100000000000s}\n",
 	}
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {

@@ -15,9 +15,9 @@ type ValidateOptions struct {
 	// unknown id is then a problem.
 	Content func(id string) bool
 
-	// lines are the positions Parse noted; nil for a Definition that did not
+	// lines are the lines Parse noted; nil for a Definition that did not
 	// come from Parse (its problems have Line 0).
-	lines positions
+	lines Lines
 }
 
 // MaxIDLength bounds journey and step ids (they end up in workflow ids and
@@ -63,7 +63,7 @@ type checker struct {
 }
 
 func (c *checker) problem(field, format string, args ...any) {
-	c.probs = append(c.probs, Problem{Line: c.opt.lines.line(field), Field: field, Message: fmt.Sprintf(format, args...)})
+	c.probs = append(c.probs, Problem{Line: c.opt.lines.Line(field), Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) slug(field, value, what string) {
@@ -236,7 +236,7 @@ func (c *checker) actions(i int) []string {
 	if s.Send != "" {
 		actions = append(actions, StepSend)
 	}
-	if s.Wait != 0 || c.opt.lines.has(joinField(indexField("steps", i), "wait")) {
+	if s.Wait != 0 || c.opt.lines.Has(joinField(indexField("steps", i), "wait")) {
 		actions = append(actions, StepWait)
 	}
 	if s.Goto != "" {
@@ -249,12 +249,14 @@ func (c *checker) actions(i int) []string {
 }
 
 // kind is the step's action for the step graph: the first one given, as in
-// Step.Kind.
+// Step.Kind, or "" for a step with none. Such a step is reported once for
+// its missing action; the graph lets it fall through to the next step, so
+// that the steps after it are not also reported as unreachable.
 func (c *checker) kind(i int) string {
 	if a := c.actions(i); len(a) > 0 {
 		return a[0]
 	}
-	return StepEnd
+	return ""
 }
 
 func (c *checker) step(i int, s Step) {
@@ -303,12 +305,13 @@ func (c *checker) step(i int, s Step) {
 }
 
 // next returns the steps that may run after step i: the following one
-// (after a send or wait, or when an `if` skips the step) and a goto's target.
-// An end step, or the last step, has no successor.
+// (after a send or wait, when an `if` skips the step, or after a step with
+// no action, already reported) and a goto's target. An end step, or the last
+// step, has no successor.
 func (c *checker) next(i int) []int {
 	s, kind := c.d.Steps[i], c.kind(i)
 	var out []int
-	if i+1 < len(c.d.Steps) && (s.If != "" || kind == StepSend || kind == StepWait) {
+	if i+1 < len(c.d.Steps) && (s.If != "" || kind == StepSend || kind == StepWait || kind == "") {
 		out = append(out, i+1)
 	}
 	if kind == StepGoto {
@@ -395,10 +398,4 @@ func orList(items []string) string {
 		return strings.Join(items, "")
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
-}
-
-// has reports whether the document gave field itself.
-func (p positions) has(field string) bool {
-	_, ok := p[field]
-	return ok
 }

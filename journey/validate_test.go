@@ -54,6 +54,9 @@ func TestValidateRules(t *testing.T) {
 		{"step ids are unique", func(d *journey.Definition) { d.Steps[3].ID = "hello" }, []want{{0, "steps[3].id", `already used by steps[0]`}}},
 		{"step ids are slugs", func(d *journey.Definition) { d.Steps[3].ID = "Bye!" }, []want{{0, "steps[3].id", "not a valid step id"}}},
 		{"a step needs an action", func(d *journey.Definition) { d.Steps[3].Send = "" }, []want{{0, "steps[3]", `step "bye" has no action`}}},
+		{"a step with no action is reported once, not the steps after it", func(d *journey.Definition) {
+			d.Steps[0] = journey.Step{ID: "hello"}
+		}, []want{{0, "steps[0]", `step "hello" has no action`}}},
 		{"a step has only one action", func(d *journey.Definition) { d.Steps[3].End = true }, []want{{0, "steps[3]", "has 2 actions (send, end)"}}},
 		{"until only on wait", func(d *journey.Definition) { d.Steps[0].Until = journey.Kinds{"click"} }, []want{{0, "steps[0].until", "only allowed on a wait"}}},
 		{"until kinds are known", func(d *journey.Definition) { d.Steps[1].Until = journey.Kinds{"click", "reply"} }, []want{{0, "steps[1].until[1]", `unknown signal kind "reply"`}}},

@@ -18,66 +18,18 @@ import (
 
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
-	"gopkg.in/yaml.v3"
 
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/workflows"
 )
 
-// Event is one scripted thing the customer (or sales) does, At after
-// enrolment.
-type Event struct {
-	At      journey.Duration `json:"at" yaml:"at"`
-	Type    string           `json:"type" yaml:"type"`
-	Step    string           `json:"step,omitempty" yaml:"step,omitempty"`
-	Topic   string           `json:"topic,omitempty" yaml:"topic,omitempty"`
-	Offer   string           `json:"offer,omitempty" yaml:"offer,omitempty"`
-	Outcome string           `json:"outcome,omitempty" yaml:"outcome,omitempty"`
-	Note    string           `json:"note,omitempty" yaml:"note,omitempty"`
-}
-
-// Event types a script may use.
-var eventTypes = []string{"open", "click", "visit", "download", "fast-lane", "sales-feedback", "pause", "resume", "stop", "unsubscribe"}
-
-// ParseEvents reads a YAML (or JSON) list of events and checks each.
-func ParseEvents(data []byte) ([]Event, error) {
-	var evs []Event
-	if err := yaml.Unmarshal(data, &evs); err != nil {
-		return nil, fmt.Errorf("events: %w", err)
-	}
-	return evs, ValidateEvents(evs)
-}
-
-// ValidateEvents names the first bad field of each bad event.
-func ValidateEvents(evs []Event) error {
-	var probs []string
-	for i, e := range evs {
-		ok := false
-		for _, t := range eventTypes {
-			ok = ok || t == e.Type
-		}
-		switch {
-		case !ok:
-			probs = append(probs, fmt.Sprintf("events[%d].type: %q is not one of %v", i, e.Type, eventTypes))
-		case e.At < 0:
-			probs = append(probs, fmt.Sprintf("events[%d].at: must not be negative", i))
-		case e.Type == "fast-lane" && e.Offer == "":
-			probs = append(probs, fmt.Sprintf("events[%d].offer: a fast-lane event needs an offer", i))
-		case e.Type == "sales-feedback" && !workflows.ValidFeedback(e.Outcome):
-			probs = append(probs, fmt.Sprintf("events[%d].outcome: %q is not one of accepted, won, lost, rejected, not-ready", i, e.Outcome))
-		}
-	}
-	if len(probs) > 0 {
-		return fmt.Errorf("%d bad events:\n  %s", len(probs), joinLines(probs))
-	}
-	return nil
-}
-
 // Options shape a simulation.
 type Options struct {
-	// Start is the enrolment time (default: next Monday 09:00 in Timezone).
+	// Start is the enrolment time (default: next Monday 09:00 in Timezone);
+	// the report shows it, and every time after it, in Timezone.
 	Start time.Time
-	// Timezone of the simulated contact (default UTC).
+	// Timezone of the simulated contact: an IANA name (default UTC; "Local"
+	// is refused, see LoadTimezone).
 	Timezone string
 	// Horizon stops the simulation this long after the last event (default
 	// 400 days), for journeys that would wait for ever.
@@ -126,17 +78,19 @@ type Entry struct {
 	Detail string  `json:"detail,omitempty"`
 }
 
-// Run simulates def against the scripted events.
+// Run simulates def against the scripted events. Events that do not fit the
+// journey (see CheckEvents) are refused with a journey.Problems error.
 func Run(def *journey.Definition, events []Event, opt Options) (*Report, error) {
-	if err := ValidateEvents(events); err != nil {
-		return nil, err
+	if probs := CheckEvents(def, events); len(probs) > 0 {
+		return nil, probs
 	}
-	loc, err := time.LoadLocation(opt.Timezone)
+	loc, err := LoadTimezone(opt.Timezone)
 	if err != nil {
-		return nil, fmt.Errorf("timezone %q: %w", opt.Timezone, err)
+		return nil, fmt.Errorf("timezone: %w", err)
 	}
-	start := opt.Start
-	if start.IsZero() {
+	// The timeline reads in the contact's time zone, as the send window does.
+	start := opt.Start.In(loc)
+	if opt.Start.IsZero() {
 		start = nextMonday9(loc)
 	}
 	horizon := opt.Horizon
@@ -324,15 +278,4 @@ func nextMonday9(loc *time.Location) time.Time {
 		d = d.AddDate(0, 0, 1)
 	}
 	return d
-}
-
-func joinLines(s []string) string {
-	out := ""
-	for i, l := range s {
-		if i > 0 {
-			out += "\n  "
-		}
-		out += l
-	}
-	return out
 }

@@ -9,7 +9,11 @@ import (
 // Text renders the report for people: one line per moment, then a summary.
 func (r *Report) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "journey %s v%d, enrolled %s\n\n", r.Journey, r.Version, r.Start.Format("Mon 2006-01-02 15:04 MST"))
+	version := "" // a file that was never published has no version
+	if r.Version > 0 {
+		version = fmt.Sprintf(" v%d", r.Version)
+	}
+	fmt.Fprintf(&b, "journey %s%s, enrolled %s\n\n", r.Journey, version, r.Start.Format("Mon 2006-01-02 15:04 MST"))
 	for _, e := range r.Timeline {
 		at := r.Start.Add(time.Duration(e.AtS * float64(time.Second)))
 		what := e.Detail
@@ -23,7 +27,9 @@ func (r *Report) Text() string {
 	return b.String()
 }
 
-// Day formats seconds since enrolment as "day 4" or "day 4 +3h".
+// Day formats seconds since enrolment as the day of the journey it falls
+// on, "day 4" (whole days since enrolment; the timeline prints the clock
+// time beside it).
 func Day(s float64) string {
 	d := time.Duration(s * float64(time.Second))
 	days := int(d / (24 * time.Hour))

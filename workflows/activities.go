@@ -126,11 +126,15 @@ type NotifyRequest struct {
 	Reminder  int    `json:"reminder"`
 }
 
-// CloseHandoffRequest records sales' answer on the hand-off.
+// CloseHandoffRequest records sales' answer on the hand-off. The note sales
+// gave is not in it: free text stays out of workflow history, and the store
+// takes the note from the hand-off row it was answered on.
 type CloseHandoffRequest struct {
 	HandoffID string `json:"handoff_id"`
 	Outcome   string `json:"outcome"`
-	Note      string `json:"note,omitempty"`
+	// Note is always empty now; it stays so that histories recorded with
+	// it still decode.
+	Note string `json:"note,omitempty"`
 }
 
 // RunSnapshot feeds the store's projection of runs, for reporting and routing.

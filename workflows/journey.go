@@ -69,7 +69,12 @@ func Journey(ctx workflow.Context, in Input) (Result, error) {
 				r.drainSignals()
 			}
 			if r.timeToContinueAsNew() {
-				return Result{}, r.continueAsNew()
+				if err := r.continueAsNew(); err != nil {
+					return Result{}, err
+				}
+				// Sales answered while the run drained its signals: the
+				// answer is applied first (see continueAsNew).
+				continue
 			}
 			r.step()
 		}
@@ -92,6 +97,15 @@ func (r *run) step() {
 		r.finish(OutcomeStopped)
 	case r.feedback != nil:
 		r.applyFeedback()
+	case st.Paused && r.pauseHoldsWaitsYield && st.PendingFastLane:
+		// A contact who asks for sales reaches the owner even while the
+		// run is paused ("a fast lane qualifies at once"): a pause holds
+		// the journey's own emails and follow-ups, and the hand-off emails
+		// only the owner. The run stays paused through it (see
+		// State.setStage), so SLA reminders wait for resume. A score that
+		// reaches the threshold while paused is marketing's judgement,
+		// which the pause holds: it hands off after resume.
+		r.escalate()
 	case st.Paused:
 		r.awaitResume()
 	case st.Stage == StageHandoff:
@@ -153,6 +167,18 @@ type run struct {
 	// localSync records the projection with a local activity: a write to
 	// Postgres needs no round trip through the Temporal server.
 	localSync bool
+	// pauseHoldsWaitsYield (changePauseHoldsWaitsYield): a pause holds
+	// through sales' answer and is recorded in the projection, a fast lane
+	// is handed off while paused, every wait yields to continue-as-new, and
+	// a send window whose timezone fails to load opens in UTC.
+	pauseHoldsWaitsYield bool
+	// recordedStage is the stage of the last projection recorded by this
+	// run (not carried by continue-as-new).
+	recordedStage string
+	// mqnSticks (changeMQNReached): RipenMQN stays true once the run has
+	// reached MQN, through a recycle, so sales and operators find every
+	// run that qualified.
+	mqnSticks bool
 }
 
 // changeInlineSignals is the workflow.GetVersion change ID of inline signal
@@ -166,6 +192,18 @@ const changeLastWord = "last-word"
 // changeLocalSync is the workflow.GetVersion change ID of recording the
 // run's projection with a local activity.
 const changeLocalSync = "sync-local"
+
+// changePauseHoldsWaitsYield is the workflow.GetVersion change ID of: sales'
+// "rejected" or "not-ready" leaving a paused run paused; a fast lane handed
+// off while paused; pause and resume recorded in the projection; waits
+// (for a step, the send window, the frequency cap, sales, a resume, the
+// end of a cool-down) ending when continue-as-new is due; the send window
+// falling back to UTC when the contact's timezone fails to load.
+const changePauseHoldsWaitsYield = "pause-holds-waits-yield"
+
+// changeMQNReached is the workflow.GetVersion change ID of RipenMQN meaning
+// "this run reached MQN" rather than "is at MQN now".
+const changeMQNReached = "mqn-reached"
 
 func begin(ctx workflow.Context, in Input) (*run, error) {
 	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
@@ -191,6 +229,8 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 	if r.inline {
 		r.hearsLastWord = workflow.GetVersion(ctx, changeLastWord, workflow.DefaultVersion, 1) >= 1
 		r.localSync = workflow.GetVersion(ctx, changeLocalSync, workflow.DefaultVersion, 1) >= 1
+		r.pauseHoldsWaitsYield = workflow.GetVersion(ctx, changePauseHoldsWaitsYield, workflow.DefaultVersion, 1) >= 1
+		r.mqnSticks = workflow.GetVersion(ctx, changeMQNReached, workflow.DefaultVersion, 1) >= 1
 	}
 	if err := r.listen(); err != nil {
 		return nil, err
@@ -270,10 +310,7 @@ func (r *run) guard(step journey.Step) bool {
 func (r *run) send(step journey.Step) {
 	for {
 		now := workflow.Now(r.ctx)
-		at, err := journey.NextSendTime(now, r.st.Timezone, r.def.SendWindow)
-		if err != nil {
-			at = now
-		}
+		at := r.nextSendTime(now, step)
 		if at.After(now) {
 			if !r.sleep(at.Sub(now), "send window: "+step.ID+" at "+at.Format("Mon 15:04 MST"), nil) {
 				return
@@ -289,7 +326,7 @@ func (r *run) send(step journey.Step) {
 			}
 		}
 		var res SendResult
-		err = workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", retryFor), ActivitySendContent, SendRequest{
+		err := workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", retryFor), ActivitySendContent, SendRequest{
 			RunKey: r.st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
 			JourneyID: r.def.ID, Version: r.def.Version, CustomerID: r.st.CustomerID,
 			StepID: step.ID, ContentID: step.Send, Cycle: r.st.Cycle, Visit: r.st.StepSends[step.ID] + 1, FastLane: r.def.MQN.FastLane,
@@ -317,6 +354,25 @@ func (r *run) send(step journey.Step) {
 		r.next()
 		return
 	}
+}
+
+// nextSendTime is when the step may be sent: now, or the next opening of the
+// send window in the contact's timezone. A zone that fails to load is
+// recorded on the run and the window kept in UTC, so mail still goes out in
+// working hours, if not the contact's own.
+func (r *run) nextSendTime(now time.Time, step journey.Step) time.Time {
+	at, err := journey.NextSendTime(now, r.st.Timezone, r.def.SendWindow)
+	if err == nil {
+		return at
+	}
+	if !r.pauseHoldsWaitsYield {
+		return now
+	}
+	r.fail("send window of step "+step.ID, err)
+	if at, err = journey.NextSendTime(now, "UTC", r.def.SendWindow); err != nil {
+		return now // the window itself is broken: validation should have said so
+	}
+	return at
 }
 
 // wait waits the step's duration, or less when an `until` signal arrives.
@@ -358,7 +414,7 @@ func (r *run) escalate() {
 	if st.PendingFastLane && st.FastLane != nil {
 		reason, offer, eventID = ReasonFastLane, st.FastLane.Offer, st.FastLane.EventID
 	}
-	if st.Stage == StageCooldown {
+	if st.stageBeyondPause() == StageCooldown {
 		// A fast lane ends the cool-down: it opens the next cycle at once.
 		pending := st.FastLane
 		st.resetCycle(now)
@@ -367,7 +423,8 @@ func (r *run) escalate() {
 	st.PendingFastLane = false
 	st.Escalations++
 	st.Score = round2(st.scoreAt(now, r.halfLife))
-	st.Stage, st.MQN = StageHandoff, true
+	st.setStage(StageHandoff)
+	st.MQN, st.ReachedMQN = true, true
 	sla := r.sla()
 	st.Handoff = &HandoffState{Reason: reason, Offer: offer, Status: "open", CreatedAt: now, DueAt: now.Add(sla)}
 	r.publish()
@@ -421,14 +478,21 @@ func (r *run) applyFeedback() {
 		return
 	}
 	if st.Handoff.ID != "" {
+		// The note sales wrote stays out of workflow history: the store
+		// keeps it on the hand-off row it was answered on.
 		err := workflow.ExecuteActivity(r.activity("record sales feedback: "+fb.Outcome, retryFor), ActivityCloseHandoff,
-			CloseHandoffRequest{HandoffID: st.Handoff.ID, Outcome: fb.Outcome, Note: fb.Note}).Get(r.ctx, nil)
+			CloseHandoffRequest{HandoffID: st.Handoff.ID, Outcome: fb.Outcome}).Get(r.ctx, nil)
 		if err != nil {
 			r.fail("record sales feedback", err)
 		}
 	}
 	st.Handoff.Status = fb.Outcome
-	st.Paused = false
+	// A paused run stays paused: sales' answer only says where it resumes
+	// (see State.setStage). Runs from before changePauseHoldsWaitsYield
+	// lifted the pause here, and keep doing so on replay.
+	if !r.pauseHoldsWaitsYield {
+		st.Paused = false
+	}
 	now := workflow.Now(r.ctx)
 	switch fb.Outcome {
 	case FeedbackAccepted:
@@ -440,7 +504,8 @@ func (r *run) applyFeedback() {
 	case FeedbackRejected:
 		// Not a fit after all: nurture on from where the run was, with a
 		// fresh score so the same evidence does not escalate again.
-		st.Stage, st.MQN = StageNurturing, false
+		st.setStage(StageNurturing)
+		st.MQN = false
 		st.ScoreBase, st.ScoreAt, st.Score = 0, now, 0
 		st.FastLane, st.PendingFastLane = nil, false
 		r.publish()
@@ -462,7 +527,8 @@ func (r *run) recycle() {
 		cool = defaultRecycleAfter
 	}
 	until := workflow.Now(r.ctx).Add(cool)
-	st.Stage, st.MQN, st.CooldownUntil = StageCooldown, false, &until
+	st.setStage(StageCooldown)
+	st.MQN, st.CooldownUntil = false, &until
 	st.FastLane, st.PendingFastLane = nil, false
 	r.publish()
 	r.sync()
@@ -481,10 +547,20 @@ func (r *run) coolDown() {
 	r.sync()
 }
 
+// awaitResume holds the run until resume, or something a paused run still
+// acts on: a stop, an unsubscribe, sales' answer, a fast lane, or
+// continue-as-new. The projection records the pause and the resume.
 func (r *run) awaitResume() {
+	if r.pauseHoldsWaitsYield && r.recordedStage != StagePaused {
+		r.sync()
+	}
 	r.waitFor(0, "", func() bool {
-		return !r.st.Paused || r.st.Stopped || r.st.Unsubscribed || r.feedback != nil
+		return !r.st.Paused || r.st.Stopped || r.st.Unsubscribed || r.feedback != nil ||
+			(r.pauseHoldsWaitsYield && r.st.PendingFastLane) || r.yields()
 	})
+	if r.pauseHoldsWaitsYield && !r.st.Paused {
+		r.sync()
+	}
 }
 
 // finish ends the run with an outcome.
@@ -517,11 +593,19 @@ func (r *run) qualified() bool {
 // goes on.
 func (r *run) interrupted() bool {
 	st := r.st
-	return st.Stopped || st.Unsubscribed || st.Paused || r.feedback != nil || r.qualified()
+	return st.Stopped || st.Unsubscribed || st.Paused || r.feedback != nil || r.qualified() || r.yields()
 }
 
 func (r *run) interruptedInHandoff() bool {
-	return r.st.Stopped || r.st.Unsubscribed || r.st.Paused
+	return r.st.Stopped || r.st.Unsubscribed || r.st.Paused || r.yields()
+}
+
+// yields: continue-as-new is due, so a wait ends and hands the run back to
+// the main loop. However long the wait (a 14-day step, a hand-off past its
+// last reminder, a pause, a cool-down), signals keep growing the history;
+// the deadlines live in the state, so the next run waits out the rest.
+func (r *run) yields() bool {
+	return r.pauseHoldsWaitsYield && r.timeToContinueAsNew()
 }
 
 // sleep waits d unless interrupted or until() holds; it reports whether the
@@ -620,6 +704,7 @@ func (r *run) sync() {
 		Status: st.Status, Stage: st.Stage, Score: st.Score, MQN: st.MQN, Cycle: st.Cycle,
 		Outcome: st.Outcome, StartedAt: st.StartedAt, At: workflow.Now(r.ctx),
 	}
+	r.recordedStage = st.Stage
 	retry := &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}
 	var err error
 	if r.localSync {

@@ -2,13 +2,16 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -516,34 +519,382 @@ func (s *journeySuite) TestStarterSayingUnreachableEndsTheRun() {
 	s.Empty(s.acts.sends)
 }
 
-func (s *journeySuite) TestContinueAsNewCarriesScoreStepAndCycle() {
-	s.signal(time.Hour, SignalEngagement, click("ev-1", "checklist"))
-	s.at(2*time.Hour, func() { s.env.SetContinueAsNewSuggested(true) })
-	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme"})
+// continuedAsNew runs the workflow until it continues as new and returns
+// the next run's input and the time it continued.
+func (s *journeySuite) continuedAsNew(in Input) (Input, time.Time) {
+	s.env.ExecuteWorkflow(Journey, in)
 	s.Require().True(s.env.IsWorkflowCompleted())
-	err := s.env.GetWorkflowError()
 	var can *workflow.ContinueAsNewError
-	s.Require().ErrorAs(err, &can)
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &can)
 	var next Input
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	s.Require().NotNil(next.State)
-	s.Equal(1, next.State.Cycle)
-	s.Greater(next.State.ScoreBase, 9.0)
-	s.True(next.State.Clicked["checklist"])
-	s.Greater(next.State.StepIndex, 0)
-	s.Contains(next.State.SeenEvents, "ev-1")
-	s.NotEmpty(next.State.RunKey)
+	return next, s.env.Now().UTC()
+}
 
-	// The continued run picks up where the last one stopped.
-	s.SetupTest()
-	s.signal(time.Hour, SignalEngagement, click("ev-1", "checklist")) // a repeat: ignored
-	s.signal(time.Hour+time.Minute, SignalStop, Control{})
+// continueRun starts the next run at the time the last one continued.
+func (s *journeySuite) continueRun(next Input, at time.Time) Result {
+	s.env.SetStartTime(at)
 	s.env.ExecuteWorkflow(Journey, next)
+	s.Require().True(s.env.IsWorkflowCompleted())
 	s.Require().NoError(s.env.GetWorkflowError())
 	var res Result
 	s.Require().NoError(s.env.GetWorkflowResult(&res))
+	return res
+}
+
+// noStepSentTwice: across the runs of one execution, each (step, cycle,
+// visit) went out once.
+func (s *journeySuite) noStepSentTwice(runs ...*fakeActivities) {
+	seen := map[string]bool{}
+	for _, f := range runs {
+		for i, x := range f.sends {
+			k := fmt.Sprintf("%s cycle %d visit %d", x.Step, x.Cycle, f.visits[i])
+			s.False(seen[k], "sent twice: %s", k)
+			seen[k] = true
+		}
+	}
+}
+
+func (s *journeySuite) TestContinueAsNewCarriesScoreStepAndCycle() {
+	// The click ends wait-1 and skips the reminder: the case study goes
+	// out at 1h and wait-2 runs until 14 days later.
+	s.signal(time.Hour, SignalEngagement, click("ev-1", "checklist"))
+	s.at(2*time.Hour, func() { s.env.SetContinueAsNewSuggested(true) })
+	next, at := s.continuedAsNew(Input{Journey: testJourney(), CustomerID: "acme"})
+	s.Equal(s.start.Add(2*time.Hour), at, "continued as new during wait-2, not after it")
+	s.Equal(1, next.State.Cycle)
+	s.Greater(next.State.ScoreBase, 9.0)
+	s.True(next.State.Clicked["checklist"])
+	s.Equal("wait-2", next.State.Step)
+	s.Equal(4, next.State.StepIndex)
+	s.Require().NotNil(next.State.WaitUntil)
+	s.Equal(s.start.Add(time.Hour+14*day), next.State.WaitUntil.UTC())
+	s.Contains(next.State.SeenEvents, "ev-1")
+	s.NotEmpty(next.State.RunKey)
+	s.Equal([]string{"checklist", "case-study"}, s.acts.sentSteps())
+	first := s.acts
+
+	// The continued run picks up where the last one stopped: it ends
+	// wait-2 at its deadline and loops to the case study (visit 2).
+	s.SetupTest()
+	s.signal(time.Hour, SignalEngagement, click("ev-1", "checklist")) // a repeat: ignored
+	s.signal(14*day, SignalStop, Control{})
+	res := s.continueRun(next, at)
 	s.Equal(OutcomeStopped, res.Outcome)
-	s.InDelta(next.State.ScoreBase, res.Score, 1)
+	s.Equal(1, res.Cycles)
+	s.Equal([]sentAt{{Step: "case-study", Cycle: 1, At: s.start.Add(time.Hour + 14*day)}}, s.acts.sends)
+	s.Equal([]int{2}, s.acts.visits)
+	s.noStepSentTwice(first, s.acts)
+	s.InDelta(next.State.ScoreBase*0.75, res.Score, 1, "ten points, decayed over two weeks")
+}
+
+func (s *journeySuite) TestContinueAsNewDuringALongWaitFinishesTheSameWait() {
+	// wait-2 runs from day 4 to day 18. On day 10 an open comes in and the
+	// history passes the threshold.
+	in := Input{Journey: testJourney(), CustomerID: "acme", ContinueAsNewAfter: 500}
+	s.signal(10*day, SignalEngagement, Engagement{EventID: "ev-1", Kind: "open", StepID: "case-study"})
+	s.at(10*day+time.Minute, func() { s.env.SetCurrentHistoryLength(500) })
+	next, at := s.continuedAsNew(in)
+	s.Equal(s.start.Add(10*day+time.Minute), at, "the wait yields to continue-as-new")
+	s.Equal("wait-2", next.State.Step)
+	s.Equal(4, next.State.StepIndex)
+	s.Equal(1, next.State.Cycle)
+	s.Require().NotNil(next.State.WaitUntil)
+	s.Equal(s.start.Add(18*day), next.State.WaitUntil.UTC())
+	s.True(next.State.Opened["case-study"], "the signal that came with it is carried")
+	s.Equal([]string{"checklist", "reminder", "case-study"}, s.acts.sentSteps())
+	first := s.acts
+
+	s.SetupTest()
+	s.signal(9*day, SignalStop, Control{}) // day 19 and a minute
+	s.Equal(OutcomeStopped, s.continueRun(next, at).Outcome)
+	s.Equal([]sentAt{{Step: "case-study", Cycle: 1, At: s.start.Add(18 * day)}}, s.acts.sends,
+		"nothing before the old deadline, then the loop's next case study")
+	s.noStepSentTwice(first, s.acts)
+}
+
+func (s *journeySuite) TestContinueAsNewDuringTheSecondCoolDownCarriesCycleAndScore() {
+	in := Input{Journey: testJourney(), CustomerID: "acme", ContinueAsNewAfter: 500}
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady}) // cool-down until day 62
+	s.signal(63*day, SignalFastLane, FastLane{EventID: "f-2", Offer: "demo"})
+	s.signal(64*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady}) // until day 124
+	s.signal(70*day, SignalEngagement, Engagement{EventID: "ev-1", Kind: "download"})
+	s.at(80*day, func() { s.env.SetCurrentHistoryLength(500) })
+	next, at := s.continuedAsNew(in)
+	s.Equal(s.start.Add(80*day), at, "the cool-down yields to continue-as-new")
+	s.Equal(2, next.State.Cycle)
+	s.Equal(StageCooldown, next.State.Stage)
+	s.Require().NotNil(next.State.CooldownUntil)
+	s.Equal(s.start.Add(124*day), next.State.CooldownUntil.UTC())
+	s.InDelta(15, next.State.ScoreBase, 0.01)
+	s.Equal(s.start.Add(70*day), next.State.ScoreAt.UTC())
+	s.Equal([]sentAt{{Step: "checklist", Cycle: 1, At: s.start}, {Step: "checklist", Cycle: 2, At: s.start.Add(62 * day)}}, s.acts.sends)
+	first := s.acts
+
+	s.SetupTest()
+	s.at(20*day, func() { // day 100
+		st := s.state()
+		s.Equal(StageCooldown, st.Stage)
+		s.Equal(2, st.Cycle)
+		s.InDelta(7.5, st.Score, 0.01, "the download, one half-life later")
+	})
+	s.signal(45*day, SignalStop, Control{}) // day 125
+	res := s.continueRun(next, at)
+	s.Equal(OutcomeStopped, res.Outcome)
+	s.Equal(3, res.Cycles)
+	s.Equal([]sentAt{{Step: "checklist", Cycle: 3, At: s.start.Add(124 * day)}}, s.acts.sends, "the cool-down ends at its old deadline")
+	s.noStepSentTwice(first, s.acts)
+}
+
+func (s *journeySuite) TestContinueAsNewWhilePausedStaysPaused() {
+	in := Input{Journey: testJourney(), CustomerID: "acme", ContinueAsNewAfter: 500}
+	s.signal(2*day, SignalPause, Control{})
+	s.at(5*day, func() { s.env.SetCurrentHistoryLength(500) })
+	next, at := s.continuedAsNew(in)
+	s.Equal(s.start.Add(5*day), at)
+	s.True(next.State.Paused)
+	s.Equal(StagePaused, next.State.Stage)
+	s.Equal(StageNurturing, next.State.StageBeforePause)
+	first := s.acts
+
+	s.SetupTest()
+	s.at(time.Hour, func() { s.Equal(StagePaused, s.state().Stage) })
+	s.signal(5*day, SignalResume, Control{}) // day 10
+	s.signal(6*day, SignalStop, Control{})
+	s.continueRun(next, at)
+	s.Equal([]string{"reminder", "case-study"}, s.acts.sentSteps())
+	s.Equal(s.start.Add(10*day), s.acts.sends[0].At)
+	s.noStepSentTwice(first, s.acts)
+}
+
+func (s *journeySuite) TestContinueAsNewWhileSalesTakeTheirTimeKeepsTheHandoff() {
+	// Handed off on day 1; reminders on days 3, 5 and 7, then no limit.
+	in := Input{Journey: testJourney(), CustomerID: "acme", ContinueAsNewAfter: 500}
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.at(20*day, func() { s.env.SetCurrentHistoryLength(500) })
+	next, at := s.continuedAsNew(in)
+	s.Equal(s.start.Add(20*day), at)
+	s.Equal(StageHandoff, next.State.Stage)
+	s.Require().NotNil(next.State.Handoff)
+	s.Equal("open", next.State.Handoff.Status)
+	s.Equal(maxReminders, next.State.Handoff.Reminders)
+	s.Len(s.acts.handoffs, 1)
+
+	s.SetupTest()
+	s.signal(day, SignalSalesFeedback, Feedback{Outcome: FeedbackWon})
+	s.Equal(OutcomeWon, s.continueRun(next, at).Outcome)
+	s.Empty(s.acts.handoffs, "the same hand-off, not a new one")
+	s.Empty(s.acts.notices, "no more reminders")
+	s.Equal([]CloseHandoffRequest{{HandoffID: "h-fast-lane", Outcome: FeedbackWon}}, s.acts.closed)
+}
+
+func (s *journeySuite) TestRejectedWhilePausedKeepsTheRunPaused() {
+	// Handed off on day 1 during wait-1 (due day 4), paused on day 2.
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalPause, Control{})
+	s.signal(3*day, SignalSalesFeedback, Feedback{Outcome: FeedbackRejected})
+	s.at(3*day+time.Hour, func() {
+		st := s.state()
+		s.True(st.Paused)
+		s.Equal(StagePaused, st.Stage)
+		s.Equal(StageNurturing, st.StageBeforePause)
+		s.False(st.MQN)
+		s.Equal(FeedbackRejected, st.Handoff.Status)
+	})
+	s.signal(10*day, SignalResume, Control{})
+	s.at(10*day+time.Hour, func() { s.Equal(StageNurturing, s.state().Stage) })
+	s.signal(11*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Equal([]string{"checklist", "reminder", "case-study"}, s.acts.sentSteps())
+	s.Equal(s.start.Add(10*day), s.acts.sends[1].At, "nothing goes out until resume")
+}
+
+func (s *journeySuite) TestNotReadyWhilePausedCoolsDownAfterResume() {
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalPause, Control{})
+	s.signal(3*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady}) // cool-down until day 63
+	s.at(4*day, func() {
+		st := s.state()
+		s.Equal(StagePaused, st.Stage)
+		s.Equal(StageCooldown, st.StageBeforePause)
+	})
+	s.at(64*day, func() {
+		st := s.state()
+		s.Equal(StagePaused, st.Stage, "the cool-down is over, the pause is not")
+		s.Equal(1, st.Cycle)
+	})
+	s.signal(70*day, SignalResume, Control{})
+	s.signal(72*day, SignalStop, Control{})
+	res := s.run(testJourney())
+	s.Equal(2, res.Cycles)
+	s.Equal([]sentAt{{Step: "checklist", Cycle: 1, At: s.start}, {Step: "checklist", Cycle: 2, At: s.start.Add(70 * day)}}, s.acts.sends)
+}
+
+func (s *journeySuite) TestResumeWithinTheCoolDownResumesTheCoolDown() {
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalPause, Control{})
+	s.signal(3*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady}) // cool-down until day 63
+	s.signal(10*day, SignalResume, Control{})
+	s.at(11*day, func() { s.Equal(StageCooldown, s.state().Stage) })
+	s.signal(64*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Equal([]sentAt{{Step: "checklist", Cycle: 1, At: s.start}, {Step: "checklist", Cycle: 2, At: s.start.Add(63 * day)}}, s.acts.sends)
+}
+
+func (s *journeySuite) TestPauseDuringAHandoffHoldsTheRemindersUntilResume() {
+	var noticeAt []time.Time
+	s.acts.onNotify = func(NotifyRequest) { noticeAt = append(noticeAt, s.env.Now().UTC()) }
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"}) // due day 3
+	s.signal(2*day, SignalPause, Control{})
+	s.at(2*day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StagePaused, st.Stage)
+		s.True(st.MQN)
+		s.Equal("open", st.Handoff.Status)
+	})
+	s.signal(6*day, SignalResume, Control{})
+	s.at(6*day+time.Hour, func() { s.Equal(StageHandoff, s.state().Stage) })
+	s.signal(7*day, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+	s.Equal([]NotifyRequest{{HandoffID: "h-fast-lane"}, {HandoffID: "h-fast-lane", Reminder: 1}}, s.acts.notices)
+	s.Equal([]time.Time{s.start.Add(day), s.start.Add(6 * day)}, noticeAt, "the overdue reminder goes at resume")
+}
+
+func (s *journeySuite) TestFastLaneWhilePausedIsHandedOffAndTheRunStaysPaused() {
+	s.signal(2*day, SignalPause, Control{})
+	s.signal(3*day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.at(3*day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StagePaused, st.Stage)
+		s.Equal(StageHandoff, st.StageBeforePause)
+		s.True(st.MQN)
+		s.Require().NotNil(st.Handoff)
+		s.Equal("open", st.Handoff.Status)
+		s.Len(s.acts.handoffs, 1, "the request reaches the owner at once")
+	})
+	s.signal(4*day, SignalSalesFeedback, Feedback{Outcome: FeedbackRejected})
+	s.at(4*day+time.Hour, func() { s.Equal(StagePaused, s.state().Stage) })
+	s.signal(10*day, SignalResume, Control{})
+	s.signal(11*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Require().Len(s.acts.handoffs, 1)
+	s.Equal(ReasonFastLane, s.acts.handoffs[0].Reason)
+	s.Equal([]string{"checklist", "reminder", "case-study"}, s.acts.sentSteps())
+	s.Equal(s.start.Add(10*day), s.acts.sends[1].At, "no email to the contact while paused")
+}
+
+func (s *journeySuite) TestFastLaneDuringTheCoolDownOpensTheNextCycleWithAHandoff() {
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady}) // cool-down until day 62
+	s.signal(10*day, SignalFastLane, FastLane{EventID: "f-2", Offer: "consultation"})
+	s.at(10*day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StageHandoff, st.Stage)
+		s.Equal(2, st.Cycle)
+		s.True(st.MQN)
+	})
+	s.signal(11*day, SignalSalesFeedback, Feedback{Outcome: FeedbackRejected})
+	s.signal(12*day, SignalStop, Control{})
+	res := s.run(testJourney())
+	s.Equal(2, res.Cycles)
+	s.Require().Len(s.acts.handoffs, 2)
+	h := s.acts.handoffs[1]
+	s.Equal(2, h.Cycle)
+	s.Equal(1, h.Escalation)
+	s.Equal("f-2", h.FastLaneEventID)
+	s.Equal(sentAt{Step: "checklist", Cycle: 2, At: s.start.Add(11 * day)}, s.acts.sends[len(s.acts.sends)-1],
+		"rejected: the new cycle nurtures from its first step")
+}
+
+func (s *journeySuite) TestPauseAndResumeAreRecorded() {
+	s.signal(2*day, SignalPause, Control{})
+	s.at(3*day, func() { s.Equal(StagePaused, s.acts.runStages[len(s.acts.runStages)-1]) })
+	s.signal(10*day, SignalResume, Control{})
+	s.at(10*day+time.Hour, func() { s.Equal(StageNurturing, s.acts.runStages[len(s.acts.runStages)-1]) })
+	s.signal(11*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Equal([]string{StageNurturing, StagePaused, StageNurturing, StageDone}, s.acts.runStages)
+}
+
+func (s *journeySuite) TestSalesNoteStaysOutOfHistory() {
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackWon, Note: "signed for 40 seats"})
+	s.Equal(OutcomeWon, s.run(testJourney()).Outcome)
+	s.Equal([]CloseHandoffRequest{{HandoffID: "h-fast-lane", Outcome: FeedbackWon}}, s.acts.closed,
+		"the store keeps the note on the hand-off row")
+}
+
+func (s *journeySuite) TestTimezoneThatFailsToLoadKeepsTheSendWindowInUTC() {
+	s.env.SetStartTime(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)) // Saturday
+	s.acts.timezone = "Nowhere/Atlantis"
+	def := testJourney()
+	def.SendWindow = &journey.SendWindow{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "08:00", To: "18:00"}
+	s.signal(3*day, SignalStop, Control{})
+	s.run(def)
+	s.Require().NotEmpty(s.acts.sends)
+	s.Equal(time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), s.acts.sends[0].At, "Monday 08:00 UTC, not at once")
+	s.Contains(s.state().LastError, "send window")
+}
+
+func (s *journeySuite) TestHandoffSetsTheSearchAttributes() {
+	type attrs struct {
+		stage string
+		mqn   bool
+		score int64
+		owner string
+	}
+	var now, atHandoff attrs
+	s.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		if v, ok := sa.GetKeyword(AttrStage); ok {
+			now.stage = v
+		}
+		if v, ok := sa.GetBool(AttrMQN); ok {
+			now.mqn = v
+		}
+		if v, ok := sa.GetInt64(AttrScore); ok {
+			now.score = v
+		}
+		if v, ok := sa.GetKeyword(AttrOwner); ok {
+			now.owner = v
+		}
+		if now.stage == StageHandoff && atHandoff.stage == "" {
+			atHandoff = now
+		}
+	})
+	for i, ev := range []string{"ev-1", "ev-2", "ev-3", "ev-4", "ev-5"} {
+		s.signal(time.Duration(i+1)*time.Hour, SignalEngagement, click(ev, "checklist"))
+	}
+	s.signal(6*time.Hour, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+	s.Equal(StageHandoff, atHandoff.stage)
+	s.True(atHandoff.mqn)
+	s.InDelta(50, atHandoff.score, 1)
+	s.Equal("rep-eva", atHandoff.owner)
+	s.Equal(attrs{stage: StageDone, mqn: true, score: atHandoff.score, owner: "rep-eva"}, now)
+}
+
+func (s *journeySuite) TestRipenMQNStaysTrueThroughACoolDown() {
+	var mqn []bool
+	s.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		if v, ok := args.Get(0).(temporal.SearchAttributes).GetBool(AttrMQN); ok {
+			mqn = append(mqn, v)
+		}
+	})
+	s.signal(day, SignalFastLane, FastLane{Offer: "demo"})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady})
+	s.at(3*day, func() {
+		st := s.state()
+		s.Equal(StageCooldown, st.Stage)
+		s.False(st.MQN, "the state says where the run is now")
+		s.True(st.ReachedMQN)
+	})
+	s.signal(4*day, SignalStop, Control{})
+	s.run(testJourney())
+	s.Equal([]bool{false, true}, mqn, "RipenMQN is set false at the start, true at the hand-off, and never cleared: "+
+		"operators find every run that qualified")
 }
 
 func TestWorkflowIDCarriesNoPersonalData(t *testing.T) {

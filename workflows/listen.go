@@ -238,13 +238,19 @@ func (r *run) timeToContinueAsNew() bool {
 }
 
 // continueAsNew carries the whole state into a fresh history, after every
-// delivered signal and running update handler is done.
+// delivered signal and running update handler is done. It returns nil, and
+// the run goes on, when that brought sales' answer in.
 func (r *run) continueAsNew() error {
 	r.drainSignals()
 	if err := workflow.Await(r.ctx, func() bool { return workflow.AllHandlersFinished(r.ctx) }); err != nil {
 		return err
 	}
 	r.drainSignals()
+	if r.pauseHoldsWaitsYield && r.feedback != nil {
+		// Sales answered while the handlers finished: apply the answer
+		// first, then continue as new.
+		return nil
+	}
 	next := r.in
 	st := *r.st
 	st.NextWakeAt = nil

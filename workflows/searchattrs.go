@@ -72,9 +72,10 @@ func (r *run) publish() {
 		updates = append(updates, AttrScore.ValueSet(score))
 		p.score = score
 	}
-	if !p.set || p.mqn != st.MQN {
-		updates = append(updates, AttrMQN.ValueSet(st.MQN))
-		p.mqn = st.MQN
+	mqn := st.MQN || (r.mqnSticks && st.ReachedMQN)
+	if !p.set || p.mqn != mqn {
+		updates = append(updates, AttrMQN.ValueSet(mqn))
+		p.mqn = mqn
 	}
 	p.set = true
 	if len(updates) == 0 {

@@ -60,13 +60,15 @@ type State struct {
 	RunID    string `json:"run_id,omitempty"`
 	Timezone string `json:"timezone,omitempty"`
 
-	Status     string        `json:"status"`
-	Outcome    string        `json:"outcome,omitempty"`
-	Step       string        `json:"step"`
-	StepIndex  int           `json:"step_index"`
-	Stage      string        `json:"stage"`
-	Score      float64       `json:"score"`
-	MQN        bool          `json:"mqn"`
+	Status    string  `json:"status"`
+	Outcome   string  `json:"outcome,omitempty"`
+	Step      string  `json:"step"`
+	StepIndex int     `json:"step_index"`
+	Stage     string  `json:"stage"`
+	Score     float64 `json:"score"`
+	MQN       bool    `json:"mqn"`
+	// ReachedMQN: the run has been at MQN in some cycle; RipenMQN shows it.
+	ReachedMQN bool          `json:"reached_mqn,omitempty"`
 	Cycle      int           `json:"cycle"`
 	Handoff    *HandoffState `json:"handoff"`
 	Touches    int           `json:"touches"`
@@ -102,7 +104,8 @@ type State struct {
 	StepSends map[string]int `json:"step_sends,omitempty"`
 	// Escalations counts hand-offs in this cycle.
 	Escalations int `json:"escalations,omitempty"`
-	// StageBeforePause is restored on resume.
+	// StageBeforePause is restored on resume; while paused, whatever moves
+	// the run (sales' answer, a hand-off) moves it (see setStage).
 	StageBeforePause string `json:"stage_before_pause,omitempty"`
 
 	// SeenEvents remembers recent event IDs so a repeated event counts once.
@@ -153,9 +156,27 @@ func (s *State) resetCycle(now time.Time) {
 	s.WaitUntil = nil
 	s.Escalations = 0
 	s.StepSends = nil
-	s.Stage = StageNurturing
+	s.setStage(StageNurturing)
 	s.MQN = false
 	s.resetEngagement(now)
+}
+
+// setStage moves the run to stage. A paused run stays paused (the `state`
+// query and RipenStage keep showing "paused") and resumes in stage.
+func (s *State) setStage(stage string) {
+	if s.Paused {
+		s.StageBeforePause = stage
+		return
+	}
+	s.Stage = stage
+}
+
+// stageBeyondPause is the stage the run is in, or resumes in when paused.
+func (s *State) stageBeyondPause() string {
+	if s.Paused {
+		return s.StageBeforePause
+	}
+	return s.Stage
 }
 
 // resetEngagement forgets the score and what the contact did this cycle.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -96,15 +99,40 @@ func journeysValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	file, err := oneArg(pos, "journey FILE")
 	if err != nil {
-		return err
+		return usageError(fs, stderr, "%v", err)
 	}
 	def, err := loadJourney(file, *content, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok: journey %s (%s %s), %d steps, MQN at %g points or fast lane %v\n",
-		file, def.ID, def.Offer.Kind, def.Offer.Product, len(def.Steps), def.MQN.Threshold, def.MQN.FastLane)
+	fmt.Fprintf(stdout, "%s: ok: journey %s%s (%s %s), %d steps, MQN at %g points or %s\n",
+		file, def.ID, versionText(def.Version), def.Offer.Kind, def.Offer.Product, len(def.Steps), def.MQN.Threshold, fastLaneText(def.MQN.FastLane))
 	return nil
+}
+
+// versionText is " v3", or nothing for a file that was never published.
+func versionText(v int) string {
+	if v <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" v%d", v)
+}
+
+// fastLaneText says which fast-lane requests qualify at once: an empty list
+// means every offer.
+func fastLaneText(offers []string) string {
+	if len(offers) == 0 {
+		return "a fast-lane request for any offer"
+	}
+	return "a fast-lane request for " + strings.Join(offers, ", ")
+}
+
+// usageError reports a mistake in the command line the way the flag package
+// does (the message, then the flags) and exits 2.
+func usageError(fs *flag.FlagSet, stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return exitError(2)
 }
 
 func journeysSimulate(args []string, stdout, stderr io.Writer) error {
@@ -112,7 +140,7 @@ func journeysSimulate(args []string, stdout, stderr io.Writer) error {
 	content := fs.String("content", "", "a YAML/JSON list of content blocks or ids to check `send` against")
 	eventsFile := fs.String("events", "", "YAML list of scripted events, times relative to enrolment (required)")
 	start := fs.String("start", "", "enrolment time, RFC 3339 (default: next Monday 09:00 in --timezone)")
-	tz := fs.String("timezone", "UTC", "the simulated contact's IANA timezone")
+	tz := fs.String("timezone", "UTC", "the simulated contact's IANA time zone, e.g. Europe/Berlin")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the timeline")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -120,28 +148,41 @@ func journeysSimulate(args []string, stdout, stderr io.Writer) error {
 	}
 	file, err := oneArg(pos, "journey FILE")
 	if err != nil {
-		return err
+		return usageError(fs, stderr, "%v", err)
 	}
 	if *eventsFile == "" {
-		return fmt.Errorf("--events FILE is required")
-	}
-	def, err := loadJourney(file, *content, stderr)
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(*eventsFile)
-	if err != nil {
-		return err
-	}
-	evs, err := simulate.ParseEvents(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *eventsFile, err)
+		return usageError(fs, stderr, "--events FILE is required")
 	}
 	opt := simulate.Options{Timezone: *tz}
+	if _, err := simulate.LoadTimezone(*tz); err != nil {
+		return usageError(fs, stderr, "--timezone: %v", err)
+	}
 	if *start != "" {
 		if opt.Start, err = time.Parse(time.RFC3339, *start); err != nil {
-			return fmt.Errorf("--start %q: want RFC 3339 such as 2026-11-30T09:00:00+01:00", *start)
+			return usageError(fs, stderr, "--start %q: want RFC 3339 such as 2026-11-30T09:00:00+01:00", *start)
 		}
+	}
+	def, err := loadJourney(file, *content, stderr)
+	var code exitError
+	if err != nil && !errors.As(err, &code) {
+		return err
+	}
+	// Check the events even when the journey has problems, so that one run
+	// reports every mistake (steps and offers are checked once it has none).
+	data, readErr := os.ReadFile(*eventsFile)
+	if readErr != nil {
+		return readErr
+	}
+	evs, evErr := simulate.ParseEvents(data, def)
+	var probs journey.Problems
+	if errors.As(evErr, &probs) {
+		for _, l := range probs.Lines(*eventsFile) {
+			fmt.Fprintln(stderr, l)
+		}
+		return exitError(1)
+	}
+	if err != nil || evErr != nil {
+		return cmp.Or(err, evErr)
 	}
 	rep, err := simulate.Run(def, evs, opt)
 	if err != nil {
