@@ -61,6 +61,8 @@ func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandof
 
 // NotifyOwner emails the account owner the hand-off and its evidence, or an
 // SLA reminder. Exactly once per (hand-off, reminder) through the outbox.
+// A suppressed owner address is not mailed: the outbox row is marked failed
+// and the error is non-retryable, so the run shows it instead of retrying.
 func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyRequest) error {
 	h, err := a.Store.GetHandoff(ctx, req.HandoffID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -87,16 +89,29 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 	if row.MessageID != "" {
 		return nil
 	}
+	suppressed, err := a.Store.IsSuppressed(ctx, cust.Owner.Email)
+	if err != nil {
+		return fmt.Errorf("check suppression of owner %s: %w", cust.Owner.ID, err)
+	}
+	if suppressed {
+		// The address stays out of the error: it ends up in workflow history.
+		_ = a.Store.MarkOutboxFailed(ctx, row.ID, "the owner's address is suppressed")
+		return temporal.NewNonRetryableApplicationError("account owner "+cust.Owner.ID+" not mailed: the address is suppressed", "OwnerSuppressed", nil)
+	}
 	var ev workflows.Evidence
 	_ = json.Unmarshal(h.Evidence, &ev)
-	subject, html, text := a.handoffEmail(h, cust, ev, req.Reminder)
+	titles, err := a.contentTitles(ctx, ev)
+	if err != nil {
+		return err
+	}
+	subject, html, text := a.handoffEmail(h, cust, ev, titles, req.Reminder)
 	msg := sendgrid.Message{
 		From: a.Config.From, To: sendgrid.Address{Email: cust.Owner.Email, Name: cust.Owner.Name},
 		Subject: subject, HTML: html, Text: text,
 		CustomArgs: map[string]string{"ripen_handoff": h.ID, "ripen_run": h.WorkflowID, "ripen_kind": kind},
 		Categories: []string{"ripen", "handoff"},
 	}
-	_, err = a.deliver(ctx, row, msg)
+	_, _, err = a.deliver(ctx, row, msg)
 	return err
 }
 
@@ -127,7 +142,34 @@ var handoffHTML = template.Must(template.New("handoff").Parse(`<p>{{if .Reminder
 {{if .ScoreTrail}}<h3>Score over time</h3><ul>{{range .ScoreTrail}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p><a href="{{.HandoffURL}}">Answer the hand-off</a> (accepted, won, lost, rejected or not ready) · <a href="{{.RunURL}}">See the journey in Temporal</a></p>`))
 
-func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflows.Evidence, reminder int) (subject, html, text string) {
+// contentTitles names the content the evidence mentions: content ID → title.
+func (a *Activities) contentTitles(ctx context.Context, ev workflows.Evidence) (map[string]string, error) {
+	titles := map[string]string{}
+	var ids []string
+	for _, e := range ev.Engagements {
+		ids = append(ids, e.ContentID)
+	}
+	for _, s := range ev.Sends {
+		ids = append(ids, s.ContentID)
+	}
+	for _, id := range ids {
+		if _, ok := titles[id]; ok || id == "" {
+			continue
+		}
+		c, err := a.Store.GetContent(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			titles[id] = id
+		case err != nil:
+			return nil, fmt.Errorf("load content %s: %w", id, err)
+		default:
+			titles[id] = c.Title
+		}
+	}
+	return titles, nil
+}
+
+func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflows.Evidence, titles map[string]string, reminder int) (subject, html, text string) {
 	v := handoffView{
 		Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: h.JourneyID,
 		Reason: h.Reason, Offer: h.Offer, Note: h.Note, Score: h.Score,
@@ -136,18 +178,38 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflow
 		RunURL: fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(a.Config.TemporalUIURL, "/"),
 			url.PathEscape(a.Config.Namespace), url.PathEscape(h.WorkflowID)),
 	}
+	// The content an engagement was about: its own, or the one its step sent.
+	title := func(contentID string) string {
+		if t := titles[contentID]; t != "" {
+			return t
+		}
+		return contentID
+	}
+	stepContent := map[string]string{}
+	for _, s := range ev.Sends {
+		stepContent[s.StepID] = s.ContentID
+	}
 	for _, e := range ev.Engagements {
 		what := e.Kind
-		if e.StepID != "" {
+		contentID := e.ContentID
+		if contentID == "" {
+			contentID = stepContent[e.StepID]
+		}
+		switch {
+		case contentID != "" && e.StepID != "":
+			what += fmt.Sprintf(" on “%s” (step %s)", title(contentID), e.StepID)
+		case contentID != "":
+			what += fmt.Sprintf(" on “%s”", title(contentID))
+		case e.StepID != "":
 			what += " on the email of step " + e.StepID
 		}
 		if e.Topic != "" {
-			what += " (topic " + e.Topic + ")"
+			what += ", topic " + e.Topic
 		}
 		v.Engagements = append(v.Engagements, fmt.Sprintf("%s: %s, +%g points", e.At.UTC().Format("2006-01-02 15:04"), what, e.Points))
 	}
 	for _, s := range ev.Sends {
-		v.Sends = append(v.Sends, fmt.Sprintf("%s: %s (step %s)", s.At.UTC().Format("2006-01-02"), s.ContentID, s.StepID))
+		v.Sends = append(v.Sends, fmt.Sprintf("%s: “%s” (step %s)", s.At.UTC().Format("2006-01-02"), title(s.ContentID), s.StepID))
 	}
 	for _, p := range ev.ScoreTrail {
 		v.ScoreTrail = append(v.ScoreTrail, fmt.Sprintf("%s: %.1f", p.At.UTC().Format("2006-01-02 15:04"), p.Score))
@@ -167,9 +229,18 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflow
 	if v.Note != "" {
 		fmt.Fprintf(&t, "Their note: %s\n", v.Note)
 	}
-	for _, e := range v.Engagements {
-		fmt.Fprintf(&t, "- %s\n", e)
+	section := func(title string, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintf(&t, "\n%s:\n", title)
+		for _, l := range lines {
+			fmt.Fprintf(&t, "- %s\n", l)
+		}
 	}
+	section("What they read and did", v.Engagements)
+	section("What we sent", v.Sends)
+	section("Score over time", v.ScoreTrail)
 	fmt.Fprintf(&t, "\nAnswer: %s\nJourney in Temporal: %s\n", v.HandoffURL, v.RunURL)
 	return subject, html, t.String()
 }

@@ -54,7 +54,7 @@ func renderContent(c store.Content, data EmailData, track func(url string) strin
 	var out rendered
 	var err error
 	if out.Subject, err = renderText("subject", c.Email.Subject, data); err != nil {
-		return out, err
+		return out, fmt.Errorf("content %s: %w", c.ID, err)
 	}
 	out.Subject = strings.TrimSpace(strings.ReplaceAll(out.Subject, "\n", " "))
 	if c.Email.HTML != "" {
@@ -95,7 +95,7 @@ func renderText(name, src string, data any) (string, error) {
 
 var (
 	hrefRE    = regexp.MustCompile(`(?i)(href\s*=\s*["'])(https?://[^"']+)(["'])`)
-	textURLRE = regexp.MustCompile(`https?://[^\s<>"')]+`)
+	textURLRE = regexp.MustCompile(`https?://[^\s<>"']+`)
 )
 
 func rewriteHTMLLinks(html string, track func(string) string) string {
@@ -105,8 +105,36 @@ func rewriteHTMLLinks(html string, track func(string) string) string {
 	})
 }
 
+// rewriteTextLinks tracks the URLs in a text part, leaving the sentence
+// around them as it is: "See https://example.com/p." tracks
+// https://example.com/p.
 func rewriteTextLinks(text string, track func(string) string) string {
-	return textURLRE.ReplaceAllStringFunc(text, track)
+	return textURLRE.ReplaceAllStringFunc(text, func(m string) string {
+		url, rest := splitTrailing(m)
+		if strings.HasSuffix(url, "://") {
+			return m // no host: not a link
+		}
+		return track(url) + rest
+	})
+}
+
+// splitTrailing splits what ends a sentence off a URL found in text:
+// trailing . , ; : ! ? and a ")" that closes no "(" of the URL, as in
+// "(see https://example.com/p)"; https://en.wikipedia.org/wiki/Go_(game)
+// keeps its own.
+func splitTrailing(s string) (url, rest string) {
+	end := len(s)
+	for end > 0 {
+		c := s[end-1]
+		switch {
+		case strings.IndexByte(".,;:!?", c) >= 0:
+		case c == ')' && strings.Count(s[:end], ")") > strings.Count(s[:end], "("):
+		default:
+			return s[:end], s[end:]
+		}
+		end--
+	}
+	return "", s
 }
 
 // htmlUnescape undoes the escaping html/template applied to a URL

@@ -26,8 +26,11 @@ func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContex
 	return workflows.RunContext{OwnerID: rc.OwnerID, Timezone: rc.Timezone, Reachable: rc.Reachable}, nil
 }
 
-// SyncRun writes the run's projection. The store ignores snapshots older
-// than the one it has, so retries and reordering are safe.
+// SyncRun writes the run's projection and, once the run has completed,
+// closes the hand-offs it left open (stopped or unsubscribed while waiting
+// for sales): as the answer sales already claimed, else withdrawn. The store
+// ignores snapshots older than the one it has and closes only open
+// hand-offs, so retries and reordering are safe.
 func (a *Activities) SyncRun(ctx context.Context, snap workflows.RunSnapshot) error {
 	r := store.Run{
 		WorkflowID: snap.WorkflowID, JourneyID: snap.JourneyID, Version: snap.Version,
@@ -41,6 +44,11 @@ func (a *Activities) SyncRun(ctx context.Context, snap workflows.RunSnapshot) er
 	}
 	if err := a.Store.UpsertRun(ctx, r); err != nil {
 		return fmt.Errorf("record run %s: %w", snap.WorkflowID, err)
+	}
+	if snap.Status == workflows.StatusCompleted && snap.RunKey != "" {
+		if _, err := a.Store.CloseHandoffsOfRun(ctx, snap.RunKey); err != nil {
+			return fmt.Errorf("close hand-offs of ended run %s: %w", snap.RunKey, err)
+		}
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
@@ -45,4 +47,53 @@ func TestLoadRunContext(t *testing.T) {
 		require.True(t, app.NonRetryable())
 		require.Equal(t, "UnknownCustomer", app.Type())
 	})
+}
+
+func TestSyncRunClosesTheHandoffsOfAnEndedRun(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.st.PublishJourney(ctx, store.JourneyVersion{JourneyID: "j", Name: "J",
+		Definition: json.RawMessage(`{"id":"j","name":"J","offer":{"kind":"upsell","product":"p"},"steps":[{"id":"a","end":true}]}`)})
+	require.NoError(t, err)
+	record := func(runKey string) string {
+		rec, err := f.acts.RecordHandoff(ctx, workflows.HandoffRequest{RunKey: runKey, WorkflowID: "ripen/j/acme", JourneyID: "j",
+			Version: 1, CustomerID: "acme", OwnerID: "rep-eva", Cycle: 1, Reason: "score", Score: 41, SLA: 48 * time.Hour})
+		require.NoError(t, err)
+		return rec.ID
+	}
+	snap := func(runKey, status string, at time.Time) workflows.RunSnapshot {
+		return workflows.RunSnapshot{WorkflowID: "ripen/j/acme", RunKey: runKey, JourneyID: "j", Version: 1,
+			CustomerID: "acme", OwnerID: "rep-eva", Status: status, Stage: "handoff", Cycle: 1,
+			StartedAt: f.now, At: at}
+	}
+	status := func(id string) store.Handoff {
+		h, err := f.st.GetHandoff(ctx, id)
+		require.NoError(t, err)
+		return h
+	}
+
+	// The first run is stopped while waiting for sales.
+	stopped := record("ripen/j/acme/run-1")
+	require.NoError(t, f.acts.SyncRun(ctx, snap("ripen/j/acme/run-1", workflows.StatusRunning, f.now.Add(time.Minute))))
+	require.Equal(t, store.HandoffOpen, status(stopped).Status, "a running run keeps its hand-off open")
+	end := snap("ripen/j/acme/run-1", workflows.StatusCompleted, f.now.Add(time.Hour))
+	end.Stage, end.Outcome = "done", "stopped"
+	require.NoError(t, f.acts.SyncRun(ctx, end))
+	require.NoError(t, f.acts.SyncRun(ctx, end), "a retry is harmless")
+	h := status(stopped)
+	require.Equal(t, store.HandoffWithdrawn, h.Status)
+	require.Empty(t, h.Feedback)
+
+	// The customer is enrolled again; sales answered its hand-off just as
+	// it was unsubscribed.
+	answered := record("ripen/j/acme/run-2")
+	_, err = f.st.ClaimAnswer(ctx, answered, store.HandoffWon, "signed")
+	require.NoError(t, err)
+	end = snap("ripen/j/acme/run-2", workflows.StatusCompleted, f.now.Add(2*time.Hour))
+	end.Stage, end.Outcome = "done", "unsubscribed"
+	require.NoError(t, f.acts.SyncRun(ctx, end))
+	h = status(answered)
+	require.Equal(t, store.HandoffWon, h.Status, "closed as the answer sales gave")
+	require.Equal(t, "signed", h.FeedbackNote)
+	require.Equal(t, store.HandoffWithdrawn, status(stopped).Status)
 }

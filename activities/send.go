@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ripen/ripen/linktoken"
@@ -26,9 +29,17 @@ const (
 //
 // Idempotent: each (run, step, cycle, contact) has one outbox row, claimed
 // before SendGrid is called and marked sent with the X-Message-Id after. A
-// retry skips contacts whose row is sent and returns the earlier message IDs.
+// retry skips contacts whose row is sent and returns the earlier message IDs,
+// and skips contacts whose row failed for good. An email SendGrid accepted
+// but the outbox could not record travels in the heartbeat details to the
+// next attempt, which records it instead of sending it again.
+//
 // Suppressed addresses are skipped (checked here, at the last moment); the
-// frequency cap answers "not before T" instead of sending.
+// frequency cap answers "not before T" instead of sending. A permanent
+// failure for one contact (SendGrid refused the address, a broken template)
+// fails that contact's email only: the result is sent if anyone got mail,
+// and a non-retryable error only when every contact that could be mailed
+// failed. It heartbeats per contact.
 func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest) (workflows.SendResult, error) {
 	cust, err := a.Store.GetCustomer(ctx, req.CustomerID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -45,9 +56,13 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 		return workflows.SendResult{}, fmt.Errorf("load content %s: %w", req.ContentID, err)
 	}
 
+	progress := lastProgress(ctx)
 	res := workflows.SendResult{Status: workflows.SendSuppressed}
 	var notBefore time.Time
+	var failures []contactFailure
 	for _, ct := range cust.Contacts {
+		progress.Contact = ct.ID
+		heartbeat(ctx, progress)
 		suppressed, err := a.Store.IsSuppressed(ctx, ct.Email)
 		if err != nil {
 			return res, fmt.Errorf("check suppression of contact %s: %w", ct.ID, err)
@@ -59,60 +74,159 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 		if err != nil {
 			return res, fmt.Errorf("claim outbox for step %s contact %s: %w", req.StepID, ct.ID, err)
 		}
+		if row.MessageID == "" && progress.Unrecorded[row.ID] != "" {
+			// An earlier attempt sent it: record it, never send it again.
+			id := progress.Unrecorded[row.ID]
+			if err := a.recordSent(ctx, row.ID, id); err != nil {
+				return res, fmt.Errorf("record email %s to contact %s, sent by an earlier attempt: %w", id, ct.ID, err)
+			}
+			delete(progress.Unrecorded, row.ID)
+			row.MessageID = id
+		}
 		if row.MessageID != "" {
 			res.Status = workflows.SendSent
 			res.MessageIDs = append(res.MessageIDs, row.MessageID)
 			continue
 		}
-		if at, capped, err := a.capped(ctx, ct.ID); err != nil {
+		if row.Status == store.OutboxFailed {
+			failures = append(failures, contactFailure{ct.ID, temporal.NewNonRetryableApplicationError("failed before: "+row.Error, "SendFailed", nil)})
+			continue
+		}
+		if at, ok, err := a.reserveUnderCap(ctx, row, ct.ID); err != nil {
 			return res, err
-		} else if capped {
+		} else if !ok {
 			a.Metrics.capped()
 			if at.After(notBefore) {
 				notBefore = at
 			}
 			continue
 		}
-		id, err := a.sendToContact(ctx, req, cust, ct, content, row)
+		id, recorded, err := a.sendToContact(ctx, req, cust, ct, content, row)
 		if err != nil {
+			var app *temporal.ApplicationError
+			if errors.As(err, &app) && app.NonRetryable() {
+				failures = append(failures, contactFailure{ct.ID, app})
+				continue
+			}
 			return res, err
+		}
+		if !recorded {
+			if progress.Unrecorded == nil {
+				progress.Unrecorded = map[int64]string{}
+			}
+			progress.Unrecorded[row.ID] = id
+			heartbeat(ctx, progress)
 		}
 		res.Status = workflows.SendSent
 		res.MessageIDs = append(res.MessageIDs, id)
 	}
+	progress.Contact = ""
+	heartbeat(ctx, progress)
+
+	if len(failures) > 0 && res.Status == workflows.SendSent {
+		a.Log.Warn().Str("workflow_id", req.WorkflowID).Str("step", req.StepID).Str("content", req.ContentID).
+			Str("failed", describeFailures(failures)).Msg("step sent, but not to every contact")
+	}
 	if !notBefore.IsZero() {
+		if len(progress.Unrecorded) > 0 {
+			// The workflow asks again after T in a new activity, which has
+			// no heartbeat to learn from: record first (this retry has).
+			return res, fmt.Errorf("step %s: %d email(s) sent but not recorded in the outbox; retrying the record before answering not-before", req.StepID, len(progress.Unrecorded))
+		}
 		// Contacts already mailed stay mailed; the retry after T sends only
 		// to the ones the cap held back.
 		return workflows.SendResult{Status: workflows.SendDeferred, NotBefore: notBefore, MessageIDs: res.MessageIDs}, nil
 	}
+	if res.Status != workflows.SendSent && len(failures) > 0 {
+		return res, everyContactFailed(failures)
+	}
 	return res, nil
 }
 
-// capped reports whether the contact has had its share of content emails,
-// and when the next one may go.
-func (a *Activities) capped(ctx context.Context, contactID string) (time.Time, bool, error) {
-	max, per := a.Config.FrequencyMax, a.Config.FrequencyPer
-	if max <= 0 || per <= 0 {
-		return time.Time{}, false, nil
-	}
-	now := a.now()
-	n, oldest, err := a.Store.CountSentSince(ctx, contactID, now.Add(-per))
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("count emails to contact %s: %w", contactID, err)
-	}
-	if n < max {
-		return time.Time{}, false, nil
-	}
-	return oldest.Add(per), true, nil
+// contactFailure is a permanent failure to mail one contact.
+type contactFailure struct {
+	contactID string
+	err       error // a non-retryable *temporal.ApplicationError
 }
 
-func (a *Activities) sendToContact(ctx context.Context, req workflows.SendRequest, cust store.Customer, ct store.Contact, content store.Content, row store.OutboxRow) (string, error) {
+// everyContactFailed is the non-retryable error of a step nobody got: the
+// one failure as it was, or all of them under the first one's type.
+func everyContactFailed(fs []contactFailure) error {
+	if len(fs) == 1 {
+		return fs[0].err
+	}
+	kind := "SendFailed"
+	var app *temporal.ApplicationError
+	if errors.As(fs[0].err, &app) {
+		kind = app.Type()
+	}
+	return temporal.NewNonRetryableApplicationError("no contact could be mailed: "+describeFailures(fs), kind, nil)
+}
+
+func describeFailures(fs []contactFailure) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		msg := f.err.Error()
+		var app *temporal.ApplicationError
+		if errors.As(f.err, &app) {
+			msg = app.Message()
+			if c := app.Unwrap(); c != nil {
+				msg += ": " + c.Error()
+			}
+		}
+		parts[i] = "contact " + f.contactID + ": " + msg
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sendProgress is SendContent's heartbeat: the contact being mailed, and
+// the emails SendGrid accepted that the outbox could not record (outbox row
+// ID → message ID), so the next attempt records them instead of sending.
+// IDs only: no personal data in Temporal.
+type sendProgress struct {
+	Contact    string           `json:"contact,omitempty"`
+	Unrecorded map[int64]string `json:"unrecorded,omitempty"`
+}
+
+// lastProgress is the heartbeat of the previous attempt, if any. Temporal
+// keeps the last heartbeat of a failed attempt (the SDK flushes it with the
+// failure).
+func lastProgress(ctx context.Context) sendProgress {
+	var p sendProgress
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &p)
+	}
+	return p
+}
+
+func heartbeat(ctx context.Context, p sendProgress) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, p)
+	}
+}
+
+// reserveUnderCap lets the email go if the contact is under the frequency
+// cap, counting it from now on; otherwise it says when the next may go.
+func (a *Activities) reserveUnderCap(ctx context.Context, row store.OutboxRow, contactID string) (time.Time, bool, error) {
+	ok, notBefore, err := a.Store.ReserveUnderCap(ctx, row.ID, contactID, a.Config.FrequencyMax, a.Config.FrequencyPer, a.now())
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("frequency cap of contact %s: %w", contactID, err)
+	}
+	return notBefore, ok, nil
+}
+
+// sendToContact renders and sends one contact's email for a claimed row.
+// recorded is false when SendGrid accepted it but the outbox could not
+// record it (see deliver).
+func (a *Activities) sendToContact(ctx context.Context, req workflows.SendRequest, cust store.Customer, ct store.Contact, content store.Content, row store.OutboxRow) (id string, recorded bool, err error) {
 	expires := a.now().Add(a.Config.LinkTTL)
 	var signErr error
 	sign := func(kind, target string) string {
 		tok, err := a.Links.Sign(linktoken.Claims{Kind: kind, RunID: req.WorkflowID, ContactID: ct.ID, Step: req.StepID, Target: target, Cycle: req.Cycle, Expires: expires})
 		if err != nil && signErr == nil {
-			signErr = fmt.Errorf("sign %s link: %w", kind, err)
+			// Signing fails only for what the token would carry (a target
+			// too long for a token): the same on every retry.
+			signErr = fmt.Errorf("content %s: cannot sign the /%s/ link to %q: %w", content.ID, kind, target, err)
 		}
 		return a.Config.PublicURL + "/" + kind + "/" + tok
 	}
@@ -148,39 +262,75 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 		r, err := renderContent(content, data, track)
 		if err != nil {
 			_ = a.Store.MarkOutboxFailed(ctx, row.ID, err.Error())
-			return "", temporal.NewNonRetryableApplicationError(err.Error(), "BadTemplate", err)
+			return "", false, temporal.NewNonRetryableApplicationError("cannot render the email", "BadTemplate", err)
 		}
 		msg.Subject, msg.HTML, msg.Text = r.Subject, r.HTML, r.Text
 	}
 	if signErr != nil {
-		// Only a broken key configuration gets here; an operator fixes it
-		// and the retry goes through.
-		return "", signErr
+		_ = a.Store.MarkOutboxFailed(ctx, row.ID, signErr.Error())
+		return "", false, temporal.NewNonRetryableApplicationError(signErr.Error(), "BadLink", nil)
 	}
 	return a.deliver(ctx, row, msg)
 }
 
+// maxRetryAfter bounds how long SendGrid's 429 may hold a retry back.
+const maxRetryAfter = 10 * time.Minute
+
 // deliver calls SendGrid for a claimed outbox row and records the answer.
-func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendgrid.Message) (string, error) {
-	id, err := a.Mail.Send(ctx, msg)
+//
+// Once SendGrid accepted the email it must never go again, so a failure to
+// record it is not an error of the send: the record is tried again for a
+// moment, and if it still fails, deliver logs it and returns the message ID
+// with recorded false. The caller must then keep the retry of its activity
+// from sending again (SendContent carries it in its heartbeat); a returned
+// error always means SendGrid did not take the email.
+func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendgrid.Message) (id string, recorded bool, err error) {
+	id, err = a.Mail.Send(ctx, msg)
 	if err != nil {
-		a.Metrics.failed(row.Kind, sendgrid.IsRetryable(err))
-		if sendgrid.IsRetryable(err) {
-			return "", fmt.Errorf("send outbox %d: %w", row.ID, err)
+		retryable := sendgrid.IsRetryable(err)
+		a.Metrics.failed(row.Kind, retryable)
+		if !retryable {
+			_ = a.Store.MarkOutboxFailed(ctx, row.ID, err.Error())
+			return "", false, temporal.NewNonRetryableApplicationError("SendGrid refused the email", "SendRejected", err)
 		}
-		_ = a.Store.MarkOutboxFailed(ctx, row.ID, err.Error())
-		return "", temporal.NewNonRetryableApplicationError("SendGrid refused the email: "+err.Error(), "SendRejected", err)
+		var se *sendgrid.SendError
+		if errors.As(err, &se) && se.Status == http.StatusTooManyRequests && se.RetryAfter > 0 {
+			return "", false, temporal.NewApplicationErrorWithOptions(fmt.Sprintf("send outbox %d: SendGrid asks to wait %s", row.ID, se.RetryAfter.Round(time.Second)), "SendGridRateLimited",
+				temporal.ApplicationErrorOptions{NextRetryDelay: min(se.RetryAfter, maxRetryAfter), Cause: err})
+		}
+		return "", false, fmt.Errorf("send outbox %d: %w", row.ID, err)
 	}
 	if id == "" {
 		id = fmt.Sprintf("outbox-%d", row.ID)
 	}
-	if err := a.Store.MarkOutboxSent(ctx, row.ID, id); err != nil {
-		// SendGrid has the email; failing now would send it again on retry.
-		// Keep trying to record it, but never resend.
-		return "", temporal.NewNonRetryableApplicationError("email "+id+" sent but not recorded: "+err.Error(), "OutboxWrite", err)
-	}
 	a.Metrics.sent(row.Kind)
-	return id, nil
+	if err := a.recordSent(ctx, row.ID, id); err != nil {
+		a.Log.Error().Err(err).Int64("outbox_id", row.ID).Str("message_id", id).Str("kind", row.Kind).
+			Msg("email sent but not recorded in the outbox; it will not be sent again")
+		return id, false, nil
+	}
+	return id, true, nil
+}
+
+// recordSent marks an outbox row sent, trying a few times over about a
+// second when Postgres fails for a moment. A conflict (the row was sent as
+// another message) or a missing row is final.
+func (a *Activities) recordSent(ctx context.Context, rowID int64, messageID string) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := a.Store.MarkOutboxSent(ctx, rowID, messageID)
+		if err == nil || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) || attempt == 4 {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff *= 2
+	}
 }
 
 func templateData(d EmailData) map[string]any {

@@ -2,12 +2,16 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ripen/ripen/journey"
@@ -28,9 +32,9 @@ type eventsResponse struct {
 	Enrolled   []string `json:"enrolled"`
 }
 
-// ingestEvents stores engagement events once each, routes the new ones to
-// the customers' running runs, and enrols customers whose engagement meets
-// a journey's detector rule.
+// ingestEvents stores engagement events once each and feeds every event of
+// the batch, new or stored before, to the customers' running runs and to
+// the detectors of published journeys (ingestEngagement).
 func (s *Server) ingestEvents(w http.ResponseWriter, r *http.Request) {
 	var req eventsRequest
 	if err := decode(w, r, maxBulkBody, &req); err != nil {
@@ -41,36 +45,44 @@ func (s *Server) ingestEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	now := s.now()
-	for i := range req.Events {
-		req.Events[i].ReceivedAt = now
-	}
-	inserted, dups, err := s.store.InsertEvents(r.Context(), req.Events)
+	res, err := s.ingestEngagement(r.Context(), req.Events)
 	if err != nil {
+		// Stored events are safe: a retry of the batch reports them as
+		// duplicates and routes them again, and the runs count each
+		// event ID once.
 		s.fail(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ingestEngagement is the one way in for engagement events, whatever their
+// source (POST /v1/events, tracked links, SendGrid's opens and clicks): it
+// stores each event once by ID, then routes every distinct event of evs,
+// new or stored before, as routeEngagement does. Routing repeats too is what
+// makes a retry deliver what an attempt that failed half-way did not: the
+// runs count an event ID once, and the detectors see the stored events.
+//
+// The events must name existing customers (store.InsertEvents refuses the
+// batch otherwise); a zero ReceivedAt is now.
+func (s *Server) ingestEngagement(ctx context.Context, evs []store.Event) (eventsResponse, error) {
+	now := s.now()
+	for i := range evs {
+		if evs[i].ReceivedAt.IsZero() {
+			evs[i].ReceivedAt = now
+		}
+	}
+	inserted, dups, err := s.store.InsertEvents(ctx, evs)
+	if err != nil {
+		return eventsResponse{}, err
 	}
 	s.metrics.events.WithLabelValues("accepted").Add(float64(len(inserted)))
 	s.metrics.events.WithLabelValues("duplicate").Add(float64(len(dups)))
-	fresh := make([]store.Event, 0, len(inserted))
-	isNew := map[string]bool{}
-	for _, id := range inserted {
-		isNew[id] = true
-	}
-	for _, e := range req.Events {
-		if isNew[e.ID] {
-			fresh = append(fresh, e)
-			delete(isNew, e.ID) // a duplicate inside the batch routes once
-		}
-	}
-	signalled, enrolled, err := s.route(r.Context(), fresh)
+	signalled, enrolled, err := s.routeEngagement(ctx, evs)
 	if err != nil {
-		// Stored events are safe: a retry of the batch reports them as
-		// duplicates, and the detector re-runs on the next event.
-		s.fail(w, r, err)
-		return
+		return eventsResponse{}, err
 	}
-	writeJSON(w, http.StatusOK, eventsResponse{Accepted: len(inserted), Duplicates: len(dups), Signalled: signalled, Enrolled: enrolled})
+	return eventsResponse{Accepted: len(inserted), Duplicates: len(dups), Signalled: signalled, Enrolled: enrolled}, nil
 }
 
 func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
@@ -80,26 +92,11 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 	if len(evs) > maxEvents {
 		return invalid(FieldProblem{Field: "events", Message: fmt.Sprintf("at most %d events per request, got %d", maxEvents, len(evs))})
 	}
-	var probs []FieldProblem
-	var customers []string
-	for i, e := range evs {
-		f := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
-		switch {
-		case e.ID == "" || len(e.ID) > 200:
-			probs = append(probs, FieldProblem{Field: f("id"), Message: "must be 1 to 200 characters"})
-		case e.CustomerID == "":
-			probs = append(probs, FieldProblem{Field: f("customer_id"), Message: "is required"})
-		case !slices.Contains(store.EventTypes, e.Type):
-			probs = append(probs, FieldProblem{Field: f("type"), Message: fmt.Sprintf("%q is not one of %v", e.Type, store.EventTypes)})
-		case e.OccurredAt.IsZero():
-			probs = append(probs, FieldProblem{Field: f("occurred_at"), Message: "is required (RFC 3339)"})
-		case e.OccurredAt.After(s.now().Add(24 * time.Hour)):
-			probs = append(probs, FieldProblem{Field: f("occurred_at"), Message: "lies in the future"})
+	customers := make([]string, 0, len(evs))
+	for _, e := range evs {
+		if e.CustomerID != "" {
+			customers = append(customers, e.CustomerID)
 		}
-		customers = append(customers, e.CustomerID)
-	}
-	if len(probs) > 0 {
-		return invalid(probs...)
 	}
 	missing, err := s.store.MissingCustomers(ctx, customers)
 	if err != nil {
@@ -109,9 +106,29 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 	for _, id := range missing {
 		unknown[id] = true
 	}
+	// Every problem of every event, in one pass, in the order of the body.
+	var probs []FieldProblem
 	for i, e := range evs {
-		if unknown[e.CustomerID] {
-			probs = append(probs, FieldProblem{Field: fmt.Sprintf("events[%d].customer_id", i), Message: "customer " + e.CustomerID + " does not exist"})
+		add := func(name, msg string) {
+			probs = append(probs, FieldProblem{Field: fmt.Sprintf("events[%d].%s", i, name), Message: msg})
+		}
+		if e.ID == "" || len(e.ID) > 200 {
+			add("id", "must be 1 to 200 characters")
+		}
+		switch {
+		case e.CustomerID == "":
+			add("customer_id", "is required")
+		case unknown[e.CustomerID]:
+			add("customer_id", "customer "+e.CustomerID+" does not exist")
+		}
+		if !slices.Contains(store.EventTypes, e.Type) {
+			add("type", fmt.Sprintf("%q is not one of %v", e.Type, store.EventTypes))
+		}
+		switch {
+		case e.OccurredAt.IsZero():
+			add("occurred_at", "is required (RFC 3339)")
+		case e.OccurredAt.After(s.now().Add(24 * time.Hour)):
+			add("occurred_at", "lies in the future")
 		}
 	}
 	if len(probs) > 0 {
@@ -120,93 +137,172 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 	return nil
 }
 
-// route enrols customers in the journeys whose detector they now meet, then
-// signals each new event to the customer's running runs as the runs
-// projection lists them: one read per batch, so the cost of an event does
-// not grow with the number of journeys. The API registers a run there
-// before starting it (see startRuns), so a run is listed from its start.
-func (s *Server) route(ctx context.Context, evs []store.Event) (signalled, enrolled []string, err error) {
+// routeEngagement feeds stored engagement events to everything they should
+// reach, and answers which runs took them (signalled) and which runs the
+// detectors started for them (enrolled):
+//
+//  1. the customers' running runs, as the runs projection lists them (one
+//     read per batch, so the cost of an event does not grow with the number
+//     of journeys), and the run an event names (RunID); a run that answers
+//     that it has ended is written to the projection as ended (noteRunEnded),
+//     so events stop going there and the detector's cool-down counts it;
+//  2. the detectors of published journeys the customer is not running in
+//     (a run that just took the events is running): a customer who now
+//     meets one is enrolled, and the new run gets every event that
+//     qualified, from this batch and earlier ones, plus this batch's.
+//
+// An event of one run (a click in its email) reaches the customer's other
+// runs as interest in its topic, without the step, which only names an
+// email of its own run. Runs count an event ID once, so routing an event
+// again is harmless.
+func (s *Server) routeEngagement(ctx context.Context, evs []store.Event) (signalled, enrolled []string, err error) {
 	if len(evs) == 0 {
 		return []string{}, []string{}, nil
 	}
 	byCustomer := map[string][]store.Event{}
 	var customers []string
+	seen := map[string]bool{}
 	for _, e := range evs {
+		if seen[e.ID] {
+			continue // a repeat within the batch routes once
+		}
+		seen[e.ID] = true
 		if _, ok := byCustomer[e.CustomerID]; !ok {
 			customers = append(customers, e.CustomerID)
 		}
 		byCustomer[e.CustomerID] = append(byCustomer[e.CustomerID], e)
 	}
-	entered, err := s.detect(ctx, customers, byCustomer)
-	if err != nil {
-		return nil, nil, err
-	}
 	running, err := s.store.RunningRuns(ctx, customers)
 	if err != nil {
 		return nil, nil, err
 	}
-	// The runs the detector started or found running get the events that
-	// met it, whether or not the projection shows them yet.
-	targets := make([]routeTarget, 0, len(entered)+len(running))
+	var targets []routeTarget
 	listed := map[string]bool{}
-	for _, t := range entered {
-		listed[t.workflowID] = true
-		targets = append(targets, t)
-	}
-	for _, r := range running {
-		if !listed[r.WorkflowID] {
-			listed[r.WorkflowID] = true
-			targets = append(targets, routeTarget{workflowID: r.WorkflowID, customerID: r.CustomerID})
+	addTarget := func(workflowID, customerID string, projected bool) {
+		if workflowID != "" && !listed[workflowID] {
+			listed[workflowID] = true
+			targets = append(targets, routeTarget{workflowID: workflowID, customerID: customerID, projected: projected})
 		}
 	}
-	var mu sync.Mutex
-	sig, enr := map[string]bool{}, map[string]bool{}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.cfg.EnrollConcurrency)
-	for _, t := range targets {
-		g.Go(func() error {
-			delivered, err := s.deliver(gctx, t.workflowID, byCustomer[t.customerID])
-			mu.Lock()
-			defer mu.Unlock()
-			if t.started {
-				enr[t.workflowID] = true
-			} else if delivered {
-				sig[t.workflowID] = true
-			}
-			return err
-		})
+	for _, r := range running {
+		addTarget(r.WorkflowID, r.CustomerID, true)
 	}
-	if err := g.Wait(); err != nil {
+	for _, cust := range customers {
+		for _, e := range byCustomer[cust] {
+			// Only a run of the event's own customer: a run ID is what
+			// the source reported, not checked on the way in.
+			if _, c, ok := splitRunID(e.RunID); ok && c == cust {
+				addTarget(e.RunID, cust, false)
+			}
+		}
+	}
+	took, err := s.deliverAll(ctx, targets, byCustomer)
+	if err != nil {
 		return nil, nil, err
+	}
+	entered, err := s.detect(ctx, customers, byCustomer, took)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Runs the detector found running that the projection did not list
+	// yet (started a moment ago) get this batch's events too.
+	var more []routeTarget
+	for _, t := range entered {
+		if !t.started && !listed[t.workflowID] {
+			listed[t.workflowID] = true
+			more = append(more, t)
+		}
+	}
+	tookMore, err := s.deliverAll(ctx, more, byCustomer)
+	if err != nil {
+		return nil, nil, err
+	}
+	enr, sig := map[string]bool{}, map[string]bool{}
+	for _, t := range entered {
+		if t.started {
+			enr[t.workflowID] = true
+		}
+	}
+	for _, m := range []map[string]bool{took, tookMore} {
+		for id, ok := range m {
+			if ok && !enr[id] {
+				sig[id] = true
+			}
+		}
 	}
 	return sortedKeys(sig), sortedKeys(enr), nil
 }
 
-// routeTarget is a run that gets a customer's new events.
+// routeTarget is a run that gets a customer's events.
 type routeTarget struct {
 	workflowID, customerID string
+	// projected: the runs projection lists the run as running.
+	projected bool
 	// started: the detector started the run for these events.
 	started bool
 }
 
-// deliver signals a run its customer's new events in order, and reports
-// whether it took them; a run that has ended or never started is skipped.
-func (s *Server) deliver(ctx context.Context, workflowID string, evs []store.Event) (bool, error) {
-	delivered := false
-	for _, e := range evs {
-		took, err := s.signalIfRunning(ctx, workflowID, workflows.SignalEngagement, engagementOf(e))
-		if err != nil || !took {
-			return delivered, err
-		}
-		delivered = true
+// deliverAll delivers each target its customer's events, in parallel, and
+// answers which runs took them. A projected run that has ended is written
+// to the projection as ended.
+func (s *Server) deliverAll(ctx context.Context, targets []routeTarget, byCustomer map[string][]store.Event) (map[string]bool, error) {
+	took := make(map[string]bool, len(targets))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.EnrollConcurrency)
+	for _, t := range targets {
+		g.Go(func() error {
+			ok, ended, err := s.deliver(gctx, t.workflowID, byCustomer[t.customerID])
+			if err != nil {
+				return err
+			}
+			if ended && t.projected {
+				if err := s.noteRunEnded(gctx, t.workflowID, nil, ""); err != nil {
+					return err
+				}
+			}
+			mu.Lock()
+			took[t.workflowID] = ok
+			mu.Unlock()
+			return nil
+		})
 	}
-	return delivered, nil
+	return took, g.Wait()
+}
+
+// deliver signals a run events in order, and reports whether it took them,
+// or that it has ended (or never existed): then the rest are skipped.
+func (s *Server) deliver(ctx context.Context, workflowID string, evs []store.Event) (took, ended bool, err error) {
+	for _, e := range evs {
+		eng := engagementOf(e)
+		if e.RunID != "" && e.RunID != workflowID {
+			eng.StepID = "" // the step names an email of another run
+		}
+		err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.SignalEngagement, eng)
+		switch {
+		case runGone(err):
+			return took, true, nil
+		case err != nil:
+			return took, false, fmt.Errorf("signal event %s to %s: %w", e.ID, workflowID, err)
+		}
+		s.metrics.signals.WithLabelValues(workflows.SignalEngagement).Inc()
+		took = true
+	}
+	return took, false, nil
+}
+
+// runGone: Temporal answered that the workflow has ended or does not exist.
+func runGone(err error) bool {
+	var nf *serviceerror.NotFound
+	return err != nil && (errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed"))
 }
 
 // detect enrols each customer in the published journeys whose detector rule
 // the customer now meets, with one read of run contexts for all of them,
-// and returns the runs it started or found already running.
-func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[string][]store.Event) ([]routeTarget, error) {
+// and returns the runs it started or found already running. Journeys whose
+// run took this batch's events (running) are not checked: the customer is
+// in them. Each run it starts gets the events that qualified (deliverQualifying).
+func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[string][]store.Event, running map[string]bool) ([]routeTarget, error) {
 	versions, err := s.store.ListJourneys(ctx)
 	if err != nil {
 		return nil, err
@@ -228,7 +324,7 @@ func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[
 	var candidates []candidate
 	for _, cust := range customers {
 		for _, def := range defs {
-			if onTopic(def.Detector, byCustomer[cust]) {
+			if !running[workflows.WorkflowID(def.ID, cust)] && onTopic(def.Detector, byCustomer[cust]) {
 				candidates = append(candidates, candidate{def, cust})
 			}
 		}
@@ -266,19 +362,79 @@ func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[
 		}
 	}
 	results := s.startRuns(ctx, starts)
+	// A run that started gets its events even if the client goes away now:
+	// a started run without the events that started it would never see
+	// them (a retry finds it running and sends only the retried batch).
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliverQualifyingTimeout)
+	defer cancel()
 	var entered []routeTarget
-	for _, res := range results {
+	g, gctx = errgroup.WithContext(dctx)
+	g.SetLimit(s.cfg.EnrollConcurrency)
+	for i, res := range results {
 		switch res.Status {
 		case EnrolStarted:
 			s.metrics.enrollments.WithLabelValues("detector").Inc()
 			entered = append(entered, routeTarget{workflowID: res.WorkflowID, customerID: res.CustomerID, started: true})
+			g.Go(func() error {
+				return s.deliverQualifying(gctx, starts[i].def, res.WorkflowID, byCustomer[res.CustomerID])
+			})
 		case EnrolAlreadyRunning:
 			entered = append(entered, routeTarget{workflowID: res.WorkflowID, customerID: res.CustomerID})
 		case EnrolFailed:
+			_ = g.Wait()
 			return nil, fmt.Errorf("detector enrolment of %s: %s", res.WorkflowID, res.Error)
 		}
 	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	return entered, nil
+}
+
+// deliverQualifyingTimeout bounds the delivery of a new run's qualifying
+// events once the client has gone.
+const deliverQualifyingTimeout = 30 * time.Second
+
+// maxQualifying bounds the stored events a new run is given: the newest of
+// the detector's window.
+const maxQualifying = 100
+
+// deliverQualifying gives a run the detector just started the events that
+// met the rule: the customer's stored events on the detector's topics in
+// its window (from earlier batches too), and this batch's events, oldest
+// first, so its score counts what made it start.
+func (s *Server) deliverQualifying(ctx context.Context, def *journey.Definition, workflowID string, batch []store.Event) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	d := def.Detector
+	stored, err := s.store.ListEvents(ctx, batch[0].CustomerID, s.now().Add(-d.Within.Std()), store.MaxLimit)
+	if err != nil {
+		return err
+	}
+	var evs []store.Event
+	seen := map[string]bool{}
+	for _, e := range stored {
+		if slices.Contains(d.Topics, e.Topic) {
+			evs = append(evs, e)
+		}
+	}
+	if len(evs) > maxQualifying {
+		evs = evs[len(evs)-maxQualifying:]
+	}
+	evs = append(evs, batch...)
+	out := evs[:0]
+	for _, e := range evs {
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b store.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	if _, _, err := s.deliver(ctx, workflowID, out); err != nil {
+		return fmt.Errorf("give %s its qualifying events: %w", workflowID, err)
+	}
+	return nil
 }
 
 // onTopic: some event is on the detector's topics.
@@ -319,4 +475,96 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// noteRunEnded writes to the runs projection that a workflow's run has
+// ended, when Temporal says so and the projection still shows it running:
+// a run that ended without recording it (terminated, timed out, failed, or
+// its last write lost) would otherwise get events for ever and never count
+// for the detector's cool-down. info is the workflow's description when the
+// caller has it (nil: described here); outcome is the run's, if known. The
+// run's open hand-offs are closed too (withdrawn unless sales answered).
+//
+// It changes nothing for a run still open, for a row that a newer run
+// registered after this one closed, or for a row already ended; writing
+// twice is harmless. updated_at moves forward, so the run's own late
+// writes, older than this, cannot make the row running again.
+func (s *Server) noteRunEnded(ctx context.Context, workflowID string, info *workflowpb.WorkflowExecutionInfo, outcome string) error {
+	row, err := s.store.GetRun(ctx, workflowID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if row.Status != store.RunRunning {
+		return nil
+	}
+	if info == nil {
+		desc, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &nf):
+			// Temporal no longer knows the workflow (its history passed
+			// the namespace's retention): it ended, when is unknown; the
+			// last sign of life is the best guess.
+			return s.writeRunEnd(ctx, row, store.RunTerminated, row.UpdatedAt, "", "")
+		case err != nil:
+			return fmt.Errorf("describe %s: %w", workflowID, err)
+		}
+		info = desc.GetWorkflowExecutionInfo()
+	}
+	status := workflowStatus(info.GetStatus())
+	if status == store.RunRunning || info.GetCloseTime() == nil {
+		return nil
+	}
+	closed := info.GetCloseTime().AsTime()
+	if row.StartedAt.After(closed.Add(time.Second)) {
+		return nil // the row is a newer run's, registered after this one closed
+	}
+	if status == store.RunCompleted && outcome == "" {
+		var res workflows.Result
+		if err := s.temporal.GetWorkflow(ctx, workflowID, info.GetExecution().GetRunId()).Get(ctx, &res); err == nil {
+			outcome = res.Outcome
+		}
+	}
+	runKey := ""
+	if first := info.GetFirstRunId(); first != "" {
+		runKey = workflowID + "/" + first
+	}
+	return s.writeRunEnd(ctx, row, status, closed, outcome, runKey)
+}
+
+// writeRunEnd records row's run as ended with status at ended, and closes
+// its open hand-offs (those of runKey, or the workflow's open one).
+func (s *Server) writeRunEnd(ctx context.Context, row store.Run, status string, ended time.Time, outcome, runKey string) error {
+	if ended.Before(row.StartedAt) {
+		ended = row.StartedAt
+	}
+	updated := s.now()
+	if !updated.After(row.UpdatedAt.Add(time.Microsecond)) {
+		updated = row.UpdatedAt.Add(time.Microsecond)
+	}
+	row.Status, row.Stage, row.EndedAt, row.UpdatedAt = status, workflows.StageDone, &ended, updated
+	if outcome != "" {
+		row.Outcome = outcome
+	}
+	if err := s.store.UpsertRun(ctx, row); err != nil {
+		return fmt.Errorf("record the end of %s: %w", row.WorkflowID, err)
+	}
+	if runKey == "" {
+		h, err := s.store.OpenHandoffOfWorkflow(ctx, row.WorkflowID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		runKey = h.RunKey
+	}
+	if _, err := s.store.CloseHandoffsOfRun(ctx, runKey); err != nil {
+		return fmt.Errorf("close the hand-offs of %s: %w", row.WorkflowID, err)
+	}
+	logOf(ctx, s.log).Info().Str("workflow_id", row.WorkflowID).Str("status", status).Time("ended_at", ended).Msg("run ended without recording it: projection updated")
+	return nil
 }

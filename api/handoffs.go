@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -25,10 +27,8 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	switch f.Status {
-	case "", "open", "accepted", "won", "lost", "rejected", "not-ready":
-	default:
-		s.fail(w, r, invalid(FieldProblem{Field: "status", Message: "must be one of open, accepted, won, lost, rejected, not-ready"}))
+	if f.Status != "" && !slices.Contains(store.HandoffStatuses, f.Status) {
+		s.fail(w, r, invalid(FieldProblem{Field: "status", Message: "must be one of " + strings.Join(store.HandoffStatuses, ", ")}))
 		return
 	}
 	list, err := s.store.ListHandoffs(r.Context(), f)
@@ -97,6 +97,8 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 // The answer is claimed on the hand-off first: of two racing answers only
 // the first is acknowledged and sent to the run, so an answer acknowledged
 // while no worker runs (sent as a signal) cannot be overtaken by another.
+// The note is claimed with it and stays in Postgres: the run gets the
+// outcome only, and closing the hand-off takes the note from the row.
 func (s *Server) answerHandoff(ctx context.Context, h store.Handoff, outcome, note string) (workflows.State, bool, error) {
 	var st workflows.State
 	if !workflows.ValidFeedback(outcome) {
@@ -106,38 +108,50 @@ func (s *Server) answerHandoff(ctx context.Context, h store.Handoff, outcome, no
 	if err != nil {
 		return st, false, err
 	}
+	if claimed.Status == store.HandoffWithdrawn {
+		return st, false, conflictErr("hand-off " + h.ID + " was withdrawn: its run ended before an answer")
+	}
 	if got := claimed.Answered(); got != outcome {
 		return st, false, conflictErr("hand-off " + h.ID + " was already answered: " + got)
 	}
 	if claimed.Status != store.HandoffOpen {
 		return st, true, nil // a repeated answer, applied already
 	}
-	st, applied, err := s.feedback(ctx, h.WorkflowID, workflows.Feedback{Outcome: outcome, Note: claimed.AnswerNote, HandoffID: h.ID})
+	st, applied, err := s.feedback(ctx, h.WorkflowID, workflows.Feedback{Outcome: outcome, HandoffID: h.ID})
 	var bad *badRequest
 	if err == nil || !errors.As(err, &bad) || bad.status != http.StatusConflict {
 		return st, applied, err
 	}
-	// The run has no open hand-off: it applied this answer already, or it
-	// ended (stopped, unsubscribed) with the hand-off open, when the answer
-	// is recorded all the same so the inbox is right.
+	// The run has no open hand-off: it applied this answer already; or it
+	// ended with the hand-off open, when its end closed the hand-off as
+	// this (claimed) answer; or it ended without closing it (terminated,
+	// or replaced by a new run of the workflow ID), when the answer is
+	// recorded all the same so the inbox is right.
 	if now, gerr := s.store.GetHandoff(ctx, h.ID); gerr == nil && now.Status == outcome {
 		return st, true, nil
 	}
-	if !s.runEnded(ctx, h.WorkflowID) {
+	if !s.runEnded(ctx, h) {
 		return st, false, err
 	}
-	if _, cerr := s.store.CloseHandoff(ctx, h.ID, outcome, claimed.AnswerNote); cerr != nil {
+	if _, cerr := s.store.CloseHandoff(ctx, h.ID, outcome, ""); cerr != nil {
 		return st, false, cerr
 	}
 	return st, true, nil
 }
 
-// runEnded reports whether the workflow is closed (and not continued).
-func (s *Server) runEnded(ctx context.Context, workflowID string) bool {
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+// runEnded reports whether the run of hand-off h is over: its workflow is
+// closed (and not continued), or a later run of the workflow ID has taken
+// its place (the run key is the workflow ID and the first run's ID).
+func (s *Server) runEnded(ctx context.Context, h store.Handoff) bool {
+	d, err := s.temporal.DescribeWorkflowExecution(ctx, h.WorkflowID, "")
 	if err != nil {
 		return false
 	}
-	st := d.GetWorkflowExecutionInfo().GetStatus()
-	return st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && st != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
+	info := d.GetWorkflowExecutionInfo()
+	st := info.GetStatus()
+	if st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && st != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
+		return true
+	}
+	first := info.GetFirstRunId()
+	return first != "" && h.RunKey != h.WorkflowID+"/"+first
 }

@@ -143,3 +143,76 @@ func (h *harness) customer(id, email, locale string) {
 		"contacts": []map[string]any{{"id": id + "-max", "email": email, "first_name": "Max", "last_name": "Muster", "timezone": "Europe/Berlin", "locale": locale}},
 	}, 200, nil)
 }
+
+// doWith sends a request like do, with extra headers, and returns the
+// response's headers too.
+func (h *harness) doWith(method, path, role string, body any, header http.Header) (int, http.Header, []byte) {
+	h.t.Helper()
+	return h.doAt(h.stack.APIURL, method, path, role, body, header)
+}
+
+// doAt sends a request like doWith to another server (base URL), with the
+// harness's keys.
+func (h *harness) doAt(base, method, path, role string, body any, header http.Header) (int, http.Header, []byte) {
+	h.t.Helper()
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/yaml"
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(h.t, err)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	require.NoError(h.t, err)
+	if rd != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+h.keys[role])
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(h.t, err)
+	return resp.StatusCode, resp.Header, data
+}
+
+// problemOf decodes a problem document.
+func problemOf(t *testing.T, data []byte) problemDoc {
+	t.Helper()
+	var p problemDoc
+	require.NoError(t, json.Unmarshal(data, &p), "%s", data)
+	return p
+}
+
+// problemDoc is an RFC 9457 problem as the API writes it.
+type problemDoc struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+		Line    int    `json:"line"`
+	} `json:"errors"`
+}
+
+// fields lists the problem's fields in order.
+func (p problemDoc) fields() []string {
+	out := make([]string, len(p.Errors))
+	for i, e := range p.Errors {
+		out[i] = e.Field
+	}
+	return out
+}

@@ -44,7 +44,13 @@ func PrincipalOf(ctx context.Context) Principal {
 }
 
 func requestLog(r *http.Request, fallback zerolog.Logger) *zerolog.Logger {
-	if l, ok := r.Context().Value(keyLogger).(zerolog.Logger); ok {
+	return logOf(r.Context(), fallback)
+}
+
+// logOf returns the logger of the request ctx belongs to (it carries the
+// request ID), or fallback outside a request.
+func logOf(ctx context.Context, fallback zerolog.Logger) *zerolog.Logger {
+	if l, ok := ctx.Value(keyLogger).(zerolog.Logger); ok {
 		return &l
 	}
 	return &fallback
@@ -100,6 +106,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// newEventID is a random ID for events the API records on its own.
+func newEventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -139,9 +152,15 @@ func (s *Server) authorize(roles []string, next http.Handler) http.Handler {
 	})
 }
 
-// codecAuthorized lets admins' API keys use the payload codec.
+// codecAuthorized decides who may use the payload codec: everyone with
+// CodecAuthNone; a bearer token the codec's own authorizer admits (with
+// RIPEN_CODEC_AUTH=jwt, the access token the Temporal Web UI forwards); and
+// admins' API keys (the CLI's --codec-auth).
 func (s *Server) codecAuthorized(r *http.Request) bool {
 	if s.cfg.CodecAuthNone {
+		return true
+	}
+	if a := s.cfg.Codec.Authorizer(); a != nil && a.Authorize(r) {
 		return true
 	}
 	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")

@@ -67,7 +67,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrConflict):
 		s.problem(w, r, http.StatusConflict, err.Error(), storeFields(serr, err))
 	case errors.Is(err, store.ErrInvalid):
-		s.problem(w, r, http.StatusUnprocessableEntity, err.Error(), storeFields(serr, err))
+		fields, detail := storeFields(serr, err), err.Error()
+		if len(fields) > 1 {
+			detail = fmt.Sprintf("the request has %d problems", len(fields))
+		}
+		s.problem(w, r, http.StatusUnprocessableEntity, detail, fields)
 	case r.Context().Err() != nil:
 		// The client went away (or timed out) first: nothing failed here,
 		// and nobody reads the answer.
@@ -79,7 +83,17 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// storeFields lists the fields of a store error: each of FieldErrors, or
+// the one field of an *Error.
 func storeFields(serr *store.Error, err error) []FieldProblem {
+	var all store.FieldErrors
+	if errors.As(err, &all) {
+		out := make([]FieldProblem, 0, len(all))
+		for _, e := range all {
+			out = append(out, FieldProblem{Field: e.Field, Message: e.Msg})
+		}
+		return out
+	}
 	if errors.As(err, &serr) && serr.Field != "" {
 		return []FieldProblem{{Field: serr.Field, Message: serr.Msg}}
 	}

@@ -97,24 +97,15 @@ func (s *Server) recordClick(ctx context.Context, token string, c linktoken.Clai
 }
 
 // storeEngagement stores one engagement event (once: its ID decides) and
-// signals it to its run. The signal goes out even for an event stored
-// before, as an earlier attempt may have stopped in between; the run counts
-// an event ID once.
+// routes it as POST /v1/events would: to its own run with the step, to the
+// customer's other runs as interest in the topic, and to the detectors of
+// other journeys. It is routed even when stored before, as an earlier
+// attempt may have stopped in between; runs count an event ID once.
 func (s *Server) storeEngagement(ctx context.Context, ev store.Event) error {
-	inserted, _, err := s.store.InsertEvents(ctx, []store.Event{ev})
-	if err != nil {
-		return fmt.Errorf("store %s event %s: %w", ev.Type, ev.ID, err)
+	if _, err := s.ingestEngagement(ctx, []store.Event{ev}); err != nil {
+		return fmt.Errorf("record %s event %s: %w", ev.Type, ev.ID, err)
 	}
-	if len(inserted) == 1 {
-		s.metrics.events.WithLabelValues("accepted").Inc()
-	} else {
-		s.metrics.events.WithLabelValues("duplicate").Inc()
-	}
-	if ev.RunID == "" {
-		return nil
-	}
-	_, err = s.signalIfRunning(ctx, ev.RunID, workflows.SignalEngagement, engagementOf(ev))
-	return err
+	return nil
 }
 
 func engagementOf(ev store.Event) workflows.Engagement {

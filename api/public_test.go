@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -450,4 +451,56 @@ func TestUnsubscribeFormWithItsToken(t *testing.T) {
 		run := h.linkRun("acme")
 		return run.Outcome != nil && *run.Outcome == "unsubscribed"
 	})
+}
+
+func TestUnsubscribeStopsEveryRunOfTheCustomer(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	upsell := strings.Replace(strings.Replace(testJourney, "id: "+linkJourney, "id: erp-upsell", 1),
+		"offer: {kind: cross-sell, product: automation-suite}", "offer: {kind: upsell, product: automation-suite-pro}", 1)
+	h.json("PUT", "/v1/journeys/erp-upsell", "marketing", upsell, 201, nil)
+	msg := h.enrolAndFirstMail("acme")
+	h.json("POST", "/v1/journeys/erp-upsell/enrollments", "marketing", map[string]any{"customer_ids": []string{"acme"}}, 200, nil)
+	h.eventually("both journeys mailed Max", func() bool { return len(h.mailsTo("max@acme.example")) == 2 })
+
+	// One-click unsubscribe from the first journey's email.
+	resp, err := browse.Post(h.linksOf(msg).unsubscribe, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	for _, journey := range []string{linkJourney, "erp-upsell"} {
+		h.eventually(journey+" ends as unsubscribed", func() bool { return h.runOf(journey, "acme").unsubscribed() })
+	}
+}
+
+// seatsJourney listens for interest in the topic of linkJourney's content:
+// one event is enough to enrol.
+const seatsJourney = `id: automation-seats
+name: More automation seats
+offer: {kind: upsell, product: automation-seats}
+persona: ops-lead
+detector: {topics: [process-automation], min_events: 1, within: 14d}
+scoring: {points: {click: 10}, half_life: 30d}
+mqn: {threshold: 100}
+steps:
+  - {id: seats, send: erp-automation-case-study}
+  - {id: wait, wait: 30d}
+`
+
+func TestAClickInOneJourneysEmailFeedsTheDetectorsOfOthers(t *testing.T) {
+	h := newHarness(t)
+	msg := h.enrolForLinks()
+	h.json("PUT", "/v1/journeys/automation-seats", "marketing", seatsJourney, 201, nil)
+
+	p := fetch(t, "GET", h.linksOf(msg).tracked[0], nil, nil)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+
+	var seats linkRun
+	h.eventually("the click enrolled acme in the seats journey", func() bool {
+		code, body := h.do("GET", "/v1/journeys/automation-seats/runs/acme", "sales", nil)
+		return code == http.StatusOK && json.Unmarshal(body, &seats) == nil && seats.engagements("click") == 1
+	})
+	require.Empty(t, seats.Engagements[0].StepID, "a step names an email of the run that sent it, not of this one")
+	require.Equal(t, 1, h.linkRun("acme").engagements("click"), "the sending run counts the click once")
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,21 +81,21 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	results := make([]enrollResult, len(req.CustomerIDs))
 	var starts []runStart
-	var at []int // results index of each start
-	seen := map[string]bool{}
+	var at []int              // results index of each start
+	first := map[string]int{} // customer ID → results index of its first copy
+	var repeats []int
 	for i, id := range req.CustomerIDs {
 		results[i] = enrollResult{CustomerID: id}
 		rc, known := contexts[id]
-		switch {
-		case !known:
-			results[i].Status = EnrolUnknownCustomer
-			continue
-		case seen[id]:
-			results[i].Status = EnrolAlreadyRunning
-			results[i].WorkflowID = workflows.WorkflowID(def.ID, id)
+		if _, ok := first[id]; ok {
+			repeats = append(repeats, i)
 			continue
 		}
-		seen[id] = true
+		first[id] = i
+		if !known {
+			results[i].Status = EnrolUnknownCustomer
+			continue
+		}
 		starts = append(starts, runStart{def: def, rc: rc})
 		at = append(at, i)
 	}
@@ -102,7 +104,14 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		results[at[j]] = res
 	}
 	for _, res := range results {
-		s.metrics.enrollments.WithLabelValues(res.Status).Inc()
+		if res.Status != "" {
+			s.metrics.enrollments.WithLabelValues(res.Status).Inc()
+		}
+	}
+	// A customer listed again is answered as its first copy was: the one
+	// start request decided for both.
+	for _, i := range repeats {
+		results[i] = results[first[results[i].CustomerID]]
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
@@ -143,6 +152,9 @@ func (s *Server) startRuns(ctx context.Context, starts []runStart) []enrollResul
 	// not start are not registered, so no row claims a run that is not.
 	var reg []store.RunStart
 	for i, st := range starts {
+		if results[i].Status == EnrolFailed {
+			logOf(ctx, s.log).Warn().Str("workflow_id", results[i].WorkflowID).Str("error", results[i].Error).Msg("run not started")
+		}
 		if results[i].Status == EnrolStarted {
 			reg = append(reg, store.RunStart{WorkflowID: results[i].WorkflowID, JourneyID: st.def.ID, Version: st.def.Version,
 				CustomerID: st.rc.CustomerID, OwnerID: st.rc.OwnerID})
@@ -152,7 +164,7 @@ func (s *Server) startRuns(ctx context.Context, starts []runStart) []enrollResul
 		if _, err := s.store.RegisterRuns(ctx, s.now(), reg); err != nil {
 			// The runs started and write their own rows at once; only
 			// events in the next moment may miss them.
-			s.log.Warn().Err(err).Int("runs", len(reg)).Msg("register started runs for event routing")
+			logOf(ctx, s.log).Warn().Err(err).Int("runs", len(reg)).Msg("register started runs for event routing")
 		}
 	}
 	return results
@@ -311,7 +323,15 @@ func (s *Server) describedState(ctx context.Context, workflowID string) (workflo
 		return st, "", fmt.Errorf("decode state of %s: %w", workflowID, err)
 	}
 	st.RunID = runID
-	return st, workflowStatus(info.GetStatus()), nil
+	status := workflowStatus(info.GetStatus())
+	if status != store.RunRunning && status != store.RunCompleted {
+		// A run that ended this way did not record it: the projection
+		// learns it here, so events and the detector's cool-down see it.
+		if err := s.noteRunEnded(ctx, workflowID, info, st.Outcome); err != nil {
+			logOf(ctx, s.log).Warn().Err(err).Str("workflow_id", workflowID).Msg("record the end of a run in the projection")
+		}
+	}
+	return st, status, nil
 }
 
 func workflowStatus(s enumspb.WorkflowExecutionStatus) string {
@@ -365,12 +385,24 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		var st workflows.State
 		var applied bool
 		var ferr error
-		if open, herr := s.store.ListHandoffs(ctx, store.HandoffFilter{Status: store.HandoffOpen, JourneyID: v["id"], CustomerID: v["customerID"], Limit: 1}); herr == nil && len(open) == 1 && open[0].WorkflowID == id {
-			st, applied, ferr = s.answerHandoff(ctx, open[0], req.Outcome, req.Note)
-		} else {
+		open, herr := s.store.OpenHandoffOfWorkflow(ctx, id)
+		switch {
+		case herr == nil:
+			st, applied, ferr = s.answerHandoff(ctx, open, req.Outcome, req.Note)
+		case errors.Is(herr, store.ErrNotFound):
 			// The run may have qualified a moment ago and not yet
-			// recorded its hand-off: it decides alone.
-			st, applied, ferr = s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome, Note: req.Note})
+			// recorded its hand-off: it decides alone. The note stays
+			// out of its history: it goes on the hand-off the run
+			// closed with this answer.
+			st, applied, ferr = s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome})
+			if ferr == nil && applied && st.Handoff != nil && st.Handoff.ID != "" && st.Handoff.Status == req.Outcome {
+				if nerr := s.store.AddFeedbackNote(ctx, st.Handoff.ID, req.Note); nerr != nil {
+					// The answer is applied; only its note is lost.
+					requestLog(r, s.log).Warn().Err(nerr).Str("handoff", st.Handoff.ID).Msg("store the note of sales feedback")
+				}
+			}
+		default:
+			ferr = herr
 		}
 		if ferr != nil {
 			s.fail(w, r, ferr)
@@ -510,23 +542,27 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		"RipenJourney": q.Get("journey"), "RipenCustomer": q.Get("customer"),
 		"RipenOwner": q.Get("owner"), "RipenStage": q.Get("stage"),
 	}
+	var probs []FieldProblem
 	var mqn *bool
 	if v := q.Get("mqn"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			s.fail(w, r, invalid(FieldProblem{Field: "mqn", Message: "must be true or false"}))
-			return
+			probs = append(probs, FieldProblem{Field: "mqn", Message: "must be true or false"})
 		}
 		mqn = &b
 	}
-	if err := checkRunFilters(q.Get("stage"), q.Get("status")); err != nil {
-		s.fail(w, r, err)
+	probs = append(probs, runFilterProblems(q.Get("stage"), q.Get("status"),
+		map[string]string{"journey": q.Get("journey"), "customer": q.Get("customer"), "owner": q.Get("owner")})...)
+	if len(probs) > 0 {
+		s.fail(w, r, invalid(probs...))
 		return
 	}
 	s.writeRuns(w, r, visibilityQuery(filters, mqn, q.Get("status")))
 }
 
-func checkRunFilters(stage, status string) error {
+// runFilterProblems checks a run list's filters: stage and status against
+// their values, and IDs (by parameter name) for what visibility can match.
+func runFilterProblems(stage, status string, ids map[string]string) []FieldProblem {
 	var probs []FieldProblem
 	switch stage {
 	case "", workflows.StageNurturing, workflows.StageHandoff, workflows.StageCooldown, workflows.StagePaused, workflows.StageDone:
@@ -538,26 +574,39 @@ func checkRunFilters(stage, status string) error {
 	default:
 		probs = append(probs, FieldProblem{Field: "status", Message: "must be running or closed"})
 	}
-	if len(probs) > 0 {
-		return invalid(probs...)
+	for _, name := range slices.Sorted(maps.Keys(ids)) {
+		if strings.ContainsAny(ids[name], `\"`) {
+			// Temporal's SQL visibility (SQLite, PostgreSQL) escapes
+			// these MySQL-style, so a value holding one never matches:
+			// say so rather than answer an empty list.
+			probs = append(probs, FieldProblem{Field: name, Message: `run lists cannot match a value with a backslash or a double quote`})
+		}
 	}
-	return nil
+	return probs
 }
 
 func (s *Server) listCustomerRuns(w http.ResponseWriter, r *http.Request) {
-	if err := checkRunFilters("", r.URL.Query().Get("status")); err != nil {
+	id := mux.Vars(r)["id"]
+	if probs := runFilterProblems("", r.URL.Query().Get("status"), map[string]string{"id": id}); len(probs) > 0 {
+		s.fail(w, r, invalid(probs...))
+		return
+	}
+	if missing, err := s.store.MissingCustomers(r.Context(), []string{id}); err != nil || len(missing) > 0 {
+		if err == nil {
+			err = notFoundErr("customer " + id + " does not exist")
+		}
 		s.fail(w, r, err)
 		return
 	}
-	s.writeRuns(w, r, visibilityQuery(map[string]string{"RipenCustomer": mux.Vars(r)["id"]}, nil, r.URL.Query().Get("status")))
+	s.writeRuns(w, r, visibilityQuery(map[string]string{"RipenCustomer": id}, nil, r.URL.Query().Get("status")))
 }
 
-// visibilityQuery builds a list filter; keys are fixed, values escaped.
+// visibilityQuery builds a list filter; keys are fixed, values quoted.
 func visibilityQuery(filters map[string]string, mqn *bool, status string) string {
 	var parts []string
 	for _, key := range []string{"RipenJourney", "RipenCustomer", "RipenOwner", "RipenStage"} {
 		if v := filters[key]; v != "" {
-			parts = append(parts, fmt.Sprintf("%s = '%s'", key, strings.ReplaceAll(v, "'", `\'`)))
+			parts = append(parts, fmt.Sprintf("%s = %s", key, visibilityString(v)))
 		}
 	}
 	if mqn != nil {
@@ -573,6 +622,15 @@ func visibilityQuery(filters map[string]string, mqn *bool, status string) string
 		return "RipenJourney IS NOT NULL"
 	}
 	return strings.Join(parts, " AND ")
+}
+
+// visibilityString quotes a value for a visibility query: the parser reads
+// backslash escapes inside quotes, so a backslash is doubled before a quote
+// is escaped (a value ending in a backslash would otherwise escape the
+// closing quote and the query would not parse). runFilterProblems refuses
+// such values before they get here; the quoting stays safe regardless.
+func visibilityString(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(v) + "'"
 }
 
 func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, query string) {
@@ -597,6 +655,12 @@ func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, query string)
 	resp, err := s.temporal.ListWorkflow(r.Context(), &workflowservice.ListWorkflowExecutionsRequest{
 		Namespace: s.cfg.Namespace, PageSize: int32(size), NextPageToken: token, Query: query,
 	})
+	var bad *serviceerror.InvalidArgument
+	if errors.As(err, &bad) {
+		// The filters made a query Temporal refused: the client's values.
+		s.fail(w, r, &badRequest{status: http.StatusUnprocessableEntity, detail: "Temporal refused the run filters: " + bad.Message})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("list runs (%s): %w", query, err))
 		return
@@ -665,11 +729,24 @@ func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if probs := journey.Validate(def, journey.ValidateOptions{}); len(probs) > 0 {
+		// The posted journey's fields sit under "journey" in the body.
+		for i := range probs {
+			probs[i].Field = "journey." + probs[i].Field
+		}
 		s.fail(w, r, probs)
 		return
 	}
-	if err := simulate.ValidateEvents(req.Events); err != nil {
-		s.fail(w, r, invalid(FieldProblem{Field: "events", Message: err.Error()}))
+	// Every problem at once, each on its field: the events' own
+	// ("events[2].offer"), the events against the journey, the timezone.
+	var fields []FieldProblem
+	for _, p := range simulate.CheckEvents(def, req.Events) {
+		fields = append(fields, FieldProblem{Field: p.Field, Message: p.Message})
+	}
+	if _, err := simulate.LoadTimezone(req.Timezone); err != nil {
+		fields = append(fields, FieldProblem{Field: "timezone", Message: err.Error()})
+	}
+	if len(fields) > 0 {
+		s.fail(w, r, invalid(fields...))
 		return
 	}
 	opt := simulate.Options{Timezone: req.Timezone}
@@ -678,7 +755,7 @@ func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := simulate.Run(def, req.Events, opt)
 	if err != nil {
-		s.fail(w, r, invalid(FieldProblem{Field: "timezone", Message: err.Error()}))
+		s.fail(w, r, err) // the events were checked: this is the simulator's failure
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
@@ -693,7 +770,10 @@ func (s *Server) fastLane(ctx context.Context, journeyID, customerID, offer, not
 	if _, err := s.store.GetCustomer(ctx, customerID); err != nil {
 		return err
 	}
-	ev := store.Event{ID: "fast-lane-api-" + RequestID(ctx), CustomerID: customerID, Type: "fast-lane",
+	// The event ID is the server's own: a client-set X-Request-ID could
+	// name another customer's stored request, and the run would then read
+	// that request's note.
+	ev := store.Event{ID: "fast-lane-api-" + newEventID(), CustomerID: customerID, Type: "fast-lane",
 		RunID: workflows.WorkflowID(journeyID, customerID), Note: note, Topic: offer, OccurredAt: s.now()}
 	if _, _, err := s.store.InsertEvents(ctx, []store.Event{ev}); err != nil {
 		return err

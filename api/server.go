@@ -28,9 +28,12 @@ type Config struct {
 	// TemporalUIURL and Namespace build links to runs in the Web UI.
 	TemporalUIURL string
 	Namespace     string
-	// WebhookKey verifies SendGrid's Event Webhook (base64 DER public key).
+	// WebhookKey verifies SendGrid's Event Webhook: base64 DER public keys,
+	// comma-separated, so a new key can be added before the old one goes.
 	WebhookKey string
-	// EnrollConcurrency bounds parallel workflow starts per request.
+	// EnrollConcurrency bounds the calls one request makes to Temporal at
+	// once: workflow starts (enrolment, the detector) and the signals that
+	// route events (default 32).
 	EnrollConcurrency int
 	// LinkTTL bounds the life of forms' CSRF tokens and links.
 	LinkTTL time.Duration

@@ -201,7 +201,7 @@ func (wk *webhookWork) queue(workflowID, name string, arg any) {
 }
 
 // engagement stores opens and clicks of contacts as engagement events and
-// queues them for their runs. Left out: opens and clicks of account owners
+// routes them. Left out: opens and clicks of account owners
 // (hand-off emails), machine opens (privacy proxies, not people), clicks on
 // ripen's own links (/r/ counts the click itself; /f/ counts when the
 // request is confirmed; /u/ is no interest), and events of customers that
@@ -265,14 +265,11 @@ func (wk *webhookWork) engagement(ctx context.Context, events []sendgrid.Event, 
 	if len(kept) == 0 {
 		return nil
 	}
-	inserted, dups, err := s.store.InsertEvents(ctx, kept)
-	if err != nil {
-		return err
-	}
-	s.metrics.events.WithLabelValues("accepted").Add(float64(len(inserted)))
-	s.metrics.events.WithLabelValues("duplicate").Add(float64(len(dups)))
-	for _, e := range kept {
-		wk.queue(e.RunID, workflows.SignalEngagement, engagementOf(e))
+	// Routed now, as POST /v1/events routes: the sending run, the
+	// customer's other runs and the detectors of other journeys all hear
+	// it, before this batch's unsubscribes are signalled.
+	if _, err := s.ingestEngagement(ctx, kept); err != nil {
+		return fmt.Errorf("record engagement: %w", err)
 	}
 	return nil
 }
@@ -334,16 +331,22 @@ func hardBounce(ev sendgrid.Event) bool {
 	return t != "blocked" && t != "soft"
 }
 
-// delivery records delivered and bounced in the outbox. Deferred mail is
-// still on its way: the outbox has no state for it. An email the outbox
-// does not know (sent by another system on the same account) is skipped.
+// delivery records delivery news in the outbox: deferred (still trying),
+// delivered, bounced (hard or soft: either way this email did not arrive)
+// and dropped. The store only moves a row forward, so a late deferred never
+// takes back a delivery. An email the outbox does not know (sent by another
+// system on the same account) is skipped.
 func (wk *webhookWork) delivery(ctx context.Context, ev sendgrid.Event, result *string) error {
 	var status string
 	switch ev.Event {
+	case "deferred":
+		status = store.OutboxDeferred
 	case "delivered":
 		status = store.OutboxDelivered
 	case "bounce":
 		status = store.OutboxBounced
+	case "dropped":
+		status = store.OutboxDropped
 	default:
 		return nil
 	}
@@ -441,6 +444,31 @@ func eventKey(ev sendgrid.Event) string {
 	}
 	sum := sha256.Sum256([]byte(strings.Join([]string{ev.SGEventID, ev.SGMessageID, ev.Event, ev.Email, strconv.FormatInt(ev.Timestamp, 10), ev.URL}, "\x00")))
 	return "h-" + hex.EncodeToString(sum[:16])
+}
+
+// PruneWebhookEvents forgets, every interval until ctx ends, the webhook
+// event IDs seen longer ago than SendGrid retries a post (72 hours, also the
+// oldest signed timestamp the webhook accepts), so the dedupe table stays
+// small. It prunes once at once. Any number of API processes may run it.
+func (s *Server) PruneWebhookEvents(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.store.PruneWebhookEvents(ctx, s.now().Add(-webhookTolerance))
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn().Err(err).Msg("webhook events not pruned; trying again later")
+		case n > 0:
+			s.log.Debug().Int64("events", n).Msg("old webhook events pruned")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // metricEvent bounds the event label to SendGrid's event names.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,9 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/internal/devstack"
 	"github.com/ripen/ripen/internal/testlog"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
+	"github.com/ripen/ripen/store/storetest"
 )
 
 // webhookAPI serves a second API on the harness's stack whose webhook
@@ -197,9 +200,19 @@ func TestWebhookFromTheLocalSendGrid(t *testing.T) {
 	require.Equal(t, "automation-checklist", opens[0].ContentID)
 	require.Equal(t, "process-automation", opens[0].Topic)
 
-	// SendGrid's click on a tracked /r/ link is counted by /r/ itself.
+	// A late deferred never takes back the delivery.
+	event(`{"type": "deferred"}`)
+	require.Equal(t, "delivered", h.outboxStatus(msg.MessageID))
+
+	// A click in the dev inbox lands on the tracked /r/ link, as SendGrid's
+	// click-tracking redirect would take the browser there: /r/ counts it
+	// once, and the webhook's report of the same click adds nothing.
 	event(`{"type": "click"}`)
-	require.Empty(t, h.storedEvents("acme", "click"))
+	clicks := h.storedEvents("acme", "click")
+	require.Len(t, clicks, 1)
+	require.True(t, strings.HasPrefix(clicks[0].ID, "click-"), "counted by /r/: %s", clicks[0].ID)
+	require.Equal(t, "https://example.com/automation-checklist", clicks[0].URL)
+	h.eventually("the click reaches the run", func() bool { return h.linkRun("acme").engagements("click") == 1 })
 
 	// A soft bounce suppresses nothing; a hard one does and stops the run.
 	event(`{"type": "bounce", "bounce_type": "blocked"}`)
@@ -212,4 +225,132 @@ func TestWebhookFromTheLocalSendGrid(t *testing.T) {
 		run := h.linkRun("acme")
 		return run.Status == "completed" && run.Outcome != nil && *run.Outcome == "unsubscribed"
 	})
+}
+
+func (h *harness) runOf(journey, customer string) linkRun {
+	h.t.Helper()
+	var st linkRun
+	h.json("GET", "/v1/journeys/"+journey+"/runs/"+customer, "sales", nil, 200, &st)
+	return st
+}
+
+func (r linkRun) unsubscribed() bool {
+	return r.Status == "completed" && r.Outcome != nil && *r.Outcome == "unsubscribed"
+}
+
+func TestWebhookMapsDeliveryNewsAndSuppressions(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	customers := map[string]string{"beta": "max@beta.example", "gamma": "max@gamma.example", "delta": "max@delta.example"}
+	for id, email := range customers {
+		h.customer(id, email, "en")
+	}
+	h.json("POST", "/v1/journeys/"+linkJourney+"/enrollments", "marketing", map[string]any{"customer_ids": []string{"beta", "gamma", "delta"}}, 200, nil)
+	mails := map[string]sendgriddev.Message{}
+	for id, email := range customers {
+		h.eventually("the first email to "+email, func() bool { return len(h.mailsTo(email)) > 0 })
+		mails[id] = h.mailsTo(email)[0]
+		h.eventually("its delivered event", func() bool { return h.outboxStatus(mails[id].MessageID) == "delivered" })
+	}
+	signer, err := sendgrid.NewSigner()
+	require.NoError(t, err)
+	hook := h.webhookAPI(signer)
+	post := func(events ...map[string]any) {
+		t.Helper()
+		status, body := postWebhook(t, hook, signedBatch(t, signer, time.Now(), events...))
+		require.Equal(t, http.StatusOK, status, body)
+	}
+
+	// Beta's email is still on its way: deferred, then dropped.
+	_, err = h.stack.Store.Pool().Exec(context.Background(), `UPDATE outbox SET status = 'sent' WHERE message_id = $1`, mails["beta"].MessageID)
+	require.NoError(t, err)
+	post(sgEvent(mails["beta"], "deferred", "evt-beta-deferred"))
+	require.Equal(t, "deferred", h.outboxStatus(mails["beta"].MessageID))
+	require.Equal(t, "running", h.runOf(linkJourney, "beta").Status, "deferred is no reason to stop")
+	dropped := sgEvent(mails["beta"], "dropped", "evt-beta-dropped")
+	dropped["reason"] = "Bounced Address"
+	post(dropped)
+	require.Equal(t, "dropped", h.outboxStatus(mails["beta"].MessageID))
+
+	post(sgEvent(mails["gamma"], "unsubscribe", "evt-gamma-unsub"), sgEvent(mails["delta"], "group_unsubscribe", "evt-delta-group"))
+
+	for id, email := range customers {
+		require.True(t, h.suppressed(email), id)
+		h.eventually(id+"'s run ends as unsubscribed", func() bool { return h.runOf(linkJourney, id).unsubscribed() })
+	}
+}
+
+func TestWebhookAnswers500WhenStoringFailsAndTheRetryCounts(t *testing.T) {
+	h := newHarness(t)
+	msg := h.enrolForLinks()
+	signer, err := sendgrid.NewSigner()
+	require.NoError(t, err)
+	hook := h.webhookAPI(signer)
+	ctx := context.Background()
+
+	// Postgres refuses engagement events for a while.
+	pool := h.stack.Store.Pool()
+	_, err = pool.Exec(ctx, `
+CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'disk full'; END $$;
+CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events();`)
+	require.NoError(t, err)
+	batch := signedBatch(t, signer, time.Now(), sgEvent(msg, "open", "evt-open-retried"))
+	status, body := postWebhook(t, hook, batch)
+	require.Equal(t, http.StatusInternalServerError, status, body)
+	require.Empty(t, h.storedEvents("acme", "open"))
+
+	// SendGrid posts the batch again once Postgres is back: it is new, not a
+	// duplicate, and reaches the run.
+	_, err = pool.Exec(ctx, `DROP TRIGGER refuse_events ON events; DROP FUNCTION refuse_events();`)
+	require.NoError(t, err)
+	status, body = postWebhook(t, hook, batch)
+	require.Equal(t, http.StatusOK, status, body)
+	require.JSONEq(t, `{"received": 1, "duplicates": 0}`, body)
+	require.Len(t, h.storedEvents("acme", "open"), 1)
+	h.eventually("the open reaches the run", func() bool { return h.linkRun("acme").engagements("open") == 1 })
+}
+
+func TestWebhookEventsArePrunedAfterSendGridsRetryWindow(t *testing.T) {
+	st := storetest.NewDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := st.MarkWebhookEvents(ctx, []string{"old", "recent"})
+	require.NoError(t, err)
+	_, err = st.Pool().Exec(ctx, `UPDATE webhook_events SET seen_at = now() - interval '73 hours' WHERE id = 'old'`)
+	require.NoError(t, err)
+
+	srv := api.New(st, nil, nil, api.Config{}, testlog.New(t, zerolog.WarnLevel), nil)
+	done := make(chan struct{})
+	go func() { srv.PruneWebhookEvents(ctx, time.Hour); close(done) }()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_events`).Scan(&n))
+		return n == 1
+	}, 10*time.Second, 20*time.Millisecond, "the old event is forgotten at once")
+	var left string
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT id FROM webhook_events`).Scan(&left))
+	require.Equal(t, "recent", left)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("pruning does not stop with its context")
+	}
+}
+
+func TestWebhookKeyFromTheEnvironmentAndTheLocalSendGridBothVerify(t *testing.T) {
+	configured, err := sendgrid.NewSigner()
+	require.NoError(t, err)
+	h := newHarnessWith(t, func(o *devstack.Options) { o.WebhookKey = configured.PublicKeyBase64() })
+	msg := h.enrolForLinks()
+	h.eventually("the local SendGrid's delivered event is taken", func() bool { return h.outboxStatus(msg.MessageID) == "delivered" })
+
+	hook := h.stack.APIURL + "/webhooks/sendgrid"
+	status, body := postWebhook(t, hook, signedBatch(t, configured, time.Now(), sgEvent(msg, "open", "evt-open-configured")))
+	require.Equal(t, http.StatusOK, status, "signed with SENDGRID_WEBHOOK_VERIFICATION_KEY's key: %s", body)
+	stranger, err := sendgrid.NewSigner()
+	require.NoError(t, err)
+	status, body = postWebhook(t, hook, signedBatch(t, stranger, time.Now(), sgEvent(msg, "spamreport", "evt-spam-stranger")))
+	require.Equal(t, http.StatusUnauthorized, status, body)
 }

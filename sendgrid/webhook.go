@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,24 +35,44 @@ var (
 	ErrInvalidPublicKey = errors.New("sendgrid webhook: invalid verification key")
 )
 
-// Verifier checks Event Webhook signatures with one public key. Build it once
-// at start-up (so a bad key fails early) and share it: it is safe for
+// Verifier checks Event Webhook signatures with one public key, or several
+// (a key being rotated, or a local server's key next to SendGrid's). Build it
+// once at start-up (so a bad key fails early) and share it: it is safe for
 // concurrent use.
 type Verifier struct {
-	key       *ecdsa.PublicKey
+	keys      []*ecdsa.PublicKey
 	tolerance time.Duration
 }
 
 // NewVerifier parses publicKeyBase64, the verification key as SendGrid shows
-// it (base64 of the DER-encoded PKIX public key; PEM is accepted too).
-// A positive tolerance rejects posts whose timestamp is further than
-// tolerance from the verifying clock; zero accepts any timestamp.
+// it (base64 of the DER-encoded PKIX public key; PEM is accepted too), or
+// several such keys separated by commas: a post signed with any of them
+// verifies. A positive tolerance rejects posts whose timestamp is further
+// than tolerance from the verifying clock; zero accepts any timestamp.
 func NewVerifier(publicKeyBase64 string, tolerance time.Duration) (*Verifier, error) {
-	key, err := parsePublicKey(publicKeyBase64)
-	if err != nil {
-		return nil, err
+	parts := strings.Split(publicKeyBase64, ",")
+	if len(parts) == 1 {
+		key, err := parsePublicKey(publicKeyBase64)
+		if err != nil {
+			return nil, err
+		}
+		return &Verifier{keys: []*ecdsa.PublicKey{key}, tolerance: tolerance}, nil
 	}
-	return &Verifier{key: key, tolerance: tolerance}, nil
+	v := &Verifier{tolerance: tolerance}
+	for i, part := range parts {
+		if strings.TrimSpace(part) == "" {
+			continue // "key1,key2," or "key1,,key2"
+		}
+		key, err := parsePublicKey(part)
+		if err != nil {
+			return nil, fmt.Errorf("key %d of %d: %w", i+1, len(parts), err)
+		}
+		v.keys = append(v.keys, key)
+	}
+	if len(v.keys) == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidPublicKey)
+	}
+	return v, nil
 }
 
 // Verify checks that signatureBase64 (the SignatureHeader value) is
@@ -73,7 +94,8 @@ func (v *Verifier) Verify(signatureBase64, timestamp string, rawBody []byte, now
 	h := sha256.New()
 	h.Write([]byte(timestamp))
 	h.Write(rawBody)
-	if !ecdsa.VerifyASN1(v.key, h.Sum(nil), sig) {
+	digest := h.Sum(nil)
+	if !slices.ContainsFunc(v.keys, func(k *ecdsa.PublicKey) bool { return ecdsa.VerifyASN1(k, digest, sig) }) {
 		return fmt.Errorf("%w: signature does not match", ErrInvalidSignature)
 	}
 	if v.tolerance > 0 {

@@ -187,3 +187,28 @@ func TestSignerRoundTrips(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, v.Verify(req.Header.Get(SignatureHeader), req.Header.Get(TimestampHeader), body, now))
 }
+
+func TestVerifierTakesSeveralKeys(t *testing.T) {
+	local, err := NewSigner()
+	require.NoError(t, err)
+	stranger, err := NewSigner()
+	require.NoError(t, err)
+	v, err := NewVerifier(sendgridExampleKey+", "+local.PublicKeyBase64()+",", 0)
+	require.NoError(t, err)
+
+	require.NoError(t, v.Verify(sendgridExampleSignature, sendgridExampleTimestamp, []byte(sendgridExampleBody), time.Now()), "SendGrid's key")
+	body := []byte(`[{"event":"open"}]` + "\r\n")
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	sig, err := local.Sign(ts, body)
+	require.NoError(t, err)
+	require.NoError(t, v.Verify(sig, ts, body, time.Now()), "the local server's key")
+	sig, err = stranger.Sign(ts, body)
+	require.NoError(t, err)
+	require.ErrorIs(t, v.Verify(sig, ts, body, time.Now()), ErrInvalidSignature, "any other key")
+
+	_, err = NewVerifier(sendgridExampleKey+",***", 0)
+	require.ErrorIs(t, err, ErrInvalidPublicKey)
+	require.ErrorContains(t, err, "key 2 of 2")
+	_, err = NewVerifier(" , ", 0)
+	require.ErrorIs(t, err, ErrInvalidPublicKey)
+}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -53,9 +55,22 @@ SELECT $1, persona_id, position
 FROM unnest($2::text[]) WITH ORDINALITY AS p (persona_id, position)`
 
 // PutContent creates or replaces a content block and its personas in one
-// transaction. Unknown personas are ErrInvalid.
+// transaction. Every mistake, unknown personas included, is reported at once
+// as FieldErrors (ErrInvalid).
 func (s *Store) PutContent(ctx context.Context, c Content) error {
+	check := checkContent(c)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, sqlMissingPersonas, nonNil(c.Personas))
+		missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, id := range missing {
+			check.add("personas", fmt.Sprintf("unknown persona %q", id))
+		}
+		if err := check.err(); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		b.Queue(sqlPutContent, c.ID, c.Title, c.Topic, c.Stage, c.URL,
 			c.Email.Subject, c.Email.HTML, c.Email.Text, c.Email.TemplateID)
@@ -64,6 +79,35 @@ func (s *Store) PutContent(ctx context.Context, c Content) error {
 		return tx.SendBatch(ctx, b).Close()
 	})
 	return pgErr("put", "content", c.ID, err)
+}
+
+const sqlMissingPersonas = `
+SELECT DISTINCT ON (id) id
+FROM unnest($1::text[]) AS wanted (id)
+WHERE NOT EXISTS (SELECT FROM personas p WHERE p.id = wanted.id)
+ORDER BY id`
+
+// checkContent finds every mistake the schema would refuse one at a time;
+// PutContent adds unknown personas.
+func checkContent(c Content) *fieldCheck {
+	check := &fieldCheck{record: "content", recordID: c.ID}
+	check.id("id", c.ID)
+	check.required("title", c.Title)
+	check.required("topic", c.Topic)
+	if c.URL != "" && !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
+		check.add("url", "must be an http or https URL")
+	}
+	if e := c.Email; e.TemplateID == "" && (e.Subject == "" || (e.HTML == "" && e.Text == "")) {
+		check.add("email", "needs a template_id, or a subject and an html or text body")
+	}
+	seen := make(map[string]bool, len(c.Personas))
+	for _, p := range c.Personas {
+		if seen[p] {
+			check.add("personas", fmt.Sprintf("lists the persona %q twice", p))
+		}
+		seen[p] = true
+	}
+	return check
 }
 
 const sqlSelectContent = `

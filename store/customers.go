@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -76,13 +79,28 @@ RETURNING id`
 
 // PutCustomer creates or replaces a customer with its owner and contacts in
 // one transaction: the owner is upserted when its email is given (otherwise
-// it must exist), and contacts no longer listed are removed. A contact ID of
-// another customer is ErrConflict.
+// it must exist), and contacts no longer listed are removed. Every mistake
+// in the record is reported at once as FieldErrors (ErrInvalid); a contact
+// ID of another customer is ErrConflict.
 func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
-	if err := validateCustomer(c); err != nil {
-		return err
-	}
+	check := checkCustomer(c)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The references, in the same pass as the rest, so a request
+		// learns of an unknown persona and a bad email together.
+		var personaOK, ownerOK bool
+		err := tx.QueryRow(ctx, sqlCustomerRefs, c.Persona, c.Owner.ID, c.Owner.Email).Scan(&personaOK, &ownerOK)
+		if err != nil {
+			return err
+		}
+		if !personaOK {
+			check.add("persona", "unknown persona")
+		}
+		if !ownerOK && c.Owner.ID != "" {
+			check.add("owner.id", "unknown account owner")
+		}
+		if err := check.err(); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		if c.Owner.Email != "" {
 			b.Queue(sqlPutOwner, c.Owner.ID, c.Owner.Name, c.Owner.Email)
@@ -126,30 +144,110 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 	return pgErr("put", "customer", c.ID, err)
 }
 
-// validateCustomer checks what the schema cannot: a customer has one or more
-// contacts, listed once each, in valid timezones.
-func validateCustomer(c Customer) error {
+// sqlCustomerRefs: is the persona known (or none given), and is the owner
+// known or given with an email (then it is upserted)?
+const sqlCustomerRefs = `
+SELECT $1::text = '' OR EXISTS (SELECT FROM personas WHERE id = $1),
+       $3::text <> '' OR EXISTS (SELECT FROM owners WHERE id = $2)`
+
+// checkCustomer finds every mistake the schema would refuse one at a time,
+// and what it cannot check: a customer has one or more contacts, listed
+// once each, in valid timezones. References are checked by PutCustomer.
+func checkCustomer(c Customer) *fieldCheck {
+	check := &fieldCheck{record: "customer", recordID: c.ID}
+	check.id("id", c.ID)
+	check.required("name", c.Name)
 	if c.Owner.ID == "" {
-		return invalid("customer", c.ID, "owner.id", "is required")
+		check.add("owner.id", "is required")
+	} else {
+		check.id("owner.id", c.Owner.ID)
+	}
+	if c.Owner.Email != "" {
+		check.email("owner.email", c.Owner.Email)
 	}
 	if len(c.Contacts) == 0 {
-		return invalid("customer", c.ID, "contacts", "a customer needs at least one contact")
+		check.add("contacts", "a customer needs at least one contact")
 	}
 	seen := make(map[string]bool, len(c.Contacts))
 	for i, ct := range c.Contacts {
-		if seen[ct.ID] {
-			return invalid("customer", c.ID, fmt.Sprintf("contacts[%d].id", i),
-				fmt.Sprintf("contact %q is listed twice", ct.ID))
+		at := func(field string) string { return fmt.Sprintf("contacts[%d].%s", i, field) }
+		switch {
+		case seen[ct.ID]:
+			check.add(at("id"), fmt.Sprintf("contact %q is listed twice", ct.ID))
+		default:
+			check.id(at("id"), ct.ID)
 		}
 		seen[ct.ID] = true
+		check.email(at("email"), ct.Email)
 		if ct.Timezone != "" {
 			if _, err := time.LoadLocation(ct.Timezone); err != nil || ct.Timezone == "Local" {
-				return invalid("customer", c.ID, fmt.Sprintf("contacts[%d].timezone", i),
-					fmt.Sprintf("unknown timezone %q", ct.Timezone))
+				check.add(at("timezone"), fmt.Sprintf("unknown timezone %q", ct.Timezone))
 			}
 		}
 	}
-	return nil
+	return check
+}
+
+// FieldErrors is every mistake found in one record, in the order of its
+// fields: errors.Is matches ErrInvalid, errors.As finds the first *Error,
+// and the API lists each as a field problem.
+type FieldErrors []*Error
+
+func (fe FieldErrors) Error() string {
+	msgs := make([]string, len(fe))
+	for i, e := range fe {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns each problem, for errors.Is and errors.As.
+func (fe FieldErrors) Unwrap() []error {
+	out := make([]error, len(fe))
+	for i, e := range fe {
+		out[i] = e
+	}
+	return out
+}
+
+// fieldCheck collects a record's mistakes in one pass. The rules are the
+// schema's (its CHECKs stay as the last word), with the same messages.
+type fieldCheck struct {
+	record, recordID string
+	errs             FieldErrors
+}
+
+func (c *fieldCheck) add(field, msg string) {
+	c.errs = append(c.errs, &Error{Kind: ErrInvalid, Record: c.record, ID: c.recordID, Field: field, Msg: msg})
+}
+
+// err is nil without mistakes, else the FieldErrors.
+func (c *fieldCheck) err() error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return c.errs
+}
+
+// id: 1 to 200 characters without '/' or whitespace (the schema's IDs).
+func (c *fieldCheck) id(field, v string) {
+	if n := utf8.RuneCountInString(v); n < 1 || n > 200 || strings.ContainsFunc(v, func(r rune) bool { return r == '/' || unicode.IsSpace(r) }) {
+		c.add(field, idRule)
+	}
+}
+
+func (c *fieldCheck) required(field, v string) {
+	if v == "" {
+		c.add(field, "is required")
+	}
+}
+
+// email: something@somewhere without whitespace, as the schema checks.
+func (c *fieldCheck) email(field, v string) {
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") || strings.ContainsFunc(v, unicode.IsSpace) {
+		c.add(field, emailRule)
+	}
 }
 
 const sqlGetCustomer = `

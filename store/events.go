@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -158,17 +160,39 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) (inserted, dup
 	return inserted, duplicates, nil
 }
 
-// validateEvent names the event of a batch that the schema would refuse.
+// Limits of the events table, in characters (events_id_check,
+// events_note_check).
+const (
+	maxEventIDChars   = 200
+	maxEventNoteChars = 4000
+)
+
+// validateEvent names the event of a batch that the schema would refuse, so
+// that no failure of the batch's single statement goes unnamed. Lengths are
+// counted in characters, as Postgres does.
 func validateEvent(e Event) error {
-	switch {
-	case e.ID == "" || len(e.ID) > 200:
-		return invalid("event", e.ID, "id", "must be 1 to 200 characters")
+	switch n := utf8.RuneCountInString(e.ID); {
+	case !utf8.ValidString(e.ID) || strings.ContainsRune(e.ID, 0):
+		return invalid("event", e.ID, "id", "must be valid UTF-8 without NUL characters")
+	case n == 0 || n > maxEventIDChars:
+		return invalid("event", e.ID, "id", fmt.Sprintf("must be 1 to %d characters", maxEventIDChars))
 	case e.CustomerID == "":
 		return invalid("event", e.ID, "customer_id", "is required")
 	case !slices.Contains(EventTypes, e.Type):
 		return invalid("event", e.ID, "type", fmt.Sprintf("%q is not one of %v", e.Type, EventTypes))
 	case e.OccurredAt.IsZero():
 		return invalid("event", e.ID, "occurred_at", "is required")
+	case utf8.RuneCountInString(e.Note) > maxEventNoteChars:
+		return invalid("event", e.ID, "note", fmt.Sprintf("must be at most %d characters", maxEventNoteChars))
+	}
+	for _, f := range []struct{ name, value string }{
+		{"customer_id", e.CustomerID}, {"contact_id", e.ContactID}, {"topic", e.Topic},
+		{"content_id", e.ContentID}, {"url", e.URL}, {"run_id", e.RunID}, {"step", e.Step},
+		{"note", e.Note},
+	} {
+		if !utf8.ValidString(f.value) || strings.ContainsRune(f.value, 0) {
+			return invalid("event", e.ID, f.name, "must be valid UTF-8 without NUL characters")
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,34 @@ func TestInsertEvents(t *testing.T) {
 		bad = event("ev-8", "acme", "a", time.Time{})
 		_, _, err = s.InsertEvents(ctx, []store.Event{bad})
 		requireKind(t, err, store.ErrInvalid, "occurred_at")
+
+		bad = event("ev-8", "acme", "a", t0)
+		bad.Type, bad.Note = "fast-lane", strings.Repeat("x", 4001)
+		_, _, err = s.InsertEvents(ctx, []store.Event{bad})
+		se = requireKind(t, err, store.ErrInvalid, "note")
+		require.Equal(t, `event "ev-8": invalid note: must be at most 4000 characters`, se.Error())
+
+		bad = event("ev-8", "acme", "a", t0)
+		bad.Topic = "nul\x00byte"
+		_, _, err = s.InsertEvents(ctx, []store.Event{bad})
+		se = requireKind(t, err, store.ErrInvalid, "topic")
+		require.Equal(t, "ev-8", se.ID)
+
+		long := strings.Repeat("é", 201)
+		_, _, err = s.InsertEvents(ctx, []store.Event{event(long, "acme", "a", t0)})
+		se = requireKind(t, err, store.ErrInvalid, "id")
+		require.Equal(t, long, se.ID)
+	})
+	t.Run("limits count characters, not bytes, as the schema does", func(t *testing.T) {
+		id := strings.Repeat("é", 200) // 400 bytes
+		ev := event(id, "acme", "a", t0)
+		ev.Type, ev.Note = "fast-lane", strings.Repeat("ü", 4000)
+		ins, _, err := s.InsertEvents(ctx, []store.Event{ev})
+		require.NoError(t, err)
+		require.Equal(t, []string{id}, ins)
+		got, err := s.GetEvent(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, ev.Note, got.Note)
 	})
 	t.Run("the schema refuses an unknown type too", func(t *testing.T) {
 		_, err := s.Pool().Exec(ctx, `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('x', 'acme', 'telepathy', now())`)

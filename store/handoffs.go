@@ -19,24 +19,31 @@ const (
 	ReasonFastLane = "fast-lane"
 )
 
-// Hand-off statuses: open until sales answers with one of the outcomes.
+// Hand-off statuses: open until sales answers with one of the outcomes, or
+// withdrawn when the run ended before an answer.
 const (
-	HandoffOpen     = "open"
-	HandoffAccepted = "accepted"
-	HandoffWon      = "won"
-	HandoffLost     = "lost"
-	HandoffRejected = "rejected"
-	HandoffNotReady = "not-ready"
+	HandoffOpen      = "open"
+	HandoffAccepted  = "accepted"
+	HandoffWon       = "won"
+	HandoffLost      = "lost"
+	HandoffRejected  = "rejected"
+	HandoffNotReady  = "not-ready"
+	HandoffWithdrawn = "withdrawn"
 )
 
 // HandoffOutcomes are the answers sales may give.
 var HandoffOutcomes = []string{HandoffAccepted, HandoffWon, HandoffLost, HandoffRejected, HandoffNotReady}
 
+// HandoffStatuses are every status a hand-off can have (the
+// handoffs_status_check constraint).
+var HandoffStatuses = []string{HandoffOpen, HandoffAccepted, HandoffWon, HandoffLost, HandoffRejected, HandoffNotReady, HandoffWithdrawn}
+
 // Handoff is the escalation of a run to the customer's account owner, with
 // the evidence. ID is generated (a UUID) when empty. Offer is what was asked
 // for on a fast lane (e.g. "demo"). Feedback is the outcome sales gave (the
-// same as Status once closed), FeedbackNote their note. A zero CreatedAt
-// means now.
+// same as Status once closed; "" when withdrawn), FeedbackNote their note.
+// A zero CreatedAt means now. RunKey (workflow ID/first run ID) names the
+// run: a workflow ID is reused when a customer is enrolled again.
 type Handoff struct {
 	ID           string          `json:"id" db:"id"`
 	RunKey       string          `json:"run_key" db:"run_key"`
@@ -71,8 +78,7 @@ const handoffColumns = `
        sla_due_at, reminded_at, created_at, closed_at, answer, answer_note, answered_at`
 
 // A retry with the same (run_key, cycle, escalation) inserts nothing; a
-// second open hand-off of the workflow violates
-// handoffs_one_open_per_workflow.
+// second open hand-off of the run violates handoffs_one_open_per_run.
 const sqlCreateHandoff = `
 INSERT INTO handoffs (id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle,
                       escalation, reason, offer, note, score, evidence, sla_due_at, created_at)
@@ -88,7 +94,8 @@ WHERE run_key = $1 AND cycle = $2 AND escalation = $3`
 
 // CreateHandoff records an open hand-off and returns it. It is idempotent on
 // (RunKey, Cycle, Escalation): a retry returns the hand-off created first.
-// A workflow with another open hand-off is ErrConflict. Escalation counts
+// A run with another open hand-off is ErrConflict (another run of the same
+// workflow ID may have one: it is closed when that run ends). Escalation counts
 // the run's hand-offs within a cycle, from 1 (0 means 1).
 func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
 	if h.Escalation < 1 {
@@ -139,14 +146,21 @@ type HandoffFilter struct {
 
 // ListHandoffs returns the hand-offs that match f, newest first.
 func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, error) {
-	if f.Status != "" && f.Status != HandoffOpen && !slices.Contains(HandoffOutcomes, f.Status) {
+	if f.Status != "" && !slices.Contains(HandoffStatuses, f.Status) {
 		return nil, invalid("hand-offs", "", "status",
-			"must be open, "+strings.Join(HandoffOutcomes, ", "))
+			"must be one of "+strings.Join(HandoffStatuses, ", "))
 	}
 	var where []string
 	var args []any
+	status := f.Status
+	if status == HandoffOpen {
+		// A literal, so that even a generic plan can use the partial
+		// indexes on open hand-offs (the inbox of an owner).
+		where = append(where, "status = 'open'")
+		status = ""
+	}
 	for _, c := range []struct{ column, value string }{
-		{"status", f.Status},
+		{"status", status},
 		{"owner_id", f.OwnerID},
 		{"customer_id", f.CustomerID},
 		{"journey_id", f.JourneyID},
@@ -168,15 +182,36 @@ func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, e
 	return hs, pgErr("list", "hand-offs", "", err)
 }
 
+const sqlOpenHandoffOfWorkflow = `
+SELECT` + handoffColumns + `
+FROM handoffs
+WHERE workflow_id = $1 AND status = 'open'
+ORDER BY created_at DESC, id DESC
+LIMIT 1`
+
+// OpenHandoffOfWorkflow returns the newest open hand-off of a workflow ID
+// (normally its current run's), or ErrNotFound when it has none.
+func (s *Store) OpenHandoffOfWorkflow(ctx context.Context, workflowID string) (Handoff, error) {
+	rows, _ := s.pool.Query(ctx, sqlOpenHandoffOfWorkflow, workflowID)
+	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, &Error{Kind: ErrNotFound, Record: "open hand-off of workflow", ID: workflowID}
+	}
+	return h, pgErr("get", "open hand-off of workflow", workflowID, err)
+}
+
+// The note sales gave is claimed on the row (answer_note) before the run
+// applies the answer, so the run need not carry it: an empty note takes it.
 const sqlCloseHandoff = `
 UPDATE handoffs
-SET status = $2, feedback = $2, feedback_note = $3, closed_at = now()
+SET status = $2, feedback = $2, feedback_note = COALESCE(NULLIF($3, ''), answer_note), closed_at = now()
 WHERE id = $1 AND status = 'open'
 RETURNING` + handoffColumns
 
 // CloseHandoff records sales' answer: outcome is accepted, won, lost,
-// rejected or not-ready. Closing again with the same outcome returns the
-// hand-off unchanged; with another outcome it is ErrConflict.
+// rejected or not-ready. An empty note takes the one claimed with the answer
+// (ClaimAnswer). Closing again with the same outcome returns the hand-off
+// unchanged; with another outcome, or once withdrawn, it is ErrConflict.
 func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Handoff, error) {
 	if !slices.Contains(HandoffOutcomes, outcome) {
 		return Handoff{}, invalid("hand-off", id, "outcome",
@@ -188,12 +223,59 @@ func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Han
 		if h, err = s.GetHandoff(ctx, id); err != nil {
 			return Handoff{}, err
 		}
+		if h.Status == HandoffWithdrawn {
+			return Handoff{}, conflict("hand-off", id, "outcome", "withdrawn: its run ended before an answer")
+		}
 		if h.Status != outcome {
 			return Handoff{}, conflict("hand-off", id, "outcome", "already closed as "+h.Status)
 		}
 		return h, nil
 	}
 	return h, pgErr("close", "hand-off", id, err)
+}
+
+// Each open hand-off of the run is closed with the answer sales claimed, if
+// any, else withdrawn (no feedback). Only open rows change, so running it
+// again changes nothing.
+const sqlCloseHandoffsOfRun = `
+UPDATE handoffs
+SET status        = CASE WHEN answer <> '' THEN answer ELSE 'withdrawn' END,
+    feedback      = answer,
+    feedback_note = CASE WHEN answer <> '' THEN answer_note ELSE feedback_note END,
+    closed_at     = now()
+WHERE run_key = $1 AND status = 'open'
+RETURNING` + handoffColumns
+
+// CloseHandoffsOfRun closes the open hand-offs of a run that has ended:
+// as the answer sales already claimed (ClaimAnswer) if there is one, else as
+// withdrawn. It returns the hand-offs it closed. Idempotent: once closed,
+// a hand-off is left alone, so a retry returns none.
+func (s *Store) CloseHandoffsOfRun(ctx context.Context, runKey string) ([]Handoff, error) {
+	if runKey == "" {
+		return nil, invalid("hand-offs of run", "", "run_key", "is required")
+	}
+	rows, _ := s.pool.Query(ctx, sqlCloseHandoffsOfRun, runKey)
+	hs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Handoff])
+	return hs, pgErr("close", "hand-offs of run", runKey, err)
+}
+
+// Only a closed, answered hand-off without a note gets one.
+const sqlAddFeedbackNote = `
+UPDATE handoffs
+SET feedback_note = $2
+WHERE id = $1 AND feedback_note = '' AND status NOT IN ('open', 'withdrawn')`
+
+// AddFeedbackNote stores sales' note on a hand-off the run closed with their
+// answer, for answers given to the run before its hand-off was recorded:
+// notes stay in Postgres, not in workflow history. It changes nothing when
+// the hand-off already has a note, is still open or was withdrawn, or does
+// not exist.
+func (s *Store) AddFeedbackNote(ctx context.Context, id, note string) error {
+	if note == "" {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, sqlAddFeedbackNote, id, note)
+	return pgErr("add feedback note", "hand-off", id, err)
 }
 
 const sqlClaimAnswer = `

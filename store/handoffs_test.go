@@ -39,9 +39,9 @@ func TestHandoffs(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, h, again)
 	})
-	t.Run("a second open hand-off of the workflow is a conflict", func(t *testing.T) {
-		_, err := s.CreateHandoff(ctx, handoff(f, "run-2", 1))
-		se := requireKind(t, err, store.ErrConflict, "workflow_id")
+	t.Run("a second open hand-off of the run is a conflict", func(t *testing.T) {
+		_, err := s.CreateHandoff(ctx, handoff(f, "run-1", 2))
+		se := requireKind(t, err, store.ErrConflict, "run_key")
 		require.Contains(t, se.Error(), "the run already has an open hand-off")
 	})
 	t.Run("sales' answer closes it, once", func(t *testing.T) {
@@ -150,4 +150,129 @@ func TestFirstClaimedAnswerWins(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrInvalid)
 	_, err = s.ClaimAnswer(ctx, "no-such-handoff", store.HandoffWon, "")
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestEachRunOfAWorkflowIDHasItsOwnOpenHandoff(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	// A stopped run left its hand-off open; the customer is enrolled again
+	// under the same workflow ID.
+	old, err := s.CreateHandoff(ctx, handoff(f, "ripen/j/acme/first-run-1", 1))
+	require.NoError(t, err)
+	next := handoff(f, "ripen/j/acme/first-run-2", 1)
+	next.CreatedAt = old.CreatedAt.Add(time.Minute)
+	current, err := s.CreateHandoff(ctx, next)
+	require.NoError(t, err, "an earlier run's open hand-off does not block the next run")
+	require.Equal(t, old.WorkflowID, current.WorkflowID)
+
+	got, err := s.OpenHandoffOfWorkflow(ctx, old.WorkflowID)
+	require.NoError(t, err)
+	require.Equal(t, current.ID, got.ID, "the newest open hand-off of the workflow ID")
+
+	_, err = s.CreateHandoff(ctx, handoff(f, "ripen/j/acme/first-run-2", 2))
+	requireKind(t, err, store.ErrConflict, "run_key")
+
+	_, err = s.OpenHandoffOfWorkflow(ctx, "ripen/j/nobody")
+	requireKind(t, err, store.ErrNotFound, "")
+}
+
+func TestAnEndedRunClosesItsOpenHandoffs(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+
+	t.Run("unanswered: withdrawn, without feedback", func(t *testing.T) {
+		h, err := s.CreateHandoff(ctx, handoff(f, "run-stopped", 1))
+		require.NoError(t, err)
+		other, err := s.CreateHandoff(ctx, handoff(f, "run-other", 1))
+		require.NoError(t, err)
+
+		closed, err := s.CloseHandoffsOfRun(ctx, "run-stopped")
+		require.NoError(t, err)
+		require.Len(t, closed, 1)
+		require.Equal(t, h.ID, closed[0].ID)
+		require.Equal(t, store.HandoffWithdrawn, closed[0].Status)
+		require.Empty(t, closed[0].Feedback)
+		require.Empty(t, closed[0].FeedbackNote)
+		require.NotNil(t, closed[0].ClosedAt)
+
+		again, err := s.CloseHandoffsOfRun(ctx, "run-stopped")
+		require.NoError(t, err)
+		require.Empty(t, again, "a retry changes nothing")
+		still, err := s.GetHandoff(ctx, other.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.HandoffOpen, still.Status, "another run's hand-off stays open")
+
+		got, err := s.ClaimAnswer(ctx, h.ID, store.HandoffWon, "too late")
+		require.NoError(t, err)
+		require.Equal(t, store.HandoffWithdrawn, got.Status, "no answer is claimed on a withdrawn hand-off")
+		require.Empty(t, got.Answer)
+		_, err = s.CloseHandoff(ctx, h.ID, store.HandoffWon, "")
+		se := requireKind(t, err, store.ErrConflict, "outcome")
+		require.Contains(t, se.Error(), "its run ended before an answer")
+
+		list, err := s.ListHandoffs(ctx, store.HandoffFilter{Status: store.HandoffWithdrawn})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, h.ID, list[0].ID)
+	})
+	t.Run("answered but not applied: closed as the claimed answer", func(t *testing.T) {
+		h, err := s.CreateHandoff(ctx, handoff(f, "run-claimed", 1))
+		require.NoError(t, err)
+		_, err = s.ClaimAnswer(ctx, h.ID, store.HandoffNotReady, "budget next year")
+		require.NoError(t, err)
+
+		closed, err := s.CloseHandoffsOfRun(ctx, "run-claimed")
+		require.NoError(t, err)
+		require.Len(t, closed, 1)
+		require.Equal(t, store.HandoffNotReady, closed[0].Status)
+		require.Equal(t, store.HandoffNotReady, closed[0].Feedback)
+		require.Equal(t, "budget next year", closed[0].FeedbackNote)
+
+		same, err := s.CloseHandoff(ctx, h.ID, store.HandoffNotReady, "")
+		require.NoError(t, err, "the answer sales gave is the one recorded")
+		require.Equal(t, closed[0], same)
+	})
+	t.Run("a run key is required", func(t *testing.T) {
+		_, err := s.CloseHandoffsOfRun(ctx, "")
+		requireKind(t, err, store.ErrInvalid, "run_key")
+	})
+}
+
+func TestSalesNotesStayInPostgres(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+
+	t.Run("closing without a note takes the claimed one", func(t *testing.T) {
+		h, err := s.CreateHandoff(ctx, handoff(f, "run-claim-note", 1))
+		require.NoError(t, err)
+		_, err = s.ClaimAnswer(ctx, h.ID, store.HandoffRejected, "wrong contact")
+		require.NoError(t, err)
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffRejected, "")
+		require.NoError(t, err)
+		require.Equal(t, "wrong contact", closed.FeedbackNote)
+	})
+	t.Run("a note given with the close wins", func(t *testing.T) {
+		h, err := s.CreateHandoff(ctx, handoff(f, "run-close-note", 1))
+		require.NoError(t, err)
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffRejected, "call in May")
+		require.NoError(t, err)
+		require.Equal(t, "call in May", closed.FeedbackNote)
+	})
+	t.Run("a note added after the run applied the answer alone", func(t *testing.T) {
+		h, err := s.CreateHandoff(ctx, handoff(f, "run-alone", 1))
+		require.NoError(t, err)
+		require.NoError(t, s.AddFeedbackNote(ctx, h.ID, "early"))
+		got, err := s.GetHandoff(ctx, h.ID)
+		require.NoError(t, err)
+		require.Empty(t, got.FeedbackNote, "not on an open hand-off")
+
+		_, err = s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
+		require.NoError(t, err)
+		require.NoError(t, s.AddFeedbackNote(ctx, h.ID, "went with a competitor"))
+		require.NoError(t, s.AddFeedbackNote(ctx, h.ID, "second thoughts"))
+		got, err = s.GetHandoff(ctx, h.ID)
+		require.NoError(t, err)
+		require.Equal(t, "went with a competitor", got.FeedbackNote, "a note is never replaced")
+		require.NoError(t, s.AddFeedbackNote(ctx, "no-such-handoff", "x"))
+	})
 }

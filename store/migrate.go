@@ -38,7 +38,7 @@ func ApplyMigrations(ctx context.Context, url string) (applied []string, version
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
-		return nil, 0, fmt.Errorf("store: cannot reach PostgreSQL at %s: %w", where(cfg), err)
+		return nil, 0, unreachable(cfg, err)
 	}
 
 	// Waiting for another migrator: retry the lock every second, up to 5 minutes.

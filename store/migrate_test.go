@@ -105,6 +105,24 @@ func TestUnreachablePostgresSaysSo(t *testing.T) {
 	require.ErrorContains(t, err, "cannot reach PostgreSQL at 127.0.0.1:1/ripen")
 }
 
+func TestMigratingAMissingDatabaseSuggestsCreatingIt(t *testing.T) {
+	ctx := t.Context()
+	url := storetest.NewDatabase(t)
+	cfg, err := pgx.ParseConfig(url)
+	require.NoError(t, err)
+	admin, err := pgx.Connect(ctx, storetest.ServerURL())
+	require.NoError(t, err)
+	defer admin.Close(context.Background())
+	_, err = admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	require.NoError(t, err)
+
+	err = store.Migrate(ctx, url)
+	require.ErrorContains(t, err, `database "`+cfg.Database+`" does not exist`)
+	require.ErrorContains(t, err, "ripen migrate --create-database")
+	_, err = store.Open(ctx, url)
+	require.ErrorContains(t, err, "ripen migrate --create-database")
+}
+
 // Every constraint in the schema has a message for users, so a new
 // migration cannot add one that surfaces as raw Postgres text.
 func TestEveryConstraintIsExplained(t *testing.T) {

@@ -18,14 +18,18 @@ const (
 )
 
 // Outbox statuses. A row is pending until SendGrid accepted the message
-// (sent), or failed for good; the Event Webhook then moves sent rows to
-// delivered or bounced.
+// (sent), or failed for good; the Event Webhook then moves sent rows on:
+// deferred while the receiving server keeps saying "later", then delivered,
+// bounced or dropped (SendGrid will not deliver it, e.g. a suppressed or
+// invalid address).
 const (
 	OutboxPending   = "pending"
 	OutboxSent      = "sent"
 	OutboxFailed    = "failed"
+	OutboxDeferred  = "deferred"
 	OutboxDelivered = "delivered"
 	OutboxBounced   = "bounced"
+	OutboxDropped   = "dropped"
 )
 
 // OutboxKey identifies one email of a run: the step, the cycle (a recycled
@@ -169,23 +173,33 @@ func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, reason string) e
 	return conflict("outbox email", sid, "status", "already "+row.Status)
 }
 
-// Delivery news only moves forward: sent → delivered or bounced, and a
-// delivered email may still bounce later.
+// Delivery news only moves forward: sent → deferred → delivered, bounced or
+// dropped, and a delivered email may still bounce later. A late deferred
+// never takes back a delivery, and bounced and dropped are final.
 const sqlUpdateOutboxDelivery = `
 UPDATE outbox
-SET status = $2, updated_at = now()
+SET status = $2::text, updated_at = now()
 WHERE message_id = split_part($1, '.', 1)
-  AND (status = 'sent' OR (status = 'delivered' AND $2 = 'bounced'))
+  AND CASE $2::text
+          WHEN 'deferred'  THEN status = 'sent'
+          WHEN 'delivered' THEN status IN ('sent', 'deferred')
+          WHEN 'dropped'   THEN status IN ('sent', 'deferred')
+          WHEN 'bounced'   THEN status IN ('sent', 'deferred', 'delivered')
+          ELSE false
+      END
 RETURNING` + outboxColumns
 
-// UpdateOutboxDelivery records SendGrid's delivery news (status delivered
-// or bounced) for the email with messageID, which may be the X-Message-Id or
-// the webhook's sg_message_id ("<X-Message-Id>.filter…"). It returns the row,
-// so the caller can find the run and recipient. News older than the stored
-// status changes nothing; an unknown message is ErrNotFound.
+// UpdateOutboxDelivery records SendGrid's delivery news (status deferred,
+// delivered, bounced or dropped) for the email with messageID, which may be
+// the X-Message-Id or the webhook's sg_message_id ("<X-Message-Id>.filter…").
+// It returns the row, so the caller can find the run and recipient. News
+// older than the stored status changes nothing; an unknown message is
+// ErrNotFound.
 func (s *Store) UpdateOutboxDelivery(ctx context.Context, messageID, status string) (OutboxRow, error) {
-	if status != OutboxDelivered && status != OutboxBounced {
-		return OutboxRow{}, invalid("outbox email", messageID, "status", "must be delivered or bounced")
+	switch status {
+	case OutboxDeferred, OutboxDelivered, OutboxBounced, OutboxDropped:
+	default:
+		return OutboxRow{}, invalid("outbox email", messageID, "status", "must be deferred, delivered, bounced or dropped")
 	}
 	rows, _ := s.pool.Query(ctx, sqlUpdateOutboxDelivery, messageID, status)
 	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[OutboxRow])
@@ -198,24 +212,63 @@ WHERE message_id = split_part($1, '.', 1)`, messageID)
 	return row, pgErr("update delivery of", "outbox email", messageID, err)
 }
 
-const sqlCountSentSince = `
-SELECT count(*), min(sent_at)
+// The emails that count towards a contact's cap: content emails sent, or
+// reserved and on their way, since $3, other than the one asking ($2).
+// Failed emails do not count.
+const sqlCapWindow = `
+SELECT COALESCE(sent_at, reserved_at) AS at
 FROM outbox
-WHERE contact_id = $1 AND kind = 'content' AND sent_at IS NOT NULL AND sent_at >= $2`
+WHERE contact_id = $1 AND kind = 'content' AND status <> 'failed' AND id <> $2
+  AND COALESCE(sent_at, reserved_at) >= $3
+ORDER BY at`
 
-// CountSentSince counts the content emails sent to a contact at or after
-// since, across all journeys, and returns when the oldest of them was sent
-// (zero when none): the per-contact frequency cap. Hand-off and reminder
-// emails do not count.
-func (s *Store) CountSentSince(ctx context.Context, contactID string, since time.Time) (int, time.Time, error) {
-	var n int
-	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, sqlCountSentSince, contactID, since).Scan(&n, &oldest)
+// ReserveUnderCap applies the per-contact frequency cap, at most limit
+// content emails in any period per across all journeys, to the content email of
+// outbox row id about to go to contactID. If fewer than limit others were sent
+// or reserved since now-per, it reserves this one (from now on it counts for
+// the others, before SendGrid has accepted it) and reports ok. Otherwise
+// nothing changes and notBefore says when the next one may go: when the
+// email that keeps the contact at the cap, the (n−limit+1)-th oldest of the n
+// in the window, leaves it.
+//
+// Calls for one contact are serialised (a transaction-scoped advisory lock
+// around the count and the reservation), so runs of different journeys
+// mailing the contact at once cannot all pass. Retrying is safe: a row never
+// counts against itself, and reserving again only moves its time. A
+// reserved email that is never sent (its run failed for good) counts until
+// it leaves the window. A limit or per of zero means no cap.
+func (s *Store) ReserveUnderCap(ctx context.Context, id int64, contactID string, limit int, per time.Duration, now time.Time) (ok bool, notBefore time.Time, err error) {
+	if limit <= 0 || per <= 0 {
+		return true, time.Time{}, nil
+	}
+	sid := strconv.FormatInt(id, 10)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ripen/frequency-cap'), hashtext($1))`, contactID); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, sqlCapWindow, contactID, id, now.Add(-per))
+		times, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+		if err != nil {
+			return err
+		}
+		if n := len(times); n >= limit {
+			notBefore = times[n-limit].Add(per)
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `
+UPDATE outbox SET reserved_at = now(), updated_at = now()
+WHERE id = $1 AND kind = 'content' AND contact_id = $2`, id, contactID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return notFound("outbox email", sid) // not a content email to this contact
+		}
+		ok = true
+		return nil
+	})
 	if err != nil {
-		return 0, time.Time{}, pgErr("count", "emails sent to contact", contactID, err)
+		return false, time.Time{}, pgErr("reserve", "outbox email", sid, err)
 	}
-	if oldest == nil {
-		return n, time.Time{}, nil
-	}
-	return n, *oldest, nil
+	return ok, notBefore, nil
 }

@@ -27,8 +27,15 @@ ON CONFLICT (id) DO UPDATE SET
     topics     = EXCLUDED.topics,
     updated_at = now()`
 
-// PutPersona creates or replaces a persona.
+// PutPersona creates or replaces a persona. Every mistake is reported at
+// once as FieldErrors (ErrInvalid).
 func (s *Store) PutPersona(ctx context.Context, p Persona) error {
+	check := &fieldCheck{record: "persona", recordID: p.ID}
+	check.id("id", p.ID)
+	check.required("name", p.Name)
+	if err := check.err(); err != nil {
+		return err
+	}
 	_, err := s.pool.Exec(ctx, sqlPutPersona,
 		p.ID, p.Name, p.Role, nonNil(p.Pains), nonNil(p.Goals), nonNil(p.Topics))
 	return pgErr("put", "persona", p.ID, err)

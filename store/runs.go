@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -168,16 +173,98 @@ func (s *Store) RegisterRuns(ctx context.Context, at time.Time, starts []RunStar
 	ids, journeys, customers, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	versions := make([]int32, n)
 	for i, r := range starts {
+		if err := validateRunStart(r); err != nil {
+			return nil, err
+		}
 		ids[i], journeys[i], customers[i], owners[i] = r.WorkflowID, r.JourneyID, r.CustomerID, r.OwnerID
 		versions[i] = int32(r.Version)
 	}
-	rows, _ := s.pool.Query(ctx, sqlRegisterRuns, ids, journeys, versions, customers, owners, at)
+	batch := []any{ids, journeys, versions, customers, owners}
+	rows, _ := s.pool.Query(ctx, sqlRegisterRuns, append(batch, at)...)
 	written, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, pgErr("register", "runs", "", err)
+		return nil, s.registerRunsError(ctx, starts, batch, err)
 	}
 	slices.Sort(written)
 	return written, nil
+}
+
+// validateRunStart names the run whose fields the schema would refuse.
+func validateRunStart(r RunStart) error {
+	id := r.WorkflowID
+	if id == "" {
+		id = r.JourneyID + "/" + r.CustomerID
+	}
+	for _, f := range []struct{ name, value string }{
+		{"workflow_id", r.WorkflowID}, {"journey_id", r.JourneyID}, {"customer_id", r.CustomerID},
+	} {
+		if f.value == "" {
+			return invalid("run", id, f.name, "is required")
+		}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"workflow_id", r.WorkflowID}, {"journey_id", r.JourneyID},
+		{"customer_id", r.CustomerID}, {"owner_id", r.OwnerID},
+	} {
+		if !utf8.ValidString(f.value) || strings.ContainsRune(f.value, 0) {
+			return invalid("run", id, f.name, "must be valid UTF-8 without NUL characters")
+		}
+	}
+	if r.Version < 1 || r.Version > math.MaxInt32 {
+		return invalid("run", id, "version", "must be positive")
+	}
+	return nil
+}
+
+// The first run of a batch that names a record that does not exist, and
+// which: the statement's error does not say which row failed. Running rows
+// are left alone by sqlRegisterRuns, so they cannot have failed.
+const sqlFirstBadRunStart = `
+SELECT w.workflow_id, w.journey_id, w.version, w.customer_id, w.owner_id,
+       CASE WHEN NOT EXISTS (SELECT FROM customers c WHERE c.id = w.customer_id)
+                 THEN 'runs_customer_id_fkey'
+            WHEN NOT EXISTS (SELECT FROM journey_versions v
+                             WHERE v.journey_id = w.journey_id AND v.version = w.version)
+                 THEN 'runs_journey_id_version_fkey'
+            ELSE 'runs_owner_id_fkey'
+       END
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY
+     AS w (workflow_id, journey_id, version, customer_id, owner_id, position)
+WHERE NOT EXISTS (SELECT FROM runs r WHERE r.workflow_id = w.workflow_id AND r.status = 'running')
+  AND (NOT EXISTS (SELECT FROM customers c WHERE c.id = w.customer_id)
+       OR NOT EXISTS (SELECT FROM journey_versions v WHERE v.journey_id = w.journey_id AND v.version = w.version)
+       OR (w.owner_id <> '' AND NOT EXISTS (SELECT FROM owners o WHERE o.id = w.owner_id)))
+ORDER BY w.position
+LIMIT 1`
+
+// registerRunsError turns the failure of a whole batch into an error that
+// names the run (workflow ID, which names the customer) that caused it.
+func (s *Store) registerRunsError(ctx context.Context, starts []RunStart, batch []any, err error) error {
+	err = pgErr("register", "runs", "", err)
+	var se *Error
+	if !errors.As(err, &se) {
+		return err // transient: no run to blame
+	}
+	var r RunStart
+	var name string
+	qerr := s.pool.QueryRow(ctx, sqlFirstBadRunStart, batch...).
+		Scan(&r.WorkflowID, &r.JourneyID, &r.Version, &r.CustomerID, &r.OwnerID, &name)
+	if qerr != nil {
+		if len(starts) == 1 {
+			se.Record, se.ID = "run", starts[0].WorkflowID
+		}
+		return err
+	}
+	c := constraints[name]
+	switch name {
+	case "runs_customer_id_fkey":
+		c.msg += fmt.Sprintf(" %q", r.CustomerID)
+	case "runs_journey_id_version_fkey":
+		c.msg += fmt.Sprintf(" %s version %d", r.JourneyID, r.Version)
+	case "runs_owner_id_fkey":
+		c.msg += fmt.Sprintf(" %q", r.OwnerID)
+	}
+	return &Error{Kind: ErrInvalid, Record: "run", ID: r.WorkflowID, Field: c.field, Msg: c.msg, Err: se.Err}
 }
 
 // RunningRuns returns the runs of customerIDs that are running, by customer

@@ -186,6 +186,33 @@ func TestRegisterRuns(t *testing.T) {
 		_, err = s.RegisterRuns(ctx, t0, []store.RunStart{bad})
 		requireKind(t, err, store.ErrInvalid, "version")
 	})
+	t.Run("a refused batch names the run that failed", func(t *testing.T) {
+		ghost := start("ghost")
+		_, err := s.RegisterRuns(ctx, t0, []store.RunStart{globex, ghost, start("ghost2")})
+		se := requireKind(t, err, store.ErrInvalid, "customer_id")
+		require.Equal(t, ghost.WorkflowID, se.ID)
+		require.Equal(t, `run "`+ghost.WorkflowID+`": invalid customer_id: unknown customer "ghost"`, se.Error())
+
+		bad := start("globex")
+		bad.WorkflowID, bad.Version = "ripen/x/globex", 99
+		_, err = s.RegisterRuns(ctx, t0, []store.RunStart{acme, bad})
+		se = requireKind(t, err, store.ErrInvalid, "version")
+		require.Equal(t, bad.WorkflowID, se.ID)
+		require.Contains(t, se.Error(), "version 99")
+
+		require.NoError(t, s.PutCustomer(ctx, customer("initech")))
+		noOwner := start("initech")
+		noOwner.OwnerID = "rep-ghost"
+		_, err = s.RegisterRuns(ctx, t0, []store.RunStart{acme, noOwner})
+		se = requireKind(t, err, store.ErrInvalid, "owner_id")
+		require.Equal(t, noOwner.WorkflowID, se.ID)
+
+		noID := start("globex")
+		noID.WorkflowID = ""
+		_, err = s.RegisterRuns(ctx, t0, []store.RunStart{acme, noID})
+		se = requireKind(t, err, store.ErrInvalid, "workflow_id")
+		require.Contains(t, se.Error(), "globex")
+	})
 	t.Run("nothing to register", func(t *testing.T) {
 		written, err := s.RegisterRuns(ctx, t0, nil)
 		require.NoError(t, err)

@@ -34,7 +34,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s: %w", where(cfg.ConnConfig), err)
+		return nil, unreachable(cfg.ConnConfig, err)
 	}
 	return &Store{pool: pool}, nil
 }
@@ -94,6 +94,18 @@ func EnsureDatabase(ctx context.Context, url string) error {
 		return fmt.Errorf("store: create database %q on %s: %w", name, where(admin), err)
 	}
 	return nil
+}
+
+// unreachable says that the database at cfg did not answer, and what to do
+// when it does not exist yet.
+func unreachable(cfg *pgx.ConnConfig, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == pgInvalidCatalogName {
+		return fmt.Errorf("store: database %q does not exist on PostgreSQL at %s: "+
+			"create it with `ripen migrate --create-database` (or CREATE DATABASE): %w",
+			cfg.Database, where(cfg), err)
+	}
+	return fmt.Errorf("store: cannot reach PostgreSQL at %s: %w", where(cfg), err)
 }
 
 // where describes a connection target without its password.

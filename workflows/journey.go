@@ -326,7 +326,7 @@ func (r *run) send(step journey.Step) {
 			}
 		}
 		var res SendResult
-		err := workflow.ExecuteActivity(r.activity("send "+step.Send+" ("+step.ID+")", retryFor), ActivitySendContent, SendRequest{
+		err := workflow.ExecuteActivity(r.sendActivity("send "+step.Send+" ("+step.ID+")"), ActivitySendContent, SendRequest{
 			RunKey: r.st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
 			JourneyID: r.def.ID, Version: r.def.Version, CustomerID: r.st.CustomerID,
 			StepID: step.ID, ContentID: step.Send, Cycle: r.st.Cycle, Visit: r.st.StepSends[step.ID] + 1, FastLane: r.def.MQN.FastLane,
@@ -744,6 +744,18 @@ func (r *run) activity(summary string, maxRetryTime time.Duration) workflow.Cont
 			MaximumInterval:    5 * time.Minute,
 		},
 	})
+}
+
+// sendActivity is activity() for SendContent, which mails a customer's
+// contacts one after another (up to SendGrid's 10 s each) and heartbeats
+// after each: the heartbeat, not a short attempt, tells a worker that died
+// mid-send from a slow SendGrid. Timeouts are not part of replay, so runs
+// in flight take these options too.
+func (r *run) sendActivity(summary string) workflow.Context {
+	opts := workflow.GetActivityOptions(r.activity(summary, retryFor))
+	opts.StartToCloseTimeout = 10 * time.Minute
+	opts.HeartbeatTimeout = 30 * time.Second
+	return workflow.WithActivityOptions(r.ctx, opts)
 }
 
 func (r *run) fail(what string, err error) {

@@ -50,13 +50,19 @@ type faultsJSON struct {
 	Rate500  float64 `json:"rate_500"`
 	RateHang float64 `json:"rate_hang"`
 	Hang     string  `json:"hang,omitempty"`
+	// RetryAfter is how long a 429 asks to wait, a Go duration string.
+	RetryAfter string `json:"retry_after,omitempty"`
 }
 
-// MarshalJSON writes {"rate_429":…, "rate_500":…, "rate_hang":…, "hang":"30s"}.
+// MarshalJSON writes {"rate_429":…, "rate_500":…, "rate_hang":…, "hang":"30s",
+// "retry_after":"5s"}.
 func (f Faults) MarshalJSON() ([]byte, error) {
 	w := faultsJSON{Rate429: f.Rate429, Rate500: f.Rate500, RateHang: f.RateHang}
 	if f.Hang != 0 {
 		w.Hang = f.Hang.String()
+	}
+	if f.RetryAfter != 0 {
+		w.RetryAfter = f.RetryAfter.String()
 	}
 	return json.Marshal(w)
 }
@@ -74,6 +80,13 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("hang: %w", err)
 		}
 		out.Hang = d
+	}
+	if w.RetryAfter != "" {
+		d, err := time.ParseDuration(w.RetryAfter)
+		if err != nil {
+			return fmt.Errorf("retry_after: %w", err)
+		}
+		out.RetryAfter = d
 	}
 	*f = out
 	return nil

@@ -134,7 +134,17 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 	case draw < f.Rate429:
 		w.Header().Set("X-RateLimit-Limit", "600")
 		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
+		wait := f.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		// Unix seconds, rounded up so the client waits at least that long.
+		reset := time.Now().Add(wait)
+		sec := reset.Unix()
+		if reset.Nanosecond() > 0 {
+			sec++
+		}
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(sec, 10))
 		writeErrors(w, http.StatusTooManyRequests, apiError{Message: "too many requests"})
 		s.log.Debug().Msg("fault: 429")
 		return false

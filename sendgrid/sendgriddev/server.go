@@ -4,7 +4,9 @@
 // messages in memory with an inbox page and a JSON API, and posts signed
 // Event Webhook events (delivered on its own; open, click, bounce, … on
 // request) to a configured URL, so the real sendgrid-go client and webhook
-// verification run end to end without SendGrid.
+// verification run end to end without SendGrid. A simulated click also opens
+// the clicked link when it is on the webhook's host (the app under test), as
+// the recipient's browser would after SendGrid's click-tracking redirect.
 //
 // Like package sendgrid it knows nothing of journeys, Temporal or Postgres.
 // It is not for production: it sends no mail and keeps everything in memory.
@@ -66,7 +68,8 @@ const DefaultDeliveredDelay = 250 * time.Millisecond
 // Faults make the mail send fail on purpose, for fault tests: each request
 // draws once, and answers 429 with probability Rate429, 500 with Rate500, or
 // hangs for Hang with RateHang. The rates are in [0, 1] and add up to at
-// most 1.
+// most 1. A 429 asks the client to wait RetryAfter (in X-RateLimit-Reset, as
+// SendGrid does).
 //
 // A hung request that the client gives up on (a timeout) is dropped, not
 // stored; one the client still waits for is then accepted normally.
@@ -76,6 +79,9 @@ type Faults struct {
 	RateHang float64
 	// Hang is how long a hanging request is held; zero means DefaultHang.
 	Hang time.Duration
+	// RetryAfter is how long a 429 asks the client to wait; zero means one
+	// second.
+	RetryAfter time.Duration
 }
 
 func (f Faults) validate() error {
@@ -90,6 +96,9 @@ func (f Faults) validate() error {
 	if f.Hang < 0 {
 		return fmt.Errorf("hang must not be negative")
 	}
+	if f.RetryAfter < 0 {
+		return fmt.Errorf("retry_after must not be negative")
+	}
 	return nil
 }
 
@@ -102,6 +111,7 @@ type Server struct {
 	store   *store
 	handler http.Handler
 	webhook *http.Client
+	browser *http.Client // opens clicked links; follows no redirect
 
 	faultsMu sync.Mutex
 	faults   Faults
@@ -142,9 +152,13 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Log.With().Str("component", "sendgrid-dev").Logger(),
 		store:   newStore(opts.MaxMessages),
 		webhook: &http.Client{Timeout: opts.WebhookTimeout},
-		ctx:     ctx,
-		cancel:  cancel,
-		queue:   make(chan delivery, 1024),
+		browser: &http.Client{
+			Timeout:       opts.WebhookTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		ctx:    ctx,
+		cancel: cancel,
+		queue:  make(chan delivery, 1024),
 	}
 	s.handler = s.routes()
 	if opts.WebhookURL != "" {

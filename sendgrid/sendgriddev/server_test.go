@@ -35,17 +35,23 @@ type webhookReceiver struct {
 	failNext atomic.Int32 // answer 500 to this many posts
 	hang     chan struct{}
 	srv      *httptest.Server
+	gets     chan string // paths of GET requests: links the dev server opened
 }
 
 func newWebhookReceiver(t *testing.T, publicKey string) *webhookReceiver {
 	t.Helper()
-	rcv := &webhookReceiver{t: t, key: publicKey, events: make(chan sendgrid.Event, 1000)}
+	rcv := &webhookReceiver{t: t, key: publicKey, events: make(chan sendgrid.Event, 1000), gets: make(chan string, 100)}
 	rcv.srv = httptest.NewServer(http.HandlerFunc(rcv.serve))
 	t.Cleanup(rcv.srv.Close)
 	return rcv
 }
 
 func (rcv *webhookReceiver) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet { // the app's own tracked link: count, then off to the content
+		rcv.gets <- r.URL.RequestURI()
+		http.Redirect(w, r, "/content-elsewhere", http.StatusSeeOther)
+		return
+	}
 	rcv.posts.Add(1)
 	if rcv.hang != nil {
 		select {
@@ -676,4 +682,60 @@ func TestDeliveredWaitsForTheDelay(t *testing.T) {
 		f.webhook.next(t, "delivered")
 	}
 	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "delivered is not posted before the delay")
+}
+
+func TestSimulatedClickOpensTheAppsLinkWithoutFollowingItsRedirect(t *testing.T) {
+	f := newFixture(t)
+	mail := checklistMail("max@acme.example")
+	tracked := f.webhook.srv.URL + "/r/tok1?x=1"
+	mail.HTML = `<p><a href="` + tracked + `">Read</a> or <a href="https://elsewhere.example/page">elsewhere</a></p>`
+	id, err := f.client.Send(context.Background(), mail)
+	require.NoError(t, err)
+	f.webhook.next(t, "delivered")
+
+	resp, body := f.do(t, http.MethodPost, "/api/messages/"+id+"/events", "application/json", `{"type":"click"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Equal(t, tracked, f.webhook.next(t, "click").URL)
+	select {
+	case path := <-f.webhook.gets:
+		assert.Equal(t, "/r/tok1?x=1", path, "the browser lands on the clicked link")
+	default:
+		t.Fatal("the clicked link was not opened before the answer")
+	}
+	var answer struct {
+		Opened struct {
+			URL      string `json:"url"`
+			Status   int    `json:"status"`
+			Location string `json:"location"`
+		} `json:"opened"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &answer))
+	assert.Equal(t, tracked, answer.Opened.URL)
+	assert.Equal(t, http.StatusSeeOther, answer.Opened.Status)
+	assert.Equal(t, "/content-elsewhere", answer.Opened.Location)
+
+	// A link to another site is reported to the webhook but not fetched.
+	resp, body = f.do(t, http.MethodPost, "/api/messages/"+id+"/events", "application/json", `{"type":"click","url":"https://elsewhere.example/page"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	f.webhook.next(t, "click")
+	assert.NotContains(t, body, `"opened"`)
+	select {
+	case path := <-f.webhook.gets:
+		t.Fatalf("opened %s: no redirect is followed and no other site fetched", path)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestRateLimitSaysHowLongToWait(t *testing.T) {
+	f := newFixture(t)
+	require.NoError(t, f.dev.SetFaults(sendgriddev.Faults{Rate429: 1, RetryAfter: 30 * time.Second}))
+	_, err := f.client.Send(context.Background(), checklistMail("max@acme.example"))
+	var se *sendgrid.SendError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusTooManyRequests, se.Status)
+	assert.InDelta(t, 30, se.RetryAfter.Seconds(), 1.5)
+
+	resp, body := f.do(t, http.MethodGet, "/api/faults", "", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"rate_429":1,"rate_500":0,"rate_hang":0,"retry_after":"30s"}`, body)
 }

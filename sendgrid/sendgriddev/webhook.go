@@ -10,8 +10,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -22,6 +24,9 @@ var EventTypes = []string{
 	"processed", "delivered", "deferred", "dropped", "bounce", "open", "click",
 	"spamreport", "unsubscribe", "group_unsubscribe", "group_resubscribe",
 }
+
+// userAgent is the recipient's browser in simulated events and clicks.
+const userAgent = "Mozilla/5.0 (ripen sendgrid-dev)"
 
 const (
 	maxBatch              = 100 // events per webhook post
@@ -86,7 +91,6 @@ func (s *Server) makeEvent(msg Message, rc recipient, req EventRequest, now time
 	if msg.ASMGroupID != 0 {
 		ev["asm_group_id"] = msg.ASMGroupID
 	}
-	const userAgent = "Mozilla/5.0 (ripen sendgrid-dev)"
 	switch req.Type {
 	case "delivered":
 		ev["response"] = "250 OK"
@@ -343,11 +347,72 @@ func (s *Server) handleMessageEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info().Str("message_id", id).Str("event", req.Type).Msg("simulated event posted")
+	answer := map[string]any{"event": ev}
+	if req.Type == "click" {
+		if opened := s.openClickedLink(r.Context(), req.URL); opened != nil {
+			answer["opened"] = opened
+		}
+	}
 	if isForm {
 		http.Redirect(w, r, "/#m-"+id, http.StatusSeeOther)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"event": ev})
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// openedLink is what became of a simulated click's visit to the link.
+type openedLink struct {
+	URL      string `json:"url"`
+	Status   int    `json:"status,omitempty"`
+	Location string `json:"location,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// openClickedLink does what the recipient's browser does once SendGrid's
+// click tracking has redirected it: it GETs the clicked link, so the app's
+// own tracked links (which count the click themselves) see it. It does not
+// follow the link's redirect (to the content, off the app), and it opens
+// only links on the webhook URL's host, the app under test: the local server
+// never fetches other sites. It returns nil when it did not open the link.
+func (s *Server) openClickedLink(ctx context.Context, link string) *openedLink {
+	if !s.onWebhookHost(link) {
+		return nil
+	}
+	out := &openedLink{URL: link}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err == nil {
+		req.Header.Set("User-Agent", userAgent)
+		var resp *http.Response
+		if resp, err = s.browser.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			out.Status, out.Location = resp.StatusCode, resp.Header.Get("Location")
+		}
+	}
+	if err != nil {
+		out.Error = err.Error()
+		s.log.Warn().Err(err).Str("url", link).Msg("simulated click: link not opened")
+		return out
+	}
+	s.log.Info().Str("url", link).Int("status", out.Status).Msg("simulated click: link opened")
+	return out
+}
+
+// onWebhookHost reports whether link is an http(s) URL on the webhook URL's
+// host and port.
+func (s *Server) onWebhookHost(link string) bool {
+	if s.opts.WebhookURL == "" {
+		return false
+	}
+	hook, err := url.Parse(s.opts.WebhookURL)
+	if err != nil {
+		return false
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return u.Scheme == hook.Scheme && strings.EqualFold(u.Host, hook.Host)
 }
 
 func isFormPost(r *http.Request) bool {

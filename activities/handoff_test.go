@@ -1,0 +1,79 @@
+package activities_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/workflows"
+)
+
+// recordHandoff publishes journey j and records acme's hand-off with ev.
+func (f *fixture) recordHandoff(ev workflows.Evidence) string {
+	f.t.Helper()
+	ctx := context.Background()
+	_, err := f.st.PublishJourney(ctx, store.JourneyVersion{JourneyID: "j", Name: "J",
+		Definition: json.RawMessage(`{"id":"j","name":"J","offer":{"kind":"upsell","product":"p"},"steps":[{"id":"a","end":true}]}`)})
+	require.NoError(f.t, err)
+	rec, err := f.acts.RecordHandoff(ctx, workflows.HandoffRequest{RunKey: "ripen/j/acme/run-1", WorkflowID: "ripen/j/acme", JourneyID: "j", Version: 1,
+		CustomerID: "acme", OwnerID: "rep-eva", Cycle: 1, Reason: "score", Score: 42, SLA: 48 * time.Hour, Evidence: ev})
+	require.NoError(f.t, err)
+	return rec.ID
+}
+
+func TestHandoffEmailNamesTheContentAndShowsTheScoreTrailInBothParts(t *testing.T) {
+	f := newFixture(t)
+	day := func(d int) time.Time { return f.now.Add(time.Duration(d-10) * 24 * time.Hour) }
+	id := f.recordHandoff(workflows.Evidence{
+		Sends: []workflows.SentStep{
+			{StepID: "checklist", ContentID: "checklist", At: day(1)},
+			{StepID: "case", ContentID: "case-study", At: day(5)},
+		},
+		Engagements: []workflows.Engagement{
+			{EventID: "e1", Kind: "click", StepID: "checklist", At: day(2), Points: 10}, // content from the step's send
+			{EventID: "e2", Kind: "open", StepID: "case", ContentID: "case-study", At: day(6), Points: 1},
+		},
+		ScoreTrail: []workflows.ScorePoint{{At: day(2), Score: 10}, {At: day(6), Score: 10.8}, {At: day(9), Score: 42}},
+	})
+	require.NoError(t, f.acts.NotifyOwner(context.Background(), workflows.NotifyRequest{HandoffID: id}))
+	m := f.sg.Messages()[0]
+
+	for name, part := range map[string]string{"html": m.HTML, "text": m.Text} {
+		t.Run(name, func(t *testing.T) {
+			require.Contains(t, part, "click on “Automation checklist” (step checklist)", "engagement names the content")
+			require.Contains(t, part, "open on “Case study” (step case)")
+			require.Contains(t, part, "“Case study” (step case)", "what we sent")
+			require.Contains(t, part, "Score over time")
+			for _, p := range []string{": 10.0", ": 10.8", ": 42.0"} {
+				require.Contains(t, part, p)
+			}
+		})
+	}
+	require.Less(t, strings.Index(m.Text, "What we sent"), strings.Index(m.Text, "Score over time"))
+}
+
+func TestASuppressedOwnerIsNotMailed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.recordHandoff(workflows.Evidence{})
+	require.NoError(t, f.st.Suppress(ctx, "eva@seller.example", "bounce", "sendgrid"))
+
+	err := f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id})
+	app := requireNonRetryable(t, err, "OwnerSuppressed")
+	require.NotContains(t, app.Error(), "eva@seller.example", "no address in workflow history")
+	require.Empty(t, f.sg.Messages())
+	row, err := f.st.ClaimOutbox(ctx, store.OutboxKey{RunKey: "ripen/j/acme/run-1", StepID: "handoff:" + id, Cycle: 1,
+		ContactID: "owner:rep-eva", Kind: store.OutboxHandoff, HandoffID: id})
+	require.NoError(t, err)
+	require.Equal(t, store.OutboxFailed, row.Status, "recorded on the outbox")
+
+	// The reminder is not mailed either, and says so again.
+	err = f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id, Reminder: 1})
+	requireNonRetryable(t, err, "OwnerSuppressed")
+	require.Empty(t, f.sg.Messages())
+}

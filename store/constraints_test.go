@@ -1,0 +1,229 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/store/storetest"
+)
+
+// constraintRecords are one valid record of each table; every case below
+// breaks exactly one rule against them.
+const constraintRecords = `
+INSERT INTO owners (id, email) VALUES ('rep-eva', 'eva@seller.example');
+INSERT INTO personas (id, name) VALUES ('ops-lead', 'Head of Operations');
+INSERT INTO customers (id, name, persona_id, owner_id) VALUES ('acme', 'Acme GmbH', 'ops-lead', 'rep-eva');
+INSERT INTO contacts (id, customer_id, email) VALUES ('acme-max', 'acme', 'max@acme.example');
+INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'Checklist', 'automation', 'd-1');
+INSERT INTO content_personas (content_id, persona_id, position) VALUES ('checklist', 'ops-lead', 0);
+INSERT INTO journeys (id, latest_version) VALUES ('j', 1);
+INSERT INTO journey_versions (journey_id, version, status, definition, published_at)
+VALUES ('j', 1, 'published', '{"id": "j", "offer": {"kind": "upsell"}}', now());
+INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, started_at, updated_at)
+VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now());
+INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-1', 'acme', 'click', now());
+INSERT INTO suppressions (email, reason) VALUES ('gone@acme.example', 'bounce');
+INSERT INTO webhook_events (id) VALUES ('sg-1');
+INSERT INTO handoffs (id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason, sla_due_at)
+VALUES ('h-1', 'ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 1, 'score', now());
+INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind, status, message_id, sent_at)
+VALUES ('ripen/j/acme/r1', 'checklist', 1, 'acme-max', 'content', 'sent', 'msg-1', now());
+INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_abc', sha256('key'));
+`
+
+// Shorthands for the many inserts into the same tables.
+const (
+	insertHandoff = `INSERT INTO handoffs (run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason, sla_due_at`
+	insertOutbox  = `INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind`
+	insertRun     = `INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, started_at, updated_at`
+	insertVersion = `INSERT INTO journey_versions (journey_id, version, status, definition`
+)
+
+// constraintCases trigger every named constraint and unique index of the
+// schema with a duplicate, an orphan or an impossible value.
+var constraintCases = []struct {
+	constraint string
+	sql        string
+}{
+	{"owners_pkey", `INSERT INTO owners (id, email) VALUES ('rep-eva', 'other@seller.example')`},
+	{"owners_id_check", `INSERT INTO owners (id, email) VALUES ('rep eva', 'eva@seller.example')`},
+	{"owners_email_check", `INSERT INTO owners (id, email) VALUES ('rep-tom', 'tom at seller')`},
+
+	{"personas_pkey", `INSERT INTO personas (id, name) VALUES ('ops-lead', 'Again')`},
+	{"personas_id_check", `INSERT INTO personas (id, name) VALUES ('', 'Nobody')`},
+	{"personas_name_check", `INSERT INTO personas (id, name) VALUES ('cfo', '')`},
+
+	{"customers_pkey", `INSERT INTO customers (id, name, owner_id) VALUES ('acme', 'Acme again', 'rep-eva')`},
+	{"customers_id_check", `INSERT INTO customers (id, name, owner_id) VALUES ('acme/de', 'Acme DE', 'rep-eva')`},
+	{"customers_name_check", `INSERT INTO customers (id, name, owner_id) VALUES ('globex', '', 'rep-eva')`},
+	{"customers_owner_id_fkey", `INSERT INTO customers (id, name, owner_id) VALUES ('globex', 'Globex', 'rep-ghost')`},
+	{"customers_persona_id_fkey", `INSERT INTO customers (id, name, owner_id, persona_id) VALUES ('globex', 'Globex', 'rep-eva', 'ghost')`},
+
+	{"contacts_pkey", `INSERT INTO contacts (id, customer_id, email) VALUES ('acme-max', 'acme', 'max2@acme.example')`},
+	{"contacts_id_check", `INSERT INTO contacts (id, customer_id, email) VALUES (repeat('x', 201), 'acme', 'x@acme.example')`},
+	{"contacts_email_check", `INSERT INTO contacts (id, customer_id, email) VALUES ('acme-ann', 'acme', 'ann')`},
+	{"contacts_customer_id_fkey", `INSERT INTO contacts (id, customer_id, email) VALUES ('ghost-ann', 'ghost', 'ann@ghost.example')`},
+
+	{"content_pkey", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'T', 'automation', 'd-1')`},
+	{"content_id_check", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('a b', 'T', 'automation', 'd-1')`},
+	{"content_title_check", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('guide', '', 'automation', 'd-1')`},
+	{"content_topic_check", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('guide', 'Guide', '', 'd-1')`},
+	{"content_url_check", `INSERT INTO content (id, title, topic, url, email_template_id) VALUES ('guide', 'Guide', 'automation', 'ftp://x', 'd-1')`},
+	{"content_email_check", `INSERT INTO content (id, title, topic, email_subject) VALUES ('guide', 'Guide', 'automation', 'Subject only')`},
+	{"content_personas_pkey", `INSERT INTO content_personas (content_id, persona_id, position) VALUES ('checklist', 'ops-lead', 1)`},
+	{"content_personas_content_id_fkey", `INSERT INTO content_personas (content_id, persona_id, position) VALUES ('ghost', 'ops-lead', 0)`},
+	{"content_personas_persona_id_fkey", `INSERT INTO content_personas (content_id, persona_id, position) VALUES ('checklist', 'ghost', 1)`},
+
+	{"journeys_pkey", `INSERT INTO journeys (id, latest_version) VALUES ('j', 1)`},
+	{"journeys_id_check", `INSERT INTO journeys (id, latest_version) VALUES ('j/2', 1)`},
+	{"journeys_latest_version_check", `INSERT INTO journeys (id, latest_version) VALUES ('k', 0)`},
+	{"journey_versions_pkey", insertVersion + `) VALUES ('j', 1, 'draft', '{"offer": {"kind": "upsell"}}')`},
+	{"journey_versions_journey_id_fkey", insertVersion + `) VALUES ('ghost', 1, 'draft', '{"offer": {"kind": "upsell"}}')`},
+	{"journey_versions_version_check", insertVersion + `) VALUES ('j', 0, 'draft', '{"offer": {"kind": "upsell"}}')`},
+	{"journey_versions_status_check", insertVersion + `) VALUES ('j', 2, 'live', '{"offer": {"kind": "upsell"}}')`},
+	{"journey_versions_definition_check", insertVersion + `) VALUES ('j', 2, 'draft', '["upsell"]')`},
+	{"journey_versions_definition_id_check", insertVersion + `) VALUES ('j', 2, 'draft', '{"id": "k", "offer": {"kind": "upsell"}}')`},
+	{"journey_versions_offer_kind_check", insertVersion + `) VALUES ('j', 2, 'draft', '{"offer": {"kind": "resell"}}')`},
+	{"journey_versions_published_at_check", insertVersion + `) VALUES ('j', 2, 'published', '{"offer": {"kind": "upsell"}}')`},
+	{"journey_versions_immutable", `UPDATE journey_versions SET name = 'renamed' WHERE journey_id = 'j' AND version = 1`},
+
+	{"runs_pkey", insertRun + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now())`},
+	{"runs_workflow_id_check", insertRun + `) VALUES ('', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now())`},
+	{"runs_customer_id_fkey", insertRun + `) VALUES ('ripen/j/ghost', 'j', 1, 'ghost', 'rep-eva', 'running', 'nurturing', now(), now())`},
+	{"runs_owner_id_fkey", insertRun + `) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-ghost', 'running', 'nurturing', now(), now())`},
+	{"runs_journey_id_version_fkey", insertRun + `) VALUES ('ripen/j/acme2', 'j', 9, 'acme', 'rep-eva', 'running', 'nurturing', now(), now())`},
+	{"runs_status_check", insertRun + `, ended_at) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'sleeping', 'nurturing', now(), now(), now())`},
+	{"runs_stage_check", insertRun + `) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'running', 'dozing', now(), now())`},
+	{"runs_score_check", insertRun + `, score) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now(), -1)`},
+	{"runs_cycle_check", insertRun + `, cycle) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now(), -1)`},
+	{"runs_ended_at_check", insertRun + `) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', now(), now())`},
+
+	{"events_pkey", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-1', 'acme', 'open', now())`},
+	{"events_id_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES (repeat('é', 201), 'acme', 'open', now())`},
+	{"events_customer_id_fkey", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'ghost', 'open', now())`},
+	{"events_type_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'acme', 'like', now())`},
+	{"events_note_check", `INSERT INTO events (id, customer_id, type, note, occurred_at) VALUES ('ev-2', 'acme', 'fast-lane', repeat('é', 4001), now())`},
+
+	{"suppressions_pkey", `INSERT INTO suppressions (email, reason) VALUES ('gone@acme.example', 'spam')`},
+	{"suppressions_email_check", `INSERT INTO suppressions (email, reason) VALUES ('Max@Acme.example', 'spam')`},
+	{"suppressions_reason_check", `INSERT INTO suppressions (email, reason) VALUES ('max@acme.example', '')`},
+
+	{"webhook_events_pkey", `INSERT INTO webhook_events (id) VALUES ('sg-1')`},
+	{"webhook_events_id_check", `INSERT INTO webhook_events (id) VALUES ('')`},
+
+	{"handoffs_pkey", insertHandoff + `, id) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'h-1')`},
+	{"handoffs_id_check", insertHandoff + `, id) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), '')`},
+	{"handoffs_run_key_check", insertHandoff + `) VALUES ('', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now())`},
+	{"handoffs_workflow_id_check", insertHandoff + `) VALUES ('r2', '', 'j', 'acme', 'rep-eva', 1, 'score', now())`},
+	{"handoffs_journey_id_fkey", insertHandoff + `) VALUES ('r2', 'w', 'ghost', 'acme', 'rep-eva', 1, 'score', now())`},
+	{"handoffs_customer_id_fkey", insertHandoff + `) VALUES ('r2', 'w', 'j', 'ghost', 'rep-eva', 1, 'score', now())`},
+	{"handoffs_owner_id_fkey", insertHandoff + `) VALUES ('r2', 'w', 'j', 'acme', 'rep-ghost', 1, 'score', now())`},
+	{"handoffs_cycle_check", insertHandoff + `) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', -1, 'score', now())`},
+	{"handoffs_escalation_check", insertHandoff + `, escalation) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 0)`},
+	{"handoffs_reason_check", insertHandoff + `) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'hunch', now())`},
+	{"handoffs_score_check", insertHandoff + `, score) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), -1)`},
+	{"handoffs_status_check", insertHandoff + `, status, feedback, closed_at) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'pending', 'pending', now())`},
+	{"handoffs_closed_at_check", insertHandoff + `, status) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'withdrawn')`},
+	{"handoffs_feedback_check", insertHandoff + `, feedback) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'won')`},
+	{"handoffs_answer_check", insertHandoff + `, answer, answered_at) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'maybe', now())`},
+	{"handoffs_answered_at_check", insertHandoff + `, answer) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'won')`},
+	{"handoffs_run_key_cycle_escalation_key", insertHandoff + `, status, feedback, closed_at) VALUES ('ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'won', 'won', now())`},
+	{"handoffs_one_open_per_run", insertHandoff + `) VALUES ('ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 2, 'score', now())`},
+
+	{"outbox_pkey", `INSERT INTO outbox (id, run_key, step_id, cycle, contact_id, kind) OVERRIDING SYSTEM VALUE
+	                 SELECT min(id), 'r2', 'checklist', 1, 'acme-max', 'content' FROM outbox`},
+	{"outbox_key", insertOutbox + `) VALUES ('ripen/j/acme/r1', 'checklist', 1, 'acme-max', 'content')`},
+	{"outbox_run_key_check", insertOutbox + `) VALUES ('', 'checklist', 1, 'acme-max', 'content')`},
+	{"outbox_step_id_check", insertOutbox + `) VALUES ('r2', '', 1, 'acme-max', 'content')`},
+	{"outbox_cycle_check", insertOutbox + `) VALUES ('r2', 'checklist', -1, 'acme-max', 'content')`},
+	{"outbox_contact_id_check", insertOutbox + `) VALUES ('r2', 'checklist', 1, '', 'content')`},
+	{"outbox_kind_check", insertOutbox + `, handoff_id) VALUES ('r2', 'checklist', 1, 'acme-max', 'sms', 'h-1')`},
+	{"outbox_handoff_id_check", insertOutbox + `) VALUES ('r2', 'handoff:h-1', 1, 'owner:rep-eva', 'handoff')`},
+	{"outbox_handoff_id_fkey", insertOutbox + `, handoff_id) VALUES ('r2', 'handoff:ghost', 1, 'owner:rep-eva', 'handoff', 'ghost')`},
+	{"outbox_status_check", insertOutbox + `, status, message_id, sent_at) VALUES ('r2', 'checklist', 1, 'acme-max', 'content', 'lost', 'msg-2', now())`},
+	{"outbox_message_id_key", insertOutbox + `, status, message_id, sent_at) VALUES ('r2', 'checklist', 1, 'acme-max', 'content', 'sent', 'msg-1', now())`},
+	{"outbox_sent_check", insertOutbox + `, status) VALUES ('r2', 'checklist', 1, 'acme-max', 'content', 'sent')`},
+
+	{"api_keys_pkey", `INSERT INTO api_keys (id, role, prefix, hash) OVERRIDING SYSTEM VALUE
+	                   SELECT min(id), 'sales', 'rpn_def', sha256('other') FROM api_keys`},
+	{"api_keys_role_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('root', 'rpn_def', sha256('other'))`},
+	{"api_keys_prefix_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'key_def', sha256('other'))`},
+	{"api_keys_hash_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_def', 'short')`},
+	{"api_keys_hash_key", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_def', sha256('key'))`},
+}
+
+// raisedByTriggers are constraint names that triggers raise; pg_constraint
+// does not list them.
+var raisedByTriggers = []string{"journey_versions_immutable"}
+
+// The Postgres error code each kind of constraint raises.
+var constraintCodes = map[string]string{
+	"c": "23514", // check
+	"u": "23505", // unique
+	"p": "23505", // primary key
+	"f": "23503", // foreign key
+	"x": "23P01", // exclusion
+	"i": "23505", // unique index without a constraint
+	"t": "23001", // trigger (restrict)
+}
+
+// The schema refuses every duplicate, orphan and impossible value it has a
+// rule for; a new constraint without a case here fails the test.
+func TestEveryConstraintRefusesWhatItGuards(t *testing.T) {
+	s := storetest.NewDB(t)
+	ctx := t.Context()
+	_, err := s.Pool().Exec(ctx, constraintRecords)
+	require.NoError(t, err, "the valid records")
+
+	rows, _ := s.Pool().Query(ctx, `
+SELECT conname, contype::text FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace AND contype IN ('c', 'u', 'p', 'f', 'x')
+  AND conrelid <> 'goose_db_version'::regclass
+UNION ALL
+SELECT c.relname, 'i' FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indisunique AND c.relnamespace = 'public'::regnamespace
+  AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = i.indexrelid)
+  AND i.indrelid <> 'goose_db_version'::regclass`)
+	kinds := map[string]string{}
+	var name, kind string
+	_, err = pgx.ForEachRow(rows, []any{&name, &kind}, func() error {
+		kinds[name] = kind
+		return nil
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, kinds)
+	for _, name := range raisedByTriggers {
+		kinds[name] = "t"
+	}
+
+	cased := map[string]bool{}
+	for _, tc := range constraintCases {
+		require.False(t, cased[tc.constraint], "two cases for %s", tc.constraint)
+		cased[tc.constraint] = true
+	}
+	for name := range kinds {
+		if !cased[name] {
+			t.Errorf("constraint %s has no case in constraintCases: add one that proves it refuses what it guards", name)
+		}
+	}
+
+	for _, tc := range constraintCases {
+		t.Run(tc.constraint, func(t *testing.T) {
+			kind, ok := kinds[tc.constraint]
+			require.True(t, ok, "%s is not in the schema (renamed or dropped?)", tc.constraint)
+			tx, err := s.Pool().Begin(ctx)
+			require.NoError(t, err)
+			defer func() { _ = tx.Rollback(ctx) }()
+
+			_, err = tx.Exec(ctx, tc.sql)
+			var pe *pgconn.PgError
+			require.True(t, errors.As(err, &pe), "want %s to refuse the statement, got %v", tc.constraint, err)
+			require.Equal(t, tc.constraint, pe.ConstraintName, "error: %v", pe)
+			require.Equal(t, constraintCodes[kind], pe.Code, "error: %v", pe)
+		})
+	}
+}
