@@ -461,8 +461,7 @@ func (s *Server) detectorMatches(ctx context.Context, def *journey.Definition, c
 	if err != nil {
 		return false, err
 	}
-	cool := def.Handoff.RecycleAfter.Std()
-	if ok && now.Before(ended.Add(cool)) {
+	if ok && now.Before(ended.Add(def.Handoff.CoolDown())) {
 		return false, nil
 	}
 	return true, nil

@@ -6,6 +6,8 @@
 // does no I/O, so that the deterministic workflow code may use all of it.
 package journey
 
+import "time"
+
 // Definition is one version of a journey. Workflows receive it as a snapshot:
 // editing a journey never changes runs in flight.
 type Definition struct {
@@ -63,6 +65,18 @@ type Handoff struct {
 	SLA          Duration `json:"sla,omitempty" yaml:"sla,omitempty"`
 	RecycleAfter Duration `json:"recycle_after,omitempty" yaml:"recycle_after,omitempty"`
 	MaxRecycles  int      `json:"max_recycles,omitempty" yaml:"max_recycles,omitempty"`
+}
+
+// DefaultCoolDown is the cool-down of a journey that sets no recycle_after:
+// after "not ready", and before the detector enrols a customer again.
+const DefaultCoolDown = 30 * 24 * time.Hour
+
+// CoolDown is RecycleAfter, or DefaultCoolDown when unset.
+func (h Handoff) CoolDown() time.Duration {
+	if d := h.RecycleAfter.Std(); d > 0 {
+		return d
+	}
+	return DefaultCoolDown
 }
 
 // SendWindow limits sends to certain weekdays and hours in the contact's

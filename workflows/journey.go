@@ -47,9 +47,8 @@ type Result struct {
 
 // Defaults for journeys that leave hand-off timing out.
 const (
-	defaultSLA          = 2 * 24 * time.Hour
-	defaultRecycleAfter = 30 * 24 * time.Hour
-	maxReminders        = 3
+	defaultSLA   = 2 * 24 * time.Hour
+	maxReminders = 3
 	// retryFor is how long an activity retries transient failures (a
 	// Postgres restart, SendGrid answering 5xx) before the run records the
 	// failure and goes on.
@@ -522,10 +521,7 @@ func (r *run) recycle() {
 		r.finish(OutcomeMaxRecycles)
 		return
 	}
-	cool := r.def.Handoff.RecycleAfter.Std()
-	if cool <= 0 {
-		cool = defaultRecycleAfter
-	}
+	cool := r.def.Handoff.CoolDown()
 	until := workflow.Now(r.ctx).Add(cool)
 	st.setStage(StageCooldown)
 	st.MQN, st.CooldownUntil = false, &until
