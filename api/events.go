@@ -301,7 +301,7 @@ func runGone(err error) bool {
 // the customer now meets, with one read of run contexts for all of them,
 // and returns the runs it started or found already running. Journeys whose
 // run took this batch's events (running) are not checked: the customer is
-// in them. Each run it starts gets the events that qualified (deliverQualifying).
+// in them. Each run it starts counts the events that qualified (qualifying).
 func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[string][]store.Event, running map[string]bool) ([]routeTarget, error) {
 	versions, err := s.store.ListJourneys(ctx)
 	if err != nil {
@@ -357,60 +357,49 @@ func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[
 	}
 	var starts []runStart
 	for i, c := range candidates {
-		if rc, ok := contexts[c.customerID]; matched[i] && ok {
-			starts = append(starts, runStart{def: c.def, rc: rc})
+		rc, ok := contexts[c.customerID]
+		if !matched[i] || !ok {
+			continue
 		}
+		evs, err := s.qualifying(ctx, c.def, byCustomer[c.customerID])
+		if err != nil {
+			return nil, err
+		}
+		starts = append(starts, runStart{def: c.def, rc: rc, events: evs})
 	}
 	results := s.startRuns(ctx, starts)
-	// A run that started gets its events even if the client goes away now:
-	// a started run without the events that started it would never see
-	// them (a retry finds it running and sends only the retried batch).
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliverQualifyingTimeout)
-	defer cancel()
 	var entered []routeTarget
-	g, gctx = errgroup.WithContext(dctx)
-	g.SetLimit(s.cfg.EnrollConcurrency)
-	for i, res := range results {
+	for _, res := range results {
 		switch res.Status {
 		case EnrolStarted:
 			s.metrics.enrollments.WithLabelValues("detector").Inc()
 			entered = append(entered, routeTarget{workflowID: res.WorkflowID, customerID: res.CustomerID, started: true})
-			g.Go(func() error {
-				return s.deliverQualifying(gctx, starts[i].def, res.WorkflowID, byCustomer[res.CustomerID])
-			})
 		case EnrolAlreadyRunning:
 			entered = append(entered, routeTarget{workflowID: res.WorkflowID, customerID: res.CustomerID})
 		case EnrolFailed:
-			_ = g.Wait()
 			return nil, fmt.Errorf("detector enrolment of %s: %s", res.WorkflowID, res.Error)
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
 	return entered, nil
 }
-
-// deliverQualifyingTimeout bounds the delivery of a new run's qualifying
-// events once the client has gone.
-const deliverQualifyingTimeout = 30 * time.Second
 
 // maxQualifying bounds the stored events a new run is given: the newest of
 // the detector's window.
 const maxQualifying = 100
 
-// deliverQualifying gives a run the detector just started the events that
-// met the rule: the customer's stored events on the detector's topics in
-// its window (from earlier batches too), and this batch's events, oldest
-// first, so its score counts what made it start.
-func (s *Server) deliverQualifying(ctx context.Context, def *journey.Definition, workflowID string, batch []store.Event) error {
+// qualifying lists the events that met the detector's rule, for the run it
+// starts to count before its first step: the customer's stored events on
+// the detector's topics in its window (from earlier batches too) and this
+// batch's events, oldest first. They go in the run's input, so the start
+// and its reasons arrive in one call: no crash in between can part them.
+func (s *Server) qualifying(ctx context.Context, def *journey.Definition, batch []store.Event) ([]workflows.Engagement, error) {
 	if len(batch) == 0 {
-		return nil
+		return nil, nil
 	}
 	d := def.Detector
 	stored, err := s.store.ListEvents(ctx, batch[0].CustomerID, s.now().Add(-d.Within.Std()), store.MaxLimit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var evs []store.Event
 	seen := map[string]bool{}
@@ -431,10 +420,12 @@ func (s *Server) deliverQualifying(ctx context.Context, def *journey.Definition,
 		}
 	}
 	slices.SortStableFunc(out, func(a, b store.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
-	if _, _, err := s.deliver(ctx, workflowID, out); err != nil {
-		return fmt.Errorf("give %s its qualifying events: %w", workflowID, err)
+	engs := make([]workflows.Engagement, len(out))
+	for i, e := range out {
+		engs[i] = engagementOf(e)
+		engs[i].StepID = "" // a step names an email of another run
 	}
-	return nil
+	return engs, nil
 }
 
 // onTopic: some event is on the detector's topics.

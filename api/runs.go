@@ -121,6 +121,9 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 type runStart struct {
 	def *journey.Definition
 	rc  store.RunContext
+	// events made the detector enrol the customer; the run starts with
+	// them (nil for an enrolment by marketing).
+	events []workflows.Engagement
 }
 
 // startRuns starts a run per start, except for customers whose contacts are
@@ -176,7 +179,8 @@ func (s *Server) startRun(ctx context.Context, st runStart) enrollResult {
 	customerID := st.rc.CustomerID
 	res := enrollResult{CustomerID: customerID, WorkflowID: workflows.WorkflowID(st.def.ID, customerID)}
 	in := workflows.Input{Journey: *st.def, CustomerID: customerID, RequestID: RequestID(ctx),
-		Context: &workflows.RunContext{OwnerID: st.rc.OwnerID, Timezone: st.rc.Timezone, Reachable: st.rc.Reachable}}
+		Context:     &workflows.RunContext{OwnerID: st.rc.OwnerID, Timezone: st.rc.Timezone, Reachable: st.rc.Reachable},
+		Engagements: st.events}
 	run, err := s.temporal.ExecuteWorkflow(ctx, s.startOptions(st.def, customerID), workflows.Journey, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {

@@ -30,6 +30,10 @@ type Input struct {
 	// Context is what the starter already knows of the customer (IDs and a
 	// zone, no personal data); nil makes the run load it by an activity.
 	Context *RunContext `json:"context,omitempty"`
+	// Engagements are what made the detector enrol the customer: a new
+	// run counts them before its first step, so the start and its reasons
+	// arrive together (IDs, kinds and topics; no personal data).
+	Engagements []Engagement `json:"engagements,omitempty"`
 	// State is carried over by continue-as-new; nil on a new run.
 	State *State `json:"state,omitempty"`
 	// ContinueAsNewAfter forces continue-as-new after this many history
@@ -235,6 +239,9 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 		return nil, err
 	}
 	if in.State == nil {
+		for _, e := range in.Engagements {
+			r.countEngagement(e)
+		}
 		r.loadContext(in.Context)
 	}
 	r.publish()

@@ -897,6 +897,23 @@ func (s *journeySuite) TestRipenMQNStaysTrueThroughACoolDown() {
 		"operators find every run that qualified")
 }
 
+func (s *journeySuite) TestARunStartedByTheDetectorCountsTheEventsThatStartedIt() {
+	visit := func(id string) Engagement {
+		return Engagement{EventID: id, Kind: "visit", Topic: "process-automation", At: s.start.Add(-time.Hour)}
+	}
+	s.at(time.Hour, func() {
+		st := s.state()
+		s.InDelta(10, st.Score, 0.05, "two visits, 5 points each, counted before the first step")
+		s.Equal(2, st.Visits["process-automation"])
+	})
+	s.signal(2*time.Hour, SignalEngagement, visit("v-2")) // delivered again by the API: counts once
+	s.signal(3*time.Hour, SignalStop, Control{})
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme",
+		Engagements: []Engagement{visit("v-1"), visit("v-2")}})
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Len(s.state().Engagements, 2)
+}
+
 func TestWorkflowIDCarriesNoPersonalData(t *testing.T) {
 	require.Equal(t, "ripen/erp-automation-crosssell/acme", WorkflowID("erp-automation-crosssell", "acme"))
 }

@@ -155,10 +155,18 @@ func (r *run) arrive(eventID, kind string, at time.Time) (time.Time, bool) {
 }
 
 func (r *run) onEngagement(e Engagement) {
+	if r.countEngagement(e) {
+		r.publish()
+	}
+}
+
+// countEngagement scores an engagement the run has not seen yet, and
+// reports whether it counted.
+func (r *run) countEngagement(e Engagement) bool {
 	st := r.st
 	var ok bool
 	if e.At, ok = r.arrive(e.EventID, e.Kind, e.At); !ok {
-		return
+		return false
 	}
 	now := workflow.Now(r.ctx)
 	switch e.Kind {
@@ -174,7 +182,7 @@ func (r *run) onEngagement(e Engagement) {
 		st.addPoints(now, e.Points, r.halfLife)
 	}
 	st.Engagements = appendBounded(st.Engagements, e, maxEvidence)
-	r.publish()
+	return true
 }
 
 func (r *run) onFastLane(f FastLane) {
