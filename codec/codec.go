@@ -53,6 +53,7 @@ type Codec struct {
 	current string
 	keys    map[string]cipher.AEAD
 	order   []string
+	auth    Authorizer // see SetAuthorizer
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)

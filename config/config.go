@@ -19,9 +19,8 @@ type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TemporalAPIKey    string
-	TemporalTLSCert   string
-	TemporalTLSKey    string
-	TemporalTLSCA     string
+	// TemporalTLS is the TLS side of the connection (TEMPORAL_TLS_*).
+	TemporalTLS TemporalTLS
 	// TemporalUIURL is the Web UI base used in links to runs.
 	TemporalUIURL string
 
@@ -52,12 +51,121 @@ type Config struct {
 
 	// CodecKeys ("id:base64key,…", newest first) turn on payload encryption;
 	// CodecCORSOrigin is the Web UI's origin for the /codec endpoint, and
-	// CodecAuth is "api-key" (admin keys) or "none".
+	// CodecAuth is "api-key" (admin keys), "jwt" (the Web UI's access token,
+	// see CodecJWT; admin keys still work) or "none".
 	CodecKeys       string
 	CodecCORSOrigin string
 	CodecAuth       string
+	CodecJWT        CodecJWT
 
 	Worker WorkerTuning
+}
+
+// Codec authorization modes (RIPEN_CODEC_AUTH).
+const (
+	CodecAuthAPIKey = "api-key"
+	CodecAuthJWT    = "jwt"
+	CodecAuthNone   = "none"
+)
+
+// CodecJWT says which bearer tokens may use the codec endpoint when
+// RIPEN_CODEC_AUTH=jwt: tokens signed by Issuer's keys, for Audience, not
+// expired.
+type CodecJWT struct {
+	Issuer   string // RIPEN_CODEC_JWT_ISSUER, exactly as in the tokens' iss
+	Audience string // RIPEN_CODEC_JWT_AUDIENCE, one of the tokens' aud
+	// JWKSURL (RIPEN_CODEC_JWKS_URL) is where the signing keys are; empty
+	// discovers it from Issuer's /.well-known/openid-configuration.
+	JWKSURL string
+	// Allow (RIPEN_CODEC_JWT_ALLOW) narrows who may decode:
+	// "claim=value,claim=value"; a token passes with any one of them.
+	// Empty lets every verified token through.
+	Allow string
+}
+
+// TemporalTLS is the TLS configuration of the Temporal connection, read from
+// the variables of the Temporal SDKs' environment configuration. Each
+// certificate or key comes from a file (…_PATH) or inline PEM (…_DATA), not
+// both.
+type TemporalTLS struct {
+	// Enabled is TEMPORAL_TLS: nil decides by the rest (TLS when any
+	// setting below or TEMPORAL_API_KEY is set), false forces plaintext.
+	Enabled          *bool
+	ClientCertPath   string
+	ClientCertData   string
+	ClientKeyPath    string
+	ClientKeyData    string
+	ServerCACertPath string
+	ServerCACertData string
+	// ServerName overrides the name the server's certificate must carry
+	// (and the SNI sent), e.g. when TEMPORAL_ADDRESS is an IP or a proxy.
+	ServerName string
+	// DisableHostVerification skips verifying the server's certificate
+	// altogether (as the SDKs do); for tests only.
+	DisableHostVerification bool
+}
+
+// Configured says whether any TLS setting besides TEMPORAL_TLS is given.
+func (t TemporalTLS) Configured() bool {
+	return t.ClientCertPath != "" || t.ClientCertData != "" || t.ClientKeyPath != "" || t.ClientKeyData != "" ||
+		t.ServerCACertPath != "" || t.ServerCACertData != "" || t.ServerName != "" || t.DisableHostVerification
+}
+
+// TemporalTLSFromEnv reads the TEMPORAL_TLS_* variables and checks that they
+// fit together; getenv is os.Getenv outside tests.
+func TemporalTLSFromEnv(getenv func(string) string) (TemporalTLS, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	t := TemporalTLS{
+		ClientCertPath: getenv("TEMPORAL_TLS_CLIENT_CERT_PATH"), ClientCertData: getenv("TEMPORAL_TLS_CLIENT_CERT_DATA"),
+		ClientKeyPath: getenv("TEMPORAL_TLS_CLIENT_KEY_PATH"), ClientKeyData: getenv("TEMPORAL_TLS_CLIENT_KEY_DATA"),
+		ServerCACertPath: getenv("TEMPORAL_TLS_SERVER_CA_CERT_PATH"), ServerCACertData: getenv("TEMPORAL_TLS_SERVER_CA_CERT_DATA"),
+		ServerName: getenv("TEMPORAL_TLS_SERVER_NAME"),
+	}
+	if v := getenv("TEMPORAL_TLS"); v != "" {
+		on, err := parseBool("TEMPORAL_TLS", v)
+		if err != nil {
+			return t, err
+		}
+		t.Enabled = &on
+	}
+	if v := getenv("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"); v != "" {
+		off, err := parseBool("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", v)
+		if err != nil {
+			return t, err
+		}
+		t.DisableHostVerification = off
+	}
+	for _, v := range []struct{ name, path, data string }{
+		{"TEMPORAL_TLS_CLIENT_CERT", t.ClientCertPath, t.ClientCertData},
+		{"TEMPORAL_TLS_CLIENT_KEY", t.ClientKeyPath, t.ClientKeyData},
+		{"TEMPORAL_TLS_SERVER_CA_CERT", t.ServerCACertPath, t.ServerCACertData},
+	} {
+		if v.path != "" && v.data != "" {
+			return t, fmt.Errorf("%s_PATH and %s_DATA are both set: give the file or the PEM, not both", v.name, v.name)
+		}
+	}
+	cert := t.ClientCertPath != "" || t.ClientCertData != ""
+	key := t.ClientKeyPath != "" || t.ClientKeyData != ""
+	if cert != key {
+		return t, fmt.Errorf("TEMPORAL_TLS_CLIENT_CERT_* and TEMPORAL_TLS_CLIENT_KEY_* go together: set both (the client certificate and its key) or neither")
+	}
+	if t.Enabled != nil && !*t.Enabled && t.Configured() {
+		return t, fmt.Errorf("TEMPORAL_TLS is false, but TLS settings (TEMPORAL_TLS_*) are set: drop one or the other")
+	}
+	return t, nil
+}
+
+// parseBool reads the booleans the Temporal SDKs accept.
+func parseBool(key, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s %q: want true or false", key, v)
 }
 
 // WorkerTuning sizes the worker; zero values take the SDK's defaults.
@@ -125,9 +233,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalAddress:    get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
 		TemporalAPIKey:     getenv("TEMPORAL_API_KEY"),
-		TemporalTLSCert:    getenv("TEMPORAL_TLS_CLIENT_CERT_PATH"),
-		TemporalTLSKey:     getenv("TEMPORAL_TLS_CLIENT_KEY_PATH"),
-		TemporalTLSCA:      getenv("TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
 		TemporalUIURL:      get("RIPEN_TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
 		HTTPAddr:           get("RIPEN_HTTP_ADDR", "127.0.0.1:8080"),
 		WorkerMetricsAddr:  get("RIPEN_WORKER_METRICS_ADDR", "127.0.0.1:9464"),
@@ -141,11 +246,25 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogFormat:          get("RIPEN_LOG_FORMAT", "json"),
 		LogLevel:           get("RIPEN_LOG_LEVEL", "info"),
 	}
+	var err error
+	if c.TemporalTLS, err = TemporalTLSFromEnv(getenv); err != nil {
+		return c, err
+	}
 	c.CodecKeys = getenv("RIPEN_CODEC_KEYS")
 	c.CodecCORSOrigin = get("RIPEN_CODEC_CORS_ORIGIN", c.TemporalUIURL)
-	c.CodecAuth = get("RIPEN_CODEC_AUTH", "api-key")
-	if c.CodecAuth != "api-key" && c.CodecAuth != "none" {
-		return c, fmt.Errorf("RIPEN_CODEC_AUTH %q: want api-key or none", c.CodecAuth)
+	c.CodecAuth = get("RIPEN_CODEC_AUTH", CodecAuthAPIKey)
+	c.CodecJWT = CodecJWT{
+		Issuer: getenv("RIPEN_CODEC_JWT_ISSUER"), Audience: getenv("RIPEN_CODEC_JWT_AUDIENCE"),
+		JWKSURL: getenv("RIPEN_CODEC_JWKS_URL"), Allow: getenv("RIPEN_CODEC_JWT_ALLOW"),
+	}
+	switch c.CodecAuth {
+	case CodecAuthAPIKey, CodecAuthNone:
+	case CodecAuthJWT:
+		if c.CodecJWT.Issuer == "" || c.CodecJWT.Audience == "" {
+			return c, fmt.Errorf("RIPEN_CODEC_AUTH=jwt needs RIPEN_CODEC_JWT_ISSUER and RIPEN_CODEC_JWT_AUDIENCE (and RIPEN_CODEC_JWKS_URL unless the issuer publishes /.well-known/openid-configuration)")
+		}
+	default:
+		return c, fmt.Errorf("RIPEN_CODEC_AUTH %q: want api-key, jwt or none", c.CodecAuth)
 	}
 	c.Worker.DeploymentName = getenv("RIPEN_WORKER_DEPLOYMENT_NAME")
 	c.Worker.BuildID = getenv("RIPEN_WORKER_BUILD_ID")

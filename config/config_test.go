@@ -51,9 +51,82 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"RIPEN_CODEC_AUTH":                       "maybe",
 		"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES": "-1",
 		"RIPEN_WORKER_DEPLOYMENT_NAME":           "ripen",
+		"RIPEN_WORKER_WORKFLOW_POLLERS":          "four",
+		"TEMPORAL_TLS":                           "perhaps",
+		"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION": "perhaps",
 	} {
 		_, err := FromEnv(env(map[string]string{key: val}))
 		require.Error(t, err, key)
 		require.Contains(t, err.Error(), key)
 	}
+}
+
+func TestWorkerTuningFromTheEnvironment(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES":     "100",
+		"RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
+		"RIPEN_WORKER_WORKFLOW_POLLERS":              "4",
+		"RIPEN_WORKER_ACTIVITY_POLLERS":              "8",
+		"RIPEN_WORKER_STICKY_CACHE_SIZE":             "5000",
+		"RIPEN_WORKER_STOP_TIMEOUT":                  "2m",
+		"RIPEN_WORKER_DEPLOYMENT_NAME":               "ripen",
+		"RIPEN_WORKER_BUILD_ID":                      "1.5.0",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, WorkerTuning{
+		MaxConcurrentActivities: 100, MaxConcurrentWorkflowTasks: 50, WorkflowPollers: 4, ActivityPollers: 8,
+		StickyCacheSize: 5000, StopTimeout: 2 * time.Minute, DeploymentName: "ripen", BuildID: "1.5.0",
+	}, c.Worker)
+}
+
+func TestUnsetWorkerTuningKeepsTheSDKDefaults(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"RIPEN_WORKER_BUILD_ID": "1.5.0"}))
+	require.NoError(t, err)
+	require.Equal(t, WorkerTuning{StopTimeout: 30 * time.Second, BuildID: "1.5.0"}, c.Worker,
+		"a build ID alone (the image sets one) does not turn on versioning")
+}
+
+func TestTemporalTLSFromTheEnvironment(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"TEMPORAL_TLS":                           "on",
+		"TEMPORAL_TLS_CLIENT_CERT_PATH":          "/tls/tls.crt",
+		"TEMPORAL_TLS_CLIENT_KEY_DATA":           "-----BEGIN PRIVATE KEY-----",
+		"TEMPORAL_TLS_SERVER_CA_CERT_DATA":       "-----BEGIN CERTIFICATE-----",
+		"TEMPORAL_TLS_SERVER_NAME":               "temporal.internal",
+		"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION": "0",
+	}))
+	require.NoError(t, err)
+	on := true
+	require.Equal(t, TemporalTLS{
+		Enabled: &on, ClientCertPath: "/tls/tls.crt", ClientKeyData: "-----BEGIN PRIVATE KEY-----",
+		ServerCACertData: "-----BEGIN CERTIFICATE-----", ServerName: "temporal.internal",
+	}, c.TemporalTLS)
+	require.True(t, c.TemporalTLS.Configured())
+
+	c, err = FromEnv(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, TemporalTLS{}, c.TemporalTLS)
+	require.False(t, c.TemporalTLS.Configured())
+}
+
+func TestCodecAuthModes(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, CodecAuthAPIKey, c.CodecAuth)
+	require.Equal(t, c.TemporalUIURL, c.CodecCORSOrigin)
+
+	c, err = FromEnv(env(map[string]string{
+		"RIPEN_CODEC_AUTH": "jwt", "RIPEN_CODEC_JWT_ISSUER": "https://login.example.com/", "RIPEN_CODEC_JWT_AUDIENCE": "ripen-codec",
+		"RIPEN_CODEC_JWKS_URL": "https://login.example.com/keys", "RIPEN_CODEC_JWT_ALLOW": "groups=temporal-admins",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, CodecJWT{Issuer: "https://login.example.com/", Audience: "ripen-codec",
+		JWKSURL: "https://login.example.com/keys", Allow: "groups=temporal-admins"}, c.CodecJWT)
+
+	_, err = FromEnv(env(map[string]string{"RIPEN_CODEC_AUTH": "jwt", "RIPEN_CODEC_JWT_ISSUER": "https://login.example.com/"}))
+	require.ErrorContains(t, err, "RIPEN_CODEC_JWT_AUDIENCE")
+
+	c, err = FromEnv(env(map[string]string{"RIPEN_CODEC_AUTH": "none"}))
+	require.NoError(t, err)
+	require.Equal(t, CodecAuthNone, c.CodecAuth)
 }

@@ -109,7 +109,7 @@ func TestComposeStartsThingsInOrder(t *testing.T) {
 		}
 		return out
 	}
-	healthy, started, done := types.ServiceConditionHealthy, types.ServiceConditionStarted, types.ServiceConditionCompletedSuccessfully
+	healthy, done := types.ServiceConditionHealthy, types.ServiceConditionCompletedSuccessfully
 	require.Equal(t, map[string]string{"postgres": healthy}, deps("temporal"))
 	require.Equal(t, map[string]string{"temporal": healthy}, deps("temporal-ui"))
 	require.Equal(t, map[string]string{"temporal": healthy}, deps("temporal-search-attributes"))
@@ -119,7 +119,7 @@ func TestComposeStartsThingsInOrder(t *testing.T) {
 			"migrate": done, "temporal": healthy, "temporal-search-attributes": done,
 		}, deps(name), name)
 	}
-	require.Equal(t, map[string]string{"api": started}, deps("sendgrid-dev"))
+	require.Equal(t, map[string]string{"api": healthy}, deps("sendgrid-dev"), "the webhook posts go to a ready API")
 
 	// Every "healthy" condition needs a health check on the other side.
 	for _, s := range p.Services {
@@ -209,4 +209,33 @@ func TestComposeLocalSendGridIsWiredToTheAPI(t *testing.T) {
 	require.Equal(t, signer.PublicKeyBase64(), env(t, service(t, p, "api"), "SENDGRID_WEBHOOK_VERIFICATION_KEY"))
 	_, err = sendgrid.NewVerifier(env(t, service(t, p, "api"), "SENDGRID_WEBHOOK_VERIFICATION_KEY"), 0)
 	require.NoError(t, err)
+}
+
+// The image has no shell or curl: worker and API are health-checked by
+// `ripen healthcheck` on their own /readyz, at the port they listen on.
+func TestComposeChecksWorkerAndAPIHealthWithRipenItself(t *testing.T) {
+	p := loadCompose(t)
+	binary := strings.Trim(entrypointOf(t), `[]"`)
+	for name, addrVar := range map[string]string{"api": "RIPEN_HTTP_ADDR", "worker": "RIPEN_WORKER_METRICS_ADDR"} {
+		s := service(t, p, name)
+		require.NotNil(t, s.HealthCheck, name)
+		_, port, ok := strings.Cut(env(t, s, addrVar), ":")
+		require.True(t, ok)
+		require.Equal(t, types.HealthCheckTest{"CMD", binary, "healthcheck", "http://127.0.0.1:" + port + "/readyz"}, s.HealthCheck.Test, name)
+		require.True(t, ripenSubcommands[s.HealthCheck.Test[2]])
+		require.NotNil(t, s.HealthCheck.Interval, name)
+		require.NotNil(t, s.HealthCheck.Retries, name)
+	}
+	require.Nil(t, service(t, p, "migrate").HealthCheck, "a one-shot job has nothing to check")
+}
+
+func entrypointOf(t *testing.T) string {
+	t.Helper()
+	for _, in := range parseDockerfile(t) {
+		if in.cmd == "ENTRYPOINT" {
+			return in.args
+		}
+	}
+	t.Fatal("the Dockerfile has no ENTRYPOINT")
+	return ""
 }

@@ -104,7 +104,7 @@ func TestDockerfileBuildsAStaticNonRootRipen(t *testing.T) {
 	}
 	require.True(t, copied, "the runtime stage copies only the binary")
 	require.Regexp(t, `^[1-9]\d*:[1-9]\d*$`, user, "a numeric non-root user, so runAsNonRoot can verify it")
-	require.Contains(t, "65532:65532", user, "the user Kubernetes manifests run as")
+	require.Equal(t, "65532:65532", user, "the user Kubernetes manifests run as")
 	require.Equal(t, `["/usr/local/bin/ripen"]`, entrypoint)
 }
 

@@ -23,13 +23,14 @@ func readFile(t *testing.T, rel string) string {
 // ripenSubcommands are the commands of the production binary (cmd/ripen).
 var ripenSubcommands = map[string]bool{
 	"worker": true, "api": true, "migrate": true, "journeys": true, "apikeys": true, "sendgrid-dev": true,
+	"healthcheck": true,
 }
 
 // secretEnv are the variables that hold secrets: never a literal value in a
 // manifest, always a secretKeyRef.
 var secretEnv = map[string]bool{
 	"DATABASE_URL": true, "RIPEN_LINK_KEYS": true, "RIPEN_CODEC_KEYS": true, "TEMPORAL_API_KEY": true,
-	"SENDGRID_API_KEY": true, "SENDGRID_WEBHOOK_VERIFICATION_KEY": true,
+	"SENDGRID_API_KEY": true, "SENDGRID_WEBHOOK_VERIFICATION_KEY": true, "TEMPORAL_TLS_CLIENT_KEY_DATA": true,
 }
 
 // notRipenEnv are variables read by the Go runtime, not by ripen.

@@ -237,7 +237,7 @@ func TestPodsRunAsNonRootWithTheRestrictedProfile(t *testing.T) {
 func TestContainersHaveRequestsAndLimits(t *testing.T) {
 	m := loadManifests(t)
 	for name, tpl := range m.podSpecs() {
-		for _, c := range tpl.Spec.Containers {
+		for _, c := range append(tpl.Spec.InitContainers, tpl.Spec.Containers...) {
 			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 				req, ok := c.Resources.Requests[r]
 				require.True(t, ok, "%s/%s: %s request", name, c.Name, r)
@@ -292,7 +292,7 @@ func TestWorkerDrainsBeforeItIsKilled(t *testing.T) {
 
 	require.Equal(t, "0.0.0.0:9464", m.configMaps["ripen"].Data["RIPEN_WORKER_METRICS_ADDR"])
 	requireProbe(t, c, c.LivenessProbe, "/healthz", 9464)
-	requireProbe(t, c, c.ReadinessProbe, "/healthz", 9464)
+	requireProbe(t, c, c.ReadinessProbe, "/readyz", 9464) // Postgres and Temporal answer
 	requireProbe(t, c, c.StartupProbe, "/healthz", 9464)
 	require.Equal(t, "9464", d.Spec.Template.Annotations["prometheus.io/port"])
 
@@ -427,6 +427,89 @@ func TestJobs(t *testing.T) {
 	require.Subset(t, envNames(sa), []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY"})
 }
 
+// The search-attribute Job reaches Temporal the way the worker does: the
+// Temporal CLI reads the same TEMPORAL_* variables (address, namespace, the
+// TEMPORAL_TLS_* settings of the ConfigMap, the API key) and finds the
+// client certificate at the same mounted path, so it works with mTLS too.
+func TestSearchAttributeJobConnectsLikeTheWorker(t *testing.T) {
+	m := loadManifests(t)
+	job := m.jobs["ripen-search-attributes"].Spec.Template.Spec
+	worker := m.deployments["ripen-worker"].Spec.Template.Spec
+	sa, w := job.Containers[0], worker.Containers[0]
+
+	require.Equal(t, w.EnvFrom, sa.EnvFrom, "the ConfigMap with TEMPORAL_ADDRESS and TEMPORAL_TLS_*")
+	for _, name := range []string{"TEMPORAL_API_KEY"} {
+		require.Equal(t, envVar(w, name), envVar(sa, name), name)
+	}
+	require.Equal(t, w.VolumeMounts, sa.VolumeMounts, "the client certificate at the same path")
+	require.Equal(t, worker.Volumes, job.Volumes)
+	require.Len(t, job.Volumes, 1)
+	require.Equal(t, "ripen-temporal-tls", job.Volumes[0].Secret.SecretName)
+
+	// Every TLS path the ConfigMap offers lies under that mount.
+	mount := sa.VolumeMounts[0].MountPath
+	for _, line := range strings.Split(readFile(t, "deploy/kubernetes/configmap.yaml"), "\n") {
+		name, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "# "), ":")
+		if ok && strings.HasPrefix(name, "TEMPORAL_TLS_") && strings.HasSuffix(name, "_PATH") {
+			require.True(t, strings.HasPrefix(strings.TrimSpace(value), mount+"/"), "%s=%s is outside %s", name, value, mount)
+		}
+	}
+}
+
+// Worker and API pods wait in an init container until the migration Job
+// has brought the schema up to their image's (ripen migrate --check), and
+// refuse to start on an older one anyway.
+func TestPodsWaitForTheMigration(t *testing.T) {
+	m := loadManifests(t)
+	for _, name := range []string{"ripen-worker", "ripen-api"} {
+		spec := m.deployments[name].Spec.Template.Spec
+		require.Len(t, spec.InitContainers, 1, name)
+		ic := spec.InitContainers[0]
+		require.Equal(t, "ripen", ic.Image, name)
+		require.Equal(t, spec.Containers[0].Image, ic.Image, "%s: the same image, so the same migrations", name)
+		require.Empty(t, ic.Command, name)
+		require.Len(t, ic.Args, 3, name)
+		require.Equal(t, []string{"migrate", "--check"}, ic.Args[:2], name)
+		wait, ok := strings.CutPrefix(ic.Args[2], "--wait=")
+		require.True(t, ok, "%s: %s", name, ic.Args[2])
+		d, err := time.ParseDuration(wait)
+		require.NoError(t, err)
+		require.Greater(t, d, time.Minute, name)
+		require.Equal(t, []string{"DATABASE_URL"}, envNames(ic), name)
+		require.Equal(t, envVar(m.jobs["ripen-migrate"].Spec.Template.Spec.Containers[0], "DATABASE_URL"), envVar(ic, "DATABASE_URL"), name)
+		requireDocumented(t, name+"/"+ic.Name, envNames(ic))
+	}
+}
+
+// GetVersion patching is the documented default: the one worker
+// Deployment rolls from build to build, which is wrong with Worker
+// Versioning (its old-build pods go before the new build is current), so
+// the base leaves versioning off.
+func TestWorkerVersioningIsOffInTheBase(t *testing.T) {
+	m := loadManifests(t)
+	for name, tpl := range m.podSpecs() {
+		for _, c := range tpl.Spec.Containers {
+			require.Empty(t, envVar(c, "RIPEN_WORKER_DEPLOYMENT_NAME"), "%s/%s", name, c.Name)
+		}
+	}
+	_, ok := m.configMaps["ripen"].Data["RIPEN_WORKER_DEPLOYMENT_NAME"]
+	require.False(t, ok)
+	require.Len(t, m.deployments, 2, "one worker Deployment, rolled in place")
+	ops := readFile(t, "docs/operations.md")
+	for _, says := range []string{"`GetVersion` patching is the default", "one Deployment per build", "set-current-version"} {
+		require.True(t, strings.Contains(ops, says), "docs/operations.md says %q", says)
+	}
+}
+
+func envVar(c corev1.Container, name string) *corev1.EnvVar {
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			return &c.Env[i]
+		}
+	}
+	return nil
+}
+
 func TestSecretsComeFromTheSecretOnly(t *testing.T) {
 	m := loadManifests(t)
 	cm := m.configMaps["ripen"]
@@ -440,7 +523,12 @@ func TestSecretsComeFromTheSecretOnly(t *testing.T) {
 			commented = append(commented, name)
 		}
 	}
-	require.Len(t, commented, 3, "the mTLS paths are there to uncomment")
+	require.Subset(t, commented, []string{
+		"TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+	}, "the mTLS paths are there to uncomment")
+	for _, name := range commented {
+		require.False(t, secretEnv[name], "%s is a secret: not in the ConfigMap, not even commented", name)
+	}
 	requireDocumented(t, "ConfigMap ripen (commented)", commented)
 
 	for name, tpl := range m.podSpecs() {

@@ -348,6 +348,20 @@ func TestNewcomersTour(t *testing.T) {
 	require.Equal(t, "cooldown", before.Stage)
 	require.Equal(t, 1, before.Cycle)
 
+	// RipenMQN means "reached MQN": the run is still found by it in
+	// cool-down, as the README's tour has the newcomer do in the Web UI.
+	var cooling struct {
+		Runs []struct {
+			WorkflowID string `json:"workflow_id"`
+			Stage      string `json:"stage"`
+		} `json:"runs"`
+	}
+	c.eventually("the run in cool-down found by RipenMQN = true", func() bool {
+		c.call("GET", "/v1/runs?mqn=true", nil, 200, &cooling)
+		return len(cooling.Runs) == 1 && cooling.Runs[0].Stage == "cooldown"
+	})
+	require.Equal(t, "ripen/"+journeyID+"/acme", cooling.Runs[0].WorkflowID)
+
 	recordHistory(t, st, "ripen/"+journeyID+"/acme")
 
 	// Restarting the stack keeps the run.

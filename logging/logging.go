@@ -14,17 +14,36 @@ import (
 )
 
 // New returns a logger writing JSON, or readable console lines when format
-// is "console".
+// is "console" (in colour only when stderr is a terminal and NO_COLOR is
+// unset).
 func New(format, level string) zerolog.Logger {
-	var w io.Writer = os.Stderr
+	return NewTo(os.Stderr, format, level)
+}
+
+// NewTo is New writing to out.
+func NewTo(out io.Writer, format, level string) zerolog.Logger {
+	w := out
 	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}
+		w = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: !colour(out)}
 	}
 	lvl, err := zerolog.ParseLevel(strings.ToLower(level))
 	if err != nil || level == "" {
 		lvl = zerolog.InfoLevel
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// colour says whether out is a terminal that wants colours.
+func colour(out io.Writer) bool {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := out.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // Temporal adapts zerolog to the Temporal SDK's key-value logger.

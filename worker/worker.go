@@ -12,15 +12,31 @@ import (
 	"github.com/ripen/ripen/workflows"
 )
 
-// New builds a worker that runs journeys and their activities. With a
-// deployment name it opts into Worker Versioning: runs stay on the build
-// they started on unless they auto-upgrade at a workflow task boundary;
-// journey code changes are guarded with workflow.GetVersion and replay
-// tests either way.
+// New builds a worker that runs journeys and their activities, with
+// Options(t).
 func New(c client.Client, acts *activities.Activities, t config.WorkerTuning) worker.Worker {
 	if t.StickyCacheSize > 0 {
+		// Process-wide in the SDK, so set here rather than in Options.
 		worker.SetStickyWorkflowCacheSize(t.StickyCacheSize)
 	}
+	w := worker.New(c, workflows.TaskQueue, Options(t))
+	w.RegisterWorkflow(workflows.Journey)
+	w.RegisterActivity(acts)
+	return w
+}
+
+// Options are the SDK worker options for t; zero fields keep the SDK's
+// defaults.
+//
+// Journey code changes are guarded with workflow.GetVersion and replay
+// tests: that is the default, and it needs nothing here. A deployment name
+// opts into Worker Versioning on top: the worker announces deployment +
+// build ID, and gets work once that version is made current; runs
+// auto-upgrade to the current version at a workflow task boundary (they
+// last months, so pinning them would keep old builds alive for as long).
+// Each build then needs its own pods until the next one is current
+// (docs/operations.md, Upgrade).
+func Options(t config.WorkerTuning) worker.Options {
 	opts := worker.Options{
 		MaxConcurrentActivityExecutionSize:     t.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: t.MaxConcurrentWorkflowTasks,
@@ -35,8 +51,5 @@ func New(c client.Client, acts *activities.Activities, t config.WorkerTuning) wo
 			DefaultVersioningBehavior: workflow.VersioningBehaviorAutoUpgrade,
 		}
 	}
-	w := worker.New(c, workflows.TaskQueue, opts)
-	w.RegisterWorkflow(workflows.Journey)
-	w.RegisterActivity(acts)
-	return w
+	return opts
 }

@@ -41,16 +41,17 @@ func main() {
 }
 
 type flags struct {
-	dataDir, temporalAddress, databaseURL       string
-	temporalPort, uiPort, sendgridPort, apiPort int
-	logLevel                                    string
+	dataDir, temporalAddress, temporalNamespace, databaseURL string
+	temporalPort, uiPort, sendgridPort, apiPort              int
+	logLevel                                                 string
 }
 
 func parseFlags(name string, args []string) (flags, []string, error) {
 	var f flags
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&f.dataDir, "data-dir", ".ripen", "where Temporal's SQLite file and the dev keys live")
-	fs.StringVar(&f.temporalAddress, "temporal-address", "", "use this Temporal instead of the embedded one")
+	fs.StringVar(&f.temporalAddress, "temporal-address", "", "use this Temporal instead of the embedded one (TLS and API key from TEMPORAL_TLS_* and TEMPORAL_API_KEY)")
+	fs.StringVar(&f.temporalNamespace, "temporal-namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
 	fs.StringVar(&f.databaseURL, "database-url", "", "Postgres URL (default $DATABASE_URL or the local server's ripen database)")
 	fs.IntVar(&f.temporalPort, "temporal-port", 7233, "embedded Temporal frontend port")
 	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal Web UI port")
@@ -58,6 +59,12 @@ func parseFlags(name string, args []string) (flags, []string, error) {
 	fs.IntVar(&f.apiPort, "api-port", 8080, "ripen API port")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	err := fs.Parse(args)
+	if f.temporalNamespace == "" {
+		f.temporalNamespace = os.Getenv("TEMPORAL_NAMESPACE")
+	}
+	if f.temporalNamespace == "" {
+		f.temporalNamespace = "default"
+	}
 	if f.databaseURL == "" {
 		f.databaseURL = os.Getenv("DATABASE_URL")
 	}
@@ -86,11 +93,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	log := logging.New("console", f.logLevel)
 	start := time.Now()
-	st, err := devstack.Start(ctx, devstack.Options{
-		DataDir: f.dataDir, DatabaseURL: f.databaseURL, TemporalAddress: f.temporalAddress,
+	opts := devstack.Options{
+		DataDir: f.dataDir, DatabaseURL: f.databaseURL, TemporalAddress: f.temporalAddress, TemporalNamespace: f.temporalNamespace,
 		TemporalPort: f.temporalPort, UIPort: f.uiPort, SendGridPort: f.sendgridPort, APIPort: f.apiPort,
 		WebhookKey: os.Getenv("SENDGRID_WEBHOOK_VERIFICATION_KEY"), Log: log,
-	})
+	}
+	if f.temporalAddress != "" {
+		if opts.TemporalTLS, err = config.TemporalTLSFromEnv(nil); err != nil {
+			return err
+		}
+		opts.TemporalAPIKey = os.Getenv("TEMPORAL_API_KEY")
+	}
+	st, err := devstack.Start(ctx, opts)
 	if err != nil {
 		if strings.Contains(err.Error(), "cannot reach PostgreSQL") {
 			return fmt.Errorf("%w\n\nStart Postgres (e.g. pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set DATABASE_URL", err)
@@ -135,9 +149,12 @@ func adminKey(ctx context.Context, st *devstack.Stack, dataDir string) (string, 
 }
 
 func printWelcome(out io.Writer, st *devstack.Stack, f flags, key string, fresh bool, took time.Duration) {
-	keyNote := "(kept in " + filepath.Join(f.dataDir, "admin-key") + ")"
+	keyFile := filepath.Join(f.dataDir, "admin-key")
+	// The key is printed once, when it is created; after that it is only
+	// in the data dir (README: "printed at first start").
+	keyLine := "kept in " + keyFile + "  (cat it; printed only when it was created)"
 	if fresh {
-		keyNote = "(new; printed once, also kept in " + filepath.Join(f.dataDir, "admin-key") + ")"
+		keyLine = key + "  (new; printed once, kept in " + keyFile + ")"
 	}
 	ui := st.UIURL
 	if ui == "" {
@@ -151,25 +168,18 @@ ripen is running (started in %s)
   Temporal Web UI  %s
   Mail inbox       %s          (local SendGrid server; JSON at /api/messages)
   Postgres         %s
-  Admin API key    %s  %s
+  Admin API key    %s
 
 Demo data: personas ops-lead and finance-lead, journeys %s,
 customers acme, globex and initech. Enrol one:
 
   curl -s -X POST %s/v1/journeys/erp-automation-crosssell/enrollments \
-    -H "Authorization: Bearer %s" -d '{"customer_ids":["acme"]}'
+    -H "Authorization: Bearer $(cat %s)" -d '{"customer_ids":["acme"]}'
 
 Then open the inbox, follow a link, ask for a demo; README.md has the tour.
 Ctrl-C stops everything; runs survive in %s.
-`, took.Round(10*time.Millisecond), st.APIURL, st.APIURL, st.TemporalAddress, ui, st.SendGridURL, redactURL(st.DatabaseURL),
-		key, keyNote, strings.Join(demo.Journeys, " and "), st.APIURL, key, f.dataDir)
-}
-
-func redactURL(u string) string {
-	if i := strings.Index(u, "?"); i > 0 {
-		return u[:i]
-	}
-	return u
+`, took.Round(10*time.Millisecond), st.APIURL, st.APIURL, st.TemporalAddress+"  (namespace "+f.temporalNamespace+")", ui, st.SendGridURL, devstack.RedactURL(st.DatabaseURL),
+		keyLine, strings.Join(demo.Journeys, " and "), st.APIURL, keyFile, f.dataDir)
 }
 
 // runTemporal runs only the embedded Temporal server and its Web UI, for
@@ -181,7 +191,7 @@ func runTemporal(ctx context.Context, args []string, out io.Writer) error {
 	}
 	log := logging.New("console", f.logLevel)
 	srv, err := devtemporal.Start(ctx, devtemporal.Options{
-		DataFile: filepath.Join(f.dataDir, "temporal.sqlite"), Port: f.temporalPort, UIPort: f.uiPort,
+		DataFile: filepath.Join(f.dataDir, "temporal.sqlite"), Port: f.temporalPort, UIPort: f.uiPort, Namespace: f.temporalNamespace,
 		SearchAttributes: workflows.SearchAttributes(), Log: log,
 	})
 	if err != nil {

@@ -20,13 +20,15 @@ const usage = `ripen — a nurture orchestrator for existing B2B customers
 usage:
   ripen worker                      run the Temporal worker (journeys and their activities)
   ripen api                         run the HTTP API
-  ripen migrate                     apply the Postgres schema
+  ripen migrate [--create-database] apply the Postgres schema
+  ripen migrate --check [--wait D]  exit 0 once the schema is up to date (changes nothing)
   ripen journeys validate FILE [--content FILE]
   ripen journeys simulate FILE --events FILE [--content FILE] [--start RFC3339] [--timezone TZ] [--json]
   ripen apikeys create --role ROLE --label TEXT
   ripen apikeys list
   ripen apikeys revoke ID
   ripen sendgrid-dev [--addr 127.0.0.1:8025] [--webhook-url URL]
+  ripen healthcheck URL             exit 0 when URL answers 2xx (container health checks)
 
 Configuration comes from the environment; see README.md.
 `
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAPIKeys(ctx, rest, stdout, stderr)
 	case "sendgrid-dev":
 		return runSendGridDev(ctx, rest, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

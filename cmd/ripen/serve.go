@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +86,10 @@ func open(ctx context.Context, name string, args []string, stderr io.Writer, reg
 	if err != nil {
 		return nil, err
 	}
+	if err := requireSchema(ctx, st, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	tc, err := temporalconn.Dial(ctx, cfg, log, opts)
 	if err != nil {
 		st.Close()
@@ -120,9 +123,16 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer d.close()
 	cfg, log := d.cfg, d.log
+	probes := workerProbes(d.store, d.tc)
+	stopProbes := func() {}
 	if cfg.WorkerMetricsAddr != "" {
-		go serveWorkerMetrics(ctx, cfg.WorkerMetricsAddr, reg, log)
+		// Up until the worker has stopped: /readyz says "draining" then.
+		if stopProbes, err = worker.ServeProbes(cfg.WorkerMetricsAddr, probes.Handler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), log); err != nil {
+			return err
+		}
+		log.Info().Str("addr", cfg.WorkerMetricsAddr).Msg("worker /metrics, /healthz and /readyz")
 	}
+	defer stopProbes()
 	if cfg.SendGridAPIKey == "" {
 		log.Warn().Msg("SENDGRID_API_KEY is empty: SendGrid will refuse mail unless SENDGRID_BASE_URL points at ripen sendgrid-dev")
 	}
@@ -145,6 +155,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info().Str("temporal", cfg.TemporalAddress).Str("namespace", cfg.TemporalNamespace).Str("frequency_cap", cfg.FrequencyCap.String()).Msg("worker running on task queue ripen")
 	<-ctx.Done()
 	log.Info().Msg("worker draining")
+	probes.Drain()
 	w.Stop()
 	return nil
 }
@@ -157,6 +168,9 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer d.close()
 	cfg, log := d.cfg, d.log
+	if err := codecAuthorizer(ctx, cfg, d.codec, log); err != nil {
+		return err
+	}
 	if cfg.SendGridWebhookKey == "" {
 		log.Warn().Msg("SENDGRID_WEBHOOK_VERIFICATION_KEY is empty: the SendGrid webhook will refuse every post")
 	}
@@ -165,35 +179,25 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 		WebhookKey: cfg.SendGridWebhookKey, LinkTTL: cfg.LinkTTL,
 		Codec: d.codec, CodecCORSOrigin: cfg.CodecCORSOrigin, CodecAuthNone: cfg.CodecAuth == "none",
 	}, log.With().Str("component", "api").Logger(), m)
+	go srv.PruneWebhookEvents(ctx, time.Hour)
 	log.Info().Str("addr", cfg.HTTPAddr).Str("public_url", cfg.PublicURL).Msg("API listening")
 	return srv.Run(ctx, cfg.HTTPAddr)
-}
-
-// serveWorkerMetrics serves the worker's /metrics and /healthz.
-func serveWorkerMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log zerolog.Logger) {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	log.Info().Str("addr", addr).Msg("worker metrics on /metrics")
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error().Err(err).Msg("worker metrics server")
-	}
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ripen migrate", stderr)
 	create := fs.Bool("create-database", false, "create the database first when it does not exist")
+	check := fs.Bool("check", false, "change nothing: exit 0 when the schema is up to date, 1 when it needs ripen migrate")
+	wait := fs.Duration("wait", 0, "with --check: wait up to this long for the schema to be migrated (init containers)")
 	if _, err := parseArgs(fs, args); err != nil {
 		return exitError(2)
 	}
 	cfg, _, err := setup()
 	if err != nil {
 		return err
+	}
+	if *check {
+		return checkSchema(ctx, cfg, *wait, stdout)
 	}
 	if *create {
 		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {

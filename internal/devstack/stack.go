@@ -8,16 +8,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -26,11 +32,11 @@ import (
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devtemporal"
 	"github.com/ripen/ripen/linktoken"
-	"github.com/ripen/ripen/logging"
 	"github.com/ripen/ripen/metrics"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/temporalconn"
 	"github.com/ripen/ripen/worker"
 	"github.com/ripen/ripen/workflows"
 )
@@ -42,14 +48,23 @@ type Options struct {
 	DataDir     string
 	DatabaseURL string
 	Host        string
-	// TemporalAddress uses an existing Temporal instead of the embedded one.
+	// TemporalAddress uses an existing Temporal instead of the embedded one;
+	// TemporalAPIKey and TemporalTLS connect to it (TEMPORAL_API_KEY,
+	// TEMPORAL_TLS_*). Its namespace must have ripen's search attributes, or
+	// let ripen-dev add them.
 	TemporalAddress string
-	TemporalPort    int
-	UIPort          int // -1: no Web UI
-	SendGridPort    int
-	APIPort         int
-	// WebhookKey verifies the Event Webhook; empty uses the local SendGrid
-	// server's own key.
+	TemporalAPIKey  string
+	TemporalTLS     config.TemporalTLS
+	// TemporalNamespace is the namespace runs live in (default "default").
+	TemporalNamespace string
+	TemporalPort      int
+	UIPort            int // -1: no Web UI
+	SendGridPort      int
+	APIPort           int
+	// WebhookKey (SENDGRID_WEBHOOK_VERIFICATION_KEY) verifies the Event
+	// Webhook, e.g. real SendGrid posting through a tunnel. The local
+	// SendGrid server signs with its own key, which is always accepted too,
+	// so its posts are never refused.
 	WebhookKey   string
 	FrequencyCap config.FrequencyCap
 	Log          zerolog.Logger
@@ -91,6 +106,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.DatabaseURL == "" {
 		o.DatabaseURL = config.DefaultDatabaseURL
 	}
+	if o.TemporalNamespace == "" {
+		o.TemporalNamespace = "default"
+	}
 	s := &Stack{errc: make(chan error, 4), DatabaseURL: o.DatabaseURL}
 	defer func() {
 		if err != nil {
@@ -102,7 +120,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if err := store.Migrate(ctx, o.DatabaseURL); err != nil {
-		return nil, fmt.Errorf("migrate %s: %w", redact(o.DatabaseURL), err)
+		return nil, fmt.Errorf("migrate %s: %w", RedactURL(o.DatabaseURL), err)
 	}
 	if s.Store, err = store.Open(ctx, o.DatabaseURL); err != nil {
 		return nil, err
@@ -110,15 +128,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.stops = append(s.stops, s.Store.Close)
 
 	// Listeners first, so every part knows every URL before it starts.
+	// Closing them is a no-op once their servers have shut down, and frees
+	// them when a later step fails.
 	apiLn, err := listen(o.Host, o.APIPort)
 	if err != nil {
 		return nil, fmt.Errorf("API port: %w", err)
 	}
+	s.stops = append(s.stops, func() { _ = apiLn.Close() })
 	sgLn, err := listen(o.Host, o.SendGridPort)
 	if err != nil {
-		apiLn.Close()
 		return nil, fmt.Errorf("SendGrid port: %w", err)
 	}
+	s.stops = append(s.stops, func() { _ = sgLn.Close() })
 	s.APIURL = "http://" + apiLn.Addr().String()
 	s.SendGridURL = "http://" + sgLn.Addr().String()
 
@@ -143,28 +164,29 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			dataFile = filepath.Join(o.DataDir, "temporal.sqlite")
 		}
 		s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
-			DataFile: dataFile, Host: o.Host, Port: port, UIPort: uiPort,
+			DataFile: dataFile, Host: o.Host, Port: port, UIPort: uiPort, Namespace: o.TemporalNamespace,
 			SearchAttributes: workflows.SearchAttributes(), Log: o.Log, Tuning: o.TemporalTuning,
 		})
 		if err != nil {
-			apiLn.Close()
-			sgLn.Close()
 			return nil, err
 		}
 		s.stops = append(s.stops, s.Temporal.Stop)
 		s.TemporalAddress, s.UIURL = s.Temporal.Address(), s.Temporal.UIAddress()
 	}
-	cfg := config.Config{TemporalAddress: s.TemporalAddress, TemporalNamespace: "default"}
+	cfg := config.Config{TemporalAddress: s.TemporalAddress, TemporalNamespace: o.TemporalNamespace}
+	if s.Temporal == nil {
+		cfg.TemporalAPIKey, cfg.TemporalTLS = o.TemporalAPIKey, o.TemporalTLS
+	}
 	apiMetrics := api.NewMetrics(nil)
-	s.Client, err = client.DialContext(ctx, client.Options{
-		HostPort: s.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger:         logging.Temporal(o.Log.With().Str("component", "temporal-sdk").Logger().Level(zerolog.WarnLevel)),
-		MetricsHandler: metrics.NewTemporalHandler(apiMetrics.Registry()),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dial temporal at %s: %w", s.TemporalAddress, err)
+	if s.Client, err = temporalconn.Dial(ctx, cfg, o.Log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(apiMetrics.Registry())}); err != nil {
+		return nil, err
 	}
 	s.stops = append(s.stops, s.Client.Close)
+	if s.Temporal == nil {
+		if err := ensureSearchAttributes(ctx, s.Client, cfg.TemporalNamespace, o.Log); err != nil {
+			return nil, err
+		}
+	}
 
 	if s.Links, err = linkSigner(o.DataDir); err != nil {
 		return nil, err
@@ -177,9 +199,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.serve("sendgrid-dev", sgLn, s.SendGrid.Handler())
 	s.stops = append(s.stops, func() { _ = s.SendGrid.Close() })
 
-	webhookKey := o.WebhookKey
-	if webhookKey == "" {
-		webhookKey = s.SendGrid.PublicKeyBase64()
+	webhookKey := s.SendGrid.PublicKeyBase64()
+	if o.WebhookKey != "" {
+		// The local server has no private key for the configured public
+		// key, so its posts would all be refused: accept both keys.
+		webhookKey = strings.TrimSpace(o.WebhookKey) + "," + webhookKey
+		o.Log.Info().Msg("SENDGRID_WEBHOOK_VERIFICATION_KEY is set: the webhook accepts posts signed with it, and the local SendGrid server's posts signed with its own key")
 	}
 	uiURL := s.UIURL
 	if uiURL == "" {
@@ -189,6 +214,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	apiCfg.PublicURL, apiCfg.TemporalUIURL, apiCfg.Namespace, apiCfg.WebhookKey = s.APIURL, uiURL, cfg.TemporalNamespace, webhookKey
 	s.API = api.New(s.Store, s.Client, s.Links, apiCfg, o.Log.With().Str("component", "api").Logger(), apiMetrics)
 	s.serve("api", apiLn, s.API.Handler())
+	pruneCtx, stopPruning := context.WithCancel(context.Background())
+	go s.API.PruneWebhookEvents(pruneCtx, time.Hour)
+	s.stops = append(s.stops, stopPruning)
 
 	if !o.NoWorker {
 		s.acts = &activities.Activities{
@@ -300,11 +328,45 @@ func linkSigner(dataDir string) (*linktoken.Signer, error) {
 	return linktoken.NewSigner(k)
 }
 
-func redact(url string) string {
-	if i := strings.Index(url, "@"); i > 0 {
-		if j := strings.Index(url, "://"); j > 0 && j < i {
-			return url[:j+3] + "…" + url[i:]
-		}
+// ensureSearchAttributes makes sure an existing Temporal's namespace has
+// ripen's search attributes: it adds the missing ones (as the embedded
+// server does), and when it may not, says how to.
+func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string, log zerolog.Logger) error {
+	err := temporalconn.CheckSearchAttributes(ctx, c, namespace, workflows.SearchAttributes())
+	var sae *temporalconn.SearchAttributesError
+	var nsNotFound *serviceerror.NamespaceNotFound
+	if errors.As(err, &nsNotFound) {
+		return fmt.Errorf("%w\ncreate it first: temporal operator namespace create --namespace %s (or pass --temporal-namespace)", err, namespace)
 	}
-	return url
+	if err == nil || !errors.As(err, &sae) {
+		if err != nil {
+			log.Warn().Err(err).Msg("could not check the namespace's search attributes; visibility queries may fail")
+		}
+		return nil
+	}
+	if len(sae.Mistyped) > 0 {
+		return sae // a type cannot change: the operator must decide
+	}
+	if _, addErr := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: sae.Missing,
+	}); addErr != nil {
+		return fmt.Errorf("%w\n(ripen-dev tried to add them and could not: %v)", sae, addErr)
+	}
+	log.Info().Str("namespace", namespace).Strs("added", slices.Sorted(maps.Keys(sae.Missing))).Msg("added ripen's search attributes to the namespace")
+	return nil
 }
+
+// RedactURL hides the password of a database URL (or key=value DSN) and
+// drops its query, so it can be printed.
+func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
+		}
+		u.RawQuery, u.Fragment = "", ""
+		return u.String()
+	}
+	return dsnPassword.ReplaceAllString(raw, "${1}…")
+}
+
+var dsnPassword = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

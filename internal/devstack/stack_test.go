@@ -1,0 +1,71 @@
+package devstack
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/internal/devtemporal"
+	"github.com/ripen/ripen/store/storetest"
+	"github.com/ripen/ripen/temporalconn"
+	"github.com/ripen/ripen/workflows"
+)
+
+// A step that fails after the listeners are open (here: TLS settings that
+// do not parse) must leave their ports free.
+func TestAFailedStartFreesItsPorts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	apiPort, sgPort := freePort(t), freePort(t)
+	_, err := Start(ctx, Options{
+		DatabaseURL: storetest.NewDatabase(t), APIPort: apiPort, SendGridPort: sgPort,
+		TemporalAddress: "127.0.0.1:1", TemporalTLS: config.TemporalTLS{ServerCACertData: "not a certificate"},
+		Log: zerolog.Nop(),
+	})
+	require.ErrorContains(t, err, "TEMPORAL_TLS_SERVER_CA_CERT_DATA")
+	for _, port := range []int{apiPort, sgPort} {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		require.NoError(t, err, "port %d is still held", port)
+		ln.Close()
+	}
+}
+
+// With --temporal-address, ripen-dev adds its search attributes to a
+// namespace that lacks them, as the embedded server does for its own.
+func TestAnExistingTemporalGetsTheSearchAttributes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := devtemporal.Start(ctx, devtemporal.Options{Port: freePort(t), Namespace: "elsewhere", Log: zerolog.Nop()})
+	require.NoError(t, err)
+	defer srv.Stop()
+
+	st, err := Start(ctx, Options{
+		DatabaseURL: storetest.NewDatabase(t), TemporalAddress: srv.Address(), TemporalNamespace: "elsewhere",
+		NoWorker: true, Log: zerolog.Nop(),
+	})
+	require.NoError(t, err)
+	defer st.Stop()
+	require.Nil(t, st.Temporal)
+	require.NoError(t, temporalconn.CheckSearchAttributes(ctx, st.Client, "elsewhere", workflows.SearchAttributes()))
+
+	// A namespace that does not exist is named, with the command to create it.
+	_, err = Start(ctx, Options{
+		DatabaseURL: st.DatabaseURL, TemporalAddress: srv.Address(), TemporalNamespace: "nowhere",
+		NoWorker: true, Log: zerolog.Nop(),
+	})
+	require.ErrorContains(t, err, "temporal operator namespace create --namespace nowhere")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
