@@ -55,33 +55,8 @@ func newHarnessWith(t *testing.T, tune func(*devstack.Options)) *harness {
 // do sends a request as role ("" for none) and returns status and body.
 func (h *harness) do(method, path, role string, body any) (int, []byte) {
 	h.t.Helper()
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd, ct = strings.NewReader(b), "application/yaml"
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		require.NoError(h.t, err)
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, h.stack.APIURL+path, rd)
-	require.NoError(h.t, err)
-	if rd != nil {
-		req.Header.Set("Content-Type", ct)
-	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+h.keys[role])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	return resp.StatusCode, data
+	code, _, data := h.doAt(h.stack.APIURL, method, path, role, body, nil)
+	return code, data
 }
 
 // json sends a request and decodes the answer into out, requiring status.

@@ -68,16 +68,9 @@ func fsCount() (int, error) {
 
 func TestEnsureDatabaseCreatesAMissingDatabaseOnce(t *testing.T) {
 	ctx := t.Context()
-	url := storetest.NewDatabase(t)
-	// Drop it, so EnsureDatabase has something to create; the cleanup
+	// Dropped, so EnsureDatabase has something to create; the cleanup
 	// drops it again.
-	cfg, err := pgx.ParseConfig(url)
-	require.NoError(t, err)
-	admin, err := pgx.Connect(ctx, storetest.ServerURL())
-	require.NoError(t, err)
-	defer admin.Close(context.Background())
-	_, err = admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
-	require.NoError(t, err)
+	url, _ := missingDatabase(t)
 
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
@@ -107,17 +100,10 @@ func TestUnreachablePostgresSaysSo(t *testing.T) {
 
 func TestMigratingAMissingDatabaseSuggestsCreatingIt(t *testing.T) {
 	ctx := t.Context()
-	url := storetest.NewDatabase(t)
-	cfg, err := pgx.ParseConfig(url)
-	require.NoError(t, err)
-	admin, err := pgx.Connect(ctx, storetest.ServerURL())
-	require.NoError(t, err)
-	defer admin.Close(context.Background())
-	_, err = admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
-	require.NoError(t, err)
+	url, name := missingDatabase(t)
 
-	err = store.Migrate(ctx, url)
-	require.ErrorContains(t, err, `database "`+cfg.Database+`" does not exist`)
+	err := store.Migrate(ctx, url)
+	require.ErrorContains(t, err, `database "`+name+`" does not exist`)
 	require.ErrorContains(t, err, "ripen migrate --create-database")
 	_, err = store.Open(ctx, url)
 	require.ErrorContains(t, err, "ripen migrate --create-database")
@@ -142,4 +128,19 @@ WHERE i.indisunique AND c.relnamespace = 'public'::regnamespace
 	for _, name := range names {
 		require.True(t, store.ExplainsConstraint(name), "constraint %s has no message in errors.go", name)
 	}
+}
+
+// missingDatabase names a database that does not exist (yet): its URL and
+// name. The test's cleanup drops it if the test creates it.
+func missingDatabase(t *testing.T) (url, name string) {
+	t.Helper()
+	url = storetest.NewDatabase(t)
+	cfg, err := pgx.ParseConfig(url)
+	require.NoError(t, err)
+	admin, err := pgx.Connect(t.Context(), storetest.ServerURL())
+	require.NoError(t, err)
+	defer admin.Close(context.Background())
+	_, err = admin.Exec(t.Context(), "DROP DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	require.NoError(t, err)
+	return url, cfg.Database
 }
