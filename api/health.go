@@ -11,17 +11,23 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz: Postgres and Temporal both answer.
+// readyz: Postgres and Temporal both answer. The route is public, so the
+// answer says only which one is down; the reason (addresses, users) goes to
+// the log.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	checks := map[string]string{"postgres": "ok", "temporal": "ok"}
 	status := http.StatusOK
+	down := func(part string, err error) {
+		checks[part], status = "unavailable", http.StatusServiceUnavailable
+		requestLog(r, s.log).Warn().Err(err).Str("part", part).Msg("not ready")
+	}
 	if err := s.store.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+		down("postgres", err)
 	}
 	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
-		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+		down("temporal", err)
 	}
 	writeJSON(w, status, checks)
 }
