@@ -175,7 +175,11 @@ type WorkerTuning struct {
 	WorkflowPollers            int
 	ActivityPollers            int
 	StickyCacheSize            int
-	StopTimeout                time.Duration
+	// StickyScheduleToStart is how long a run's next task waits for the
+	// worker that holds it in its cache before any worker takes it: after
+	// a worker dies, its runs move on after this (SDK default 5s).
+	StickyScheduleToStart time.Duration
+	StopTimeout           time.Duration
 	// DeploymentName and BuildID opt into Worker Versioning.
 	DeploymentName string
 	BuildID        string
@@ -291,6 +295,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("RIPEN_WORKER_STOP_TIMEOUT: %w", err)
 	}
 	c.Worker.StopTimeout = stop.Std()
+	if v := getenv("RIPEN_WORKER_STICKY_SCHEDULE_TO_START_TIMEOUT"); v != "" {
+		d, err := journey.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("RIPEN_WORKER_STICKY_SCHEDULE_TO_START_TIMEOUT %q: want a duration such as 5s", v)
+		}
+		c.Worker.StickyScheduleToStart = d.Std()
+	}
 	if c.FrequencyCap, err = ParseFrequencyCap(getenv("RIPEN_FREQUENCY_CAP")); err != nil {
 		return c, err
 	}

@@ -63,19 +63,20 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 
 func TestWorkerTuningFromTheEnvironment(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{
-		"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES":     "100",
-		"RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
-		"RIPEN_WORKER_WORKFLOW_POLLERS":              "4",
-		"RIPEN_WORKER_ACTIVITY_POLLERS":              "8",
-		"RIPEN_WORKER_STICKY_CACHE_SIZE":             "5000",
-		"RIPEN_WORKER_STOP_TIMEOUT":                  "2m",
-		"RIPEN_WORKER_DEPLOYMENT_NAME":               "ripen",
-		"RIPEN_WORKER_BUILD_ID":                      "1.5.0",
+		"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES":        "100",
+		"RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS":    "50",
+		"RIPEN_WORKER_WORKFLOW_POLLERS":                 "4",
+		"RIPEN_WORKER_ACTIVITY_POLLERS":                 "8",
+		"RIPEN_WORKER_STICKY_CACHE_SIZE":                "5000",
+		"RIPEN_WORKER_STOP_TIMEOUT":                     "2m",
+		"RIPEN_WORKER_STICKY_SCHEDULE_TO_START_TIMEOUT": "2s",
+		"RIPEN_WORKER_DEPLOYMENT_NAME":                  "ripen",
+		"RIPEN_WORKER_BUILD_ID":                         "1.5.0",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, WorkerTuning{
 		MaxConcurrentActivities: 100, MaxConcurrentWorkflowTasks: 50, WorkflowPollers: 4, ActivityPollers: 8,
-		StickyCacheSize: 5000, StopTimeout: 2 * time.Minute, DeploymentName: "ripen", BuildID: "1.5.0",
+		StickyCacheSize: 5000, StickyScheduleToStart: 2 * time.Second, StopTimeout: 2 * time.Minute, DeploymentName: "ripen", BuildID: "1.5.0",
 	}, c.Worker)
 }
 

@@ -43,6 +43,7 @@ func Options(t config.WorkerTuning) worker.Options {
 		MaxConcurrentWorkflowTaskPollers:       t.WorkflowPollers,
 		MaxConcurrentActivityTaskPollers:       t.ActivityPollers,
 		WorkerStopTimeout:                      t.StopTimeout,
+		StickyScheduleToStartTimeout:           t.StickyScheduleToStart,
 	}
 	if t.DeploymentName != "" {
 		opts.DeploymentOptions = worker.DeploymentOptions{

@@ -22,11 +22,12 @@ import (
 func TestTuningFromTheEnvironmentReachesTheWorker(t *testing.T) {
 	c, err := config.FromEnv(func(k string) string {
 		return map[string]string{
-			"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES":     "100",
-			"RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
-			"RIPEN_WORKER_WORKFLOW_POLLERS":              "4",
-			"RIPEN_WORKER_ACTIVITY_POLLERS":              "6",
-			"RIPEN_WORKER_STOP_TIMEOUT":                  "45s",
+			"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES":        "100",
+			"RIPEN_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS":    "50",
+			"RIPEN_WORKER_WORKFLOW_POLLERS":                 "4",
+			"RIPEN_WORKER_ACTIVITY_POLLERS":                 "6",
+			"RIPEN_WORKER_STOP_TIMEOUT":                     "45s",
+			"RIPEN_WORKER_STICKY_SCHEDULE_TO_START_TIMEOUT": "3s",
 		}[k]
 	})
 	require.NoError(t, err)
@@ -36,6 +37,7 @@ func TestTuningFromTheEnvironmentReachesTheWorker(t *testing.T) {
 	require.Equal(t, 4, opts.MaxConcurrentWorkflowTaskPollers)
 	require.Equal(t, 6, opts.MaxConcurrentActivityTaskPollers)
 	require.Equal(t, 45*time.Second, opts.WorkerStopTimeout)
+	require.Equal(t, 3*time.Second, opts.StickyScheduleToStartTimeout)
 	require.False(t, opts.DeploymentOptions.UseVersioning, "GetVersion patching is the default; versioning is opt-in")
 }
 
