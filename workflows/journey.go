@@ -208,6 +208,31 @@ const changePauseHoldsWaitsYield = "pause-holds-waits-yield"
 // "this run reached MQN" rather than "is at MQN now".
 const changeMQNReached = "mqn-reached"
 
+// changesUpTo2026_11 is the workflow.GetVersion change ID that stands for
+// every change above at once. Each GetVersion costs a new run a marker and
+// a search-attribute upsert in its history; a run started since this one
+// records one pair instead of five. Runs started before it replay their own
+// markers (readChanges). A later change gets its own ID as usual, read after
+// this one.
+const changesUpTo2026_11 = "changes-2026-11"
+
+// readChanges sets the run's change flags: all of them for a run that
+// started with changesUpTo2026_11, else each as its own marker says.
+func (r *run) readChanges() {
+	ctx := r.ctx
+	if workflow.GetVersion(ctx, changesUpTo2026_11, workflow.DefaultVersion, 1) >= 1 {
+		r.inline, r.hearsLastWord, r.localSync, r.pauseHoldsWaitsYield, r.mqnSticks = true, true, true, true, true
+		return
+	}
+	r.inline = workflow.GetVersion(ctx, changeInlineSignals, workflow.DefaultVersion, 1) >= 1
+	if r.inline {
+		r.hearsLastWord = workflow.GetVersion(ctx, changeLastWord, workflow.DefaultVersion, 1) >= 1
+		r.localSync = workflow.GetVersion(ctx, changeLocalSync, workflow.DefaultVersion, 1) >= 1
+		r.pauseHoldsWaitsYield = workflow.GetVersion(ctx, changePauseHoldsWaitsYield, workflow.DefaultVersion, 1) >= 1
+		r.mqnSticks = workflow.GetVersion(ctx, changeMQNReached, workflow.DefaultVersion, 1) >= 1
+	}
+}
+
 func begin(ctx workflow.Context, in Input) (*run, error) {
 	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
 	now := workflow.Now(ctx)
@@ -228,13 +253,7 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 			ScoreAt:    now,
 		}
 	}
-	r.inline = workflow.GetVersion(ctx, changeInlineSignals, workflow.DefaultVersion, 1) >= 1
-	if r.inline {
-		r.hearsLastWord = workflow.GetVersion(ctx, changeLastWord, workflow.DefaultVersion, 1) >= 1
-		r.localSync = workflow.GetVersion(ctx, changeLocalSync, workflow.DefaultVersion, 1) >= 1
-		r.pauseHoldsWaitsYield = workflow.GetVersion(ctx, changePauseHoldsWaitsYield, workflow.DefaultVersion, 1) >= 1
-		r.mqnSticks = workflow.GetVersion(ctx, changeMQNReached, workflow.DefaultVersion, 1) >= 1
-	}
+	r.readChanges()
 	if err := r.listen(); err != nil {
 		return nil, err
 	}
