@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/ripen/ripen/workflows"
 )
 
 // A workflow ID comes back when a customer is enrolled again: each run has
@@ -74,11 +77,25 @@ func TestHandoffsBelongToTheirRunAcrossReEnrolments(t *testing.T) {
 	require.Equal(t, "budget next year", got.FeedbackNote, "the note is kept in Postgres")
 	require.Equal(t, "open", get(second).Status)
 
-	// A late answer to the terminated run's hand-off is recorded.
+	// A late answer to the terminated run's hand-off is recorded, and
+	// never reaches the current run: the update is pinned to the old
+	// run's chain, so it is refused at once even while no worker runs
+	// (unpinned, it would wait for a worker and fall back to a signal to
+	// the current run).
+	h.stack.StopWorker()
 	var late handoff
 	h.json("POST", "/v1/handoffs/"+second+"/feedback", "sales", map[string]any{"outcome": "lost", "note": "went elsewhere"}, 200, &late)
 	require.Equal(t, "lost", late.Status)
 	require.Equal(t, "went elsewhere", late.FeedbackNote)
+	require.NoError(t, h.stack.StartWorker())
 	h.json("GET", run, "sales", nil, 200, &st)
 	require.Equal(t, "cooldown", st.Stage, "the current run is not touched")
+	iter := h.stack.Client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		if sig := ev.GetWorkflowExecutionSignaledEventAttributes(); sig != nil {
+			require.NotEqual(t, workflows.SignalSalesFeedback, sig.GetSignalName(), "no answer was signalled to the current run")
+		}
+	}
 }

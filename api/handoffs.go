@@ -117,9 +117,12 @@ func (s *Server) answerHandoff(ctx context.Context, h store.Handoff, outcome, no
 	if claimed.Status != store.HandoffOpen {
 		return st, true, nil // a repeated answer, applied already
 	}
-	st, applied, err := s.feedback(ctx, h.WorkflowID, workflows.Feedback{Outcome: outcome, HandoffID: h.ID})
+	firstRunID, _ := strings.CutPrefix(h.RunKey, h.WorkflowID+"/")
+	st, applied, err := s.feedback(ctx, h.WorkflowID, firstRunID, workflows.Feedback{Outcome: outcome, HandoffID: h.ID})
+	// 409: the run has no open hand-off; 404: no run of that chain is
+	// there to ask (the workflow ID belongs to a newer run now).
 	var bad *badRequest
-	if err == nil || !errors.As(err, &bad) || bad.status != http.StatusConflict {
+	if err == nil || !errors.As(err, &bad) || (bad.status != http.StatusConflict && bad.status != http.StatusNotFound) {
 		return st, applied, err
 	}
 	// The run has no open hand-off: it applied this answer already; or it

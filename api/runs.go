@@ -398,7 +398,7 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 			// recorded its hand-off: it decides alone. The note stays
 			// out of its history: it goes on the hand-off the run
 			// closed with this answer.
-			st, applied, ferr = s.feedback(ctx, id, workflows.Feedback{Outcome: req.Outcome})
+			st, applied, ferr = s.feedback(ctx, id, "", workflows.Feedback{Outcome: req.Outcome})
 			if ferr == nil && applied && st.Handoff != nil && st.Handoff.ID != "" && st.Handoff.Status == req.Outcome {
 				if nerr := s.store.AddFeedbackNote(ctx, st.Handoff.ID, req.Note); nerr != nil {
 					// The answer is applied; only its note is lost.
@@ -452,14 +452,18 @@ func validOffer(o string) bool {
 // It answers once the run has accepted the feedback; applied says whether
 // the run also finished acting on it within a few seconds (a run whose
 // worker just died may take longer; it will still apply it).
-func (s *Server) feedback(ctx context.Context, workflowID string, fb workflows.Feedback) (st workflows.State, applied bool, err error) {
+//
+// firstRunID, when known (a hand-off's run key carries it), pins the update
+// to that run's chain: an answer to a hand-off of an ended run never reaches
+// a newer run of the same workflow ID.
+func (s *Server) feedback(ctx context.Context, workflowID, firstRunID string, fb workflows.Feedback) (st workflows.State, applied bool, err error) {
 	if !workflows.ValidFeedback(fb.Outcome) {
 		return st, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
 	}
 	acceptCtx, cancel := context.WithTimeout(ctx, s.cfg.FeedbackAcceptWait)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(acceptCtx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
+		WorkflowID: workflowID, FirstExecutionRunID: firstRunID, UpdateName: workflows.UpdateFeedback, Args: []any{fb},
 		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	if err != nil && timedOut(err) && ctx.Err() == nil && fb.HandoffID != "" {
