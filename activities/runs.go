@@ -28,12 +28,14 @@ func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContex
 
 // SyncRun writes the run's projection and, once the run has completed,
 // closes the hand-offs it left open (stopped or unsubscribed while waiting
-// for sales): as the answer sales already claimed, else withdrawn. The store
-// ignores snapshots older than the one it has and closes only open
-// hand-offs, so retries and reordering are safe.
+// for sales): as the answer sales already claimed, else withdrawn. The
+// snapshot's run key tells this run from the workflow ID's earlier ones,
+// whose ended row the store keeps when this run takes it over. The store
+// ignores snapshots older than the one it has, keeps an ended run once and
+// closes only open hand-offs, so retries and reordering are safe.
 func (a *Activities) SyncRun(ctx context.Context, snap workflows.RunSnapshot) error {
 	r := store.Run{
-		WorkflowID: snap.WorkflowID, JourneyID: snap.JourneyID, Version: snap.Version,
+		WorkflowID: snap.WorkflowID, RunKey: snap.RunKey, JourneyID: snap.JourneyID, Version: snap.Version,
 		CustomerID: snap.CustomerID, OwnerID: snap.OwnerID, Status: snap.Status, Stage: snap.Stage,
 		Score: snap.Score, MQN: snap.MQN, Cycle: snap.Cycle, Outcome: snap.Outcome,
 		StartedAt: snap.StartedAt, UpdatedAt: snap.At,

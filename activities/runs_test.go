@@ -97,3 +97,45 @@ func TestSyncRunClosesTheHandoffsOfAnEndedRun(t *testing.T) {
 	require.Equal(t, "signed", h.FeedbackNote)
 	require.Equal(t, store.HandoffWithdrawn, status(stopped).Status)
 }
+
+func TestSyncRunKeepsTheEndedRunItTakesOver(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.st.PublishJourney(ctx, store.JourneyVersion{JourneyID: "j", Name: "J",
+		Definition: json.RawMessage(`{"id":"j","name":"J","offer":{"kind":"upsell","product":"p"},"steps":[{"id":"a","end":true}]}`)})
+	require.NoError(t, err)
+	snap := func(runKey, status string, started, at time.Time) workflows.RunSnapshot {
+		s := workflows.RunSnapshot{WorkflowID: "ripen/j/acme", RunKey: runKey, JourneyID: "j", Version: 1,
+			CustomerID: "acme", OwnerID: "rep-eva", Status: status, Stage: "nurturing", Cycle: 1,
+			StartedAt: started, At: at}
+		if status == workflows.StatusCompleted {
+			s.Stage, s.Outcome, s.Score, s.Cycle = "done", "won", 61, 3
+		}
+		return s
+	}
+	runs := func() []string {
+		rs, err := f.st.ListRunsByCustomer(ctx, "acme")
+		require.NoError(t, err)
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.RunKey+" "+r.Status+" "+r.Outcome)
+		}
+		return out
+	}
+
+	require.NoError(t, f.acts.SyncRun(ctx, snap("ripen/j/acme/run-1", workflows.StatusRunning, f.now, f.now)))
+	end := snap("ripen/j/acme/run-1", workflows.StatusCompleted, f.now, f.now.Add(time.Hour))
+	require.NoError(t, f.acts.SyncRun(ctx, end))
+	require.NoError(t, f.acts.SyncRun(ctx, end), "a retry is harmless")
+	require.Equal(t, []string{"ripen/j/acme/run-1 completed won"}, runs())
+
+	// Enrolled again: the new run's first write takes the row over.
+	again := snap("ripen/j/acme/run-2", workflows.StatusRunning, f.now.Add(2*time.Hour), f.now.Add(2*time.Hour))
+	require.NoError(t, f.acts.SyncRun(ctx, again))
+	require.NoError(t, f.acts.SyncRun(ctx, again), "a retry is harmless")
+	require.Equal(t, []string{"ripen/j/acme/run-2 running ", "ripen/j/acme/run-1 completed won"}, runs())
+	rs, err := f.st.ListRunsByCustomer(ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, 61.0, rs[1].Score)
+	require.Equal(t, 3, rs[1].Cycle)
+}

@@ -339,14 +339,12 @@ func (s *Server) stopRuns(ctx context.Context, customerID string, extra []string
 	}
 	var firstErr error
 	if customerID != "" {
-		runs, err := s.store.ListRunsByCustomer(ctx, customerID)
+		runs, err := s.store.RunningRuns(ctx, []string{customerID})
 		if err != nil {
 			firstErr = err
 		}
 		for _, run := range runs {
-			if run.Status == store.RunRunning {
-				add(run.WorkflowID)
-			}
+			add(run.WorkflowID)
 		}
 	}
 	for _, id := range ids {

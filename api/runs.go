@@ -159,8 +159,8 @@ func (s *Server) startRuns(ctx context.Context, starts []runStart) []enrollResul
 			logOf(ctx, s.log).Warn().Str("workflow_id", results[i].WorkflowID).Str("error", results[i].Error).Msg("run not started")
 		}
 		if results[i].Status == EnrolStarted {
-			reg = append(reg, store.RunStart{WorkflowID: results[i].WorkflowID, JourneyID: st.def.ID, Version: st.def.Version,
-				CustomerID: st.rc.CustomerID, OwnerID: st.rc.OwnerID})
+			reg = append(reg, store.RunStart{WorkflowID: results[i].WorkflowID, RunKey: results[i].WorkflowID + "/" + results[i].RunID,
+				JourneyID: st.def.ID, Version: st.def.Version, CustomerID: st.rc.CustomerID, OwnerID: st.rc.OwnerID})
 		}
 	}
 	if len(reg) > 0 {

@@ -305,14 +305,12 @@ func (wk *webhookWork) suppression(ctx context.Context, ev sendgrid.Event, resul
 	}
 	ids, ok := wk.running[customerID]
 	if !ok {
-		runs, err := wk.s.store.ListRunsByCustomer(ctx, customerID)
+		runs, err := wk.s.store.RunningRuns(ctx, []string{customerID})
 		if err != nil {
 			return err
 		}
 		for _, r := range runs {
-			if r.Status == store.RunRunning {
-				ids = append(ids, r.WorkflowID)
-			}
+			ids = append(ids, r.WorkflowID)
 		}
 		wk.running[customerID] = ids
 	}

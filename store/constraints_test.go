@@ -25,6 +25,8 @@ INSERT INTO journey_versions (journey_id, version, status, definition, published
 VALUES ('j', 1, 'published', '{"id": "j", "offer": {"kind": "upsell"}}', now());
 INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, started_at, updated_at)
 VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now());
+INSERT INTO ended_runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, score, mqn, cycle, outcome, started_at, updated_at, ended_at)
+VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', 0, false, 1, 'won', '2026-01-01', '2026-01-02', '2026-01-02');
 INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-1', 'acme', 'click', now());
 INSERT INTO suppressions (email, reason) VALUES ('gone@acme.example', 'bounce');
 INSERT INTO webhook_events (id) VALUES ('sg-1');
@@ -40,6 +42,7 @@ const (
 	insertHandoff = `INSERT INTO handoffs (run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason, sla_due_at`
 	insertOutbox  = `INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind`
 	insertRun     = `INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, started_at, updated_at`
+	insertEnded   = `INSERT INTO ended_runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, score, mqn, cycle, outcome, started_at, updated_at, ended_at`
 	insertVersion = `INSERT INTO journey_versions (journey_id, version, status, definition`
 )
 
@@ -101,6 +104,17 @@ var constraintCases = []struct {
 	{"runs_score_check", insertRun + `, score) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now(), -1)`},
 	{"runs_cycle_check", insertRun + `, cycle) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'running', 'nurturing', now(), now(), -1)`},
 	{"runs_ended_at_check", insertRun + `) VALUES ('ripen/j/acme2', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', now(), now())`},
+
+	{"ended_runs_pkey", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'failed', 'done', 0, false, 1, '', '2026-01-01', now(), now())`},
+	{"ended_runs_workflow_id_check", insertEnded + `) VALUES ('', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', 0, false, 1, '', now(), now(), now())`},
+	{"ended_runs_customer_id_fkey", insertEnded + `) VALUES ('ripen/j/ghost', 'j', 1, 'ghost', 'rep-eva', 'completed', 'done', 0, false, 1, '', now(), now(), now())`},
+	{"ended_runs_owner_id_fkey", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-ghost', 'completed', 'done', 0, false, 1, '', now(), now(), now())`},
+	{"ended_runs_journey_id_version_fkey", insertEnded + `) VALUES ('ripen/j/acme', 'j', 9, 'acme', 'rep-eva', 'completed', 'done', 0, false, 1, '', now(), now(), now())`},
+	{"ended_runs_status_check", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'running', 'done', 0, false, 1, '', now(), now(), now())`},
+	{"ended_runs_stage_check", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'completed', 'dozing', 0, false, 1, '', now(), now(), now())`},
+	{"ended_runs_score_check", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', -1, false, 1, '', now(), now(), now())`},
+	{"ended_runs_cycle_check", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', 0, false, -1, '', now(), now(), now())`},
+	{"ended_runs_ended_at_check", insertEnded + `) VALUES ('ripen/j/acme', 'j', 1, 'acme', 'rep-eva', 'completed', 'done', 0, false, 1, '', now(), now(), now() - interval '1 hour')`},
 
 	{"events_pkey", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-1', 'acme', 'open', now())`},
 	{"events_id_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES (repeat('é', 201), 'acme', 'open', now())`},

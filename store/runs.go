@@ -25,9 +25,11 @@ const (
 
 // Run is the projection of one customer's journey run, for reporting and
 // routing. Temporal holds the live state; this row follows it. EndedAt is set
-// exactly when Status is no longer running.
+// exactly when Status is no longer running. RunKey (workflow ID/first run
+// ID) tells the runs of one workflow ID apart; empty when unknown.
 type Run struct {
 	WorkflowID string     `json:"workflow_id" db:"workflow_id"`
+	RunKey     string     `json:"run_key,omitempty" db:"run_key"`
 	JourneyID  string     `json:"journey_id" db:"journey_id"`
 	Version    int        `json:"version" db:"version"`
 	CustomerID string     `json:"customer_id" db:"customer_id"`
@@ -44,12 +46,14 @@ type Run struct {
 }
 
 // The WHERE makes the projection move forward only: an update older than the
-// stored one changes nothing.
+// stored one changes nothing. A row of an ended run that another run takes
+// over is kept in ended_runs first (trigger runs_keep_ended).
 const sqlUpsertRun = `
 INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage,
-                  score, mqn, cycle, outcome, started_at, updated_at, ended_at)
-VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                  score, mqn, cycle, outcome, started_at, updated_at, ended_at, run_key)
+VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, NULLIF($15, ''))
 ON CONFLICT (workflow_id) DO UPDATE SET
+    run_key     = EXCLUDED.run_key,
     journey_id  = EXCLUDED.journey_id,
     version     = EXCLUDED.version,
     customer_id = EXCLUDED.customer_id,
@@ -67,7 +71,9 @@ WHERE runs.updated_at <= EXCLUDED.updated_at`
 
 // UpsertRun records the state of a run. It only moves forward: an update
 // whose UpdatedAt is older than the stored one is ignored, so out-of-order
-// retries are harmless. Writing the same update twice is a no-op.
+// retries are harmless. Writing the same update twice is a no-op. When a new
+// run (another RunKey or StartedAt) takes over the row of an ended one, the
+// ended run is kept, once, for ListRunsByCustomer and LastRunEnd.
 func (s *Store) UpsertRun(ctx context.Context, r Run) error {
 	if r.UpdatedAt.IsZero() {
 		return invalid("run", r.WorkflowID, "updated_at", "is required")
@@ -77,35 +83,48 @@ func (s *Store) UpsertRun(ctx context.Context, r Run) error {
 	}
 	_, err := s.pool.Exec(ctx, sqlUpsertRun, r.WorkflowID, r.JourneyID, r.Version, r.CustomerID,
 		r.OwnerID, r.Status, r.Stage, r.Score, r.MQN, r.Cycle, r.Outcome,
-		r.StartedAt, r.UpdatedAt, r.EndedAt)
+		r.StartedAt, r.UpdatedAt, r.EndedAt, r.RunKey)
 	return pgErr("upsert", "run", r.WorkflowID, err)
 }
 
-const sqlSelectRun = `
-SELECT workflow_id, journey_id, version, customer_id, COALESCE(owner_id, '') AS owner_id,
-       status, stage, score, mqn, cycle, outcome, started_at, updated_at, ended_at
+// runColumns are a Run's, from runs or ended_runs.
+const runColumns = `
+SELECT workflow_id, COALESCE(run_key, '') AS run_key, journey_id, version, customer_id,
+       COALESCE(owner_id, '') AS owner_id, status, stage, score, mqn, cycle, outcome,
+       started_at, updated_at, ended_at`
+
+const sqlSelectRun = runColumns + `
 FROM runs`
 
-// GetRun returns the projection of a run, or ErrNotFound.
+// GetRun returns the projection of a workflow ID's current (or last) run, or
+// ErrNotFound.
 func (s *Store) GetRun(ctx context.Context, workflowID string) (Run, error) {
 	rows, _ := s.pool.Query(ctx, sqlSelectRun+` WHERE workflow_id = $1`, workflowID)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
 	return r, pgErr("get", "run", workflowID, err)
 }
 
-// ListRunsByCustomer returns a customer's runs, newest first.
-func (s *Store) ListRunsByCustomer(ctx context.Context, customerID string) ([]Run, error) {
-	rows, _ := s.pool.Query(ctx, sqlSelectRun+`
+const sqlListRunsByCustomer = sqlSelectRun + `
 WHERE customer_id = $1
-ORDER BY started_at DESC, workflow_id`, customerID)
+UNION ALL` + runColumns + `
+FROM ended_runs
+WHERE customer_id = $1
+ORDER BY started_at DESC, workflow_id`
+
+// ListRunsByCustomer returns a customer's runs, ended ones whose workflow ID
+// a newer run took over included, newest first.
+func (s *Store) ListRunsByCustomer(ctx context.Context, customerID string) ([]Run, error) {
+	rows, _ := s.pool.Query(ctx, sqlListRunsByCustomer, customerID)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Run])
 	return rs, pgErr("list", "runs of customer", customerID, err)
 }
 
+// Runs that ended before the row's run began are in ended_runs.
 const sqlLastRunEnd = `
 SELECT max(ended_at)
-FROM runs
-WHERE journey_id = $1 AND customer_id = $2`
+FROM (SELECT ended_at FROM runs WHERE journey_id = $1 AND customer_id = $2
+      UNION ALL
+      SELECT ended_at FROM ended_runs WHERE journey_id = $1 AND customer_id = $2) AS r`
 
 // LastRunEnd returns when the customer's last run of the journey ended, and
 // false when none has ended: the cool-down check before enrolling again.
@@ -118,10 +137,11 @@ func (s *Store) LastRunEnd(ctx context.Context, journeyID, customerID string) (t
 	return *end, true, nil
 }
 
-// RunStart is a run about to be started: its journey version, customer and
-// account owner.
+// RunStart is a run just started: its run key (workflow ID/run ID; empty
+// when unknown), journey version, customer and account owner.
 type RunStart struct {
 	WorkflowID string
+	RunKey     string
 	JourneyID  string
 	Version    int
 	CustomerID string
@@ -130,19 +150,21 @@ type RunStart struct {
 
 // A running row belongs to its workflow, which keeps writing it: only a row
 // of a run that has ended (or that the projection lost track of) is made
-// new. DISTINCT ON keeps a workflow ID listed twice from touching its row
-// twice, which ON CONFLICT refuses. updated_at never goes back, as in
-// sqlUpsertRun.
+// new, and not when it is the same run's (it ended already). The ended run
+// is kept in ended_runs (trigger runs_keep_ended). DISTINCT ON keeps a
+// workflow ID listed twice from touching its row twice, which ON CONFLICT
+// refuses. updated_at never goes back, as in sqlUpsertRun.
 const sqlRegisterRuns = `
 INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage,
-                  score, mqn, cycle, outcome, started_at, updated_at, ended_at)
+                  score, mqn, cycle, outcome, started_at, updated_at, ended_at, run_key)
 SELECT DISTINCT ON (w.workflow_id)
        w.workflow_id, w.journey_id, w.version, w.customer_id, NULLIF(w.owner_id, ''),
-       'running', 'nurturing', 0, false, 1, '', $6, $6, NULL
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
-     AS w (workflow_id, journey_id, version, customer_id, owner_id)
+       'running', 'nurturing', 0, false, 1, '', $7, $7, NULL, NULLIF(w.run_key, '')
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[])
+     AS w (workflow_id, journey_id, version, customer_id, owner_id, run_key)
 ORDER BY w.workflow_id
 ON CONFLICT (workflow_id) DO UPDATE SET
+    run_key     = EXCLUDED.run_key,
     journey_id  = EXCLUDED.journey_id,
     version     = EXCLUDED.version,
     customer_id = EXCLUDED.customer_id,
@@ -156,30 +178,32 @@ ON CONFLICT (workflow_id) DO UPDATE SET
     started_at  = EXCLUDED.started_at,
     updated_at  = greatest(runs.updated_at, EXCLUDED.updated_at),
     ended_at    = NULL
-WHERE runs.status <> 'running'
+WHERE runs.status <> 'running' AND (runs.run_key = EXCLUDED.run_key) IS NOT TRUE
 RETURNING workflow_id`
 
 // RegisterRuns records runs as running (stage nurturing, score 0, cycle 1,
 // started at at) as the API starts them, so that events routed by the
 // projection reach a run from its start rather than from its first write. A
 // row that is still running is left to its workflow; a row of an ended run
-// is made new. It returns the workflow IDs it wrote, sorted. Registering
-// again is harmless: the run's own writes move the row on from here.
+// is made new (the ended run is kept for ListRunsByCustomer), unless it is
+// the row of the same run (RunKey), which ended already. It returns the
+// workflow IDs it wrote, sorted. Registering again is harmless: the run's
+// own writes move the row on from here.
 func (s *Store) RegisterRuns(ctx context.Context, at time.Time, starts []RunStart) ([]string, error) {
 	if len(starts) == 0 {
 		return []string{}, nil
 	}
 	n := len(starts)
-	ids, journeys, customers, owners := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, journeys, customers, owners, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	versions := make([]int32, n)
 	for i, r := range starts {
 		if err := validateRunStart(r); err != nil {
 			return nil, err
 		}
-		ids[i], journeys[i], customers[i], owners[i] = r.WorkflowID, r.JourneyID, r.CustomerID, r.OwnerID
+		ids[i], journeys[i], customers[i], owners[i], keys[i] = r.WorkflowID, r.JourneyID, r.CustomerID, r.OwnerID, r.RunKey
 		versions[i] = int32(r.Version)
 	}
-	batch := []any{ids, journeys, versions, customers, owners}
+	batch := []any{ids, journeys, versions, customers, owners, keys}
 	rows, _ := s.pool.Query(ctx, sqlRegisterRuns, append(batch, at)...)
 	written, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
@@ -204,7 +228,7 @@ func validateRunStart(r RunStart) error {
 	}
 	for _, f := range []struct{ name, value string }{
 		{"workflow_id", r.WorkflowID}, {"journey_id", r.JourneyID},
-		{"customer_id", r.CustomerID}, {"owner_id", r.OwnerID},
+		{"customer_id", r.CustomerID}, {"owner_id", r.OwnerID}, {"run_key", r.RunKey},
 	} {
 		if !utf8.ValidString(f.value) || strings.ContainsRune(f.value, 0) {
 			return invalid("run", id, f.name, "must be valid UTF-8 without NUL characters")
@@ -217,8 +241,9 @@ func validateRunStart(r RunStart) error {
 }
 
 // The first run of a batch that names a record that does not exist, and
-// which: the statement's error does not say which row failed. Running rows
-// are left alone by sqlRegisterRuns, so they cannot have failed.
+// which: the statement's error does not say which row failed. Running rows,
+// and rows of the same run, are left alone by sqlRegisterRuns, so they
+// cannot have failed.
 const sqlFirstBadRunStart = `
 SELECT w.workflow_id, w.journey_id, w.version, w.customer_id, w.owner_id,
        CASE WHEN NOT EXISTS (SELECT FROM customers c WHERE c.id = w.customer_id)
@@ -228,9 +253,10 @@ SELECT w.workflow_id, w.journey_id, w.version, w.customer_id, w.owner_id,
                  THEN 'runs_journey_id_version_fkey'
             ELSE 'runs_owner_id_fkey'
        END
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) WITH ORDINALITY
-     AS w (workflow_id, journey_id, version, customer_id, owner_id, position)
-WHERE NOT EXISTS (SELECT FROM runs r WHERE r.workflow_id = w.workflow_id AND r.status = 'running')
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+     AS w (workflow_id, journey_id, version, customer_id, owner_id, run_key, position)
+WHERE NOT EXISTS (SELECT FROM runs r WHERE r.workflow_id = w.workflow_id
+                                       AND (r.status = 'running' OR r.run_key = w.run_key))
   AND (NOT EXISTS (SELECT FROM customers c WHERE c.id = w.customer_id)
        OR NOT EXISTS (SELECT FROM journey_versions v WHERE v.journey_id = w.journey_id AND v.version = w.version)
        OR (w.owner_id <> '' AND NOT EXISTS (SELECT FROM owners o WHERE o.id = w.owner_id)))

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/store"
@@ -159,9 +160,10 @@ func TestRegisterRuns(t *testing.T) {
 		}, got)
 		require.True(t, at.Equal(got.StartedAt))
 		require.True(t, at.Equal(got.UpdatedAt))
-		_, ok, err := s.LastRunEnd(ctx, acme.JourneyID, "acme")
+		last, ok, err := s.LastRunEnd(ctx, acme.JourneyID, "acme")
 		require.NoError(t, err)
-		require.False(t, ok, "the new run has not ended")
+		require.True(t, ok, "the new run has not ended; the one before it has")
+		require.True(t, end.Equal(last))
 	})
 	t.Run("the row never goes back in time", func(t *testing.T) {
 		end := t0.Add(5 * time.Hour)
@@ -217,6 +219,145 @@ func TestRegisterRuns(t *testing.T) {
 		written, err := s.RegisterRuns(ctx, t0, nil)
 		require.NoError(t, err)
 		require.Empty(t, written)
+	})
+}
+
+func TestEndedRunsAreKept(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	wf := "ripen/" + f.journey.JourneyID + "/acme"
+	start := func(runKey string) store.RunStart {
+		return store.RunStart{WorkflowID: wf, RunKey: runKey, JourneyID: f.journey.JourneyID,
+			Version: f.journey.Version, CustomerID: "acme", OwnerID: "rep-eva"}
+	}
+	// write is the run's own write (SyncRun): its run key, its start.
+	write := func(runKey string, started, at time.Time) store.Run {
+		r := run(wf, f.journey, "acme", at)
+		r.RunKey, r.StartedAt = runKey, started
+		return r
+	}
+	end := func(r store.Run, outcome string) store.Run {
+		at := r.UpdatedAt
+		r.Status, r.Stage, r.Outcome, r.EndedAt = store.RunCompleted, "done", outcome, &at
+		return r
+	}
+	// kept lists the run keys of the workflow's kept runs, newest first.
+	kept := func() []string {
+		t.Helper()
+		rows, _ := s.Pool().Query(ctx, `SELECT run_key FROM ended_runs WHERE workflow_id = $1 ORDER BY started_at DESC`, wf)
+		ks, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return ks
+	}
+
+	// The first run: registered by the API, then its own writes, then its end.
+	_, err := s.RegisterRuns(ctx, t0, []store.RunStart{start(wf + "/r1")})
+	require.NoError(t, err)
+	first := write(wf+"/r1", t0.Add(time.Second), t0.Add(time.Minute))
+	require.NoError(t, s.UpsertRun(ctx, first))
+	first = end(first, "won")
+	first.UpdatedAt, first.Score, first.MQN, first.Cycle = t0.Add(time.Hour), 55, true, 2
+	first.EndedAt = &first.UpdatedAt
+	require.NoError(t, s.UpsertRun(ctx, first))
+	got, err := s.GetRun(ctx, wf)
+	require.NoError(t, err)
+	require.Equal(t, wf+"/r1", got.RunKey)
+	require.Empty(t, kept(), "a run is kept only once another takes its row")
+
+	t.Run("re-enrolment keeps the ended run with its outcome", func(t *testing.T) {
+		written, err := s.RegisterRuns(ctx, t0.Add(2*time.Hour), []store.RunStart{start(wf + "/r2")})
+		require.NoError(t, err)
+		require.Equal(t, []string{wf}, written)
+		got, err := s.GetRun(ctx, wf)
+		require.NoError(t, err)
+		require.Equal(t, store.RunRunning, got.Status)
+		require.Equal(t, wf+"/r2", got.RunKey)
+		require.Equal(t, []string{wf + "/r1"}, kept())
+		rs, err := s.ListRunsByCustomer(ctx, "acme")
+		require.NoError(t, err)
+		require.Len(t, rs, 2)
+		ended := rs[1]
+		require.True(t, first.StartedAt.Equal(ended.StartedAt))
+		require.True(t, first.UpdatedAt.Equal(ended.UpdatedAt))
+		require.True(t, first.EndedAt.Equal(*ended.EndedAt))
+		ended.StartedAt, ended.UpdatedAt, ended.EndedAt = first.StartedAt, first.UpdatedAt, first.EndedAt
+		require.Equal(t, first, ended, "outcome, cycles, score and times as the run left them")
+	})
+	t.Run("the cool-down counts from the kept run's end", func(t *testing.T) {
+		last, ok, err := s.LastRunEnd(ctx, f.journey.JourneyID, "acme")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.True(t, first.EndedAt.Equal(last))
+	})
+	t.Run("a running row is never kept", func(t *testing.T) {
+		// The new run's own writes start it a moment after the API did.
+		second := write(wf+"/r2", t0.Add(2*time.Hour+time.Second), t0.Add(3*time.Hour))
+		require.NoError(t, s.UpsertRun(ctx, second))
+		second.UpdatedAt = t0.Add(4 * time.Hour)
+		require.NoError(t, s.UpsertRun(ctx, second))
+		require.NoError(t, s.UpsertRun(ctx, end(second, "lost")))
+		require.Equal(t, []string{wf + "/r1"}, kept())
+	})
+	t.Run("retrying the same writes keeps one copy", func(t *testing.T) {
+		second := end(write(wf+"/r2", t0.Add(2*time.Hour+time.Second), t0.Add(4*time.Hour)), "lost")
+		require.NoError(t, s.UpsertRun(ctx, second), "the last write again")
+		require.NoError(t, s.UpsertRun(ctx, first), "the first run's last write, late")
+		written, err := s.RegisterRuns(ctx, t0.Add(5*time.Hour), []store.RunStart{start(wf + "/r2")})
+		require.NoError(t, err)
+		require.Empty(t, written, "registering a run that has ended already changes nothing")
+		got, err := s.GetRun(ctx, wf)
+		require.NoError(t, err)
+		require.Equal(t, "lost", got.Outcome)
+		require.Equal(t, []string{wf + "/r1"}, kept())
+
+		third := write(wf+"/r3", t0.Add(6*time.Hour), t0.Add(6*time.Hour))
+		require.NoError(t, s.UpsertRun(ctx, third), "a run's first write takes the row over as registering does")
+		require.NoError(t, s.UpsertRun(ctx, third))
+		require.Equal(t, []string{wf + "/r2", wf + "/r1"}, kept())
+
+		// The row holds the second run again (as a late write could make
+		// it); the third run takes it over again.
+		_, err = s.Pool().Exec(ctx, `
+UPDATE runs SET (run_key, status, stage, outcome, started_at, updated_at, ended_at) =
+    (SELECT run_key, status, stage, outcome, started_at, updated_at, ended_at FROM ended_runs WHERE run_key = $1)
+WHERE workflow_id = $2`, wf+"/r2", wf)
+		require.NoError(t, err)
+		third.UpdatedAt = t0.Add(7 * time.Hour)
+		require.NoError(t, s.UpsertRun(ctx, third))
+		require.Equal(t, []string{wf + "/r2", wf + "/r1"}, kept(), "kept once")
+	})
+	t.Run("a row without run keys is kept when another start takes it", func(t *testing.T) {
+		legacy := "ripen/" + f.journey.JourneyID + "/legacy"
+		require.NoError(t, s.PutCustomer(ctx, customer("legacy")))
+		old := run(legacy, f.journey, "legacy", t0.Add(time.Hour))
+		require.NoError(t, s.UpsertRun(ctx, end(old, "won")))
+		require.NoError(t, s.UpsertRun(ctx, end(old, "won")), "the same run again")
+		_, err := s.RegisterRuns(ctx, t0.Add(2*time.Hour), []store.RunStart{{WorkflowID: legacy,
+			JourneyID: f.journey.JourneyID, Version: f.journey.Version, CustomerID: "legacy"}})
+		require.NoError(t, err)
+		rs, err := s.ListRunsByCustomer(ctx, "legacy")
+		require.NoError(t, err)
+		require.Len(t, rs, 2)
+		require.Equal(t, store.RunRunning, rs[0].Status)
+		require.Equal(t, "won", rs[1].Outcome)
+	})
+	t.Run("a customer's runs, ended ones included, newest first", func(t *testing.T) {
+		other, err := s.PublishJourney(ctx, journey("upsell"))
+		require.NoError(t, err)
+		require.NoError(t, s.UpsertRun(ctx, run("ripen/upsell/acme", other, "acme", t0.Add(4*time.Hour))))
+		rs, err := s.ListRunsByCustomer(ctx, "acme")
+		require.NoError(t, err)
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.WorkflowID+" "+r.RunKey+" "+r.Status)
+		}
+		require.Equal(t, []string{
+			wf + " " + wf + "/r3 running",   // started 6h
+			"ripen/upsell/acme  running",    // started 3h
+			wf + " " + wf + "/r2 completed", // started 2h
+			wf + " " + wf + "/r1 completed", // started 0h
+		}, got)
 	})
 }
 
