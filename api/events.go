@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
@@ -112,7 +113,7 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 		add := func(name, msg string) {
 			probs = append(probs, FieldProblem{Field: fmt.Sprintf("events[%d].%s", i, name), Message: msg})
 		}
-		if e.ID == "" || len(e.ID) > 200 {
+		if e.ID == "" || utf8.RuneCountInString(e.ID) > 200 {
 			add("id", "must be 1 to 200 characters")
 		}
 		switch {
@@ -303,6 +304,9 @@ func runGone(err error) bool {
 // run took this batch's events (running) are not checked: the customer is
 // in them. Each run it starts counts the events that qualified (qualifying).
 func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[string][]store.Event, running map[string]bool) ([]routeTarget, error) {
+	if !anyTopic(byCustomer) {
+		return nil, nil // no detector listens to events without a topic
+	}
 	versions, err := s.store.ListJourneys(ctx)
 	if err != nil {
 		return nil, err
@@ -426,6 +430,19 @@ func (s *Server) qualifying(ctx context.Context, def *journey.Definition, batch 
 		engs[i].StepID = "" // a step names an email of another run
 	}
 	return engs, nil
+}
+
+// anyTopic: some event names a topic, so a detector may match. A click on a
+// link of content without a topic, say, skips reading the journeys.
+func anyTopic(byCustomer map[string][]store.Event) bool {
+	for _, evs := range byCustomer {
+		for _, e := range evs {
+			if e.Topic != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // onTopic: some event is on the detector's topics.

@@ -25,7 +25,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/ripen/ripen/activities"
 	"github.com/ripen/ripen/linktoken"
@@ -119,9 +118,8 @@ func engagementOf(ev store.Event) workflows.Engagement {
 // run that does not exist or has ended is no error.
 func (s *Server) signalIfRunning(ctx context.Context, workflowID, name string, arg any) (bool, error) {
 	err := s.temporal.SignalWorkflow(ctx, workflowID, "", name, arg)
-	var nf *serviceerror.NotFound
 	switch {
-	case errors.As(err, &nf), err != nil && strings.Contains(err.Error(), "workflow execution already completed"):
+	case runGone(err):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("signal %s to %s: %w", name, workflowID, err)

@@ -213,9 +213,8 @@ RETURNING` + handoffColumns
 // (ClaimAnswer). Closing again with the same outcome returns the hand-off
 // unchanged; with another outcome, or once withdrawn, it is ErrConflict.
 func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Handoff, error) {
-	if !slices.Contains(HandoffOutcomes, outcome) {
-		return Handoff{}, invalid("hand-off", id, "outcome",
-			"must be one of "+strings.Join(HandoffOutcomes, ", "))
+	if err := checkOutcome(id, outcome); err != nil {
+		return Handoff{}, err
 	}
 	rows, _ := s.pool.Query(ctx, sqlCloseHandoff, id, outcome, note)
 	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
@@ -289,9 +288,8 @@ RETURNING` + handoffColumns
 // once closed, its Status) is the outcome that counts, which the caller
 // compares with its own. Claiming the same outcome again changes nothing.
 func (s *Store) ClaimAnswer(ctx context.Context, id, outcome, note string) (Handoff, error) {
-	if !slices.Contains(HandoffOutcomes, outcome) {
-		return Handoff{}, invalid("hand-off", id, "outcome",
-			"must be one of "+strings.Join(HandoffOutcomes, ", "))
+	if err := checkOutcome(id, outcome); err != nil {
+		return Handoff{}, err
 	}
 	rows, _ := s.pool.Query(ctx, sqlClaimAnswer, id, outcome, note)
 	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
@@ -299,6 +297,14 @@ func (s *Store) ClaimAnswer(ctx context.Context, id, outcome, note string) (Hand
 		return s.GetHandoff(ctx, id)
 	}
 	return h, pgErr("claim answer", "hand-off", id, err)
+}
+
+// checkOutcome refuses an answer that is not one of HandoffOutcomes.
+func checkOutcome(id, outcome string) error {
+	if !slices.Contains(HandoffOutcomes, outcome) {
+		return invalid("hand-off", id, "outcome", "must be one of "+strings.Join(HandoffOutcomes, ", "))
+	}
+	return nil
 }
 
 // Answered is the outcome that counts for the hand-off: the applied one
