@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ripen/ripen/internal/freeport"
 	"log/slog"
 	"net"
 	"net/http"
@@ -278,22 +279,15 @@ func httpReady(u string) func(ctx context.Context) error {
 	}
 }
 
-// freePorts asks the kernel for n distinct unused ports.
+// freePorts takes n distinct ports for the child processes to bind.
 func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
 	var ports []int
 	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p, err := freeport.Take("127.0.0.1")
 		if err != nil {
 			return nil, err
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, p)
 	}
 	return ports, nil
 }

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"github.com/ripen/ripen/internal/freeport"
 	"net"
 	"strconv"
 	"testing"
@@ -64,8 +65,7 @@ func TestAnExistingTemporalGetsTheSearchAttributes(t *testing.T) {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Take("127.0.0.1")
 	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }

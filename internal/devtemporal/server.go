@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ripen/ripen/internal/freeport"
 	"net"
 	"os"
 	"path/filepath"
@@ -121,7 +122,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(o.Host, strconv.Itoa(svc.RPC.GRPCPort)))
 	}
 	dyn := o.Tuning.dynamicConfigClient()
-	srv, err := temporal.NewServer(
+	srv, err := buildAndStart(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(hosts),
@@ -131,10 +132,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		temporal.WithDynamicConfigClient(dyn),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("build temporal server: %w", err)
-	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("start temporal server: %w", err)
+		return nil, err
 	}
 	s := &Server{opts: o, server: srv, logger: logger}
 	if o.UIPort != 0 {
@@ -202,6 +200,26 @@ func (s *Server) ensureSearchAttributes(ctx context.Context) error {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
 	return nil
+}
+
+// buildAndStart builds and starts the server. A service that cannot bind its
+// port logs at fatal level and the server's wiring then panics on the nil
+// listener (v1.32.1); that becomes an error here, so a caller (a test, or
+// ripen-dev) gets a message instead of a crash.
+func buildAndStart(opts ...temporal.ServerOption) (srv temporal.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			srv, err = nil, fmt.Errorf("start temporal server: it panicked (a port taken? see the log above): %v", r)
+		}
+	}()
+	srv, err = temporal.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("build temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	return srv, nil
 }
 
 func (o Options) serverConfig() (*config.Config, error) {
@@ -307,14 +325,8 @@ func checkFree(host string, port int) error {
 	return l.Close()
 }
 
-// FreePort asks the kernel for an unused TCP port on host.
-func FreePort(host string) (int, error) { return freePort(host) }
+// FreePort takes a TCP port on host for a server that binds it later (see
+// package freeport for why not port 0).
+func FreePort(host string) (int, error) { return freeport.Take(host) }
 
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort(host string) (int, error) { return freeport.Take(host) }
