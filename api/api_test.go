@@ -139,8 +139,11 @@ func TestSalesFeedbackEndToEnd(t *testing.T) {
 
 	// Feedback without a hand-off is refused, not swallowed.
 	var p struct{ Detail string }
-	h.json("POST", run+"/signals", "sales", map[string]any{"type": "sales-feedback", "outcome": "accepted"}, 409, &p)
+	h.json("POST", run+"/signals", "sales", map[string]any{"type": "sales-feedback", "outcome": "accepted", "note": "stale"}, 409, &p)
 	require.Contains(t, p.Detail, "no open hand-off")
+	var waiting int
+	require.NoError(t, h.stack.Store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pending_feedback_notes`).Scan(&waiting))
+	require.Zero(t, waiting, "the refused answer's note does not wait for a later hand-off")
 
 	h.json("POST", run+"/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo", "note": "call me"}, 202, nil)
 	var inbox struct {

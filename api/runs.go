@@ -396,15 +396,10 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(herr, store.ErrNotFound):
 			// The run may have qualified a moment ago and not yet
 			// recorded its hand-off: it decides alone. The note stays
-			// out of its history: it goes on the hand-off the run
-			// closed with this answer.
-			st, applied, ferr = s.feedback(ctx, id, "", workflows.Feedback{Outcome: req.Outcome})
-			if ferr == nil && applied && st.Handoff != nil && st.Handoff.ID != "" && st.Handoff.Status == req.Outcome {
-				if nerr := s.store.AddFeedbackNote(ctx, st.Handoff.ID, req.Note); nerr != nil {
-					// The answer is applied; only its note is lost.
-					requestLog(r, s.log).Warn().Err(nerr).Str("handoff", st.Handoff.ID).Msg("store the note of sales feedback")
-				}
-			}
+			// out of its history: it waits in Postgres for the hand-off
+			// the run closes with this answer, written first so that the
+			// close, however late, finds it.
+			st, applied, ferr = s.answerRun(ctx, id, req.Outcome, req.Note)
 		default:
 			ferr = herr
 		}
@@ -435,6 +430,26 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.signals.WithLabelValues(req.Type).Inc()
 	writeJSON(w, http.StatusAccepted, map[string]string{"workflow_id": id, "signal": req.Type})
+}
+
+// answerRun gives sales' answer to a run whose hand-off the store does not
+// have yet. A note the run refuses is dropped, so it never lands on a later
+// hand-off; one whose answer is still in flight (no answer in time) is kept.
+func (s *Server) answerRun(ctx context.Context, workflowID, outcome, note string) (workflows.State, bool, error) {
+	if !workflows.ValidFeedback(outcome) {
+		return workflows.State{}, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
+	}
+	if err := s.store.NotePendingFeedback(ctx, workflowID, outcome, note); err != nil {
+		return workflows.State{}, false, err
+	}
+	st, applied, err := s.feedback(ctx, workflowID, "", workflows.Feedback{Outcome: outcome})
+	var refused *badRequest
+	if note != "" && errors.As(err, &refused) && refused.status < 500 {
+		if derr := s.store.DropPendingFeedback(context.WithoutCancel(ctx), workflowID, outcome); derr != nil {
+			s.log.Warn().Err(derr).Str("workflow_id", workflowID).Msg("drop the note of a refused answer")
+		}
+	}
+	return st, applied, err
 }
 
 func validOffer(o string) bool {

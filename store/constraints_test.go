@@ -35,6 +35,7 @@ VALUES ('h-1', 'ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 1, 'sc
 INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind, status, message_id, sent_at)
 VALUES ('ripen/j/acme/r1', 'checklist', 1, 'acme-max', 'content', 'sent', 'msg-1', now());
 INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_abc', sha256('key'));
+INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/acme', 'lost', 'budget gone');
 `
 
 // Shorthands for the many inserts into the same tables.
@@ -167,6 +168,11 @@ var constraintCases = []struct {
 	{"api_keys_role_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('root', 'rpn_def', sha256('other'))`},
 	{"api_keys_prefix_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'key_def', sha256('other'))`},
 	{"api_keys_hash_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_def', 'short')`},
+	{"pending_feedback_notes_pkey", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/acme', 'lost', 'again')`},
+	{"pending_feedback_notes_workflow_id_check", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('', 'lost', 'x')`},
+	{"pending_feedback_notes_outcome_check", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/b', 'maybe', 'x')`},
+	{"pending_feedback_notes_note_check", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/b', 'lost', '')`},
+
 	{"api_keys_hash_key", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_def', sha256('key'))`},
 }
 

@@ -201,6 +201,11 @@ var constraints = map[string]constraint{
 	"outbox_kind_check":       {"kind", "must be content, handoff or reminder"},
 	"outbox_handoff_id_check": {"handoff_id", "is required for hand-off and reminder emails, and only for them"},
 	"outbox_handoff_id_fkey":  {"handoff_id", "unknown hand-off"},
+
+	"pending_feedback_notes_pkey":              {"outcome", "the run already has a note waiting for this outcome"},
+	"pending_feedback_notes_workflow_id_check": {"workflow_id", "is required"},
+	"pending_feedback_notes_outcome_check":     {"outcome", "must be one of accepted, won, lost, rejected, not-ready"},
+	"pending_feedback_notes_note_check":        {"note", "is required"},
 	"outbox_status_check": {"status",
 		"must be pending, sent, failed, deferred, delivered, bounced or dropped"},
 	"outbox_message_id_key": {"message_id", "belongs to another email"},

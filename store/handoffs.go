@@ -202,15 +202,25 @@ func (s *Store) OpenHandoffOfWorkflow(ctx context.Context, workflowID string) (H
 
 // The note sales gave is claimed on the row (answer_note) before the run
 // applies the answer, so the run need not carry it: an empty note takes it.
+// The note is the one given with the close, else the one claimed with the
+// answer, else one left pending for the run (NotePendingFeedback), which
+// closing takes.
 const sqlCloseHandoff = `
+WITH pending AS (
+    DELETE FROM pending_feedback_notes p
+    USING handoffs h
+    WHERE h.id = $1 AND h.status = 'open' AND p.workflow_id = h.workflow_id AND p.outcome = $2
+    RETURNING p.note
+)
 UPDATE handoffs
-SET status = $2, feedback = $2, feedback_note = COALESCE(NULLIF($3, ''), answer_note), closed_at = now()
+SET status = $2, feedback = $2, closed_at = now(),
+    feedback_note = COALESCE(NULLIF($3, ''), NULLIF(answer_note, ''), (SELECT note FROM pending), '')
 WHERE id = $1 AND status = 'open'
 RETURNING` + handoffColumns
 
 // CloseHandoff records sales' answer: outcome is accepted, won, lost,
 // rejected or not-ready. An empty note takes the one claimed with the answer
-// (ClaimAnswer). Closing again with the same outcome returns the hand-off
+// (ClaimAnswer), else one pending for the run (NotePendingFeedback). Closing again with the same outcome returns the hand-off
 // unchanged; with another outcome, or once withdrawn, it is ErrConflict.
 func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Handoff, error) {
 	if err := checkOutcome(id, outcome); err != nil {
@@ -258,23 +268,35 @@ func (s *Store) CloseHandoffsOfRun(ctx context.Context, runKey string) ([]Handof
 	return hs, pgErr("close", "hand-offs of run", runKey, err)
 }
 
-// Only a closed, answered hand-off without a note gets one.
-const sqlAddFeedbackNote = `
-UPDATE handoffs
-SET feedback_note = $2
-WHERE id = $1 AND feedback_note = '' AND status NOT IN ('open', 'withdrawn')`
+const sqlNotePendingFeedback = `
+INSERT INTO pending_feedback_notes (workflow_id, outcome, note)
+VALUES ($1, $2, $3)
+ON CONFLICT (workflow_id, outcome) DO UPDATE SET note = EXCLUDED.note, created_at = now()`
 
-// AddFeedbackNote stores sales' note on a hand-off the run closed with their
-// answer, for answers given to the run before its hand-off was recorded:
-// notes stay in Postgres, not in workflow history. It changes nothing when
-// the hand-off already has a note, is still open or was withdrawn, or does
-// not exist.
-func (s *Store) AddFeedbackNote(ctx context.Context, id, note string) error {
+// NotePendingFeedback keeps sales' note on an answer sent to a run that has
+// not recorded its hand-off yet: the run applies the answer, and closing the
+// hand-off with that outcome takes the note (notes stay in Postgres, not in
+// workflow history). Call it before sending the answer, so the close cannot
+// come first. A later note for the same outcome replaces it.
+func (s *Store) NotePendingFeedback(ctx context.Context, workflowID, outcome, note string) error {
+	if err := checkOutcome(workflowID, outcome); err != nil {
+		return err
+	}
+	if workflowID == "" {
+		return invalid("pending feedback note", "", "workflow_id", "is required")
+	}
 	if note == "" {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, sqlAddFeedbackNote, id, note)
-	return pgErr("add feedback note", "hand-off", id, err)
+	_, err := s.pool.Exec(ctx, sqlNotePendingFeedback, workflowID, outcome, note)
+	return pgErr("keep", "pending feedback note", workflowID, err)
+}
+
+// DropPendingFeedback forgets the note of an answer the run refused, so it
+// never lands on a later hand-off.
+func (s *Store) DropPendingFeedback(ctx context.Context, workflowID, outcome string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM pending_feedback_notes WHERE workflow_id = $1 AND outcome = $2`, workflowID, outcome)
+	return pgErr("drop", "pending feedback note", workflowID, err)
 }
 
 const sqlClaimAnswer = `

@@ -258,21 +258,42 @@ func TestSalesNotesStayInPostgres(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "call in May", closed.FeedbackNote)
 	})
-	t.Run("a note added after the run applied the answer alone", func(t *testing.T) {
-		h, err := s.CreateHandoff(ctx, handoff(f, "run-alone", 1))
+	t.Run("an answer sent before the hand-off was recorded leaves its note for the close", func(t *testing.T) {
+		early := handoff(f, "run-early", 1)
+		early.WorkflowID = "ripen/" + f.journey.JourneyID + "/early"
+		require.NoError(t, s.NotePendingFeedback(ctx, early.WorkflowID, store.HandoffLost, "went with a competitor"))
+		require.NoError(t, s.NotePendingFeedback(ctx, early.WorkflowID, store.HandoffRejected, "wrong person"))
+		h, err := s.CreateHandoff(ctx, early)
 		require.NoError(t, err)
-		require.NoError(t, s.AddFeedbackNote(ctx, h.ID, "early"))
-		got, err := s.GetHandoff(ctx, h.ID)
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
 		require.NoError(t, err)
-		require.Empty(t, got.FeedbackNote, "not on an open hand-off")
+		require.Equal(t, "went with a competitor", closed.FeedbackNote)
 
-		_, err = s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
+		// The note is taken once: the run's next hand-off, closed with
+		// the same outcome, does not inherit it; the other outcome's
+		// note waits for its own close.
+		next := early
+		next.RunKey, next.Cycle = "run-early", 2
+		h2, err := s.CreateHandoff(ctx, next)
 		require.NoError(t, err)
-		require.NoError(t, s.AddFeedbackNote(ctx, h.ID, "went with a competitor"))
-		require.NoError(t, s.AddFeedbackNote(ctx, h.ID, "second thoughts"))
-		got, err = s.GetHandoff(ctx, h.ID)
+		closed, err = s.CloseHandoff(ctx, h2.ID, store.HandoffLost, "")
 		require.NoError(t, err)
-		require.Equal(t, "went with a competitor", got.FeedbackNote, "a note is never replaced")
-		require.NoError(t, s.AddFeedbackNote(ctx, "no-such-handoff", "x"))
+		require.Empty(t, closed.FeedbackNote)
+
+		next.Cycle = 3
+		h3, err := s.CreateHandoff(ctx, next)
+		require.NoError(t, err)
+		require.NoError(t, s.DropPendingFeedback(ctx, early.WorkflowID, store.HandoffRejected))
+		closed, err = s.CloseHandoff(ctx, h3.ID, store.HandoffRejected, "")
+		require.NoError(t, err)
+		require.Empty(t, closed.FeedbackNote, "a dropped note (the run refused its answer) is gone")
+	})
+	t.Run("a pending note names what is wrong", func(t *testing.T) {
+		err := s.NotePendingFeedback(ctx, "ripen/j/acme", "maybe", "x")
+		require.ErrorIs(t, err, store.ErrInvalid)
+		require.ErrorContains(t, err, "outcome")
+		err = s.NotePendingFeedback(ctx, "", store.HandoffLost, "x")
+		require.ErrorIs(t, err, store.ErrInvalid)
+		require.ErrorContains(t, err, "workflow_id")
 	})
 }
