@@ -354,3 +354,26 @@ func TestWebhookKeyFromTheEnvironmentAndTheLocalSendGridBothVerify(t *testing.T)
 	status, body = postWebhook(t, hook, signedBatch(t, stranger, time.Now(), sgEvent(msg, "spamreport", "evt-spam-stranger")))
 	require.Equal(t, http.StatusUnauthorized, status, body)
 }
+
+// Opens and clicks SendGrid reports are engagement like any other: they feed
+// the detectors of the journeys the customer is not in yet.
+func TestAWebhookClickFeedsTheDetectorsOfOthers(t *testing.T) {
+	h := newHarness(t)
+	msg := h.enrolForLinks()
+	h.json("PUT", "/v1/journeys/automation-seats", "marketing", seatsJourney, 201, nil)
+	signer, err := sendgrid.NewSigner()
+	require.NoError(t, err)
+	hook := h.webhookAPI(signer)
+
+	click := sgEvent(msg, "click", "evt-click-1")
+	click["url"] = "https://seller.example/process-automation"
+	status, body := postWebhook(t, hook, signedBatch(t, signer, time.Now(), click))
+	require.Equal(t, http.StatusOK, status, body)
+
+	var seats linkRun
+	h.eventually("the webhook's click enrolled acme in the seats journey", func() bool {
+		code, body := h.do("GET", "/v1/journeys/automation-seats/runs/acme", "sales", nil)
+		return code == http.StatusOK && json.Unmarshal(body, &seats) == nil && seats.engagements("click") == 1
+	})
+	require.Equal(t, 1, h.linkRun("acme").engagements("click"), "the sending run counts the click once")
+}
