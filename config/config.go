@@ -27,7 +27,8 @@ type Config struct {
 	// HTTPAddr is where `ripen api` listens.
 	HTTPAddr string
 	// WorkerMetricsAddr is where `ripen worker` serves /metrics and /healthz
-	// ("" turns it off).
+	// ("" turns it off; the variable says so with "off", since an empty
+	// variable means the default).
 	WorkerMetricsAddr string
 	// PublicURL is the base of tracked, fast-lane and unsubscribe links.
 	PublicURL string
@@ -239,7 +240,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalAPIKey:     getenv("TEMPORAL_API_KEY"),
 		TemporalUIURL:      get("RIPEN_TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
 		HTTPAddr:           get("RIPEN_HTTP_ADDR", "127.0.0.1:8080"),
-		WorkerMetricsAddr:  get("RIPEN_WORKER_METRICS_ADDR", "127.0.0.1:9464"),
+		WorkerMetricsAddr:  offMeansEmpty(get("RIPEN_WORKER_METRICS_ADDR", "127.0.0.1:9464")),
 		PublicURL:          strings.TrimRight(get("RIPEN_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
 		LinkKeys:           getenv("RIPEN_LINK_KEYS"),
 		SendGridAPIKey:     getenv("SENDGRID_API_KEY"),
@@ -316,4 +317,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// offMeansEmpty reads "off" as turned off ("").
+func offMeansEmpty(v string) string {
+	if strings.EqualFold(v, "off") {
+		return ""
+	}
+	return v
 }

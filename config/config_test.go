@@ -18,6 +18,16 @@ func TestDefaultsRunAgainstTheLocalStack(t *testing.T) {
 	require.Equal(t, FrequencyCap{}, c.FrequencyCap, "unset means no cap")
 	require.Equal(t, 90*24*time.Hour, c.LinkTTL)
 	require.Equal(t, 30*time.Second, c.Worker.StopTimeout)
+	require.Equal(t, "127.0.0.1:9464", c.WorkerMetricsAddr)
+}
+
+func TestWorkerProbesCanBeTurnedOff(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "off"}))
+	require.NoError(t, err)
+	require.Empty(t, c.WorkerMetricsAddr)
+	c, err = FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "0.0.0.0:9464"}))
+	require.NoError(t, err)
+	require.Equal(t, "0.0.0.0:9464", c.WorkerMetricsAddr)
 }
 
 func TestFrequencyCap(t *testing.T) {

@@ -151,7 +151,7 @@ var constraints = map[string]constraint{
 	"ended_runs_owner_id_fkey":           {"owner_id", "unknown account owner"},
 	"ended_runs_journey_id_version_fkey": {"version", "unknown journey version"},
 	"ended_runs_status_check": {"status",
-		"must be completed, failed, canceled, terminated or timed-out"},
+		"must be completed, failed, canceled, terminated, timed-out or unrecorded"},
 	"ended_runs_stage_check": {"stage",
 		"must be nurturing, handoff, cooldown, paused or done"},
 	"ended_runs_score_check":    {"score", "must not be negative"},

@@ -21,6 +21,10 @@ const (
 	RunCanceled   = "canceled"
 	RunTerminated = "terminated"
 	RunTimedOut   = "timed-out"
+	// RunUnrecorded is a kept run whose end never reached the store: a
+	// newer run of its workflow ID proves it ended, not how. Its EndedAt
+	// is when the store last heard from it.
+	RunUnrecorded = "unrecorded"
 )
 
 // Run is the projection of one customer's journey run, for reporting and

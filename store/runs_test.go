@@ -342,6 +342,32 @@ WHERE workflow_id = $2`, wf+"/r2", wf)
 		require.Equal(t, store.RunRunning, rs[0].Status)
 		require.Equal(t, "won", rs[1].Outcome)
 	})
+	t.Run("a run whose end never reached the store is kept when a new run takes its row", func(t *testing.T) {
+		lost := "ripen/" + f.journey.JourneyID + "/lost"
+		require.NoError(t, s.PutCustomer(ctx, customer("lost")))
+		first := run(lost, f.journey, "lost", t0.Add(time.Hour))
+		first.RunKey = lost + "/r1"
+		require.NoError(t, s.UpsertRun(ctx, first), "its last word: still running")
+		second := run(lost, f.journey, "lost", t0.Add(3*time.Hour))
+		second.RunKey = lost + "/r2"
+		require.NoError(t, s.UpsertRun(ctx, second))
+		require.NoError(t, s.UpsertRun(ctx, second), "the same write again")
+
+		rs, err := s.ListRunsByCustomer(ctx, "lost")
+		require.NoError(t, err)
+		require.Len(t, rs, 2)
+		require.Equal(t, lost+"/r2", rs[0].RunKey)
+		require.Equal(t, store.RunRunning, rs[0].Status)
+		require.Equal(t, lost+"/r1", rs[1].RunKey)
+		require.Equal(t, store.RunUnrecorded, rs[1].Status, "ended, how is not known")
+		require.NotNil(t, rs[1].EndedAt)
+		require.True(t, first.UpdatedAt.Equal(*rs[1].EndedAt), "ended when the store last heard from it")
+
+		last, ok, err := s.LastRunEnd(ctx, f.journey.JourneyID, "lost")
+		require.NoError(t, err)
+		require.True(t, ok, "the cool-down has an end to count from")
+		require.True(t, first.UpdatedAt.Equal(last))
+	})
 	t.Run("a customer's runs, ended ones included, newest first", func(t *testing.T) {
 		other, err := s.PublishJourney(ctx, journey("upsell"))
 		require.NoError(t, err)
