@@ -224,6 +224,7 @@ type runView struct {
 	Stage          string                  `json:"stage"`
 	Score          float64                 `json:"score"`
 	MQN            bool                    `json:"mqn"`
+	ReachedMQN     bool                    `json:"reached_mqn"`
 	Cycle          int                     `json:"cycle"`
 	Handoff        *workflows.HandoffState `json:"handoff"`
 	Touches        int                     `json:"touches"`
@@ -245,7 +246,7 @@ func viewRun(workflowID, runID, status string, st workflows.State) runView {
 	v := runView{
 		WorkflowID: workflowID, RunID: runID, JourneyID: st.JourneyID, Version: st.Version, CustomerID: st.CustomerID,
 		OwnerID: st.OwnerID, Status: status, Step: st.Step, Stage: st.Stage, Score: st.Score, MQN: st.MQN,
-		Cycle: st.Cycle, Handoff: st.Handoff, Touches: st.Touches, NextWakeAt: st.NextWakeAt, Paused: st.Paused,
+		ReachedMQN: st.ReachedMQN || st.MQN, Cycle: st.Cycle, Handoff: st.Handoff, Touches: st.Touches, NextWakeAt: st.NextWakeAt, Paused: st.Paused,
 		StartedAt: st.StartedAt, CycleStartedAt: st.CycleStart, LastError: st.LastError,
 		Clicked: st.Clicked, Opened: st.Opened, Visits: st.Visits, FastLane: st.FastLane,
 		Engagements: st.Engagements, Sent: st.Sent, ScoreTrail: st.ScoreTrail,
