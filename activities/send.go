@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -226,7 +227,10 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 		if err != nil && signErr == nil {
 			// Signing fails only for what the token would carry (a target
 			// too long for a token): the same on every retry.
-			signErr = fmt.Errorf("content %s: cannot sign the /%s/ link to %q: %w", content.ID, kind, target, err)
+			// Only the host names the URL: its path or query may
+			// carry personal data (?email=…), and this error ends up
+			// in workflow history.
+			signErr = fmt.Errorf("content %s: cannot sign the /%s/ link to a %d-character URL on %s: %w", content.ID, kind, len(target), hostOf(target), err)
 		}
 		return a.Config.PublicURL + "/" + kind + "/" + tok
 	}
@@ -364,4 +368,13 @@ func outboxStep(req workflows.SendRequest) string {
 		return req.StepID
 	}
 	return req.StepID + "#" + strconv.Itoa(req.Visit)
+}
+
+// hostOf names a URL by its host alone ("?" when it has none).
+func hostOf(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return "?"
+	}
+	return u.Host
 }

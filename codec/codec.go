@@ -24,6 +24,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -116,6 +117,18 @@ func (c *Codec) DataConverter(parent converter.DataConverter) converter.DataConv
 		parent = converter.GetDefaultDataConverter()
 	}
 	return converter.NewCodecDataConverter(parent, c)
+}
+
+// FailureConverter encrypts the message and stack trace of every failure
+// too (the SDK's EncodeCommonAttributes). Failure texts are written into
+// workflow history in plain text otherwise, and an error may carry what the
+// payloads are sealed to hide: a database error quoting a value, a rejected
+// URL. Use it with DataConverter, in every process that talks to Temporal.
+func (c *Codec) FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	if dc == nil {
+		dc = c.DataConverter(nil)
+	}
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 }
 
 // Encode encrypts each payload with the current key. The whole payload,

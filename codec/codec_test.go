@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ripen/ripen/codec"
@@ -182,4 +183,21 @@ func TestNewAcceptsURLSafeAndUnpaddedKeys(t *testing.T) {
 	_, err = c.Decode(enc)
 	require.NoError(t, err)
 	require.False(t, errors.Is(err, codec.ErrUnknownKey))
+}
+
+func TestFailureConverterSealsWhatAnErrorSays(t *testing.T) {
+	c := mustCodec(t, newKey(t, "k1"))
+	fc := c.FailureConverter(nil)
+	f := fc.ErrorToFailure(temporal.NewApplicationError(`check address "max@acme.example": connection refused`, "StoreDown"))
+	require.NotContains(t, f.GetMessage(), "acme", "the message is sealed")
+	require.NotContains(t, f.GetStackTrace(), "acme")
+	attrs := f.GetEncodedAttributes()
+	require.NotNil(t, attrs)
+	require.Equal(t, codec.Encoding, string(attrs.Metadata[codec.MetadataEncoding]))
+	require.False(t, bytes.Contains(attrs.Data, []byte("acme")))
+
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, fc.FailureToError(f), &app)
+	require.Equal(t, "StoreDown", app.Type(), "the type stays readable: callers match on it")
+	require.Contains(t, app.Error(), "max@acme.example", "a process with the key reads it back")
 }

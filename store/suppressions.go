@@ -43,7 +43,9 @@ func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 	email = normalizeEmail(email)
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM suppressions WHERE email = $1)`, email).Scan(&ok)
-	return ok, pgErr("check", "address", email, err)
+	// The address stays out of the error: activities return it, and it
+	// would end up in workflow history. Callers name the contact.
+	return ok, pgErr("check", "address", "", err)
 }
 
 // ListSuppressions returns one page of suppressions ordered by address.

@@ -21,8 +21,9 @@ import (
 
 // Options tune a connection beyond config.
 type Options struct {
-	MetricsHandler client.MetricsHandler
-	DataConverter  converter.DataConverter
+	MetricsHandler   client.MetricsHandler
+	DataConverter    converter.DataConverter
+	FailureConverter converter.FailureConverter
 }
 
 // Dial connects to Temporal and checks the connection.
@@ -48,6 +49,7 @@ func ClientOptions(c config.Config, log zerolog.Logger, o Options) (client.Optio
 		MetricsHandler: o.MetricsHandler,
 		DataConverter:  o.DataConverter,
 	}
+	opts.FailureConverter = o.FailureConverter
 	if c.TemporalAPIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(c.TemporalAPIKey)
 	}

@@ -81,6 +81,7 @@ func open(ctx context.Context, name string, args []string, stderr io.Writer, reg
 			return nil, fmt.Errorf("RIPEN_CODEC_KEYS: %w", err)
 		}
 		opts.DataConverter = cod.DataConverter(nil)
+		opts.FailureConverter = cod.FailureConverter(opts.DataConverter)
 	}
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
