@@ -54,10 +54,11 @@ const (
 // no redirect, so the endpoint is no open redirector.
 //
 // The click is an engagement event with an ID derived from the token and
-// the minute of the click ("click-" + 12 bytes of SHA-256 of the token + UTC
-// minute): clicking the same link twice within a minute (a double click, a
-// reload, a mail scanner followed by the person) counts once; a click on a
-// later visit counts again. Recording is best effort: the contact reaches
+// the day of the click ("click-" + 12 bytes of SHA-256 of the token + UTC
+// date): a link counts once a day, however often it is followed (a double
+// click, a reload, a mail scanner followed by the person, or someone
+// replaying the link to raise the score); a click on a later day counts
+// again. Recording is best effort: the contact reaches
 // the content even when the store or Temporal is down, and the failure is
 // logged.
 func (s *Server) trackedLink(w http.ResponseWriter, r *http.Request) {
@@ -88,11 +89,17 @@ func (s *Server) recordClick(ctx context.Context, token string, c linktoken.Clai
 	}
 	contentID, topic := s.stepContent(ctx, c.RunID, c.Step)
 	ev := store.Event{
-		ID: "click-" + tokenDigest(token) + "-" + now.UTC().Format("20060102T1504"), CustomerID: customerID,
+		ID: clickID(token, now), CustomerID: customerID,
 		ContactID: c.ContactID, Type: "click", Topic: topic, ContentID: contentID, URL: c.Target,
 		RunID: c.RunID, Step: c.Step, OccurredAt: now, ReceivedAt: now,
 	}
 	return s.storeEngagement(ctx, ev)
+}
+
+// clickID is the ID of a click on a tracked link: one per link and UTC day
+// (see trackedLink).
+func clickID(token string, at time.Time) string {
+	return "click-" + tokenDigest(token) + "-" + at.UTC().Format("20060102")
 }
 
 // storeEngagement stores one engagement event (once: its ID decides) and
