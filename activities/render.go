@@ -76,7 +76,7 @@ func renderContent(c store.Content, data EmailData, track func(url string) strin
 		if out.Text, err = renderText("text", text, data); err != nil {
 			return out, fmt.Errorf("content %s: %w", c.ID, err)
 		}
-		out.Text = rewriteTextLinks(out.Text, track) + textFooter(data)
+		out.Text = rewriteTextLinks(out.Text, trackOnlyHosts(linkHosts(text, data.Content.URL), track)) + textFooter(data)
 	}
 	return out, nil
 }
@@ -116,6 +116,37 @@ func rewriteTextLinks(text string, track func(string) string) string {
 		}
 		return track(url) + rest
 	})
+}
+
+// A text part is rendered before its links are found, so a URL that came
+// in through data (a contact whose name is "https://evil.example/login")
+// looks like one the template wrote. Only URLs on a host the template names
+// itself, or the content's own URL, are tracked; any other stays as it is,
+// never a signed link on ripen's domain. (The HTML part needs no such
+// check: html/template escapes data, so it cannot open an href.)
+var urlHostRE = regexp.MustCompile(`(?i)https?://([^/\s<>"'{}?#]+)`)
+
+// linkHosts lists the hosts of the URLs written in a template's source and
+// of the content's URL, in lower case.
+func linkHosts(src, contentURL string) map[string]bool {
+	hosts := map[string]bool{}
+	for _, s := range []string{src, contentURL} {
+		for _, m := range urlHostRE.FindAllStringSubmatch(s, -1) {
+			hosts[strings.ToLower(m[1])] = true
+		}
+	}
+	return hosts
+}
+
+// trackOnlyHosts tracks a URL only on one of hosts.
+func trackOnlyHosts(hosts map[string]bool, track func(string) string) func(string) string {
+	return func(u string) string {
+		m := urlHostRE.FindStringSubmatch(u)
+		if m == nil || !hosts[strings.ToLower(m[1])] {
+			return u
+		}
+		return track(u)
+	}
 }
 
 // splitTrailing splits what ends a sentence off a URL found in text:

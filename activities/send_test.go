@@ -167,6 +167,33 @@ func TestTextLinksLeaveTheSentenceAlone(t *testing.T) {
 	require.Regexp(t, `^See https://ripen\.example/r/[A-Za-z0-9_-]+\. Or \(https://ripen\.example/r/[A-Za-z0-9_-]+\), https://ripen\.example/r/[A-Za-z0-9_-]+! Last: https://ripen\.example/r/[A-Za-z0-9_-]+;\n`, text)
 }
 
+// A URL that arrives through data (here a contact's name) is never signed
+// into a redirect on ripen's domain; the template's own links are.
+func TestTextLinksFromDataAreNotTracked(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cust, err := f.st.GetCustomer(ctx, "acme")
+	require.NoError(t, err)
+	cust.Contacts[0].FirstName = "https://evil.example/login"
+	require.NoError(t, f.st.PutCustomer(ctx, cust))
+	require.NoError(t, f.st.PutContent(ctx, store.Content{ID: "plain", Title: "Plain", Topic: "t", Stage: "awareness",
+		URL: "https://example.com/p", Email: store.ContentEmail{Subject: "Plain",
+			Text: "Hello {{.Contact.FirstName}}, read {{.Content.URL}} or https://docs.example.org/q"}}))
+	_, err = f.acts.SendContent(ctx, sendReq("plain", "plain", 1))
+	require.NoError(t, err)
+	text := f.sg.Messages()[0].Text
+
+	require.Contains(t, text, "Hello https://evil.example/login, read", "left as the contact typed it")
+	link := regexp.MustCompile(`https://ripen\.example/r/([A-Za-z0-9_-]+)`)
+	var targets []string
+	for _, l := range link.FindAllStringSubmatch(text, -1) {
+		c, err := f.acts.Links.VerifyKind(l[1], linktoken.KindRedirect, f.now)
+		require.NoError(t, err)
+		targets = append(targets, c.Target)
+	}
+	require.Equal(t, []string{"https://example.com/p", "https://docs.example.org/q"}, targets)
+}
+
 func TestDynamicTemplateGetsTheSameDataWithTrackedLinks(t *testing.T) {
 	f := newFixture(t)
 	require.NoError(t, f.st.PutContent(context.Background(), store.Content{ID: "designed", Title: "Designed in SendGrid", Topic: "t", Stage: "awareness",
