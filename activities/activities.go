@@ -9,9 +9,12 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
@@ -60,4 +63,27 @@ func (a *Activities) now() time.Time {
 		return a.Now()
 	}
 	return time.Now()
+}
+
+// storeError is a failed store call as an activity returns it; what says
+// what the activity was doing. ErrInvalid and ErrNotFound are the store's
+// verdict on the request itself: retrying cannot change it, and retrying
+// anyway would hide the failure from the run until its retry deadline. So
+// they fail the activity for good, typed "Invalid"+record or
+// "Unknown"+record (e.g. InvalidHandoff, UnknownHandoff) for the workflow
+// and for whoever reads its history. Anything else (a lost connection, a
+// canceled query, ErrConflict, whose meaning depends on the call) stays
+// retryable. Callers use it only where a missing record cannot appear by
+// retrying.
+func storeError(err error, record, what string) error {
+	var kind string
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		kind = "Invalid" + record
+	case errors.Is(err, store.ErrNotFound):
+		kind = "Unknown" + record
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return temporal.NewNonRetryableApplicationError(what, kind, err)
 }

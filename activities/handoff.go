@@ -39,8 +39,14 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 		OwnerID: req.OwnerID, Cycle: req.Cycle, Escalation: req.Escalation, Reason: req.Reason, Offer: req.Offer, Note: note,
 		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA),
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// The store found the hand-off of this (run, cycle, escalation)
+		// gone between its insert and its read: a retry inserts it again.
 		return workflows.HandoffRecord{}, fmt.Errorf("record hand-off of %s: %w", req.WorkflowID, err)
+	case err != nil:
+		// ErrConflict (the run has another open hand-off) stays retryable.
+		return workflows.HandoffRecord{}, storeError(err, "Handoff", "record hand-off of "+req.WorkflowID)
 	}
 	a.Metrics.handoff(req.Reason)
 	return workflows.HandoffRecord{ID: h.ID}, nil
@@ -54,7 +60,9 @@ func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandof
 		return temporal.NewNonRetryableApplicationError(err.Error(), "HandoffClosed", err)
 	}
 	if err != nil {
-		return fmt.Errorf("close hand-off %s: %w", req.HandoffID, err)
+		// Hand-offs are never deleted, so one that is not found never
+		// will be; an outcome the store refuses stays refused.
+		return storeError(err, "Handoff", "close hand-off "+req.HandoffID)
 	}
 	return nil
 }
@@ -76,7 +84,9 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 	}
 	cust, err := a.Store.GetCustomer(ctx, h.CustomerID)
 	if err != nil {
-		return fmt.Errorf("load customer %s: %w", h.CustomerID, err)
+		// Customers are never deleted: one the hand-off names but the
+		// store does not have will not come back.
+		return storeError(err, "Customer", "load customer "+h.CustomerID)
 	}
 	kind, step := outboxHandoff, "handoff:"+h.ID
 	if req.Reminder > 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/store"
@@ -76,4 +77,46 @@ func TestASuppressedOwnerIsNotMailed(t *testing.T) {
 	err = f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id, Reminder: 1})
 	requireNonRetryable(t, err, "OwnerSuppressed")
 	require.Empty(t, f.sg.Messages())
+}
+
+// What the store refuses, or does not have, it refuses on every retry: the
+// run learns it at once instead of after its retry deadline. A store that
+// cannot be reached is retried.
+func TestStoreErrorsARetryCannotCureFailAtOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.recordHandoff(workflows.Evidence{})
+	handoff := workflows.HandoffRequest{RunKey: "ripen/j/acme/run-2", WorkflowID: "ripen/j/acme", JourneyID: "j", Version: 1,
+		CustomerID: "acme", OwnerID: "rep-nobody", Cycle: 1, Reason: "score", Score: 42, SLA: 48 * time.Hour}
+	snap := workflows.RunSnapshot{WorkflowID: "ripen/j/acme", RunKey: "ripen/j/acme/run-1", JourneyID: "j", Version: 1,
+		CustomerID: "acme", OwnerID: "rep-eva", Status: workflows.StatusRunning, Stage: "nurturing", At: f.now}
+
+	t.Run("closing an unknown hand-off", func(t *testing.T) {
+		err := f.acts.CloseHandoff(ctx, workflows.CloseHandoffRequest{HandoffID: "no-such-handoff", Outcome: store.HandoffWon})
+		requireNonRetryable(t, err, "UnknownHandoff")
+	})
+	t.Run("closing with an outcome the store refuses", func(t *testing.T) {
+		err := f.acts.CloseHandoff(ctx, workflows.CloseHandoffRequest{HandoffID: id, Outcome: "maybe"})
+		requireNonRetryable(t, err, "InvalidHandoff")
+	})
+	t.Run("a hand-off to an unknown owner", func(t *testing.T) {
+		_, err := f.acts.RecordHandoff(ctx, handoff)
+		app := requireNonRetryable(t, err, "InvalidHandoff")
+		require.ErrorIs(t, app, store.ErrInvalid, "the store's error is the cause")
+	})
+	t.Run("a snapshot without the run's start", func(t *testing.T) {
+		requireNonRetryable(t, f.acts.SyncRun(ctx, snap), "InvalidRun")
+	})
+	t.Run("an unreachable store is retried", func(t *testing.T) {
+		pool, err := pgxpool.New(ctx, "postgres://ripen@127.0.0.1:1/ripen?connect_timeout=2")
+		require.NoError(t, err)
+		defer pool.Close()
+		acts := *f.acts
+		acts.Store = store.New(pool)
+		requireRetryable(t, acts.CloseHandoff(ctx, workflows.CloseHandoffRequest{HandoffID: id, Outcome: store.HandoffWon}))
+		_, err = acts.RecordHandoff(ctx, handoff)
+		requireRetryable(t, err)
+		snap.StartedAt = f.now
+		requireRetryable(t, acts.SyncRun(ctx, snap))
+	})
 }

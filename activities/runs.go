@@ -45,11 +45,13 @@ func (a *Activities) SyncRun(ctx context.Context, snap workflows.RunSnapshot) er
 		r.EndedAt = &at
 	}
 	if err := a.Store.UpsertRun(ctx, r); err != nil {
-		return fmt.Errorf("record run %s: %w", snap.WorkflowID, err)
+		// A snapshot the store refuses (a missing time, an unknown
+		// customer, owner or journey version) is refused on every retry.
+		return storeError(err, "Run", "record run "+snap.WorkflowID)
 	}
 	if snap.Status == workflows.StatusCompleted && snap.RunKey != "" {
 		if _, err := a.Store.CloseHandoffsOfRun(ctx, snap.RunKey); err != nil {
-			return fmt.Errorf("close hand-offs of ended run %s: %w", snap.RunKey, err)
+			return storeError(err, "Run", "close hand-offs of ended run "+snap.RunKey)
 		}
 	}
 	return nil

@@ -33,7 +33,8 @@ const (
 // retry skips contacts whose row is sent and returns the earlier message IDs,
 // and skips contacts whose row failed for good. An email SendGrid accepted
 // but the outbox could not record travels in the heartbeat details to the
-// next attempt, which records it instead of sending it again.
+// next attempt, which records it instead of sending it again; the attempt
+// fails (retryably) so that there is a next attempt.
 //
 // Suppressed addresses are skipped (checked here, at the last moment); the
 // frequency cap answers "not before T" instead of sending. A permanent
@@ -128,12 +129,14 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 		a.Log.Warn().Str("workflow_id", req.WorkflowID).Str("step", req.StepID).Str("content", req.ContentID).
 			Str("failed", describeFailures(failures)).Msg("step sent, but not to every contact")
 	}
+	if len(progress.Unrecorded) > 0 {
+		// Only a retry of this activity has the heartbeat that says these
+		// went. Once it answers, the row stays pending for good, and the
+		// workflow's next call (after the cap's T, or a goto back to the
+		// step) would send them again: record first.
+		return res, fmt.Errorf("step %s: %d email(s) sent but not recorded in the outbox; retrying to record them", req.StepID, len(progress.Unrecorded))
+	}
 	if !notBefore.IsZero() {
-		if len(progress.Unrecorded) > 0 {
-			// The workflow asks again after T in a new activity, which has
-			// no heartbeat to learn from: record first (this retry has).
-			return res, fmt.Errorf("step %s: %d email(s) sent but not recorded in the outbox; retrying the record before answering not-before", req.StepID, len(progress.Unrecorded))
-		}
 		// Contacts already mailed stay mailed; the retry after T sends only
 		// to the ones the cap held back.
 		return workflows.SendResult{Status: workflows.SendDeferred, NotBefore: notBefore, MessageIDs: res.MessageIDs}, nil
@@ -294,7 +297,9 @@ func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendg
 		retryable := sendgrid.IsRetryable(err)
 		a.Metrics.failed(row.Kind, retryable)
 		if !retryable {
-			_ = a.Store.MarkOutboxFailed(ctx, row.ID, err.Error())
+			rctx, cancel := recordContext(ctx)
+			_ = a.Store.MarkOutboxFailed(rctx, row.ID, err.Error())
+			cancel()
 			return "", false, temporal.NewNonRetryableApplicationError("SendGrid refused the email", "SendRejected", err)
 		}
 		var se *sendgrid.SendError
@@ -316,10 +321,27 @@ func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendg
 	return id, true, nil
 }
 
+// recordTimeout bounds writing down SendGrid's answer once the activity's
+// own context no longer allows it.
+const recordTimeout = 10 * time.Second
+
+// recordContext is for writing down what SendGrid answered. The activity's
+// deadline can pass, or the activity be canceled, right after SendGrid
+// took an email: recording on that context would fail at once, and the
+// heartbeat that would carry the message ID might never reach the server,
+// so the retry would send the email again. It keeps ctx's values but not
+// its cancellation, and has a short deadline of its own.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
 // recordSent marks an outbox row sent, trying a few times over about a
 // second when Postgres fails for a moment. A conflict (the row was sent as
-// another message) or a missing row is final.
+// another message) or a missing row is final. It runs on a recordContext:
+// the email went whatever became of the activity.
 func (a *Activities) recordSent(ctx context.Context, rowID int64, messageID string) error {
+	ctx, cancel := recordContext(ctx)
+	defer cancel()
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := a.Store.MarkOutboxSent(ctx, rowID, messageID)

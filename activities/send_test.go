@@ -65,6 +65,7 @@ type mailer struct {
 	calls map[string]int
 	fail  func(to string) error
 	id    func(to, id string) string // rewrites SendGrid's message ID
+	after func(ctx context.Context)  // runs once SendGrid took an email
 }
 
 func (f *fixture) wrapMailer() *mailer {
@@ -76,7 +77,7 @@ func (f *fixture) wrapMailer() *mailer {
 func (m *mailer) Send(ctx context.Context, msg sendgrid.Message) (string, error) {
 	m.mu.Lock()
 	m.calls[msg.To.Email]++
-	fail, rewrite := m.fail, m.id
+	fail, rewrite, after := m.fail, m.id, m.after
 	m.mu.Unlock()
 	if fail != nil {
 		if err := fail(msg.To.Email); err != nil {
@@ -86,6 +87,9 @@ func (m *mailer) Send(ctx context.Context, msg sendgrid.Message) (string, error)
 	id, err := m.real.Send(ctx, msg)
 	if err == nil && rewrite != nil {
 		id = rewrite(msg.To.Email, id)
+	}
+	if err == nil && after != nil {
+		after(ctx)
 	}
 	return id, err
 }
@@ -105,6 +109,15 @@ func refused(addrs ...string) func(string) error {
 		}
 		return nil
 	}
+}
+
+// requireRetryable checks that err fails the attempt without failing the
+// activity for good.
+func requireRetryable(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	var app *temporal.ApplicationError
+	require.False(t, errors.As(err, &app) && app.NonRetryable(), "%v", err)
 }
 
 func requireNonRetryable(t *testing.T, err error, kind string) *temporal.ApplicationError {
@@ -434,12 +447,14 @@ func TestAnEmailSentButNotRecordedIsNeverSentAgain(t *testing.T) {
 		return id
 	}
 
-	t.Run("it counts as sent", func(t *testing.T) {
-		res, err := f.acts.SendContent(ctx, sendReq("checklist", "checklist", 1))
-		require.NoError(t, err, "SendGrid has the email: not a failure")
-		require.Equal(t, workflows.SendSent, res.Status)
-		require.Contains(t, res.MessageIDs, "taken")
+	t.Run("the attempt fails so that a retry records it", func(t *testing.T) {
+		hb := &heartbeats{}
+		_, err := f.activityEnv(hb, nil).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
+		requireRetryable(t, err)
 		require.Len(t, f.mailsTo("anna@acme.example"), 1)
+		require.Len(t, f.mailsTo("max@acme.example"), 1, "the other contacts are mailed first")
+		last := hb.all(t)[len(hb.all(t))-1]
+		require.Len(t, last.Unrecorded, 1, "the heartbeat carries the unrecorded email to the next attempt")
 	})
 
 	t.Run("a retry after another contact's transient failure records it instead of sending", func(t *testing.T) {
@@ -508,4 +523,64 @@ func TestAnUnrecordedEmailIsRecordedBeforeTheCapDefersTheStep(t *testing.T) {
 	require.Equal(t, []string{"taken"}, res.MessageIDs)
 	require.Len(t, f.mailsTo("anna@acme.example"), annaBefore+1, "Anna's email went once")
 	require.Equal(t, "taken", f.outboxRow("checklist", "acme-anna").MessageID)
+}
+
+// Recording a sent email fails once while the step otherwise finishes. The
+// attempt must not succeed: its heartbeat, which alone says the email went,
+// would be thrown away with it and the row stay pending for good.
+func TestAnUnrecordedEmailFailsTheAttemptUntilItIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Another email holds message ID "taken", so recording Max's under it
+	// fails until that one is freed.
+	other, err := f.st.ClaimOutbox(ctx, store.OutboxKey{RunKey: "ripen/other/acme/run-1", StepID: "s", Cycle: 1, ContactID: "acme-max"})
+	require.NoError(t, err)
+	require.NoError(t, f.st.MarkOutboxSent(ctx, other.ID, "taken"))
+	m := f.wrapMailer()
+	m.id = func(string, string) string { return "taken" }
+
+	hb := &heartbeats{}
+	_, err = f.activityEnv(hb, nil).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
+	requireRetryable(t, err)
+	require.Equal(t, store.OutboxPending, f.outboxRow("checklist", "acme-max").Status)
+
+	_, err = f.st.Pool().Exec(ctx, `UPDATE outbox SET message_id = 'freed' WHERE id = $1`, other.ID)
+	require.NoError(t, err)
+	val, err := f.activityEnv(&heartbeats{}, hb.last()).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
+	require.NoError(t, err)
+	var res workflows.SendResult
+	require.NoError(t, val.Get(&res))
+	require.Equal(t, workflows.SendSent, res.Status)
+	require.Equal(t, []string{"taken"}, res.MessageIDs)
+	require.Equal(t, 1, m.callsTo("max@acme.example"), "the retry records the email instead of sending it")
+	row := f.outboxRow("checklist", "acme-max")
+	require.Equal(t, store.OutboxSent, row.Status)
+	require.Equal(t, "taken", row.MessageID)
+}
+
+// SendGrid takes the email and the attempt's deadline passes before the
+// outbox records it: the record must still be written, or the retry, which
+// may never see the attempt's last heartbeat, sends the email again.
+func TestAnEmailSentAsTheDeadlinePassesIsStillRecorded(t *testing.T) {
+	f := newFixture(t)
+	m := f.wrapMailer()
+	m.after = func(ctx context.Context) { <-ctx.Done() }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	first, err := f.acts.SendContent(ctx, sendReq("checklist", "checklist", 1))
+	require.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+	require.NoError(t, err)
+	require.Len(t, first.MessageIDs, 1)
+	row := f.outboxRow("checklist", "acme-max")
+	require.Equal(t, store.OutboxSent, row.Status)
+	require.Equal(t, first.MessageIDs[0], row.MessageID)
+
+	m.mu.Lock()
+	m.after = nil
+	m.mu.Unlock()
+	again, err := f.acts.SendContent(context.Background(), sendReq("checklist", "checklist", 1))
+	require.NoError(t, err)
+	require.Equal(t, first.MessageIDs, again.MessageIDs)
+	require.Equal(t, 1, m.callsTo("max@acme.example"), "the retry does not call SendGrid")
+	require.Len(t, f.sg.Messages(), 1)
 }
