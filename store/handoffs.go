@@ -146,8 +146,21 @@ type HandoffFilter struct {
 
 // ListHandoffs returns the hand-offs that match f, newest first.
 func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, error) {
+	q, args, err := listHandoffsQuery(f)
+	if err != nil {
+		return nil, err
+	}
+	rows, _ := s.pool.Query(ctx, q, args...)
+	hs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Handoff])
+	return hs, pgErr("list", "hand-offs", "", err)
+}
+
+// listHandoffsQuery is ListHandoffs' query and its arguments. Newest first
+// by owner or by status has an index each (migration 00014), by customer or
+// journey too (00009), and open hand-offs of an owner a partial one.
+func listHandoffsQuery(f HandoffFilter) (string, []any, error) {
 	if f.Status != "" && !slices.Contains(HandoffStatuses, f.Status) {
-		return nil, invalid("hand-offs", "", "status",
+		return "", nil, invalid("hand-offs", "", "status",
 			"must be one of "+strings.Join(HandoffStatuses, ", "))
 	}
 	var where []string
@@ -176,10 +189,7 @@ func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, e
 	}
 	args = append(args, clampLimit(f.Limit))
 	q += fmt.Sprintf("ORDER BY created_at DESC, id DESC\nLIMIT $%d", len(args))
-
-	rows, _ := s.pool.Query(ctx, q, args...)
-	hs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Handoff])
-	return hs, pgErr("list", "hand-offs", "", err)
+	return q, args, nil
 }
 
 const sqlOpenHandoffOfWorkflow = `
@@ -200,33 +210,49 @@ func (s *Store) OpenHandoffOfWorkflow(ctx context.Context, workflowID string) (H
 	return h, pgErr("get", "open hand-off of workflow", workflowID, err)
 }
 
+// PendingFeedbackNoteTTL bounds how long a note left for a run
+// (NotePendingFeedback) waits for the close of its hand-off. The run applies
+// an answer within seconds, or once its worker is back; a note older than this
+// belongs to an answer the run never applied (it ended, or refused it while
+// the API could not drop the note), and must not land on a much later
+// hand-off of the same workflow ID (a later cycle after a cool-down, or a
+// later enrolment) closed with the same outcome.
+const PendingFeedbackNoteTTL = 7 * 24 * time.Hour
+
 // The note sales gave is claimed on the row (answer_note) before the run
 // applies the answer, so the run need not carry it: an empty note takes it.
 // The note is the one given with the close, else the one claimed with the
-// answer, else one left pending for the run (NotePendingFeedback), which
-// closing takes.
+// answer when that is the outcome applied, else one left pending for the run
+// (NotePendingFeedback) for this outcome and younger than $4 seconds, which
+// closing takes (an older one is dropped unused).
 const sqlCloseHandoff = `
 WITH pending AS (
     DELETE FROM pending_feedback_notes p
     USING handoffs h
     WHERE h.id = $1 AND h.status = 'open' AND p.workflow_id = h.workflow_id AND p.outcome = $2
-    RETURNING p.note
+    RETURNING p.note, p.created_at
 )
 UPDATE handoffs
 SET status = $2, feedback = $2, closed_at = now(),
-    feedback_note = COALESCE(NULLIF($3, ''), NULLIF(answer_note, ''), (SELECT note FROM pending), '')
+    feedback_note = COALESCE(NULLIF($3, ''),
+                             CASE WHEN answer = $2 THEN NULLIF(answer_note, '') END,
+                             (SELECT note FROM pending WHERE created_at > now() - make_interval(secs => $4)),
+                             '')
 WHERE id = $1 AND status = 'open'
 RETURNING` + handoffColumns
 
 // CloseHandoff records sales' answer: outcome is accepted, won, lost,
 // rejected or not-ready. An empty note takes the one claimed with the answer
-// (ClaimAnswer), else one pending for the run (NotePendingFeedback). Closing again with the same outcome returns the hand-off
-// unchanged; with another outcome, or once withdrawn, it is ErrConflict.
+// (ClaimAnswer) when that answer is outcome, else one pending for the run
+// with this outcome (NotePendingFeedback) younger than
+// PendingFeedbackNoteTTL. Closing again with the same outcome returns the
+// hand-off unchanged; with another outcome, or once withdrawn, it is
+// ErrConflict.
 func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Handoff, error) {
 	if err := checkOutcome(id, outcome); err != nil {
 		return Handoff{}, err
 	}
-	rows, _ := s.pool.Query(ctx, sqlCloseHandoff, id, outcome, note)
+	rows, _ := s.pool.Query(ctx, sqlCloseHandoff, id, outcome, note, PendingFeedbackNoteTTL.Seconds())
 	h, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
 	if errors.Is(err, pgx.ErrNoRows) {
 		if h, err = s.GetHandoff(ctx, id); err != nil {
@@ -245,8 +271,21 @@ func (s *Store) CloseHandoff(ctx context.Context, id, outcome, note string) (Han
 
 // Each open hand-off of the run is closed with the answer sales claimed, if
 // any, else withdrawn (no feedback). Only open rows change, so running it
-// again changes nothing.
+// again changes nothing. The notes left pending for the run (its workflow ID:
+// its hand-offs', and the run key's workflow ID/first run ID prefix) are
+// dropped, as no hand-off of the run will take them; unless the workflow ID's
+// row is another run's that is running (this is a late end of an earlier
+// run), whose notes they may be.
 const sqlCloseHandoffsOfRun = `
+WITH dropped AS (
+    DELETE FROM pending_feedback_notes p
+    WHERE p.workflow_id IN (SELECT h.workflow_id FROM handoffs h WHERE h.run_key = $1
+                            UNION
+                            SELECT substring($1 FROM '^(.+)/[^/]+$'))
+      AND NOT EXISTS (SELECT FROM runs r
+                      WHERE r.workflow_id = p.workflow_id AND r.status = 'running'
+                        AND (r.run_key <> $1) IS TRUE)
+)
 UPDATE handoffs
 SET status        = CASE WHEN answer <> '' THEN answer ELSE 'withdrawn' END,
     feedback      = answer,
@@ -257,8 +296,9 @@ RETURNING` + handoffColumns
 
 // CloseHandoffsOfRun closes the open hand-offs of a run that has ended:
 // as the answer sales already claimed (ClaimAnswer) if there is one, else as
-// withdrawn. It returns the hand-offs it closed. Idempotent: once closed,
-// a hand-off is left alone, so a retry returns none.
+// withdrawn. It returns the hand-offs it closed, and drops the notes left
+// pending for the run (NotePendingFeedback). Idempotent: once closed, a
+// hand-off is left alone, so a retry returns none.
 func (s *Store) CloseHandoffsOfRun(ctx context.Context, runKey string) ([]Handoff, error) {
 	if runKey == "" {
 		return nil, invalid("hand-offs of run", "", "run_key", "is required")
@@ -290,6 +330,14 @@ func (s *Store) NotePendingFeedback(ctx context.Context, workflowID, outcome, no
 	}
 	_, err := s.pool.Exec(ctx, sqlNotePendingFeedback, workflowID, outcome, note)
 	return pgErr("keep", "pending feedback note", workflowID, err)
+}
+
+// PrunePendingFeedback forgets the pending notes noted before the given time
+// (closing takes none older than PendingFeedbackNoteTTL) and returns how many
+// it removed.
+func (s *Store) PrunePendingFeedback(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM pending_feedback_notes WHERE created_at < $1`, before)
+	return tag.RowsAffected(), pgErr("prune", "pending feedback notes", "", err)
 }
 
 // DropPendingFeedback forgets the note of an answer the run refused, so it

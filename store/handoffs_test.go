@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/store"
@@ -296,4 +298,173 @@ func TestSalesNotesStayInPostgres(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrInvalid)
 		require.ErrorContains(t, err, "workflow_id")
 	})
+}
+
+// pendingNotes lists a workflow ID's pending feedback notes as outcome=note.
+func pendingNotes(t *testing.T, s *store.Store, workflowID string) []string {
+	t.Helper()
+	rows, _ := s.Pool().Query(t.Context(), `
+SELECT outcome || '=' || note FROM pending_feedback_notes WHERE workflow_id = $1 ORDER BY outcome`, workflowID)
+	notes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return notes
+}
+
+// agePendingNote makes a pending note as old as age.
+func agePendingNote(t *testing.T, s *store.Store, workflowID, outcome string, age time.Duration) {
+	t.Helper()
+	tag, err := s.Pool().Exec(t.Context(), `
+UPDATE pending_feedback_notes SET created_at = now() - make_interval(secs => $3)
+WHERE workflow_id = $1 AND outcome = $2`, workflowID, outcome, age.Seconds())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+}
+
+func TestCloseTakesTheNoteOfTheOutcomeItApplies(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	h, err := s.CreateHandoff(ctx, handoff(f, "run-two-answers", 1))
+	require.NoError(t, err)
+	// Sales answered the hand-off (claimed, with its note), but the run
+	// applies another answer, sent before the hand-off was recorded.
+	require.NoError(t, s.NotePendingFeedback(ctx, h.WorkflowID, store.HandoffLost, "went with a competitor"))
+	_, err = s.ClaimAnswer(ctx, h.ID, store.HandoffRejected, "wrong contact")
+	require.NoError(t, err)
+
+	closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
+	require.NoError(t, err)
+	require.Equal(t, store.HandoffLost, closed.Status)
+	require.Equal(t, "went with a competitor", closed.FeedbackNote,
+		"the note of the applied outcome, not the one claimed with another answer")
+	require.Empty(t, pendingNotes(t, s, h.WorkflowID), "the pending note is taken, once")
+}
+
+func TestPendingFeedbackNotesExpire(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	wf := "ripen/" + f.journey.JourneyID + "/acme"
+
+	t.Run("a stale note does not land on a later hand-off", func(t *testing.T) {
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffLost, "answer the run never applied"))
+		agePendingNote(t, s, wf, store.HandoffLost, store.PendingFeedbackNoteTTL+time.Hour)
+		h, err := s.CreateHandoff(ctx, handoff(f, wf+"/much-later", 1))
+		require.NoError(t, err)
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
+		require.NoError(t, err)
+		require.Empty(t, closed.FeedbackNote)
+		require.Empty(t, pendingNotes(t, s, wf), "the stale note is dropped")
+	})
+	t.Run("a note younger than the bound is taken", func(t *testing.T) {
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffLost, "worker was down a day"))
+		agePendingNote(t, s, wf, store.HandoffLost, store.PendingFeedbackNoteTTL-time.Hour)
+		h, err := s.CreateHandoff(ctx, handoff(f, wf+"/slow", 1))
+		require.NoError(t, err)
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
+		require.NoError(t, err)
+		require.Equal(t, "worker was down a day", closed.FeedbackNote)
+	})
+	t.Run("pruning forgets notes noted before a time", func(t *testing.T) {
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffLost, "old"))
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffWon, "fresh"))
+		agePendingNote(t, s, wf, store.HandoffLost, 2*store.PendingFeedbackNoteTTL)
+		n, err := s.PrunePendingFeedback(ctx, time.Now().Add(-store.PendingFeedbackNoteTTL))
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n)
+		require.Equal(t, []string{"won=fresh"}, pendingNotes(t, s, wf))
+		require.NoError(t, s.DropPendingFeedback(ctx, wf, store.HandoffWon))
+	})
+}
+
+func TestAnEndedRunDropsItsPendingNotes(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	wf := "ripen/" + f.journey.JourneyID + "/acme"
+	t0 := time.Now().Add(-time.Hour).UTC()
+
+	t.Run("with an open hand-off", func(t *testing.T) {
+		h, err := s.CreateHandoff(ctx, handoff(f, wf+"/r1", 1))
+		require.NoError(t, err)
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffLost, "for r1"))
+		closed, err := s.CloseHandoffsOfRun(ctx, wf+"/r1")
+		require.NoError(t, err)
+		require.Len(t, closed, 1)
+		require.Equal(t, h.ID, closed[0].ID)
+		require.Empty(t, pendingNotes(t, s, wf))
+	})
+	t.Run("before it recorded its hand-off", func(t *testing.T) {
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffWon, "for r2"))
+		closed, err := s.CloseHandoffsOfRun(ctx, wf+"/r2")
+		require.NoError(t, err)
+		require.Empty(t, closed)
+		require.Empty(t, pendingNotes(t, s, wf), "the run key names the workflow ID")
+
+		// A later run of the workflow ID does not inherit the note.
+		h, err := s.CreateHandoff(ctx, handoff(f, wf+"/r3", 1))
+		require.NoError(t, err)
+		got, err := s.CloseHandoff(ctx, h.ID, store.HandoffWon, "")
+		require.NoError(t, err)
+		require.Empty(t, got.FeedbackNote)
+	})
+	t.Run("a late end of an earlier run leaves the running run's notes", func(t *testing.T) {
+		r := run(wf, f.journey, "acme", t0)
+		r.RunKey = wf + "/r4"
+		require.NoError(t, s.UpsertRun(ctx, r))
+		require.NoError(t, s.NotePendingFeedback(ctx, wf, store.HandoffAccepted, "for r4"))
+		_, err := s.CloseHandoffsOfRun(ctx, wf+"/r3")
+		require.NoError(t, err)
+		require.Equal(t, []string{"accepted=for r4"}, pendingNotes(t, s, wf))
+		_, err = s.CloseHandoffsOfRun(ctx, wf+"/r4")
+		require.NoError(t, err)
+		require.Empty(t, pendingNotes(t, s, wf))
+	})
+	t.Run("other workflow IDs keep theirs", func(t *testing.T) {
+		other := "ripen/" + f.journey.JourneyID + "/globex"
+		require.NoError(t, s.NotePendingFeedback(ctx, other, store.HandoffLost, "globex's"))
+		_, err := s.CloseHandoffsOfRun(ctx, wf+"/r5")
+		require.NoError(t, err)
+		require.Equal(t, []string{"lost=globex's"}, pendingNotes(t, s, other))
+	})
+}
+
+// Listing hand-offs by owner or by status, newest first, reads an index in
+// that order rather than the whole table.
+func TestListingHandoffsByOwnerOrStatusUsesAnIndex(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	_, err := s.Pool().Exec(ctx, `
+INSERT INTO owners (id, name, email)
+SELECT 'rep-' || i, 'Rep ' || i, 'rep' || i || '@seller.example' FROM generate_series(0, 49) AS i;
+INSERT INTO handoffs (run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason,
+                      sla_due_at, created_at, status, feedback, closed_at)
+SELECT 'ripen/j/acme/r' || i, 'ripen/j/acme', '`+f.journey.JourneyID+`', 'acme', 'rep-' || (i % 50), 1, 'score',
+       now(), now() - i * interval '1 minute', st, CASE WHEN st IN ('open', 'withdrawn') THEN '' ELSE st END,
+       CASE WHEN st = 'open' THEN NULL ELSE now() END
+FROM generate_series(1, 40000) AS i,
+     LATERAL (SELECT CASE WHEN i % 100 = 0 THEN 'won' WHEN i % 100 = 1 THEN 'lost'
+                          WHEN i % 100 < 10 THEN 'open' ELSE 'withdrawn' END AS st) AS s;
+ANALYZE handoffs;`)
+	require.NoError(t, err)
+
+	for name, tc := range map[string]struct {
+		filter store.HandoffFilter
+		index  string
+	}{
+		"by owner":  {store.HandoffFilter{OwnerID: "rep-7"}, "handoffs_owner_id_idx"},
+		"by status": {store.HandoffFilter{Status: store.HandoffWon}, "handoffs_status_idx"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			q, args, err := store.ListHandoffsQuery(tc.filter)
+			require.NoError(t, err)
+			rows, _ := s.Pool().Query(ctx, "EXPLAIN "+q, args...)
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			require.NoError(t, err)
+			plan := strings.Join(lines, "\n")
+			require.Contains(t, plan, "Index Scan using "+tc.index, plan)
+			require.NotContains(t, plan, "Sort", "the index gives the listing's order:\n%s", plan)
+
+			got, err := s.ListHandoffs(ctx, tc.filter)
+			require.NoError(t, err)
+			require.Len(t, got, store.DefaultLimit)
+		})
+	}
 }

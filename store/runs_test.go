@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -413,4 +414,93 @@ func TestRunningRuns(t *testing.T) {
 	rs, err = s.RunningRuns(ctx, nil)
 	require.NoError(t, err)
 	require.Empty(t, rs)
+}
+
+// The API registers a run with its own clock; the run writes with the
+// workflow's, which may be behind it.
+func TestARunsOwnWritesWinOverItsRegistration(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	register := func(t *testing.T, customerID, runKey string, at time.Time) string {
+		t.Helper()
+		if customerID != "acme" {
+			require.NoError(t, s.PutCustomer(ctx, customer(customerID)))
+		}
+		wf := "ripen/" + f.journey.JourneyID + "/" + customerID
+		_, err := s.RegisterRuns(ctx, at, []store.RunStart{{WorkflowID: wf, RunKey: wf + "/" + runKey,
+			JourneyID: f.journey.JourneyID, Version: f.journey.Version, CustomerID: customerID, OwnerID: "rep-eva"}})
+		require.NoError(t, err)
+		return wf
+	}
+	// write is the run's own write: its run key, started a moment before
+	// the API registered it.
+	write := func(wf, runKey string, started, at time.Time) store.Run {
+		r := run(wf, f.journey, strings.TrimPrefix(wf, "ripen/"+f.journey.JourneyID+"/"), at)
+		r.RunKey, r.StartedAt = wf+"/"+runKey, started
+		return r
+	}
+	end := func(r store.Run) store.Run {
+		at := r.UpdatedAt
+		r.Status, r.Stage, r.Outcome, r.EndedAt = store.RunCompleted, "done", "won", &at
+		return r
+	}
+	get := func(t *testing.T, wf string) store.Run {
+		t.Helper()
+		got, err := s.GetRun(ctx, wf)
+		require.NoError(t, err)
+		return got
+	}
+
+	t.Run("the run's end, earlier than its registration, ends the row", func(t *testing.T) {
+		wf := register(t, "acme", "r1", t0)
+		require.NoError(t, s.UpsertRun(ctx, end(write(wf, "r1", t0.Add(-2*time.Second), t0.Add(-time.Second)))))
+		got := get(t, wf)
+		require.Equal(t, store.RunCompleted, got.Status)
+		require.NotNil(t, got.EndedAt)
+		require.True(t, t0.Add(-time.Second).Equal(*got.EndedAt))
+
+		stale := write(wf, "r1", t0.Add(-2*time.Second), t0.Add(time.Hour))
+		require.NoError(t, s.UpsertRun(ctx, stale), "a running write of the same run, delivered late")
+		require.Equal(t, store.RunCompleted, get(t, wf).Status, "an ended run never runs again")
+	})
+	t.Run("the run's first write replaces its registration", func(t *testing.T) {
+		wf := register(t, "globex", "r1", t0)
+		started := t0.Add(-2 * time.Second)
+		first := write(wf, "r1", started, t0.Add(-time.Second))
+		first.Stage, first.Score = "handoff", 42
+		require.NoError(t, s.UpsertRun(ctx, first))
+		got := get(t, wf)
+		require.Equal(t, "handoff", got.Stage)
+		require.True(t, started.Equal(got.StartedAt), "the run's own start")
+
+		next := write(wf, "r1", started, t0.Add(-500*time.Millisecond))
+		next.Stage, next.Score = "cooldown", 43
+		require.NoError(t, s.UpsertRun(ctx, next))
+		require.Equal(t, "cooldown", get(t, wf).Stage, "its later writes follow, on its own clock")
+
+		late := write(wf, "r1", started, t0.Add(-800*time.Millisecond))
+		require.NoError(t, s.UpsertRun(ctx, late))
+		require.Equal(t, "cooldown", get(t, wf).Stage, "its own older writes are still ignored")
+	})
+	t.Run("a late write of an earlier run cannot take the row back", func(t *testing.T) {
+		require.NoError(t, s.PutCustomer(ctx, customer("initech")))
+		wf := "ripen/" + f.journey.JourneyID + "/initech"
+		// The earlier run's end was recorded on a clock ahead of the API's.
+		old := end(write(wf, "r0", t0.Add(-24*time.Hour), t0.Add(time.Minute)))
+		require.NoError(t, s.UpsertRun(ctx, old))
+		register(t, "initech", "r1", t0)
+		require.NoError(t, s.UpsertRun(ctx, write(wf, "r1", t0.Add(-time.Second), t0.Add(time.Second))))
+		require.NoError(t, s.UpsertRun(ctx, old), "the earlier run's end, retried")
+		got := get(t, wf)
+		require.Equal(t, wf+"/r1", got.RunKey)
+		require.Equal(t, store.RunRunning, got.Status)
+
+		stillOld := write(wf, "r0", t0.Add(-24*time.Hour), t0.Add(time.Hour))
+		require.NoError(t, s.UpsertRun(ctx, stillOld), "even a newer-stamped write of the earlier run")
+		require.Equal(t, wf+"/r1", get(t, wf).RunKey)
+
+		require.NoError(t, s.UpsertRun(ctx, end(write(wf, "r1", t0.Add(-time.Second), t0.Add(2*time.Second)))))
+		require.Equal(t, store.RunCompleted, get(t, wf).Status)
+	})
 }
