@@ -210,6 +210,35 @@ func TestATerminatedRunWithdrawsItsOpenHandoff(t *testing.T) {
 	require.Empty(t, inbox.Handoffs)
 }
 
+// Cancel in the Web UI or CLI ends a run as a stop: the run itself records
+// its end and withdraws its hand-off, and shows as canceled.
+func TestACanceledRunEndsAsAStopAndWithdrawsItsHandoff(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	ctx := context.Background()
+	id := "ripen/erp-automation-crosssell/acme"
+	require.Equal(t, "started", h.enrol("erp-automation-crosssell", "acme").Results[0].Status)
+	h.json("POST", "/v1/journeys/erp-automation-crosssell/runs/acme/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo"}, 202, nil)
+	var inbox struct {
+		Handoffs []struct{ ID, Status string } `json:"handoffs"`
+	}
+	h.eventually("a hand-off in the sales inbox", func() bool {
+		h.json("GET", "/v1/handoffs?status=open", "sales", nil, 200, &inbox)
+		return len(inbox.Handoffs) == 1
+	})
+	require.NoError(t, h.stack.Client.CancelWorkflow(ctx, id, ""))
+	h.eventually("the run records its own end", func() bool {
+		r, err := h.stack.Store.GetRun(ctx, id)
+		return err == nil && r.Status != store.RunRunning
+	})
+	var ho struct{ Status string }
+	h.json("GET", "/v1/handoffs/"+inbox.Handoffs[0].ID, "sales", nil, 200, &ho)
+	require.Equal(t, store.HandoffWithdrawn, ho.Status, "withdrawn by the run, with no event needed")
+	var st runState
+	h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "sales", nil, 200, &st)
+	require.Equal(t, "canceled", st.Status)
+}
+
 func TestTheDetectorWaitsOutTheCoolDownAfterARun(t *testing.T) {
 	h := newHarness(t)
 	h.seed()

@@ -420,7 +420,8 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, viewRun(id, st.RunID, status, st))
 		return
 	case "pause", "resume", "stop":
-		err = s.temporal.SignalWorkflow(ctx, id, "", req.Type, workflows.Control{Reason: req.Reason})
+		// At orders a pause and a resume that reach the run together.
+		err = s.temporal.SignalWorkflow(ctx, id, "", req.Type, workflows.Control{Reason: req.Reason, At: s.now()})
 	default:
 		s.fail(w, r, invalid(FieldProblem{Field: "type", Message: "must be one of fast-lane, sales-feedback, pause, resume, stop"}))
 		return

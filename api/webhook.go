@@ -444,11 +444,13 @@ func eventKey(ev sendgrid.Event) string {
 	return "h-" + hex.EncodeToString(sum[:16])
 }
 
-// PruneWebhookEvents forgets, every interval until ctx ends, the webhook
-// event IDs seen longer ago than SendGrid retries a post (72 hours, also the
-// oldest signed timestamp the webhook accepts), so the dedupe table stays
-// small. It prunes once at once. Any number of API processes may run it.
-func (s *Server) PruneWebhookEvents(ctx context.Context, interval time.Duration) {
+// Prune forgets, every interval until ctx ends, what the API keeps only for
+// a while: the webhook event IDs seen longer ago than SendGrid retries a post
+// (72 hours, also the oldest signed timestamp the webhook accepts), so the
+// dedupe table stays small, and sales' notes left for hand-offs that were
+// never closed with their answer (store.PendingFeedbackNoteTTL). It prunes
+// once at once. Any number of API processes may run it.
+func (s *Server) Prune(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -460,6 +462,15 @@ func (s *Server) PruneWebhookEvents(ctx context.Context, interval time.Duration)
 			s.log.Warn().Err(err).Msg("webhook events not pruned; trying again later")
 		case n > 0:
 			s.log.Debug().Int64("events", n).Msg("old webhook events pruned")
+		}
+		n, err = s.store.PrunePendingFeedback(ctx, s.now().Add(-store.PendingFeedbackNoteTTL))
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Warn().Err(err).Msg("stale feedback notes not pruned; trying again later")
+		case n > 0:
+			s.log.Debug().Int64("notes", n).Msg("stale feedback notes pruned")
 		}
 		select {
 		case <-ctx.Done():

@@ -311,7 +311,7 @@ CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTI
 	h.eventually("the open reaches the run", func() bool { return h.linkRun("acme").engagements("open") == 1 })
 }
 
-func TestWebhookEventsArePrunedAfterSendGridsRetryWindow(t *testing.T) {
+func TestWebhookEventsAndStaleNotesArePruned(t *testing.T) {
 	st := storetest.NewDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -319,10 +319,19 @@ func TestWebhookEventsArePrunedAfterSendGridsRetryWindow(t *testing.T) {
 	require.NoError(t, err)
 	_, err = st.Pool().Exec(ctx, `UPDATE webhook_events SET seen_at = now() - interval '73 hours' WHERE id = 'old'`)
 	require.NoError(t, err)
+	require.NoError(t, st.NotePendingFeedback(ctx, "ripen/j/old", "lost", "never applied"))
+	require.NoError(t, st.NotePendingFeedback(ctx, "ripen/j/new", "lost", "on its way"))
+	_, err = st.Pool().Exec(ctx, `UPDATE pending_feedback_notes SET created_at = now() - interval '8 days' WHERE workflow_id = 'ripen/j/old'`)
+	require.NoError(t, err)
 
 	srv := api.New(st, nil, nil, api.Config{}, testlog.New(t, zerolog.WarnLevel), nil)
 	done := make(chan struct{})
-	go func() { srv.PruneWebhookEvents(ctx, time.Hour); close(done) }()
+	go func() { srv.Prune(ctx, time.Hour); close(done) }()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM pending_feedback_notes`).Scan(&n))
+		return n == 1
+	}, 10*time.Second, 20*time.Millisecond, "the stale note is forgotten at once")
 	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_events`).Scan(&n))

@@ -83,7 +83,14 @@ func Journey(ctx workflow.Context, in Input) (Result, error) {
 		}
 		r.lastWord()
 	}
-	return Result{Outcome: r.st.Outcome, Cycles: r.st.Cycle, Score: r.st.Score, Touches: r.st.Touches}, nil
+	res := Result{Outcome: r.st.Outcome, Cycles: r.st.Cycle, Score: r.st.Score, Touches: r.st.Touches}
+	if r.canceled && r.st.Outcome == OutcomeStopped {
+		// The run ended because an operator cancelled it: it has recorded
+		// its end as a stop, and shows as Canceled in Temporal, with the
+		// result in the details.
+		return res, temporal.NewCanceledError(res)
+	}
+	return res, nil
 }
 
 // step takes the one thing the run must do next.
@@ -182,6 +189,15 @@ type run struct {
 	// reached MQN, through a recycle, so sales and operators find every
 	// run that qualified.
 	mqnSticks bool
+	// changes11b: the behaviours of changes2026_11b.
+	changes11b bool
+	// root is the workflow's own context, which a cancel request cancels.
+	// With changes11b r.ctx is disconnected from it: activities run to
+	// their end and the run records its own, and only the waits (waitFor)
+	// hear the cancel.
+	root workflow.Context
+	// canceled: a cancel request reached the running run (hearCancel).
+	canceled bool
 }
 
 // changeInlineSignals is the workflow.GetVersion change ID of inline signal
@@ -216,9 +232,30 @@ const changeMQNReached = "mqn-reached"
 // this one.
 const changesUpTo2026_11 = "changes-2026-11"
 
+// changes2026_11b is the workflow.GetVersion change ID, read after
+// changesUpTo2026_11, of:
+//   - a cancel request (Temporal Web UI or CLI) ending the run as a stop:
+//     the run records its end (so an open hand-off is withdrawn), then
+//     reports itself canceled; activities no longer see the cancel;
+//   - a send that fails for good using up its visit, so the next visit of
+//     the step (a goto loop) is a new email;
+//   - an engagement scoring its points decayed from when it happened (At),
+//     not from when it reached the run;
+//   - a fast lane that came in while a hand-off was open surviving sales'
+//     "rejected" or "not-ready" and being handed off at once;
+//   - pause and resume delivered together applied in the order of the
+//     time their sender put in them (Control.At).
+const changes2026_11b = "changes-2026-11b"
+
 // readChanges sets the run's change flags: all of them for a run that
-// started with changesUpTo2026_11, else each as its own marker says.
+// started with changesUpTo2026_11, else each as its own marker says; then
+// the changes after it.
 func (r *run) readChanges() {
+	r.readChangesUpTo2026_11()
+	r.changes11b = workflow.GetVersion(r.ctx, changes2026_11b, workflow.DefaultVersion, 1) >= 1
+}
+
+func (r *run) readChangesUpTo2026_11() {
 	ctx := r.ctx
 	if workflow.GetVersion(ctx, changesUpTo2026_11, workflow.DefaultVersion, 1) >= 1 {
 		r.inline, r.hearsLastWord, r.localSync, r.pauseHoldsWaitsYield, r.mqnSticks = true, true, true, true, true
@@ -234,7 +271,7 @@ func (r *run) readChanges() {
 }
 
 func begin(ctx workflow.Context, in Input) (*run, error) {
-	r := &run{ctx: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
+	r := &run{ctx: ctx, root: ctx, in: in, def: &in.Journey, halfLife: in.Journey.Scoring.HalfLife.Std()}
 	now := workflow.Now(ctx)
 	if in.State != nil {
 		r.st = in.State
@@ -254,6 +291,12 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 		}
 	}
 	r.readChanges()
+	if r.changes11b {
+		// A cancel request is heard by the waits, as a stop; what the run
+		// does in between (an email, the hand-off, recording its end)
+		// finishes.
+		r.ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
 	if err := r.listen(); err != nil {
 		return nil, err
 	}
@@ -358,8 +401,13 @@ func (r *run) send(step journey.Step) {
 		}).Get(r.ctx, &res)
 		if err != nil {
 			// A permanent failure (bad template, rejected by SendGrid) is
-			// shown on the run; the journey goes on rather than dies.
+			// shown on the run; the journey goes on rather than dies. The
+			// visit is used up: its email failed for good, so the step's
+			// next visit (a goto loop) is a new email, not this one again.
 			r.fail("send "+step.ID, err)
+			if r.changes11b {
+				r.st.StepSends = incr(r.st.StepSends, step.ID)
+			}
 			r.next()
 			return
 		}
@@ -529,21 +577,46 @@ func (r *run) applyFeedback() {
 	case FeedbackRejected:
 		// Not a fit after all: nurture on from where the run was, with a
 		// fresh score so the same evidence does not escalate again.
-		st.setStage(StageNurturing)
-		st.MQN = false
-		st.ScoreBase, st.ScoreAt, st.Score = 0, now, 0
-		st.FastLane, st.PendingFastLane = nil, false
-		r.publish()
-		r.sync()
+		r.nurtureOn(now)
 	case FeedbackNotReady:
 		r.recycle()
 	}
 }
 
-// recycle starts the cool-down after "not ready" ("green banana").
+// nurtureOn goes back to nurturing after "rejected": from where the run
+// was, with a fresh score so the same evidence does not escalate again.
+func (r *run) nurtureOn(now time.Time) {
+	st := r.st
+	st.setStage(StageNurturing)
+	st.MQN = false
+	st.ScoreBase, st.ScoreAt, st.Score = 0, now, 0
+	st.FastLane, st.PendingFastLane = nil, false
+	r.takeWaitingFastLane()
+	r.publish()
+	r.sync()
+}
+
+// takeWaitingFastLane makes a fast lane that came in while the hand-off
+// was open (changes11b) the pending one: sales answered without seeing it,
+// and a fast lane qualifies at once.
+func (r *run) takeWaitingFastLane() {
+	st := r.st
+	if w := st.WaitingFastLane; w != nil {
+		st.FastLane, st.PendingFastLane, st.WaitingFastLane = w, true, nil
+	}
+}
+
+// recycle starts the cool-down after "not ready" ("green banana"). A fast
+// lane that came in while sales considered the hand-off ends the
+// cool-down at once (see escalate); past the last recycle it is handed off
+// in this cycle, as after "rejected", rather than dropped.
 func (r *run) recycle() {
 	st := r.st
 	if st.Cycle > r.def.Handoff.MaxRecycles {
+		if st.WaitingFastLane != nil {
+			r.nurtureOn(workflow.Now(r.ctx))
+			return
+		}
 		r.finish(OutcomeMaxRecycles)
 		return
 	}
@@ -552,6 +625,7 @@ func (r *run) recycle() {
 	st.setStage(StageCooldown)
 	st.MQN, st.CooldownUntil = false, &until
 	st.FastLane, st.PendingFastLane = nil, false
+	r.takeWaitingFastLane()
 	r.publish()
 	r.sync()
 }
@@ -643,7 +717,8 @@ func (r *run) sleep(d time.Duration, summary string, until func() bool) bool {
 
 // waitFor blocks until cond holds or d passes (d <= 0: no time limit) and
 // reports whether cond held; a cancelled workflow counts as cond holding,
-// so nothing acts on a wait that did not finish.
+// so nothing acts on a wait that did not finish. With changes11b the
+// cancel is heard as a stop (hearCancel), which every cond holds for.
 //
 // Inline, every signal wakes the main coroutine, which applies it and
 // checks cond again with the time left: what happens next always sees
@@ -651,10 +726,10 @@ func (r *run) sleep(d time.Duration, summary string, until func() bool) bool {
 func (r *run) waitFor(d time.Duration, summary string, cond func() bool) bool {
 	if !r.inline {
 		if d <= 0 {
-			_ = workflow.Await(r.ctx, cond)
+			_ = workflow.Await(r.root, cond)
 			return true
 		}
-		ok, err := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
+		ok, err := workflow.AwaitWithOptions(r.root, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, cond)
 		return ok || err != nil
 	}
 	var deadline time.Time
@@ -668,7 +743,8 @@ func (r *run) waitFor(d time.Duration, summary string, cond func() bool) bool {
 			return true
 		}
 		if d <= 0 {
-			if err := workflow.Await(r.ctx, wake); err != nil {
+			if err := workflow.Await(r.root, wake); err != nil {
+				r.hearCancel()
 				return true
 			}
 			continue
@@ -677,8 +753,9 @@ func (r *run) waitFor(d time.Duration, summary string, cond func() bool) bool {
 		if left <= 0 {
 			return false
 		}
-		ok, err := workflow.AwaitWithOptions(r.ctx, workflow.AwaitOptions{Timeout: left, TimerOptions: workflow.TimerOptions{Summary: summary}}, wake)
+		ok, err := workflow.AwaitWithOptions(r.root, workflow.AwaitOptions{Timeout: left, TimerOptions: workflow.TimerOptions{Summary: summary}}, wake)
 		if err != nil {
+			r.hearCancel()
 			return true
 		}
 		if !ok {
@@ -687,6 +764,19 @@ func (r *run) waitFor(d time.Duration, summary string, cond func() bool) bool {
 			return cond()
 		}
 	}
+}
+
+// hearCancel turns a cancel request that reaches the running run into a
+// stop (changes11b), and reports whether one did. The stop ends the run at
+// the next step like the stop signal: sales' answer already accepted goes
+// first, then the run records its end (withdrawing an open hand-off) on
+// the disconnected r.ctx, and Journey reports it canceled.
+func (r *run) hearCancel() bool {
+	if r.changes11b && !r.canceled && r.st.Status == StatusRunning && r.root.Err() != nil {
+		r.canceled = true
+		r.st.Stopped = true
+	}
+	return r.canceled
 }
 
 func (r *run) setWake(d time.Duration) {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -31,8 +32,12 @@ type fakeActivities struct {
 	capUntil  time.Time // sends before this are deferred
 	suppress  bool
 	runStages []string
+	snaps     []RunSnapshot
 	visits    []int
 	loads     int
+	// onSend, when set, sees every send request first; an error it
+	// returns is the activity's.
+	onSend func(SendRequest) error
 	// onSync, when set, sees each projection the run records (to signal
 	// the run while it records its end).
 	onSync   func(RunSnapshot)
@@ -56,6 +61,11 @@ func (f *fakeActivities) SendContent(_ context.Context, req SendRequest) (SendRe
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.env.Now().UTC()
+	if f.onSend != nil {
+		if err := f.onSend(req); err != nil {
+			return SendResult{}, err
+		}
+	}
 	if f.suppress {
 		return SendResult{Status: SendSuppressed}, nil
 	}
@@ -95,6 +105,7 @@ func (f *fakeActivities) SyncRun(_ context.Context, snap RunSnapshot) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.runStages = append(f.runStages, snap.Stage)
+	f.snaps = append(f.snaps, snap)
 	if f.onSync != nil {
 		f.onSync(snap)
 	}
@@ -916,4 +927,313 @@ func (s *journeySuite) TestARunStartedByTheDetectorCountsTheEventsThatStartedIt(
 
 func TestWorkflowIDCarriesNoPersonalData(t *testing.T) {
 	require.Equal(t, "ripen/erp-automation-crosssell/acme", WorkflowID("erp-automation-crosssell", "acme"))
+}
+
+func (s *journeySuite) TestCancelEndsTheRunAsAStopAndRecordsIt() {
+	cases := []struct {
+		name  string
+		setup func()
+		at    time.Duration
+		sent  []string
+	}{
+		{"during a wait", func() {}, 2 * day, []string{"checklist"}},
+		{"while paused", func() { s.signal(day, SignalPause, Control{}) }, 2 * day, []string{"checklist"}},
+		{"while sales consider the hand-off", func() {
+			s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+		}, 2 * day, []string{"checklist"}},
+		{"past the last SLA reminder", func() {
+			s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+		}, 20 * day, []string{"checklist"}},
+		{"in the cool-down", func() {
+			s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+			s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackNotReady})
+		}, 3 * day, []string{"checklist"}},
+	}
+	for _, c := range cases {
+		s.Run(c.name, func() {
+			s.SetupTest()
+			s.env.SetTestTimeout(20 * time.Second)
+			c.setup()
+			s.at(c.at, func() { s.env.CancelWorkflow() })
+			s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme"})
+			s.assertCanceledAsStopped(s.start.Add(c.at))
+			s.Equal(c.sent, s.acts.sentSteps())
+		})
+	}
+}
+
+// assertCanceledAsStopped: the run ended at `at` as a stop, recorded that
+// in the store (which withdraws an open hand-off), and shows as canceled.
+func (s *journeySuite) assertCanceledAsStopped(at time.Time) {
+	s.Require().True(s.env.IsWorkflowCompleted())
+	err := s.env.GetWorkflowError()
+	s.Require().Error(err)
+	var canceled *temporal.CanceledError
+	s.Require().ErrorAs(err, &canceled, "Temporal shows the run canceled")
+	var res Result
+	s.Require().NoError(canceled.Details(&res))
+	s.Equal(OutcomeStopped, res.Outcome)
+	s.Require().NotEmpty(s.acts.snaps)
+	last := s.acts.snaps[len(s.acts.snaps)-1]
+	s.Equal(StatusCompleted, last.Status, "the end reaches the store")
+	s.Equal(OutcomeStopped, last.Outcome)
+	s.Equal(StageDone, last.Stage)
+	s.Equal(at, last.At.UTC(), "at once")
+	st := s.state()
+	s.Equal(StatusCompleted, st.Status)
+	s.Equal(OutcomeStopped, st.Outcome)
+}
+
+func (s *journeySuite) TestCancelDuringASendLetsTheEmailFinish() {
+	s.env.SetTestTimeout(20 * time.Second)
+	s.acts.onSend = func(req SendRequest) error {
+		if req.StepID == "reminder" {
+			s.env.CancelWorkflow()
+		}
+		return nil
+	}
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme"})
+	s.assertCanceledAsStopped(s.start.Add(4 * day))
+	s.Equal([]string{"checklist", "reminder"}, s.acts.sentSteps())
+	s.Equal(2, s.state().Touches, "the email that went out is counted")
+	s.Empty(s.state().LastError)
+}
+
+func (s *journeySuite) TestCancelAfterSalesAnsweredRecordsTheAnswerFirst() {
+	s.env.SetTestTimeout(20 * time.Second)
+	s.signal(time.Hour, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+	var answered bool
+	s.acts.onNotify = func(NotifyRequest) {
+		s.env.UpdateWorkflow(UpdateFeedback, "fb-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.Fail("rejected", err) }, OnAccept: func() {},
+			OnComplete: func(_ any, err error) {
+				answered = true
+				s.NoError(err, "sales' answer is recorded, so the update says so")
+			},
+		}, Feedback{Outcome: FeedbackNotReady})
+		s.env.CancelWorkflow()
+	}
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme"})
+	s.assertCanceledAsStopped(s.start.Add(time.Hour))
+	s.True(answered)
+	s.Equal([]CloseHandoffRequest{{HandoffID: "h-fast-lane", Outcome: FeedbackNotReady}}, s.acts.closed)
+}
+
+func (s *journeySuite) TestAFailedSendUsesUpItsVisit() {
+	// The outbox keeps a failed email: asked again for the same (step,
+	// cycle, visit) it fails again ("failed before").
+	failed := map[string]bool{}
+	var caseStudyVisits []int
+	s.acts.onSend = func(req SendRequest) error {
+		key := fmt.Sprintf("%s/%d/%d", req.StepID, req.Cycle, req.Visit)
+		if req.StepID == "case-study" {
+			caseStudyVisits = append(caseStudyVisits, req.Visit)
+			if req.Visit == 1 {
+				failed[key] = true
+			}
+		}
+		if failed[key] {
+			return temporal.NewNonRetryableApplicationError("failed before", "SendFailed", nil)
+		}
+		return nil
+	}
+	s.signal(40*day, SignalStop, Control{})
+	s.Equal(OutcomeStopped, s.run(testJourney()).Outcome)
+	// Case study on days 4 (fails), 18 and 32: each loop is a new email.
+	s.Equal([]int{1, 2, 3}, caseStudyVisits)
+	s.Equal([]string{"checklist", "reminder", "case-study", "case-study"}, s.acts.sentSteps())
+	s.Equal([]int{1, 1, 2, 3}, s.acts.visits)
+	s.Contains(s.state().LastError, "send case-study")
+}
+
+func (s *journeySuite) TestEngagementsScoreFromWhenTheyHappened() {
+	// The detector enrolled the customer on three downloads 13 days ago:
+	// 45 points then, under the threshold (40) now.
+	old := s.start.Add(-13 * day)
+	download := func(id string, at time.Time) Engagement {
+		return Engagement{EventID: id, Kind: "download", Topic: "process-automation", At: at}
+	}
+	atStart := 45 * math.Pow(0.5, 13.0/30)
+	s.at(time.Minute, func() {
+		st := s.state()
+		s.InDelta(atStart, st.Score, 0.05)
+		s.Equal(StageNurturing, st.Stage)
+		s.Require().Len(st.ScoreTrail, 3)
+		s.InDelta(atStart, st.ScoreTrail[2].Score, 0.05)
+		s.Equal(s.start, st.ScoreTrail[2].At.UTC(), "the trail says when the score was known")
+		s.Equal(15.0, st.Engagements[0].Points, "the evidence keeps what the event was worth")
+	})
+	// On day 10 a download from day 0 arrives late (SendGrid retried) and
+	// an open dated tomorrow (a clock ahead) counts in full: 39.4 points.
+	s.signal(10*day, SignalEngagement, download("d-late", s.start))
+	s.signal(10*day, SignalEngagement, Engagement{EventID: "o-1", Kind: "open", StepID: "checklist", At: s.start.Add(11 * day)})
+	s.at(10*day+time.Minute, func() {
+		want := atStart*math.Pow(0.5, 10.0/30) + 15*math.Pow(0.5, 10.0/30) + 1
+		s.InDelta(want, s.state().Score, 0.05)
+	})
+	s.signal(11*day, SignalStop, Control{})
+	s.env.ExecuteWorkflow(Journey, Input{Journey: testJourney(), CustomerID: "acme",
+		Engagements: []Engagement{download("d1", old), download("d2", old), download("d3", old)}})
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Empty(s.acts.handoffs, "old events do not qualify at full weight")
+}
+
+// fastLaneDuringHandoff hands off a consultation request on day 1 and, while
+// the owner is emailed about it, delivers answer and then the demo request
+// in one batch.
+func (s *journeySuite) fastLaneDuringHandoff(answer func()) {
+	fired := false
+	s.acts.onNotify = func(NotifyRequest) {
+		if !fired {
+			fired = true
+			answer()
+			s.env.SignalWorkflow(SignalFastLane, FastLane{EventID: "f-2", Offer: "demo"})
+		}
+	}
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "consultation"})
+}
+
+func (s *journeySuite) TestFastLaneWithRejectedInOneBatchIsANewHandoff() {
+	s.fastLaneDuringHandoff(func() { s.env.SignalWorkflow(SignalSalesFeedback, Feedback{Outcome: FeedbackRejected}) })
+	s.at(day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StageHandoff, st.Stage)
+		s.Equal("open", st.Handoff.Status)
+		s.Nil(st.WaitingFastLane)
+	})
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+	s.Require().Len(s.acts.handoffs, 2, "sales never saw the demo request")
+	h := s.acts.handoffs[1]
+	s.Equal(ReasonFastLane, h.Reason)
+	s.Equal("demo", h.Offer)
+	s.Equal("f-2", h.FastLaneEventID)
+	s.Equal(1, h.Cycle)
+	s.Equal(2, h.Escalation)
+}
+
+func (s *journeySuite) TestFastLaneWithNotReadyInOneBatchOpensTheNextCycle() {
+	s.fastLaneDuringHandoff(func() {
+		s.env.UpdateWorkflow(UpdateFeedback, "fb-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { s.Fail("rejected", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, Feedback{Outcome: FeedbackNotReady})
+	})
+	s.at(day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StageHandoff, st.Stage)
+		s.Equal(2, st.Cycle)
+	})
+	s.signal(day+2*time.Hour, SignalFastLane, FastLane{EventID: "f-2", Offer: "demo"}) // delivered again: counts once
+	s.signal(2*day, SignalSalesFeedback, Feedback{Outcome: FeedbackWon})
+	res := s.run(testJourney())
+	s.Equal(OutcomeWon, res.Outcome)
+	s.Equal(2, res.Cycles)
+	s.Require().Len(s.acts.handoffs, 2)
+	s.Equal(2, s.acts.handoffs[1].Cycle)
+	s.Equal("f-2", s.acts.handoffs[1].FastLaneEventID)
+	s.Equal([]CloseHandoffRequest{{HandoffID: "h-fast-lane", Outcome: FeedbackNotReady}, {HandoffID: "h-fast-lane", Outcome: FeedbackWon}}, s.acts.closed)
+}
+
+func (s *journeySuite) TestFastLaneWhileSalesConsiderTheHandoff() {
+	cases := []struct {
+		name     string
+		answer   string
+		max      int
+		outcome  string
+		handoffs int
+		cycle    int
+	}{
+		{"survives rejected", FeedbackRejected, 2, OutcomeWon, 2, 1},
+		{"survives not-ready", FeedbackNotReady, 2, OutcomeWon, 2, 2},
+		{"survives not-ready past the last recycle", FeedbackNotReady, 0, OutcomeWon, 2, 1},
+		{"does not outlive accepted", FeedbackAccepted, 2, OutcomeAccepted, 1, 1},
+		{"does not outlive lost", FeedbackLost, 2, OutcomeLost, 1, 1},
+	}
+	for _, c := range cases {
+		s.Run(c.name, func() {
+			s.SetupTest()
+			def := testJourney()
+			def.Handoff.MaxRecycles = c.max
+			s.signal(day, SignalEngagement, Engagement{EventID: "ev-1", Kind: "download"})
+			for i := 0; i < 3; i++ { // the score qualifies: 45 points
+				s.signal(day+time.Duration(i+1)*time.Minute, SignalEngagement, Engagement{EventID: fmt.Sprint("ev-", i+2), Kind: "download"})
+			}
+			s.signal(2*day, SignalFastLane, FastLane{EventID: "f-1", Offer: "demo"})
+			s.signal(3*day, SignalSalesFeedback, Feedback{Outcome: c.answer})
+			s.signal(4*day, SignalSalesFeedback, Feedback{Outcome: FeedbackWon})
+			res := s.run(def)
+			s.Equal(c.outcome, res.Outcome)
+			s.Require().Len(s.acts.handoffs, c.handoffs)
+			s.Equal(ReasonScore, s.acts.handoffs[0].Reason)
+			if c.handoffs > 1 {
+				h := s.acts.handoffs[1]
+				s.Equal(ReasonFastLane, h.Reason)
+				s.Equal("f-1", h.FastLaneEventID)
+				s.Equal(c.cycle, h.Cycle)
+			}
+		})
+	}
+}
+
+func (s *journeySuite) TestFastLaneWhilePausedInAHandoffSurvivesRejected() {
+	s.signal(day, SignalFastLane, FastLane{EventID: "f-1", Offer: "consultation"})
+	s.signal(2*day, SignalPause, Control{})
+	s.signal(3*day, SignalFastLane, FastLane{EventID: "f-2", Offer: "demo"})
+	s.signal(4*day, SignalSalesFeedback, Feedback{Outcome: FeedbackRejected})
+	s.at(4*day+time.Hour, func() {
+		st := s.state()
+		s.Equal(StagePaused, st.Stage)
+		s.Equal(StageHandoff, st.StageBeforePause, "handed off while paused, as any fast lane")
+	})
+	s.signal(5*day, SignalSalesFeedback, Feedback{Outcome: FeedbackAccepted})
+	s.Equal(OutcomeAccepted, s.run(testJourney()).Outcome)
+	s.Require().Len(s.acts.handoffs, 2)
+	s.Equal("f-2", s.acts.handoffs[1].FastLaneEventID)
+}
+
+func (s *journeySuite) TestPauseAndResumeTogetherApplyInTheOrderTheyWereGiven() {
+	at := func(d time.Duration) Control { return Control{At: s.start.Add(d)} }
+	// batch delivers signals while the run records a projection of stage:
+	// they reach the run together, as on a busy server.
+	batch := func(stage string, signals ...func()) {
+		fired := false
+		s.acts.onSync = func(snap RunSnapshot) {
+			if !fired && snap.Stage == stage {
+				fired = true
+				for _, signal := range signals {
+					signal()
+				}
+			}
+		}
+	}
+	pause := func(c any) func() { return func() { s.env.SignalWorkflow(SignalPause, c) } }
+	resume := func(c any) func() { return func() { s.env.SignalWorkflow(SignalResume, c) } }
+	cases := []struct {
+		name   string
+		paused bool // pause the run on day 1
+		stage  string
+		batch  []func()
+		sent   []string
+	}{
+		{"pause, resume, pause as the run starts", false, StageNurturing,
+			[]func(){pause(at(time.Second)), resume(at(2 * time.Second)), pause(at(3 * time.Second))}, nil},
+		{"resume, pause on a paused run", true, StagePaused,
+			[]func(){pause(at(day + 2*time.Second)), resume(at(day + time.Second))}, []string{"checklist"}},
+		{"pause, resume as the run starts", false, StageNurturing,
+			[]func(){resume(at(2 * time.Second)), pause(at(time.Second))}, []string{"checklist", "reminder", "case-study"}},
+		{"without times, every pause before every resume as before", true, StagePaused,
+			[]func(){resume("a CLI user's note"), pause(Control{})}, []string{"checklist", "reminder", "case-study"}},
+	}
+	for _, c := range cases {
+		s.Run(c.name, func() {
+			s.SetupTest()
+			if c.paused {
+				s.signal(day, SignalPause, at(day))
+			}
+			batch(c.stage, c.batch...)
+			s.signal(5*day, SignalStop, Control{})
+			s.run(testJourney())
+			s.Equal(c.sent, s.acts.sentSteps())
+		})
+	}
 }

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -32,7 +34,11 @@ func (r *run) listen() error {
 		func(ctx workflow.Context, fb Feedback) (State, error) {
 			r.feedback = &fb
 			// Answer once the run has acted on it, so the caller sees the
-			// new stage.
+			// new stage. A cancel request (changes11b) does not abandon
+			// the answer: the run applies it before it ends.
+			if r.changes11b {
+				ctx, _ = workflow.NewDisconnectedContext(ctx)
+			}
 			if err := workflow.Await(ctx, func() bool { return r.feedback == nil }); err != nil {
 				return State{}, err
 			}
@@ -98,17 +104,11 @@ func (r *run) signalHandlers() map[string]func(workflow.ReceiveChannel) {
 		},
 		SignalPause: func(c workflow.ReceiveChannel) {
 			c.Receive(r.ctx, nil)
-			if !r.st.Paused && r.st.Status == StatusRunning {
-				r.st.Paused, r.st.StageBeforePause, r.st.Stage = true, r.st.Stage, StagePaused
-				r.publish()
-			}
+			r.pause()
 		},
 		SignalResume: func(c workflow.ReceiveChannel) {
 			c.Receive(r.ctx, nil)
-			if r.st.Paused {
-				r.st.Paused, r.st.Stage = false, r.st.StageBeforePause
-				r.publish()
-			}
+			r.resume()
 		},
 		SignalStop: func(c workflow.ReceiveChannel) {
 			c.Receive(r.ctx, nil)
@@ -121,14 +121,81 @@ func (r *run) signalHandlers() map[string]func(workflow.ReceiveChannel) {
 	}
 }
 
+func (r *run) pause() {
+	if !r.st.Paused && r.st.Status == StatusRunning {
+		r.st.Paused, r.st.StageBeforePause, r.st.Stage = true, r.st.Stage, StagePaused
+		r.publish()
+	}
+}
+
+func (r *run) resume() {
+	if r.st.Paused {
+		r.st.Paused, r.st.Stage = false, r.st.StageBeforePause
+		r.publish()
+	}
+}
+
 // drainSignals applies every signal already delivered, before
 // continue-as-new, so none is lost.
 func (r *run) drainSignals() {
+	r.hearCancel()
 	handlers := r.signalHandlers()
 	for _, name := range signalOrder {
+		if r.changes11b && (name == SignalPause || name == SignalResume) {
+			if name == SignalPause {
+				r.drainPauseResume()
+			}
+			continue
+		}
 		ch := workflow.GetSignalChannel(r.ctx, name)
 		for ch.Len() > 0 {
 			handlers[name](ch)
+		}
+	}
+}
+
+// controlPayload decodes a pause or a resume whatever JSON its sender put
+// in it (the Temporal CLI sends what it is given): the instruction counts
+// even when its payload is not a Control, as it did when the payload was
+// not read at all.
+type controlPayload struct{ Control }
+
+func (c *controlPayload) UnmarshalJSON(b []byte) error {
+	_ = json.Unmarshal(b, &c.Control)
+	return nil
+}
+
+// drainPauseResume applies the pauses and resumes delivered so far
+// (changes11b). Temporal hands a workflow its signals by name, so the
+// order between a pause and a resume that arrive together is lost; the
+// time their senders put in them (Control.At) restores it when each has
+// one. Without it they go as before: every pause, then every resume.
+func (r *run) drainPauseResume() {
+	type control struct {
+		resume bool
+		at     time.Time
+	}
+	var all []control
+	timed := true
+	for _, name := range []string{SignalPause, SignalResume} {
+		ch := workflow.GetSignalChannel(r.ctx, name)
+		for ch.Len() > 0 {
+			var c controlPayload
+			if !ch.ReceiveAsync(&c) {
+				break
+			}
+			all = append(all, control{resume: name == SignalResume, at: c.At})
+			timed = timed && !c.At.IsZero()
+		}
+	}
+	if timed {
+		sort.SliceStable(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
+	}
+	for _, c := range all {
+		if c.resume {
+			r.resume()
+		} else {
+			r.pause()
 		}
 	}
 }
@@ -179,7 +246,14 @@ func (r *run) countEngagement(e Engagement) bool {
 	}
 	e.Points = r.def.Points(e.Kind)
 	if e.Points > 0 {
-		st.addPoints(now, e.Points, r.halfLife)
+		points := e.Points
+		if r.changes11b {
+			// The points decay from when the contact engaged: an event
+			// that enrolled the customer or arrived late is worth what is
+			// left of it now (arrive dates a future one now).
+			points = decay(points, now.Sub(e.At), r.halfLife)
+		}
+		st.addPoints(now, points, r.halfLife)
 	}
 	st.Engagements = appendBounded(st.Engagements, e, maxEvidence)
 	return true
@@ -199,9 +273,16 @@ func (r *run) onFastLane(f FastLane) {
 		return
 	}
 	st.FastLane = &f
-	if r.def.IsFastLane(f.Offer) && (st.Stage == StageNurturing || st.Stage == StageCooldown ||
-		(st.Paused && st.StageBeforePause != StageHandoff)) {
+	switch {
+	case !r.def.IsFastLane(f.Offer):
+	case st.Stage == StageNurturing || st.Stage == StageCooldown || (st.Paused && st.StageBeforePause != StageHandoff):
 		st.PendingFastLane = true
+	case r.changes11b && st.stageBeyondPause() == StageHandoff && st.Handoff != nil && st.Handoff.Status == "open":
+		// Sales has a hand-off open and never saw this request: it waits
+		// for their answer, and is handed off at once if that answer is
+		// "rejected" or "not-ready" (takeWaitingFastLane), whichever of
+		// the two reached the run first.
+		st.WaitingFastLane = &f
 	}
 }
 
@@ -235,7 +316,9 @@ func (r *run) snapshot() State {
 // timeToContinueAsNew: Temporal suggests it (history too long or large), or
 // the input's test threshold is reached; never with sales feedback pending.
 func (r *run) timeToContinueAsNew() bool {
-	if r.feedback != nil {
+	if r.feedback != nil || r.canceled {
+		// A cancelled run ends in this execution: the next one would not
+		// know it was cancelled.
 		return false
 	}
 	info := workflow.GetInfo(r.ctx)
@@ -254,6 +337,10 @@ func (r *run) continueAsNew() error {
 		return err
 	}
 	r.drainSignals()
+	if r.canceled {
+		// Cancelled while the handlers finished: end here.
+		return nil
+	}
 	if r.pauseHoldsWaitsYield && r.feedback != nil {
 		// Sales answered while the handlers finished: apply the answer
 		// first, then continue as new.

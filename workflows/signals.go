@@ -65,6 +65,10 @@ type Feedback struct {
 type Control struct {
 	Reason    string `json:"reason,omitempty"`
 	ContactID string `json:"contact_id,omitempty"`
+	// At is when the sender gave the instruction (optional): pauses and
+	// resumes that reach the run together are applied in the order of At
+	// when each of them has one, else all pauses before all resumes.
+	At time.Time `json:"at,omitzero"`
 }
 
 // ValidFeedback reports whether outcome is one sales may give.

@@ -100,7 +100,8 @@ type State struct {
 	WaitSeq   int        `json:"wait_seq,omitempty"`
 	// CooldownUntil ends the cool-down after "not ready".
 	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
-	// StepSends counts each send step's emails in this cycle (goto loops).
+	// StepSends counts each send step's visits in this cycle (goto loops):
+	// the emails sent, and (changes-2026-11b) those that failed for good.
 	StepSends map[string]int `json:"step_sends,omitempty"`
 	// Escalations counts hand-offs in this cycle.
 	Escalations int `json:"escalations,omitempty"`
@@ -112,6 +113,9 @@ type State struct {
 	SeenEvents []string `json:"seen_events,omitempty"`
 	// PendingFastLane is a fast lane not yet handed off.
 	PendingFastLane bool `json:"pending_fast_lane,omitempty"`
+	// WaitingFastLane is a fast lane that came in while a hand-off was
+	// open: sales answering "rejected" or "not-ready" hands it off.
+	WaitingFastLane *FastLane `json:"waiting_fast_lane,omitempty"`
 	// Stopped and Unsubscribed end the run at the next chance.
 	Stopped      bool `json:"stopped,omitempty"`
 	Unsubscribed bool `json:"unsubscribed,omitempty"`
@@ -133,11 +137,15 @@ func (s *State) scoreAt(now time.Time, halfLife time.Duration) float64 {
 	if s.ScoreBase == 0 {
 		return 0
 	}
-	elapsed := now.Sub(s.ScoreAt)
+	return decay(s.ScoreBase, now.Sub(s.ScoreAt), halfLife)
+}
+
+// decay is what points are worth elapsed after they were earned.
+func decay(points float64, elapsed, halfLife time.Duration) float64 {
 	if halfLife <= 0 || elapsed <= 0 {
-		return s.ScoreBase
+		return points
 	}
-	return s.ScoreBase * math.Pow(0.5, elapsed.Hours()/halfLife.Hours())
+	return points * math.Pow(0.5, elapsed.Hours()/halfLife.Hours())
 }
 
 // addPoints adds points at now, folding the decay so far into the base.
@@ -183,7 +191,7 @@ func (s *State) stageBeyondPause() string {
 func (s *State) resetEngagement(now time.Time) {
 	s.ScoreBase, s.ScoreAt, s.Score = 0, now, 0
 	s.Clicked, s.Opened, s.Visits = nil, nil, nil
-	s.FastLane, s.PendingFastLane = nil, false
+	s.FastLane, s.PendingFastLane, s.WaitingFastLane = nil, false, nil
 	s.Engagements, s.Sent, s.ScoreTrail = nil, nil, nil
 }
 

@@ -180,7 +180,7 @@ func runAPI(ctx context.Context, args []string, stderr io.Writer) error {
 		WebhookKey: cfg.SendGridWebhookKey, LinkTTL: cfg.LinkTTL,
 		Codec: d.codec, CodecCORSOrigin: cfg.CodecCORSOrigin, CodecAuthNone: cfg.CodecAuth == "none",
 	}, log.With().Str("component", "api").Logger(), m)
-	go srv.PruneWebhookEvents(ctx, time.Hour)
+	go srv.Prune(ctx, time.Hour)
 	log.Info().Str("addr", cfg.HTTPAddr).Str("public_url", cfg.PublicURL).Msg("API listening")
 	return srv.Run(ctx, cfg.HTTPAddr)
 }

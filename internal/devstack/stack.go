@@ -215,7 +215,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.API = api.New(s.Store, s.Client, s.Links, apiCfg, o.Log.With().Str("component", "api").Logger(), apiMetrics)
 	s.serve("api", apiLn, s.API.Handler())
 	pruneCtx, stopPruning := context.WithCancel(context.Background())
-	go s.API.PruneWebhookEvents(pruneCtx, time.Hour)
+	go s.API.Prune(pruneCtx, time.Hour)
 	s.stops = append(s.stops, stopPruning)
 
 	if !o.NoWorker {
