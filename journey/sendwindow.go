@@ -74,8 +74,22 @@ func (w *SendWindow) window() (window, error) {
 // send window in timezone tz (an IANA name; empty means UTC): now itself when
 // it is inside, else the start of the next window. A nil window is always
 // open. Window times are wall-clock times on that day, so on a day when
-// clocks change a window still opens at, say, 08:00 local time.
+// clocks change a window still opens at, say, 08:00 local time. A window
+// edge that falls in the hour clocks skip (spring forward) is the moment
+// they jump; in the hour clocks repeat (fall back), its first occurrence.
 func NextSendTime(now time.Time, tz string, w *SendWindow) (time.Time, error) {
+	return nextSendTime(now, tz, w, true)
+}
+
+// NextSendTimeV1 is NextSendTime as it was before the workflow change
+// changes-2026-11b, for runs that replay without it: a window edge in a
+// skipped hour came out an hour early (even on the day before), one in a
+// repeated hour as Go's time.Date chose.
+func NextSendTimeV1(now time.Time, tz string, w *SendWindow) (time.Time, error) {
+	return nextSendTime(now, tz, w, false)
+}
+
+func nextSendTime(now time.Time, tz string, w *SendWindow, exact bool) (time.Time, error) {
 	if w == nil {
 		return now, nil
 	}
@@ -87,6 +101,12 @@ func NextSendTime(now time.Time, tz string, w *SendWindow) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
+	at := func(y int, m time.Month, d, minute int) time.Time {
+		if exact {
+			return wallClock(y, m, d, minute, loc)
+		}
+		return time.Date(y, m, d, 0, minute, 0, 0, loc)
+	}
 	local := now.In(loc)
 	y, m, d := local.Date()
 	// A week and a day covers every case, including a single allowed
@@ -96,8 +116,8 @@ func NextSendTime(now time.Time, tz string, w *SendWindow) (time.Time, error) {
 		if !win.days[noon.Weekday()] {
 			continue
 		}
-		start := time.Date(y, m, d+offset, 0, win.from, 0, 0, loc)
-		end := time.Date(y, m, d+offset, 0, win.to, 0, 0, loc)
+		start := at(y, m, d+offset, win.from)
+		end := at(y, m, d+offset, win.to)
 		if !local.Before(start) && local.Before(end) {
 			return now, nil
 		}
@@ -106,6 +126,48 @@ func NextSendTime(now time.Time, tz string, w *SendWindow) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errors.New("send window: no opening within a week") // unreachable with a valid window
+}
+
+// wallClock is the first instant at which the clock in loc reads minute
+// (minutes after midnight, up to 24*60) on the given day, or has passed it:
+// time.Date alone gives an instant an hour early for a time clocks skip,
+// and either of the two instants for a time they repeat.
+func wallClock(y int, m time.Month, d, minute int, loc *time.Location) time.Time {
+	if minute >= 24*60 {
+		return wallClock(y, m, d+1, minute-24*60, loc) // "24:00" is the next midnight
+	}
+	day := time.Date(y, m, d, 12, 0, 0, 0, time.UTC) // the calendar day, for comparing dates
+	reached := func(t time.Time) (exactly, past bool) {
+		l := t.In(loc)
+		ld := time.Date(l.Year(), l.Month(), l.Day(), 12, 0, 0, 0, time.UTC)
+		clock := l.Hour()*60 + l.Minute()
+		switch {
+		case ld.After(day):
+			return false, true
+		case ld.Equal(day):
+			return clock == minute && l.Second() == 0, clock >= minute
+		}
+		return false, false
+	}
+	t := time.Date(y, m, d, 0, minute, 0, 0, loc)
+	// A repeated hour: the same reading up to two hours earlier comes first.
+	for _, back := range []time.Duration{2 * time.Hour, time.Hour, 30 * time.Minute} {
+		if exactly, _ := reached(t.Add(-back)); exactly {
+			return t.Add(-back)
+		}
+	}
+	if exactly, _ := reached(t); exactly {
+		return t
+	}
+	// A skipped reading: the clock jumps past it, at a whole minute (time
+	// zones shift by whole minutes). time.Date may have put t before or
+	// after the jump, so walk up to it from three hours before.
+	for c := t.Add(-3 * time.Hour); c.Before(t.Add(26 * time.Hour)); c = c.Add(time.Minute) {
+		if _, past := reached(c); past {
+			return c
+		}
+	}
+	return t
 }
 
 // locations caches loaded timezones by name; a name always loads the same

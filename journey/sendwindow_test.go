@@ -45,8 +45,8 @@ func TestNextSendTime(t *testing.T) {
 			&journey.SendWindow{From: "08:00", To: "18:00"}, at(time.UTC, 2026, 3, 29, 6, 0)},
 		{"fall back: sunday 08:00 CET is 07:00 UTC", at(berlin, 2026, 10, 24, 20, 0), "Europe/Berlin",
 			&journey.SendWindow{From: "08:00", To: "18:00"}, at(time.UTC, 2026, 10, 25, 7, 0)},
-		{"a window starting in the skipped hour opens as if clocks had not changed yet", at(berlin, 2026, 3, 29, 1, 0), "Europe/Berlin",
-			&journey.SendWindow{From: "02:30", To: "05:00"}, at(time.UTC, 2026, 3, 29, 1, 30)},
+		{"a window starting in the skipped hour opens when clocks jump", at(berlin, 2026, 3, 29, 1, 0), "Europe/Berlin",
+			&journey.SendWindow{From: "02:30", To: "05:00"}, at(time.UTC, 2026, 3, 29, 1, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +75,48 @@ func TestNextSendTimeErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := journey.NextSendTime(now, tt.tz, tt.window)
 			assert.Error(t, err)
+		})
+	}
+}
+
+// A window edge in the hour clocks skip opens when they jump, never before
+// (and never on the day before); one in the hour they repeat opens at its
+// first occurrence. NextSendTimeV1 keeps the old answers for replays.
+func TestSendWindowEdgesOnDaysClocksChange(t *testing.T) {
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		require.NoError(t, err)
+		return v
+	}
+	cases := []struct {
+		name, tz, from, to string
+		now                string
+		want, wantV1       string
+	}{
+		{"New York springs forward over 02:30", "America/New_York", "02:30", "15:00",
+			"2026-03-07T17:00:00Z", "2026-03-08T07:00:00Z", "2026-03-08T06:30:00Z"},
+		{"Havana skips 00:30, a minute after midnight", "America/Havana", "00:30", "10:00",
+			"2026-03-07T17:00:00Z", "2026-03-08T05:00:00Z", "2026-03-08T04:30:00Z"},
+		{"Santiago skips midnight", "America/Santiago", "00:00", "09:00",
+			"2026-09-05T16:00:00Z", "2026-09-06T04:00:00Z", "2026-09-06T03:00:00Z"},
+		{"Berlin skips 02:30 (time.Date put it after the jump)", "Europe/Berlin", "02:30", "05:00",
+			"2026-03-28T16:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T01:30:00Z"},
+		{"a window from a midnight clocks skip", "America/Santiago", "00:00", "24:00",
+			"2026-09-05T16:00:00Z", "2026-09-06T04:00:00Z", "2026-09-06T03:00:00Z"},
+		{"New York repeats 01:30", "America/New_York", "01:30", "15:00",
+			"2026-10-31T16:00:00Z", "2026-11-01T05:30:00Z", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := &journey.SendWindow{Days: []string{"sun"}, From: c.from, To: c.to}
+			got, err := journey.NextSendTime(utc(c.now), c.tz, w)
+			require.NoError(t, err)
+			assert.Equal(t, utc(c.want), got.UTC())
+			if c.wantV1 != "" {
+				old, err := journey.NextSendTimeV1(utc(c.now), c.tz, w)
+				require.NoError(t, err)
+				assert.Equal(t, utc(c.wantV1), old.UTC(), "the old answer, for replays")
+			}
 		})
 	}
 }

@@ -244,7 +244,10 @@ const changesUpTo2026_11 = "changes-2026-11"
 //   - a fast lane that came in while a hand-off was open surviving sales'
 //     "rejected" or "not-ready" and being handed off at once;
 //   - pause and resume delivered together applied in the order of the
-//     time their sender put in them (Control.At).
+//     time their sender put in them (Control.At);
+//   - a send window edge in an hour clocks skip opening when they jump
+//     (it came out an hour early, even on the day before), one in an hour
+//     they repeat at its first occurrence (journey.NextSendTime).
 const changes2026_11b = "changes-2026-11b"
 
 // readChanges sets the run's change flags: all of them for a run that
@@ -434,7 +437,11 @@ func (r *run) send(step journey.Step) {
 // recorded on the run and the window kept in UTC, so mail still goes out in
 // working hours, if not the contact's own.
 func (r *run) nextSendTime(now time.Time, step journey.Step) time.Time {
-	at, err := journey.NextSendTime(now, r.st.Timezone, r.def.SendWindow)
+	next := journey.NextSendTimeV1
+	if r.changes11b {
+		next = journey.NextSendTime // window edges on days clocks change
+	}
+	at, err := next(now, r.st.Timezone, r.def.SendWindow)
 	if err == nil {
 		return at
 	}
@@ -442,7 +449,7 @@ func (r *run) nextSendTime(now time.Time, step journey.Step) time.Time {
 		return now
 	}
 	r.fail("send window of step "+step.ID, err)
-	if at, err = journey.NextSendTime(now, "UTC", r.def.SendWindow); err != nil {
+	if at, err = next(now, "UTC", r.def.SendWindow); err != nil {
 		return now // the window itself is broken: validation should have said so
 	}
 	return at
