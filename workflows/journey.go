@@ -232,8 +232,9 @@ const changeMQNReached = "mqn-reached"
 // this one.
 const changesUpTo2026_11 = "changes-2026-11"
 
-// changes2026_11b is the workflow.GetVersion change ID, read after
-// changesUpTo2026_11, of:
+// changes2026_11b is the workflow.GetVersion change ID of the changes
+// below; a run that starts with it records it alone, for every change so
+// far (one marker and one search-attribute upsert, not two):
 //   - a cancel request (Temporal Web UI or CLI) ending the run as a stop:
 //     the run records its end (so an open hand-off is withdrawn), then
 //     reports itself canceled; activities no longer see the cancel;
@@ -251,11 +252,18 @@ const changesUpTo2026_11 = "changes-2026-11"
 const changes2026_11b = "changes-2026-11b"
 
 // readChanges sets the run's change flags: all of them for a run that
-// started with changesUpTo2026_11, else each as its own marker says; then
-// the changes after it.
+// started with changes2026_11b; else those of changesUpTo2026_11 for a run
+// that started with it, else each as its own marker says. A run in flight
+// without changes2026_11b gets it at its next continue-as-new. (A marker
+// the history lacks is no command, so reading changes2026_11b first does
+// not disturb the replay of older runs.)
 func (r *run) readChanges() {
+	if workflow.GetVersion(r.ctx, changes2026_11b, workflow.DefaultVersion, 1) >= 1 {
+		r.inline, r.hearsLastWord, r.localSync, r.pauseHoldsWaitsYield, r.mqnSticks = true, true, true, true, true
+		r.changes11b = true
+		return
+	}
 	r.readChangesUpTo2026_11()
-	r.changes11b = workflow.GetVersion(r.ctx, changes2026_11b, workflow.DefaultVersion, 1) >= 1
 }
 
 func (r *run) readChangesUpTo2026_11() {
