@@ -86,6 +86,10 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 			row.MessageID = id
 		}
 		if row.MessageID != "" {
+			// Recorded, by this attempt or another (an attempt that
+			// overlapped this one may have recorded its own copy): nothing
+			// is left to record, so the entry must not fail every retry.
+			delete(progress.Unrecorded, row.ID)
 			res.Status = workflows.SendSent
 			res.MessageIDs = append(res.MessageIDs, row.MessageID)
 			continue

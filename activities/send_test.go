@@ -558,6 +558,32 @@ func TestAnUnrecordedEmailFailsTheAttemptUntilItIsRecorded(t *testing.T) {
 	require.Equal(t, "taken", row.MessageID)
 }
 
+// An attempt that overlapped this one recorded its own copy of the email:
+// the heartbeat's unrecorded entry is moot, and must not fail every retry.
+func TestAnUnrecordedEmailAnotherAttemptRecordedIsDone(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	other, err := f.st.ClaimOutbox(ctx, store.OutboxKey{RunKey: "ripen/other/acme/run-1", StepID: "s", Cycle: 1, ContactID: "acme-max"})
+	require.NoError(t, err)
+	require.NoError(t, f.st.MarkOutboxSent(ctx, other.ID, "taken"))
+	m := f.wrapMailer()
+	m.id = func(string, string) string { return "taken" }
+
+	hb := &heartbeats{}
+	_, err = f.activityEnv(hb, nil).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
+	requireRetryable(t, err)
+	row := f.outboxRow("checklist", "acme-max")
+	require.NoError(t, f.st.MarkOutboxSent(ctx, row.ID, "other-copy"))
+
+	val, err := f.activityEnv(&heartbeats{}, hb.last()).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
+	require.NoError(t, err)
+	var res workflows.SendResult
+	require.NoError(t, val.Get(&res))
+	require.Equal(t, workflows.SendSent, res.Status)
+	require.Equal(t, []string{"other-copy"}, res.MessageIDs)
+	require.Equal(t, 1, m.callsTo("max@acme.example"), "nothing sent again")
+}
+
 // SendGrid takes the email and the attempt's deadline passes before the
 // outbox records it: the record must still be written, or the retry, which
 // may never see the attempt's last heartbeat, sends the email again.

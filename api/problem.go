@@ -105,6 +105,9 @@ type badRequest struct {
 	status int
 	detail string
 	fields []FieldProblem
+	// pending: the run refused an answer because it is applying an
+	// earlier one (workflows.ErrFeedbackPending).
+	pending bool
 }
 
 func (b *badRequest) Error() string { return b.detail }

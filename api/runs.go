@@ -436,7 +436,9 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 
 // answerRun gives sales' answer to a run whose hand-off the store does not
 // have yet. A note the run refuses is dropped, so it never lands on a later
-// hand-off; one whose answer is still in flight (no answer in time) is kept.
+// hand-off; one whose answer is still in flight (no answer in time) is kept,
+// and so is the note of an earlier answer the run is applying (refused as
+// pending): a repeated answer does not replace it (NotePendingFeedback).
 func (s *Server) answerRun(ctx context.Context, workflowID, outcome, note string) (workflows.State, bool, error) {
 	if !workflows.ValidFeedback(outcome) {
 		return workflows.State{}, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
@@ -446,7 +448,7 @@ func (s *Server) answerRun(ctx context.Context, workflowID, outcome, note string
 	}
 	st, applied, err := s.feedback(ctx, workflowID, "", workflows.Feedback{Outcome: outcome})
 	var refused *badRequest
-	if note != "" && errors.As(err, &refused) && refused.status < 500 {
+	if note != "" && errors.As(err, &refused) && refused.status < 500 && !refused.pending {
 		if derr := s.store.DropPendingFeedback(context.WithoutCancel(ctx), workflowID, outcome); derr != nil {
 			s.log.Warn().Err(derr).Str("workflow_id", workflowID).Msg("drop the note of a refused answer")
 		}
@@ -534,7 +536,7 @@ func (s *Server) temporalErr(err error, workflowID string) error {
 	case timedOut(err):
 		return &badRequest{status: http.StatusServiceUnavailable, detail: "the run did not answer in time; it may still act on the request: read the run (or the hand-off) before sending it again"}
 	case errors.As(err, &app) && app.Type() == workflows.ErrFeedbackPending:
-		return conflictErr(app.Message())
+		return &badRequest{status: http.StatusConflict, detail: app.Message(), pending: true}
 	case errors.As(err, &app) && app.Type() == workflows.ErrNoOpenHandoff:
 		return conflictErr(app.Message())
 	case errors.As(err, &app) && app.Type() == workflows.ErrInvalidFeedback:

@@ -311,13 +311,16 @@ func (s *Store) CloseHandoffsOfRun(ctx context.Context, runKey string) ([]Handof
 const sqlNotePendingFeedback = `
 INSERT INTO pending_feedback_notes (workflow_id, outcome, note)
 VALUES ($1, $2, $3)
-ON CONFLICT (workflow_id, outcome) DO UPDATE SET note = EXCLUDED.note, created_at = now()`
+ON CONFLICT (workflow_id, outcome) DO UPDATE SET note = EXCLUDED.note, created_at = now()
+WHERE pending_feedback_notes.created_at < now() - make_interval(secs => $4)`
 
 // NotePendingFeedback keeps sales' note on an answer sent to a run that has
 // not recorded its hand-off yet: the run applies the answer, and closing the
 // hand-off with that outcome takes the note (notes stay in Postgres, not in
 // workflow history). Call it before sending the answer, so the close cannot
-// come first. A later note for the same outcome replaces it.
+// come first. A later note for the same outcome does not replace a fresh one
+// (younger than PendingFeedbackNoteTTL): the first answer is the one the run
+// applies, and a repeat of it is refused.
 func (s *Store) NotePendingFeedback(ctx context.Context, workflowID, outcome, note string) error {
 	if err := checkOutcome(workflowID, outcome); err != nil {
 		return err
@@ -328,7 +331,7 @@ func (s *Store) NotePendingFeedback(ctx context.Context, workflowID, outcome, no
 	if note == "" {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, sqlNotePendingFeedback, workflowID, outcome, note)
+	_, err := s.pool.Exec(ctx, sqlNotePendingFeedback, workflowID, outcome, note, PendingFeedbackNoteTTL.Seconds())
 	return pgErr("keep", "pending feedback note", workflowID, err)
 }
 

@@ -290,6 +290,17 @@ func TestSalesNotesStayInPostgres(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, closed.FeedbackNote, "a dropped note (the run refused its answer) is gone")
 	})
+	t.Run("a repeated answer does not replace the first one's note", func(t *testing.T) {
+		rep := handoff(f, "run-repeat", 1)
+		rep.WorkflowID = "ripen/" + f.journey.JourneyID + "/repeat"
+		require.NoError(t, s.NotePendingFeedback(ctx, rep.WorkflowID, store.HandoffLost, "the first answer's"))
+		require.NoError(t, s.NotePendingFeedback(ctx, rep.WorkflowID, store.HandoffLost, "a repeat's"))
+		h, err := s.CreateHandoff(ctx, rep)
+		require.NoError(t, err)
+		closed, err := s.CloseHandoff(ctx, h.ID, store.HandoffLost, "")
+		require.NoError(t, err)
+		require.Equal(t, "the first answer's", closed.FeedbackNote)
+	})
 	t.Run("a pending note names what is wrong", func(t *testing.T) {
 		err := s.NotePendingFeedback(ctx, "ripen/j/acme", "maybe", "x")
 		require.ErrorIs(t, err, store.ErrInvalid)

@@ -55,17 +55,17 @@ type Run struct {
 //
 // updated_at is the writer's clock: the API's when it registers a run
 // (RegisterRuns), the workflow's when the run writes, and they differ. So,
-// where the run keys tell runs apart (both known):
-//   - of the same run, an end beats a running row, and a running write never
-//     beats an ended row: the end is the run's last word, whatever the clocks;
-//   - the run's first write (its own start, unlike the registration's)
-//     replaces the row the API registered, and the run's clock goes on from
-//     there;
-//   - a write of another run that started before the row's is a late write
-//     of an earlier run (the runs of a workflow ID follow one another), and
-//     never takes the row back.
+// where the run keys say a running row and the write are the same run:
+//   - its end wins, whatever the clocks;
+//   - its first write (its own start, unlike the registration's) replaces
+//     the row the API registered, and the run's clock goes on from there.
 //
-// Otherwise (and for rows or writers without run keys) updated_at decides.
+// Otherwise updated_at decides. The runs of a workflow ID follow one
+// another on Temporal's clock, so a late write of an earlier run is older
+// than the row; a write of the same run later than its end is the run
+// reopened (a Temporal reset) and takes the row again. (A rule that refused
+// every run started before the row's could block the next run for good when
+// the row's start was the API's registration, on the API's clock.)
 const sqlUpsertRun = `
 INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage,
                   score, mqn, cycle, outcome, started_at, updated_at, ended_at, run_key)
@@ -86,21 +86,16 @@ ON CONFLICT (workflow_id) DO UPDATE SET
     updated_at  = EXCLUDED.updated_at,
     ended_at    = EXCLUDED.ended_at
 WHERE CASE
-    WHEN (runs.run_key = EXCLUDED.run_key) IS TRUE AND runs.status <> 'running'
-         THEN EXCLUDED.status <> 'running' AND runs.updated_at <= EXCLUDED.updated_at
-    WHEN (runs.run_key = EXCLUDED.run_key) IS TRUE
+    WHEN (runs.run_key = EXCLUDED.run_key) IS TRUE AND runs.status = 'running'
          THEN EXCLUDED.status <> 'running' OR runs.started_at <> EXCLUDED.started_at
               OR runs.updated_at <= EXCLUDED.updated_at
-    WHEN (runs.run_key <> EXCLUDED.run_key) IS TRUE AND EXCLUDED.started_at < runs.started_at
-         THEN false
     ELSE runs.updated_at <= EXCLUDED.updated_at
 END`
 
 // UpsertRun records the state of a run. It only moves forward: an update
 // whose UpdatedAt is older than the stored one is ignored, so out-of-order
 // retries are harmless. With run keys, the run's end (and its first write
-// after RegisterRuns) wins whatever the clocks, a running write never undoes
-// its run's end, and an earlier run's write never takes the row back.
+// after RegisterRuns) wins over its running row whatever the clocks.
 // Writing the same update twice is a no-op. When a new
 // run (another RunKey or StartedAt) takes over the row of an ended one, the
 // ended run is kept, once, for ListRunsByCustomer and LastRunEnd.

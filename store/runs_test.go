@@ -460,9 +460,13 @@ func TestARunsOwnWritesWinOverItsRegistration(t *testing.T) {
 		require.NotNil(t, got.EndedAt)
 		require.True(t, t0.Add(-time.Second).Equal(*got.EndedAt))
 
-		stale := write(wf, "r1", t0.Add(-2*time.Second), t0.Add(time.Hour))
+		stale := write(wf, "r1", t0.Add(-2*time.Second), t0.Add(-1500*time.Millisecond))
 		require.NoError(t, s.UpsertRun(ctx, stale), "a running write of the same run, delivered late")
-		require.Equal(t, store.RunCompleted, get(t, wf).Status, "an ended run never runs again")
+		require.Equal(t, store.RunCompleted, get(t, wf).Status, "an older write never undoes the end")
+
+		reset := write(wf, "r1", t0.Add(-2*time.Second), t0.Add(time.Hour))
+		require.NoError(t, s.UpsertRun(ctx, reset), "the run reset (Temporal keeps its first run ID) and running again")
+		require.Equal(t, store.RunRunning, get(t, wf).Status, "a reset run is running again")
 	})
 	t.Run("the run's first write replaces its registration", func(t *testing.T) {
 		wf := register(t, "globex", "r1", t0)
@@ -486,8 +490,7 @@ func TestARunsOwnWritesWinOverItsRegistration(t *testing.T) {
 	t.Run("a late write of an earlier run cannot take the row back", func(t *testing.T) {
 		require.NoError(t, s.PutCustomer(ctx, customer("initech")))
 		wf := "ripen/" + f.journey.JourneyID + "/initech"
-		// The earlier run's end was recorded on a clock ahead of the API's.
-		old := end(write(wf, "r0", t0.Add(-24*time.Hour), t0.Add(time.Minute)))
+		old := end(write(wf, "r0", t0.Add(-24*time.Hour), t0.Add(-time.Minute)))
 		require.NoError(t, s.UpsertRun(ctx, old))
 		register(t, "initech", "r1", t0)
 		require.NoError(t, s.UpsertRun(ctx, write(wf, "r1", t0.Add(-time.Second), t0.Add(time.Second))))
@@ -496,11 +499,17 @@ func TestARunsOwnWritesWinOverItsRegistration(t *testing.T) {
 		require.Equal(t, wf+"/r1", got.RunKey)
 		require.Equal(t, store.RunRunning, got.Status)
 
-		stillOld := write(wf, "r0", t0.Add(-24*time.Hour), t0.Add(time.Hour))
-		require.NoError(t, s.UpsertRun(ctx, stillOld), "even a newer-stamped write of the earlier run")
-		require.Equal(t, wf+"/r1", get(t, wf).RunKey)
-
 		require.NoError(t, s.UpsertRun(ctx, end(write(wf, "r1", t0.Add(-time.Second), t0.Add(2*time.Second)))))
+		require.Equal(t, store.RunCompleted, get(t, wf).Status)
+	})
+	t.Run("a run registered on a clock ahead does not block the next run", func(t *testing.T) {
+		// The API registered r1 late on its own clock; r1 was terminated
+		// before it wrote; r2 started earlier on Temporal's clock.
+		wf := register(t, "umbrella", "r1", t0.Add(30*time.Second))
+		r2 := write(wf, "r2", t0.Add(10*time.Second), t0.Add(40*time.Second))
+		require.NoError(t, s.UpsertRun(ctx, r2))
+		require.Equal(t, wf+"/r2", get(t, wf).RunKey, "the next run's writes take the row")
+		require.NoError(t, s.UpsertRun(ctx, end(write(wf, "r2", t0.Add(10*time.Second), t0.Add(50*time.Second)))))
 		require.Equal(t, store.RunCompleted, get(t, wf).Status)
 	})
 }
