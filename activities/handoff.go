@@ -18,8 +18,18 @@ import (
 )
 
 // RecordHandoff stores the hand-off with its evidence. Idempotent: the store
-// keeps one hand-off per (run, cycle) and returns the existing one on retry.
+// keeps one hand-off per (run, cycle, escalation) and returns the existing
+// one on retry, with the owner it was recorded for.
+//
+// The hand-off goes to the customer's owner now, not to the one the run
+// started with (req.OwnerID, fixed in the workflow): an account given to
+// another rep since is that rep's, in the inbox and in the email, which
+// NotifyOwner sends to the owner recorded here.
 func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffRequest) (workflows.HandoffRecord, error) {
+	owner, err := a.currentOwner(ctx, req.CustomerID, req.OwnerID)
+	if err != nil {
+		return workflows.HandoffRecord{}, err
+	}
 	var note string
 	if req.FastLaneEventID != "" {
 		ev, err := a.Store.GetEvent(ctx, req.FastLaneEventID)
@@ -36,7 +46,7 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 	}
 	h, err := a.Store.CreateHandoff(ctx, store.Handoff{
 		RunKey: req.RunKey, WorkflowID: req.WorkflowID, JourneyID: req.JourneyID, CustomerID: req.CustomerID,
-		OwnerID: req.OwnerID, Cycle: req.Cycle, Escalation: req.Escalation, Reason: req.Reason, Offer: req.Offer, Note: note,
+		OwnerID: owner, Cycle: req.Cycle, Escalation: req.Escalation, Reason: req.Reason, Offer: req.Offer, Note: note,
 		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA),
 	})
 	switch {
@@ -50,6 +60,22 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 	}
 	a.Metrics.handoff(req.Reason)
 	return workflows.HandoffRecord{ID: h.ID}, nil
+}
+
+// currentOwner is the ID of customerID's account owner in the store, or
+// runOwner when the store names none (an unknown customer: CreateHandoff
+// then says which reference is wrong).
+func (a *Activities) currentOwner(ctx context.Context, customerID, runOwner string) (string, error) {
+	c, err := a.Store.GetCustomer(ctx, customerID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return runOwner, nil
+	case err != nil:
+		return "", fmt.Errorf("load the owner of customer %s: %w", customerID, err)
+	case c.Owner.ID == "":
+		return runOwner, nil
+	}
+	return c.Owner.ID, nil
 }
 
 // CloseHandoff records sales' answer. Idempotent: closing again with the
@@ -69,6 +95,9 @@ func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandof
 
 // NotifyOwner emails the account owner the hand-off and its evidence, or an
 // SLA reminder. Exactly once per (hand-off, reminder) through the outbox.
+// The owner is the one recorded on the hand-off, the rep whose inbox lists
+// it, not the customer's owner read now: the email and the inbox agree, and
+// a retry after the account moved on does not mail a second rep.
 // A suppressed owner address is not mailed: the outbox row is marked failed
 // and the error is non-retryable, so the run shows it instead of retrying.
 func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyRequest) error {
@@ -88,11 +117,18 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 		// store does not have will not come back.
 		return storeError(err, "Customer", "load customer "+h.CustomerID)
 	}
+	owner, err := a.Store.GetOwner(ctx, h.OwnerID)
+	if err != nil {
+		// The hand-off references the owner (a foreign key): one the
+		// store does not have will not come back.
+		return storeError(err, "Owner", "load owner "+h.OwnerID+" of hand-off "+h.ID)
+	}
+	cust.Owner = owner
 	kind, step := outboxHandoff, "handoff:"+h.ID
 	if req.Reminder > 0 {
 		kind, step = outboxReminder, fmt.Sprintf("handoff:%s:reminder-%d", h.ID, req.Reminder)
 	}
-	row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: h.RunKey, StepID: step, Cycle: h.Cycle, ContactID: "owner:" + cust.Owner.ID, Kind: kind, HandoffID: h.ID})
+	row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: h.RunKey, StepID: step, Cycle: h.Cycle, ContactID: "owner:" + owner.ID, Kind: kind, HandoffID: h.ID})
 	if err != nil {
 		return fmt.Errorf("claim outbox for hand-off %s: %w", h.ID, err)
 	}

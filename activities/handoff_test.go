@@ -87,7 +87,7 @@ func TestStoreErrorsARetryCannotCureFailAtOnce(t *testing.T) {
 	ctx := context.Background()
 	id := f.recordHandoff(workflows.Evidence{})
 	handoff := workflows.HandoffRequest{RunKey: "ripen/j/acme/run-2", WorkflowID: "ripen/j/acme", JourneyID: "j", Version: 1,
-		CustomerID: "acme", OwnerID: "rep-nobody", Cycle: 1, Reason: "score", Score: 42, SLA: 48 * time.Hour}
+		CustomerID: "ghost", OwnerID: "rep-nobody", Cycle: 1, Reason: "score", Score: 42, SLA: 48 * time.Hour}
 	snap := workflows.RunSnapshot{WorkflowID: "ripen/j/acme", RunKey: "ripen/j/acme/run-1", JourneyID: "j", Version: 1,
 		CustomerID: "acme", OwnerID: "rep-eva", Status: workflows.StatusRunning, Stage: "nurturing", At: f.now}
 
@@ -99,7 +99,7 @@ func TestStoreErrorsARetryCannotCureFailAtOnce(t *testing.T) {
 		err := f.acts.CloseHandoff(ctx, workflows.CloseHandoffRequest{HandoffID: id, Outcome: "maybe"})
 		requireNonRetryable(t, err, "InvalidHandoff")
 	})
-	t.Run("a hand-off to an unknown owner", func(t *testing.T) {
+	t.Run("a hand-off of an unknown customer to an unknown owner", func(t *testing.T) {
 		_, err := f.acts.RecordHandoff(ctx, handoff)
 		app := requireNonRetryable(t, err, "InvalidHandoff")
 		require.ErrorIs(t, app, store.ErrInvalid, "the store's error is the cause")
@@ -119,4 +119,59 @@ func TestStoreErrorsARetryCannotCureFailAtOnce(t *testing.T) {
 		snap.StartedAt = f.now
 		requireRetryable(t, acts.SyncRun(ctx, snap))
 	})
+}
+
+// An account given to another rep after its run started is handed off to
+// that rep: the hand-off row (the inbox) and the email name the same owner,
+// the customer's when the hand-off was recorded, also on retries and
+// reminders after the account moved on again.
+func TestAHandoffGoesToTheCustomersOwnerWhenItIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.st.PublishJourney(ctx, store.JourneyVersion{JourneyID: "j", Name: "J",
+		Definition: json.RawMessage(`{"id":"j","name":"J","offer":{"kind":"upsell","product":"p"},"steps":[{"id":"a","end":true}]}`)})
+	require.NoError(t, err)
+	giveTo := func(o store.Owner) {
+		t.Helper()
+		c, err := f.st.GetCustomer(ctx, "acme")
+		require.NoError(t, err)
+		c.Owner = o
+		require.NoError(t, f.st.PutCustomer(ctx, c))
+	}
+	tom := store.Owner{ID: "rep-tom", Name: "Tom Brandt", Email: "tom@seller.example"}
+	ann := store.Owner{ID: "rep-ann", Name: "Ann Kluge", Email: "ann@seller.example"}
+
+	// The run started when rep-eva owned acme; then acme went to rep-tom.
+	giveTo(tom)
+	req := workflows.HandoffRequest{RunKey: "ripen/j/acme/run-1", WorkflowID: "ripen/j/acme", JourneyID: "j", Version: 1,
+		CustomerID: "acme", OwnerID: "rep-eva", Cycle: 1, Reason: "score", Score: 42, SLA: 48 * time.Hour}
+	rec, err := f.acts.RecordHandoff(ctx, req)
+	require.NoError(t, err)
+	h, err := f.st.GetHandoff(ctx, rec.ID)
+	require.NoError(t, err)
+	require.Equal(t, "rep-tom", h.OwnerID, "the customer's owner now, not the run's")
+	inbox, err := f.st.ListHandoffs(ctx, store.HandoffFilter{OwnerID: "rep-tom", Status: store.HandoffOpen})
+	require.NoError(t, err)
+	require.Len(t, inbox, 1, "in the new owner's inbox")
+	inbox, err = f.st.ListHandoffs(ctx, store.HandoffFilter{OwnerID: "rep-eva"})
+	require.NoError(t, err)
+	require.Empty(t, inbox, "not in the old owner's")
+
+	// The account moves on again before a retry and before the email.
+	giveTo(ann)
+	again, err := f.acts.RecordHandoff(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, rec.ID, again.ID, "a retry is the same hand-off")
+	h, err = f.st.GetHandoff(ctx, rec.ID)
+	require.NoError(t, err)
+	require.Equal(t, "rep-tom", h.OwnerID, "a retry keeps the owner recorded first")
+
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: rec.ID}))
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: rec.ID}), "a retry sends nothing more")
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: rec.ID, Reminder: 1}))
+	msgs := f.sg.Messages()
+	require.Len(t, msgs, 2)
+	for _, m := range msgs {
+		require.Equal(t, []string{"tom@seller.example"}, m.To, "the owner whose inbox lists it: %s", m.Subject)
+	}
 }

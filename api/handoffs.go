@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -15,23 +17,37 @@ import (
 	"github.com/ripen/ripen/workflows"
 )
 
-// listHandoffs is the sales inbox: newest first, with the evidence.
+// listHandoffs is the sales inbox: newest first, with the evidence, a page
+// at a time. Like the run lists it pages with page_token, the
+// next_page_token of the previous page, present only when more match.
 func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.HandoffFilter{Status: q.Get("status"), OwnerID: q.Get("owner"), CustomerID: q.Get("customer"), JourneyID: q.Get("journey"), Limit: 100}
+	var problems []FieldProblem
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			s.fail(w, r, invalid(FieldProblem{Field: "limit", Message: "must be a number from 1 to 1000"}))
-			return
+			problems = append(problems, FieldProblem{Field: "limit", Message: "must be a number from 1 to 1000"})
+		} else {
+			f.Limit = n
 		}
-		f.Limit = n
 	}
 	if f.Status != "" && !slices.Contains(store.HandoffStatuses, f.Status) {
-		s.fail(w, r, invalid(FieldProblem{Field: "status", Message: "must be one of " + strings.Join(store.HandoffStatuses, ", ")}))
+		problems = append(problems, FieldProblem{Field: "status", Message: "must be one of " + strings.Join(store.HandoffStatuses, ", ")})
+	}
+	if v := q.Get("page_token"); v != "" {
+		after, ok := parseHandoffToken(v)
+		if ok {
+			f.After = &after
+		} else {
+			problems = append(problems, FieldProblem{Field: "page_token", Message: "is not a token this API gave out"})
+		}
+	}
+	if len(problems) > 0 {
+		s.fail(w, r, invalid(problems...))
 		return
 	}
-	list, err := s.store.ListHandoffs(r.Context(), f)
+	list, next, err := s.store.ListHandoffsPage(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -39,7 +55,37 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []store.Handoff{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"handoffs": list})
+	out := map[string]any{"handoffs": list}
+	if next != nil {
+		out["next_page_token"] = handoffToken(*next)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handoffToken is the page token that continues the inbox after cursor c:
+// its creation time to the microsecond (Postgres' precision) and its ID,
+// which breaks ties between hand-offs created at the same instant. The
+// filters are not in it: the client sends them again with the token.
+func handoffToken(c store.HandoffCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + c.ID))
+}
+
+// parseHandoffToken reads a token of handoffToken; ok is false for any
+// other string.
+func parseHandoffToken(token string) (c store.HandoffCursor, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return c, false
+	}
+	at, id, found := strings.Cut(string(raw), " ")
+	if !found || id == "" {
+		return c, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil || t.IsZero() {
+		return c, false
+	}
+	return store.HandoffCursor{CreatedAt: t, ID: id}, true
 }
 
 func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request) {

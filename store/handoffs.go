@@ -135,13 +135,29 @@ func (s *Store) GetHandoff(ctx context.Context, id string) (Handoff, error) {
 }
 
 // HandoffFilter selects hand-offs; empty fields select all. Limit 0 means
-// DefaultLimit.
+// DefaultLimit. After continues a listing past the hand-off it names (nil:
+// from the newest).
 type HandoffFilter struct {
 	Status     string
 	OwnerID    string
 	CustomerID string
 	JourneyID  string
 	Limit      int
+	After      *HandoffCursor
+}
+
+// HandoffCursor is a hand-off's place in the listing's order (created_at
+// DESC, id DESC). Both parts are needed: hand-offs created in the same
+// microsecond are told apart by their IDs, so a page boundary between them
+// neither repeats nor skips one.
+type HandoffCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// CursorOf is the place of hand-off h in the listing's order.
+func CursorOf(h Handoff) HandoffCursor {
+	return HandoffCursor{CreatedAt: h.CreatedAt, ID: h.ID}
 }
 
 // ListHandoffs returns the hand-offs that match f, newest first.
@@ -155,13 +171,47 @@ func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, e
 	return hs, pgErr("list", "hand-offs", "", err)
 }
 
-// listHandoffsQuery is ListHandoffs' query and its arguments. Newest first
-// by owner or by status has an index each (migration 00014), by customer or
-// journey too (00009), and open hand-offs of an owner a partial one.
+// ListHandoffsPage returns one page of the hand-offs that match f, newest
+// first, and the cursor of the next page: nil when no more match. It reads
+// one row past the page to know, so a last page that happens to be full
+// does not promise a next one that is empty.
+func (s *Store) ListHandoffsPage(ctx context.Context, f HandoffFilter) ([]Handoff, *HandoffCursor, error) {
+	limit := clampLimit(f.Limit)
+	q, args, err := listHandoffsQueryN(f, limit+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, _ := s.pool.Query(ctx, q, args...)
+	hs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Handoff])
+	if err != nil {
+		return nil, nil, pgErr("list", "hand-offs", "", err)
+	}
+	if len(hs) <= limit {
+		return hs, nil, nil
+	}
+	hs = hs[:limit]
+	next := CursorOf(hs[limit-1])
+	return hs, &next, nil
+}
+
+// listHandoffsQuery is ListHandoffs' query and its arguments.
 func listHandoffsQuery(f HandoffFilter) (string, []any, error) {
+	return listHandoffsQueryN(f, clampLimit(f.Limit))
+}
+
+// listHandoffsQueryN is the listing's query for at most limit rows. Newest
+// first by owner or by status has an index each (migration 00014), by
+// customer or journey too (00009), and open hand-offs of an owner a partial
+// one. The cursor is a row comparison, which the (created_at DESC, id DESC)
+// indexes take as an index condition: a later page starts where the
+// previous one ended instead of reading past it.
+func listHandoffsQueryN(f HandoffFilter, limit int) (string, []any, error) {
 	if f.Status != "" && !slices.Contains(HandoffStatuses, f.Status) {
 		return "", nil, invalid("hand-offs", "", "status",
 			"must be one of "+strings.Join(HandoffStatuses, ", "))
+	}
+	if f.After != nil && (f.After.CreatedAt.IsZero() || f.After.ID == "") {
+		return "", nil, invalid("hand-offs", "", "after", "needs a creation time and an ID")
 	}
 	var where []string
 	var args []any
@@ -183,11 +233,15 @@ func listHandoffsQuery(f HandoffFilter) (string, []any, error) {
 			where = append(where, fmt.Sprintf("%s = $%d", c.column, len(args)))
 		}
 	}
+	if f.After != nil {
+		args = append(args, f.After.CreatedAt, f.After.ID)
+		where = append(where, fmt.Sprintf("(created_at, id) < ($%d::timestamptz, $%d::text)", len(args)-1, len(args)))
+	}
 	q := `SELECT` + handoffColumns + "\nFROM handoffs\n"
 	if len(where) > 0 {
 		q += "WHERE " + strings.Join(where, " AND ") + "\n"
 	}
-	args = append(args, clampLimit(f.Limit))
+	args = append(args, limit)
 	q += fmt.Sprintf("ORDER BY created_at DESC, id DESC\nLIMIT $%d", len(args))
 	return q, args, nil
 }

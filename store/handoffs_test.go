@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -462,6 +463,12 @@ ANALYZE handoffs;`)
 	}{
 		"by owner":  {store.HandoffFilter{OwnerID: "rep-7"}, "handoffs_owner_id_idx"},
 		"by status": {store.HandoffFilter{Status: store.HandoffWon}, "handoffs_status_idx"},
+		// A later page starts at its cursor in the index, not after
+		// reading the pages before it.
+		"by owner, a later page": {store.HandoffFilter{OwnerID: "rep-7", After: &store.HandoffCursor{
+			CreatedAt: time.Now().Add(-20000 * time.Minute), ID: "m"}}, "handoffs_owner_id_idx"},
+		"by status, a later page": {store.HandoffFilter{Status: store.HandoffWon, After: &store.HandoffCursor{
+			CreatedAt: time.Now().Add(-20000 * time.Minute), ID: "m"}}, "handoffs_status_idx"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			q, args, err := store.ListHandoffsQuery(tc.filter)
@@ -471,6 +478,10 @@ ANALYZE handoffs;`)
 			require.NoError(t, err)
 			plan := strings.Join(lines, "\n")
 			require.Contains(t, plan, "Index Scan using "+tc.index, plan)
+			if tc.filter.After != nil {
+				require.Contains(t, plan, "Index Cond: ", plan)
+				require.Regexp(t, `Index Cond: .*ROW\(created_at, id\) <`, plan, "the cursor bounds the index scan")
+			}
 			require.NotContains(t, plan, "Sort", "the index gives the listing's order:\n%s", plan)
 
 			got, err := s.ListHandoffs(ctx, tc.filter)
@@ -478,4 +489,71 @@ ANALYZE handoffs;`)
 			require.Len(t, got, store.DefaultLimit)
 		})
 	}
+}
+
+// Paging the inbox walks every matching hand-off once, newest first, also
+// across hand-offs created at the same instant (told apart by their IDs),
+// and says when there is no next page.
+func TestHandoffPagesWalkTheInboxWithoutGapsOrRepeats(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	base := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	// Ten hand-offs; the five in the middle share one created_at, so every
+	// page size below puts a page boundary between two of them.
+	for i := range 10 {
+		h := handoff(f, fmt.Sprintf("run-%02d", i), 1)
+		h.CreatedAt = base.Add(time.Duration(min(i, 3)+max(i-7, 0)) * time.Minute)
+		_, err := s.CreateHandoff(ctx, h)
+		require.NoError(t, err)
+	}
+	// Another owner's hand-off is not on the pages of rep-eva.
+	globex := customer("globex")
+	globex.Owner = store.Owner{ID: "rep-tom", Name: "Tom", Email: "tom@seller.example"}
+	require.NoError(t, s.PutCustomer(ctx, globex))
+	other := handoff(f, "run-tom", 1)
+	other.CustomerID, other.OwnerID, other.CreatedAt = "globex", "rep-tom", base.Add(2*time.Minute)
+	_, err := s.CreateHandoff(ctx, other)
+	require.NoError(t, err)
+
+	all, err := s.ListHandoffs(ctx, store.HandoffFilter{OwnerID: "rep-eva"})
+	require.NoError(t, err)
+	require.Len(t, all, 10)
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		require.True(t, a.CreatedAt.After(b.CreatedAt) || a.CreatedAt.Equal(b.CreatedAt) && a.ID > b.ID,
+			"newest first, then by ID descending: %v", all)
+	}
+
+	for _, size := range []int{1, 2, 3, 4, 10, 11} {
+		t.Run(fmt.Sprintf("pages of %d", size), func(t *testing.T) {
+			var walked []string
+			var pages int
+			f := store.HandoffFilter{OwnerID: "rep-eva", Status: store.HandoffOpen, Limit: size}
+			for {
+				page, next, err := s.ListHandoffsPage(ctx, f)
+				require.NoError(t, err)
+				require.LessOrEqual(t, len(page), size)
+				pages++
+				for _, h := range page {
+					walked = append(walked, h.ID)
+				}
+				if next == nil {
+					break
+				}
+				require.Len(t, page, size, "only the last page is short")
+				require.Equal(t, store.CursorOf(page[len(page)-1]), *next)
+				f.After = next
+				require.Less(t, pages, 20, "the walk ends")
+			}
+			want := make([]string, len(all))
+			for i, h := range all {
+				want[i] = h.ID
+			}
+			require.Equal(t, want, walked, "every hand-off once, in order")
+			require.Equal(t, (len(all)+size-1)/size, pages, "no empty last page")
+		})
+	}
+
+	_, _, err = s.ListHandoffsPage(ctx, store.HandoffFilter{After: &store.HandoffCursor{ID: "x"}})
+	requireKind(t, err, store.ErrInvalid, "after")
 }
