@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
@@ -64,14 +64,17 @@ func (s *Server) ingestEvents(w http.ResponseWriter, r *http.Request) {
 // makes a retry deliver what an attempt that failed half-way did not: the
 // runs count an event ID once, and the detectors see the stored events.
 //
+// A repeat is routed as it was stored, not as posted again: an ID reused for
+// another customer or type must not reach that customer's runs, which would
+// count it under an ID already taken.
+//
 // The events must name existing customers (store.InsertEvents refuses the
-// batch otherwise); a zero ReceivedAt is now.
+// batch otherwise). ReceivedAt is the server's clock, whatever the source
+// sent.
 func (s *Server) ingestEngagement(ctx context.Context, evs []store.Event) (eventsResponse, error) {
 	now := s.now()
 	for i := range evs {
-		if evs[i].ReceivedAt.IsZero() {
-			evs[i].ReceivedAt = now
-		}
+		evs[i].ReceivedAt = now
 	}
 	inserted, dups, err := s.store.InsertEvents(ctx, evs)
 	if err != nil {
@@ -79,13 +82,52 @@ func (s *Server) ingestEngagement(ctx context.Context, evs []store.Event) (event
 	}
 	s.metrics.events.WithLabelValues("accepted").Add(float64(len(inserted)))
 	s.metrics.events.WithLabelValues("duplicate").Add(float64(len(dups)))
-	signalled, enrolled, err := s.routeEngagement(ctx, evs)
+	routed, err := s.asStored(ctx, evs, dups)
+	if err != nil {
+		return eventsResponse{}, err
+	}
+	signalled, enrolled, err := s.routeEngagement(ctx, routed)
 	if err != nil {
 		return eventsResponse{}, err
 	}
 	return eventsResponse{Accepted: len(inserted), Duplicates: len(dups), Signalled: signalled, Enrolled: enrolled}, nil
 }
 
+// asStored replaces each event of evs whose ID was stored before (dups) by
+// the stored event, read in one query. One no longer stored is dropped.
+func (s *Server) asStored(ctx context.Context, evs []store.Event, dups []string) ([]store.Event, error) {
+	if len(dups) == 0 {
+		return evs, nil
+	}
+	stored, err := s.store.GetEvents(ctx, dups)
+	if err != nil {
+		return nil, err
+	}
+	dup := make(map[string]bool, len(dups))
+	for _, id := range dups {
+		dup[id] = true
+	}
+	out := make([]store.Event, 0, len(evs))
+	for _, e := range evs {
+		if !dup[e.ID] {
+			out = append(out, e)
+		} else if st, ok := stored[e.ID]; ok {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// eventFieldOrder is the order in which an event's problems are listed: the
+// order of the Event schema. A field missing here is listed last.
+var eventFieldOrder = []string{"id", "customer_id", "contact_id", "type", "topic",
+	"content_id", "url", "run_id", "step", "note", "occurred_at"}
+
+// validateEvents lists every problem of every event, by JSON path
+// (events[3].note), in the order of the body: what the store would refuse
+// (store.EventProblems, so the limits cannot drift from the schema's), plus
+// what only the API knows: unknown customers, times in the future, and the
+// offer of a fast-lane request.
 func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 	if len(evs) == 0 {
 		return invalid(FieldProblem{Field: "events", Message: "must hold at least one event"})
@@ -107,35 +149,50 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 	for _, id := range missing {
 		unknown[id] = true
 	}
-	// Every problem of every event, in one pass, in the order of the body.
+	now := s.now()
 	var probs []FieldProblem
 	for i, e := range evs {
-		add := func(name, msg string) {
-			probs = append(probs, FieldProblem{Field: fmt.Sprintf("events[%d].%s", i, name), Message: msg})
+		bad := map[string]string{}
+		for _, p := range store.EventProblems(e) {
+			bad[p.Field] = p.Msg
 		}
-		if e.ID == "" || utf8.RuneCountInString(e.ID) > 200 {
-			add("id", "must be 1 to 200 characters")
+		check := func(field string, ok bool, msg string) {
+			if _, known := bad[field]; !known && !ok {
+				bad[field] = msg
+			}
 		}
-		switch {
-		case e.CustomerID == "":
-			add("customer_id", "is required")
-		case unknown[e.CustomerID]:
-			add("customer_id", "customer "+e.CustomerID+" does not exist")
+		check("customer_id", !unknown[e.CustomerID], "customer "+e.CustomerID+" does not exist")
+		if e.OccurredAt.IsZero() {
+			bad["occurred_at"] = "is required (RFC 3339)"
 		}
-		if !slices.Contains(store.EventTypes, e.Type) {
-			add("type", fmt.Sprintf("%q is not one of %v", e.Type, store.EventTypes))
+		check("occurred_at", !e.OccurredAt.After(now.Add(24*time.Hour)), "lies in the future")
+		if e.Type == store.FastLaneType {
+			// The topic of a fast-lane request names its offer: what the
+			// run hands off, as the signals route's offer does.
+			check("topic", validOffer(e.Topic), "a fast-lane event names its offer here: one of "+strings.Join(journey.FastLaneOffers, ", "))
 		}
-		switch {
-		case e.OccurredAt.IsZero():
-			add("occurred_at", "is required (RFC 3339)")
-		case e.OccurredAt.After(s.now().Add(24 * time.Hour)):
-			add("occurred_at", "lies in the future")
+		fields := make([]string, 0, len(bad))
+		for f := range bad {
+			fields = append(fields, f)
+		}
+		slices.SortFunc(fields, func(a, b string) int {
+			return cmp.Or(cmp.Compare(fieldRank(a), fieldRank(b)), cmp.Compare(a, b))
+		})
+		for _, f := range fields {
+			probs = append(probs, FieldProblem{Field: fmt.Sprintf("events[%d].%s", i, f), Message: bad[f]})
 		}
 	}
 	if len(probs) > 0 {
 		return invalid(probs...)
 	}
 	return nil
+}
+
+func fieldRank(field string) int {
+	if i := slices.Index(eventFieldOrder, field); i >= 0 {
+		return i
+	}
+	return len(eventFieldOrder)
 }
 
 // routeEngagement feeds stored engagement events to everything they should
@@ -156,11 +213,20 @@ func (s *Server) validateEvents(ctx context.Context, evs []store.Event) error {
 // runs as interest in its topic, without the step, which only names an
 // email of its own run. Runs count an event ID once, so routing an event
 // again is harmless.
+//
+// A fast-lane request (its topic names the offer) is the run's fast-lane
+// signal, not engagement: it goes to the running runs whose journey offers
+// it (only to the run it names, if it names one of its customer's), and
+// feeds no detector. A contact asking for sales is handed off by a journey
+// that sells what they asked for; a detector would start a journey about
+// topics they never showed interest in, and that run would not hear the
+// request it started for.
 func (s *Server) routeEngagement(ctx context.Context, evs []store.Event) (signalled, enrolled []string, err error) {
 	if len(evs) == 0 {
 		return []string{}, []string{}, nil
 	}
 	byCustomer := map[string][]store.Event{}
+	engagement := map[string][]store.Event{} // what the detectors hear
 	var customers []string
 	seen := map[string]bool{}
 	for _, e := range evs {
@@ -172,6 +238,9 @@ func (s *Server) routeEngagement(ctx context.Context, evs []store.Event) (signal
 			customers = append(customers, e.CustomerID)
 		}
 		byCustomer[e.CustomerID] = append(byCustomer[e.CustomerID], e)
+		if e.Type != store.FastLaneType {
+			engagement[e.CustomerID] = append(engagement[e.CustomerID], e)
+		}
 	}
 	running, err := s.store.RunningRuns(ctx, customers)
 	if err != nil {
@@ -179,21 +248,21 @@ func (s *Server) routeEngagement(ctx context.Context, evs []store.Event) (signal
 	}
 	var targets []routeTarget
 	listed := map[string]bool{}
-	addTarget := func(workflowID, customerID string, projected bool) {
-		if workflowID != "" && !listed[workflowID] {
-			listed[workflowID] = true
-			targets = append(targets, routeTarget{workflowID: workflowID, customerID: customerID, projected: projected})
+	addTarget := func(t routeTarget) {
+		if t.workflowID != "" && !listed[t.workflowID] {
+			listed[t.workflowID] = true
+			targets = append(targets, t)
 		}
 	}
 	for _, r := range running {
-		addTarget(r.WorkflowID, r.CustomerID, true)
+		addTarget(routeTarget{workflowID: r.WorkflowID, customerID: r.CustomerID, projected: true, journeyID: r.JourneyID, version: r.Version})
 	}
 	for _, cust := range customers {
 		for _, e := range byCustomer[cust] {
 			// Only a run of the event's own customer: a run ID is what
 			// the source reported, not checked on the way in.
 			if _, c, ok := splitRunID(e.RunID); ok && c == cust {
-				addTarget(e.RunID, cust, false)
+				addTarget(routeTarget{workflowID: e.RunID, customerID: cust})
 			}
 		}
 	}
@@ -201,7 +270,7 @@ func (s *Server) routeEngagement(ctx context.Context, evs []store.Event) (signal
 	if err != nil {
 		return nil, nil, err
 	}
-	entered, err := s.detect(ctx, customers, byCustomer, took)
+	entered, err := s.detect(ctx, customers, engagement, took)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -241,19 +310,27 @@ type routeTarget struct {
 	projected bool
 	// started: the detector started the run for these events.
 	started bool
+	// journeyID and version: the run's journey version, as the projection
+	// lists it ("" when not projected).
+	journeyID string
+	version   int
 }
 
 // deliverAll delivers each target its customer's events, in parallel, and
 // answers which runs took them. A projected run that has ended is written
 // to the projection as ended.
 func (s *Server) deliverAll(ctx context.Context, targets []routeTarget, byCustomer map[string][]store.Event) (map[string]bool, error) {
+	defs, err := s.fastLaneJourneys(ctx, targets, byCustomer)
+	if err != nil {
+		return nil, err
+	}
 	took := make(map[string]bool, len(targets))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.EnrollConcurrency)
 	for _, t := range targets {
 		g.Go(func() error {
-			ok, ended, err := s.deliver(gctx, t.workflowID, byCustomer[t.customerID])
+			ok, ended, err := s.deliver(gctx, t.workflowID, defs[t.workflowID], byCustomer[t.customerID])
 			if err != nil {
 				return err
 			}
@@ -271,25 +348,98 @@ func (s *Server) deliverAll(ctx context.Context, targets []routeTarget, byCustom
 	return took, g.Wait()
 }
 
+// fastLaneJourneys reads the journey definition of each target that has a
+// fast-lane request to deliver, by workflow ID: whether the run offers what
+// was asked for is its journey version's mqn.fast_lane. A run the
+// projection does not list as running is taken to run the newest published
+// version, the one it would have started with. A journey that no longer
+// exists is left out: its runs get no fast lane.
+func (s *Server) fastLaneJourneys(ctx context.Context, targets []routeTarget, byCustomer map[string][]store.Event) (map[string]*journey.Definition, error) {
+	defs := map[string]*journey.Definition{}
+	byVersion := map[string]*journey.Definition{}
+	for _, t := range targets {
+		if !slices.ContainsFunc(byCustomer[t.customerID], func(e store.Event) bool { return e.Type == store.FastLaneType }) {
+			continue
+		}
+		journeyID, version := t.journeyID, t.version
+		if journeyID == "" {
+			journeyID, _, _ = splitRunID(t.workflowID)
+			version = 0
+			r, err := s.store.GetRun(ctx, t.workflowID)
+			switch {
+			case err == nil && r.Status == store.RunRunning:
+				journeyID, version = r.JourneyID, r.Version
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return nil, err
+			}
+		}
+		key := fmt.Sprintf("%s@%d", journeyID, version)
+		def, ok := byVersion[key]
+		if !ok {
+			jv, err := s.store.GetJourney(ctx, journeyID, version)
+			switch {
+			case err == nil:
+				v, err := viewJourney(jv)
+				if err != nil {
+					return nil, err
+				}
+				def = v.Definition
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, err
+			}
+			byVersion[key] = def
+		}
+		if def != nil {
+			defs[t.workflowID] = def
+		}
+	}
+	return defs, nil
+}
+
 // deliver signals a run events in order, and reports whether it took them,
 // or that it has ended (or never existed): then the rest are skipped.
-func (s *Server) deliver(ctx context.Context, workflowID string, evs []store.Event) (took, ended bool, err error) {
+// Engagement goes as the engagement signal; a fast-lane request as the
+// fast-lane signal, when def (the run's journey) offers it: a run counts an
+// offer it does not list as a request all the same (fast_lane_requested, a
+// wait until fast_lane ends) without handing off, so it must not get one.
+func (s *Server) deliver(ctx context.Context, workflowID string, def *journey.Definition, evs []store.Event) (took, ended bool, err error) {
 	for _, e := range evs {
-		eng := engagementOf(e)
-		if e.RunID != "" && e.RunID != workflowID {
-			eng.StepID = "" // the step names an email of another run
+		name, arg := workflows.SignalEngagement, any(nil)
+		if e.Type == store.FastLaneType {
+			if !fastLaneFor(workflowID, def, e) {
+				continue
+			}
+			// The note stays in Postgres with the event; the run gets the
+			// event ID, which also makes it count the request once.
+			name, arg = workflows.SignalFastLane, workflows.FastLane{EventID: e.ID, Offer: e.Topic, ContactID: e.ContactID, At: e.OccurredAt}
+		} else {
+			eng := engagementOf(e)
+			if e.RunID != "" && e.RunID != workflowID {
+				eng.StepID = "" // the step names an email of another run
+			}
+			arg = eng
 		}
-		err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.SignalEngagement, eng)
+		err := s.temporal.SignalWorkflow(ctx, workflowID, "", name, arg)
 		switch {
 		case runGone(err):
 			return took, true, nil
 		case err != nil:
 			return took, false, fmt.Errorf("signal event %s to %s: %w", e.ID, workflowID, err)
 		}
-		s.metrics.signals.WithLabelValues(workflows.SignalEngagement).Inc()
+		s.metrics.signals.WithLabelValues(name).Inc()
 		took = true
 	}
 	return took, false, nil
+}
+
+// fastLaneFor: the fast-lane request e goes to the run workflowID of journey
+// def. A request that names a run of its customer (asked in that run's
+// email) is that run's alone.
+func fastLaneFor(workflowID string, def *journey.Definition, e store.Event) bool {
+	if _, c, ok := splitRunID(e.RunID); ok && c == e.CustomerID && e.RunID != workflowID {
+		return false
+	}
+	return def != nil && validOffer(e.Topic) && def.IsFastLane(e.Topic)
 }
 
 // runGone: Temporal answered that the workflow has ended or does not exist.
@@ -392,30 +542,22 @@ func (s *Server) detect(ctx context.Context, customers []string, byCustomer map[
 const maxQualifying = 100
 
 // qualifying lists the events that met the detector's rule, for the run it
-// starts to count before its first step: the customer's stored events on
-// the detector's topics in its window (from earlier batches too) and this
-// batch's events, oldest first. They go in the run's input, so the start
-// and its reasons arrive in one call: no crash in between can part them.
+// starts to count before its first step: the customer's newest stored
+// engagement events on the detector's topics in its window (from earlier
+// batches too, at most maxQualifying) and this batch's events, oldest first.
+// They go in the run's input, so the start and its reasons arrive in one
+// call: no crash in between can part them.
 func (s *Server) qualifying(ctx context.Context, def *journey.Definition, batch []store.Event) ([]workflows.Engagement, error) {
 	if len(batch) == 0 {
 		return nil, nil
 	}
 	d := def.Detector
-	stored, err := s.store.ListEvents(ctx, batch[0].CustomerID, s.now().Add(-d.Within.Std()), store.MaxLimit)
+	stored, err := s.store.RecentEvents(ctx, batch[0].CustomerID, d.Topics, s.now().Add(-d.Within.Std()), maxQualifying)
 	if err != nil {
 		return nil, err
 	}
-	var evs []store.Event
+	evs := append(stored, batch...)
 	seen := map[string]bool{}
-	for _, e := range stored {
-		if slices.Contains(d.Topics, e.Topic) {
-			evs = append(evs, e)
-		}
-	}
-	if len(evs) > maxQualifying {
-		evs = evs[len(evs)-maxQualifying:]
-	}
-	evs = append(evs, batch...)
 	out := evs[:0]
 	for _, e := range evs {
 		if !seen[e.ID] {

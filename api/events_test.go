@@ -3,8 +3,10 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -281,4 +283,161 @@ func TestFieldProblemsOfEventsAreAllListed(t *testing.T) {
 		"events[2].occurred_at",
 		"events[3].customer_id", "events[3].occurred_at",
 	}, problemOf(t, body).fields())
+}
+
+// A website form ("book a demo") posts a fast-lane event: the customer's
+// running runs whose journey offers it hand off; a run whose journey does
+// not list the offer never hears it.
+func TestAFastLaneEventIsHandedOffByTheRunsThatOfferIt(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	h.json("PUT", "/v1/journeys/automation-upsell", "marketing", upsellJourney, 201, nil)
+	require.Equal(t, "started", h.enrol("erp-automation-crosssell", "acme").Results[0].Status)
+	require.Equal(t, "started", h.enrol("automation-upsell", "acme").Results[0].Status)
+	now := time.Now().UTC().Format(time.RFC3339)
+	fastLane := func(id, offer string) map[string]any {
+		return map[string]any{"events": []map[string]any{{"id": id, "customer_id": "acme", "contact_id": "acme-max",
+			"type": "fast-lane", "topic": offer, "note": "please call", "occurred_at": now}}}
+	}
+	type inbox struct {
+		Handoffs []struct {
+			JourneyID string `json:"journey_id"`
+			Reason    string `json:"reason"`
+			Offer     string `json:"offer"`
+			Note      string `json:"note"`
+		} `json:"handoffs"`
+	}
+	openHandoffs := func() inbox {
+		var in inbox
+		h.json("GET", "/v1/handoffs?status=open", "sales", nil, 200, &in)
+		return in
+	}
+
+	// "checklist" is not in erp-automation-crosssell's mqn.fast_lane; the
+	// upsell journey lists none, so it takes every offer.
+	var res struct {
+		Accepted, Duplicates int
+		Signalled, Enrolled  []string
+	}
+	h.json("POST", "/v1/events", "marketing", fastLane("form-1", "checklist"), 200, &res)
+	require.Equal(t, 1, res.Accepted)
+	require.Equal(t, []string{"ripen/automation-upsell/acme"}, res.Signalled)
+	require.Empty(t, res.Enrolled)
+	var in inbox
+	h.eventually("the upsell run hands off", func() bool { in = openHandoffs(); return len(in.Handoffs) == 1 })
+	require.Equal(t, "automation-upsell", in.Handoffs[0].JourneyID)
+	require.Equal(t, "fast-lane", in.Handoffs[0].Reason)
+	require.Equal(t, "checklist", in.Handoffs[0].Offer)
+	require.Equal(t, "please call", in.Handoffs[0].Note, "the note comes from the stored event")
+	var st struct {
+		FastLane *struct{ Offer string } `json:"fast_lane"`
+	}
+	h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "sales", nil, 200, &st)
+	require.Nil(t, st.FastLane, "the run that does not offer it never heard it")
+
+	// "demo" is the cross-sell journey's: it hands off too.
+	h.json("POST", "/v1/events", "marketing", fastLane("form-2", "demo"), 200, &res)
+	require.Contains(t, res.Signalled, "ripen/erp-automation-crosssell/acme")
+	h.eventually("the cross-sell run hands off", func() bool { in = openHandoffs(); return len(in.Handoffs) == 2 })
+
+	// The same request again is a duplicate, and the run counts it once.
+	h.json("POST", "/v1/events", "marketing", fastLane("form-2", "demo"), 200, &res)
+	require.Equal(t, 1, res.Duplicates)
+	h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "sales", nil, 200, &st)
+	require.NotNil(t, st.FastLane)
+	require.Equal(t, "demo", st.FastLane.Offer)
+	require.Len(t, openHandoffs().Handoffs, 2)
+}
+
+// A client reusing an event ID for another customer gets a duplicate, and
+// the event routed is the one stored: the other customer's run never scores
+// it.
+func TestARepeatedEventIDIsRoutedAsStored(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	h.customer("globex", "max@globex.example", "en")
+	h.enrol("erp-automation-crosssell", "acme", "globex")
+	now := time.Now().UTC().Format(time.RFC3339)
+	var res struct {
+		Accepted, Duplicates int
+		Signalled            []string
+	}
+	h.json("POST", "/v1/events", "marketing", map[string]any{"events": []map[string]any{
+		{"id": "click-1", "customer_id": "acme", "type": "click", "occurred_at": now}}}, 200, &res)
+	require.Equal(t, []string{"ripen/erp-automation-crosssell/acme"}, res.Signalled)
+
+	h.json("POST", "/v1/events", "marketing", map[string]any{"events": []map[string]any{
+		{"id": "click-1", "customer_id": "globex", "type": "download", "occurred_at": now}}}, 200, &res)
+	require.Equal(t, 0, res.Accepted)
+	require.Equal(t, 1, res.Duplicates)
+	require.Equal(t, []string{"ripen/erp-automation-crosssell/acme"}, res.Signalled, "routed again as stored: acme's click")
+
+	var st runState
+	h.eventually("acme's run has the click", func() bool {
+		h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "sales", nil, 200, &st)
+		return st.has("click-1")
+	})
+	require.InDelta(t, 10.0, st.Score, 0.1, "a click, not a download")
+	var other runState
+	h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/globex", "sales", nil, 200, &other)
+	require.False(t, other.has("click-1"))
+}
+
+func TestEveryBadFieldOfAnEventIsNamedWithItsPath(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	now := time.Now().UTC().Format(time.RFC3339)
+	long := strings.Repeat("x", store.MaxEventNoteChars+1)
+	code, body := h.do("POST", "/v1/events", "marketing", map[string]any{"events": []map[string]any{
+		{"id": "a", "customer_id": "acme", "type": "visit", "note": long, "occurred_at": now},
+		{"id": "b", "customer_id": "acme", "type": "visit", "note": long, "occurred_at": now},
+		{"id": "c", "customer_id": "acme", "type": "visit", "topic": "x\u0000y", "url": "u\u0000", "occurred_at": now},
+		{"id": "d", "customer_id": "acme", "type": "fast-lane", "topic": "lunch", "occurred_at": now},
+		{"id": "e", "customer_id": "acme", "type": "fast-lane", "occurred_at": now},
+		{"id": "f", "customer_id": "acme", "type": "fast-lane", "topic": "demo", "note": strings.Repeat("ü", store.MaxEventNoteChars), "occurred_at": now},
+	}})
+	require.Equal(t, 422, code, "%s", body)
+	require.Equal(t, []string{
+		"events[0].note", "events[1].note",
+		"events[2].topic", "events[2].url",
+		"events[3].topic", "events[4].topic",
+	}, problemOf(t, body).fields())
+}
+
+func TestTheServerSetsReceivedAt(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	before := time.Now()
+	h.postEvents(map[string]any{"id": "ev-1", "customer_id": "acme", "type": "visit",
+		"occurred_at": before.UTC().Format(time.RFC3339), "received_at": "2001-01-01T00:00:00Z"})
+	ev, err := h.stack.Store.GetEvent(context.Background(), "ev-1")
+	require.NoError(t, err)
+	require.WithinDuration(t, before, ev.ReceivedAt, time.Minute, "the client's received_at is ignored")
+}
+
+// The run the detector starts gets the newest qualifying events of the
+// window, however many older events the customer has there.
+func TestADetectorStartedRunGetsTheNewestQualifyingEvents(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	now := time.Now().UTC()
+	// 1,000 older events off the detector's topics, and one on them.
+	evs := []map[string]any{{"id": "visit-1", "customer_id": "acme", "type": "visit", "topic": "process-automation",
+		"occurred_at": now.Add(-time.Hour).Format(time.RFC3339)}}
+	for i := range 1000 {
+		evs = append(evs, map[string]any{"id": fmt.Sprintf("old-%d", i), "customer_id": "acme", "type": "visit",
+			"topic": "pricing", "occurred_at": now.Add(-48 * time.Hour).Format(time.RFC3339)})
+	}
+	_, enrolled := h.postEvents(evs...)
+	require.Empty(t, enrolled)
+	_, enrolled = h.postEvents(map[string]any{"id": "visit-2", "customer_id": "acme", "type": "visit",
+		"topic": "process-automation", "occurred_at": now.Format(time.RFC3339)})
+	require.Equal(t, []string{"ripen/erp-automation-crosssell/acme"}, enrolled)
+	var st runState
+	h.eventually("the new run has both visits", func() bool {
+		h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "marketing", nil, 200, &st)
+		return st.has("visit-2")
+	})
+	require.True(t, st.has("visit-1"), "the earlier qualifying visit, behind 1,000 older events")
+	require.InDelta(t, 10.0, st.Score, 0.1)
 }

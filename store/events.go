@@ -161,38 +161,72 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) (inserted, dup
 }
 
 // Limits of the events table, in characters (events_id_check,
-// events_note_check).
+// events_note_check). Exported so that the API checks a request against the
+// same numbers the schema enforces.
 const (
-	maxEventIDChars   = 200
-	maxEventNoteChars = 4000
+	MaxEventIDChars   = 200
+	MaxEventNoteChars = 4000
 )
 
-// validateEvent names the event of a batch that the schema would refuse, so
-// that no failure of the batch's single statement goes unnamed. Lengths are
-// counted in characters, as Postgres does.
-func validateEvent(e Event) error {
+// FastLaneType is the event type of a fast-lane request. Its topic names the
+// offer asked for (one of journey.FastLaneOffers), not a content topic, so it
+// is no engagement on a topic for the detectors.
+const FastLaneType = "fast-lane"
+
+// EventProblem is one field of an event that the schema would refuse.
+type EventProblem struct {
+	Field, Msg string
+}
+
+// EventProblems lists every field of e that the schema would refuse, one
+// problem per field, in the order id, customer_id, type, occurred_at, then
+// the free-text fields: the API reports them all at once, InsertEvents the
+// first. Lengths are counted in characters, as Postgres does.
+func EventProblems(e Event) []EventProblem {
+	var ps []EventProblem
+	add := func(field, msg string) { ps = append(ps, EventProblem{field, msg}) }
 	switch n := utf8.RuneCountInString(e.ID); {
-	case !utf8.ValidString(e.ID) || strings.ContainsRune(e.ID, 0):
-		return invalid("event", e.ID, "id", "must be valid UTF-8 without NUL characters")
-	case n == 0 || n > maxEventIDChars:
-		return invalid("event", e.ID, "id", fmt.Sprintf("must be 1 to %d characters", maxEventIDChars))
+	case !cleanText(e.ID):
+		add("id", "must be valid UTF-8 without NUL characters")
+	case n == 0 || n > MaxEventIDChars:
+		add("id", fmt.Sprintf("must be 1 to %d characters", MaxEventIDChars))
+	}
+	switch {
 	case e.CustomerID == "":
-		return invalid("event", e.ID, "customer_id", "is required")
-	case !slices.Contains(EventTypes, e.Type):
-		return invalid("event", e.ID, "type", fmt.Sprintf("%q is not one of %v", e.Type, EventTypes))
-	case e.OccurredAt.IsZero():
-		return invalid("event", e.ID, "occurred_at", "is required")
-	case utf8.RuneCountInString(e.Note) > maxEventNoteChars:
-		return invalid("event", e.ID, "note", fmt.Sprintf("must be at most %d characters", maxEventNoteChars))
+		add("customer_id", "is required")
+	case !cleanText(e.CustomerID):
+		add("customer_id", "must be valid UTF-8 without NUL characters")
+	}
+	if !slices.Contains(EventTypes, e.Type) {
+		add("type", fmt.Sprintf("%q is not one of %v", e.Type, EventTypes))
+	}
+	if e.OccurredAt.IsZero() {
+		add("occurred_at", "is required")
 	}
 	for _, f := range []struct{ name, value string }{
-		{"customer_id", e.CustomerID}, {"contact_id", e.ContactID}, {"topic", e.Topic},
-		{"content_id", e.ContentID}, {"url", e.URL}, {"run_id", e.RunID}, {"step", e.Step},
-		{"note", e.Note},
+		{"contact_id", e.ContactID}, {"topic", e.Topic}, {"content_id", e.ContentID},
+		{"url", e.URL}, {"run_id", e.RunID}, {"step", e.Step}, {"note", e.Note},
 	} {
-		if !utf8.ValidString(f.value) || strings.ContainsRune(f.value, 0) {
-			return invalid("event", e.ID, f.name, "must be valid UTF-8 without NUL characters")
+		if !cleanText(f.value) {
+			add(f.name, "must be valid UTF-8 without NUL characters")
+		} else if f.name == "note" && utf8.RuneCountInString(e.Note) > MaxEventNoteChars {
+			add("note", fmt.Sprintf("must be at most %d characters", MaxEventNoteChars))
 		}
+	}
+	return ps
+}
+
+// cleanText: s can be stored in a text column (Postgres refuses NUL and
+// invalid UTF-8).
+func cleanText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// validateEvent names the event of a batch that the schema would refuse, so
+// that no failure of the batch's single statement goes unnamed.
+func validateEvent(e Event) error {
+	if ps := EventProblems(e); len(ps) > 0 {
+		return invalid("event", e.ID, ps[0].Field, ps[0].Msg)
 	}
 	return nil
 }
@@ -200,15 +234,18 @@ func validateEvent(e Event) error {
 const sqlCountEvents = `
 SELECT count(*)
 FROM events
-WHERE customer_id = $1 AND topic = ANY($2::text[]) AND occurred_at >= $3`
+WHERE customer_id = $1 AND topic = ANY($2::text[]) AND occurred_at >= $3
+  AND type <> 'fast-lane'`
 
 const sqlCountEventsAllTopics = `
 SELECT count(*)
 FROM events
-WHERE customer_id = $1 AND occurred_at >= $2`
+WHERE customer_id = $1 AND occurred_at >= $2 AND type <> 'fast-lane'`
 
-// CountEvents counts a customer's events on any of topics (all topics when
-// none are given) that occurred at or after since: the detector's question.
+// CountEvents counts a customer's engagement events on any of topics (all
+// topics when none are given) that occurred at or after since: the
+// detector's question. Fast-lane requests are left out: their topic names an
+// offer, and a request goes to the runs that offer it, not to detectors.
 func (s *Store) CountEvents(ctx context.Context, customerID string, topics []string, since time.Time) (int, error) {
 	var n int
 	var err error
@@ -234,6 +271,54 @@ func (s *Store) ListEvents(ctx context.Context, customerID string, since time.Ti
 	rows, _ := s.pool.Query(ctx, sqlListEvents, customerID, since, clampLimit(limit))
 	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
 	return evs, pgErr("list", "events of customer", customerID, err)
+}
+
+const sqlRecentEvents = `
+SELECT id, customer_id, contact_id, type, topic, content_id,
+       url, run_id, step, note, occurred_at, received_at
+FROM (
+    SELECT *
+    FROM events
+    WHERE customer_id = $1 AND occurred_at >= $2 AND type <> 'fast-lane'
+      AND (cardinality($3::text[]) = 0 OR topic = ANY($3::text[]))
+    ORDER BY occurred_at DESC, id DESC
+    LIMIT $4
+) newest
+ORDER BY occurred_at, id`
+
+// RecentEvents returns the newest limit (0 means DefaultLimit) of a
+// customer's engagement events on any of topics (all topics when none are
+// given) that occurred at or after since, oldest first: the events that met
+// a detector's rule, as CountEvents counts them. The limit picks the newest,
+// so a long window full of old events cannot crowd out the recent ones.
+func (s *Store) RecentEvents(ctx context.Context, customerID string, topics []string, since time.Time, limit int) ([]Event, error) {
+	rows, _ := s.pool.Query(ctx, sqlRecentEvents, customerID, since, nonNil(topics), clampLimit(limit))
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
+	return evs, pgErr("list", "recent events of customer", customerID, err)
+}
+
+const sqlGetEvents = `
+SELECT id, customer_id, contact_id, type, topic, content_id,
+       url, run_id, step, note, occurred_at, received_at
+FROM events
+WHERE id = ANY($1::text[])`
+
+// GetEvents returns the stored events of ids, by ID, in one query; IDs not
+// stored are absent from the map.
+func (s *Store) GetEvents(ctx context.Context, ids []string) (map[string]Event, error) {
+	out := make(map[string]Event, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, _ := s.pool.Query(ctx, sqlGetEvents, ids)
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
+	if err != nil {
+		return nil, pgErr("get", "events", "", err)
+	}
+	for _, e := range evs {
+		out[e.ID] = e
+	}
+	return out, nil
 }
 
 const sqlGetEvent = `

@@ -213,3 +213,73 @@ func BenchmarkInsertEvents(b *testing.B) {
 		})
 	}
 }
+
+func TestEventProblemsListEveryBadField(t *testing.T) {
+	e := store.Event{
+		ID: strings.Repeat("é", store.MaxEventIDChars+1), Type: "telepathy",
+		Topic: "nul\x00byte", URL: "bad \xff utf-8", Note: strings.Repeat("ü", store.MaxEventNoteChars+1),
+	}
+	var fields []string
+	for _, p := range store.EventProblems(e) {
+		fields = append(fields, p.Field)
+	}
+	require.Equal(t, []string{"id", "customer_id", "type", "occurred_at", "topic", "url", "note"}, fields)
+
+	ok := event("ok", "acme", "a", t0)
+	ok.Note = strings.Repeat("ü", store.MaxEventNoteChars)
+	require.Empty(t, store.EventProblems(ok), "the limits count characters")
+}
+
+func TestRecentEventsAreTheNewestInTimeOrder(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	fast := event("fast", "acme", "a", t0.Add(5*time.Hour))
+	fast.Type = store.FastLaneType
+	_, _, err := s.InsertEvents(ctx, []store.Event{
+		event("e3", "acme", "a", t0.Add(3*time.Hour)),
+		event("e1", "acme", "a", t0.Add(time.Hour)),
+		event("old", "acme", "a", t0.Add(-time.Hour)),
+		event("e2", "acme", "b", t0.Add(2*time.Hour)),
+		event("off", "acme", "other", t0.Add(4*time.Hour)),
+		event("e0", "acme", "a", t0),
+		fast,
+	})
+	require.NoError(t, err)
+	ids := func(evs []store.Event) []string {
+		out := []string{}
+		for _, e := range evs {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+
+	evs, err := s.RecentEvents(ctx, "acme", []string{"a", "b"}, t0, 3)
+	require.NoError(t, err)
+	require.Equal(t, []string{"e1", "e2", "e3"}, ids(evs), "the newest three on the topics, oldest first; no fast lane")
+
+	evs, err = s.RecentEvents(ctx, "acme", nil, t0, 0)
+	require.NoError(t, err)
+	require.Equal(t, []string{"e0", "e1", "e2", "e3", "off"}, ids(evs), "no topics means every topic")
+
+	n, err := s.CountEvents(ctx, "acme", []string{"a"}, t0)
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "a fast-lane request is no engagement on a topic")
+	n, err = s.CountEvents(ctx, "acme", nil, t0)
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+}
+
+func TestGetEventsReadsStoredEventsByID(t *testing.T) {
+	f := newFixture(t)
+	s, ctx := f.s, t.Context()
+	_, _, err := s.InsertEvents(ctx, []store.Event{event("x1", "acme", "a", t0), event("x2", "acme", "b", t0)})
+	require.NoError(t, err)
+	got, err := s.GetEvents(ctx, []string{"x2", "x1", "missing"})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "b", got["x2"].Topic)
+	require.Equal(t, "acme", got["x1"].CustomerID)
+	got, err = s.GetEvents(ctx, nil)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
