@@ -218,8 +218,10 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	id := "fast-lane-" + tokenDigest(token)
 	if who.customerID != "" {
+		// The offer is the topic, as for a fast-lane event posted to
+		// /v1/events: an ID posted again there is routed as stored.
 		ev := store.Event{ID: id, CustomerID: who.customerID, ContactID: c.ContactID, Type: "fast-lane",
-			RunID: c.RunID, Step: c.Step, Note: note, OccurredAt: now, ReceivedAt: now}
+			RunID: c.RunID, Step: c.Step, Topic: c.Target, Note: note, OccurredAt: now, ReceivedAt: now}
 		inserted, _, err := s.store.InsertEvents(ctx, []store.Event{ev})
 		switch {
 		case errors.Is(err, store.ErrInvalid):
