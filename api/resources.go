@@ -151,7 +151,16 @@ func viewJourney(jv store.JourneyVersion) (journeyView, error) {
 }
 
 // putJourney validates a YAML or JSON definition (the same messages as
-// `ripen journeys validate`) and publishes it as a new version.
+// `ripen journeys validate`) and publishes it as a new version (201), unless
+// it is the newest published version's definition already: then it answers
+// that version (200) and creates nothing.
+//
+// Definitions are compared, not source texts: marketing ops keep journeys
+// in git and a sync re-applies every file, so a PUT that would not change
+// what runs do (or what the journey is called) must not mint a version;
+// that holds for a reformatted file or an edited comment too, since a new
+// version then would only split the runs across identical versions. The
+// version keeps the source that first published it.
 func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
@@ -180,7 +189,7 @@ func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	jv, err := s.store.PublishJourney(r.Context(), store.JourneyVersion{JourneyID: def.ID, Name: def.Name, Definition: defJSON, Source: string(data)})
+	jv, created, err := s.store.PublishJourneyIfChanged(r.Context(), store.JourneyVersion{JourneyID: def.ID, Name: def.Name, Definition: defJSON, Source: string(data)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -188,6 +197,10 @@ func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 	view, err := viewJourney(jv)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if !created {
+		writeJSON(w, http.StatusOK, view)
 		return
 	}
 	w.Header().Set("Location", "/v1/journeys/"+def.ID+"?version="+strconv.Itoa(jv.Version))

@@ -3,7 +3,9 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -209,4 +211,69 @@ func TestSimulateAJourneyOverTheAPI(t *testing.T) {
 	require.Contains(t, fields, "journey.offer.kind")
 
 	h.json("POST", "/v1/journeys/no-such-journey/simulate", "marketing", map[string]any{"events": []map[string]any{}}, 404, nil)
+}
+
+// PUT of a journey is idempotent: a definition equal to the newest
+// published version's is that version (200), however it is written, and
+// creates nothing; a changed one is a new version (201).
+func TestPuttingAnUnchangedJourneyCreatesNoVersion(t *testing.T) {
+	h := newHarness(t)
+	h.seed() // version 1, from testJourney
+	path := "/v1/journeys/erp-automation-crosssell"
+	type version struct {
+		Version int    `json:"version"`
+		Name    string `json:"name"`
+		Source  string `json:"source"`
+	}
+	var def map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(testJourney), &def))
+	asJSON, err := json.Marshal(def)
+	require.NoError(t, err)
+	for name, body := range map[string]any{
+		"the same YAML":            testJourney,
+		"as JSON":                  asJSON,
+		"reformatted, commented":   "# synced from git\n" + strings.ReplaceAll(testJourney, ": ", ":  "),
+		"the same YAML, once more": testJourney,
+	} {
+		var v version
+		code, got, resp := h.doWith("PUT", path, "marketing", body, nil)
+		require.Equal(t, 200, code, "%s: %s", name, resp)
+		require.Empty(t, got.Get("Location"), name)
+		require.NoError(t, json.Unmarshal(resp, &v))
+		require.Equal(t, 1, v.Version, name)
+		require.Equal(t, testJourney, v.Source, "%s: the version keeps the source that published it", name)
+	}
+	var list struct {
+		Journeys []version `json:"journeys"`
+	}
+	h.json("GET", path+"/versions", "marketing", nil, 200, &list)
+	require.Len(t, list.Journeys, 1, "nothing was created")
+
+	// A change is a new version; going back to version 1 is a change too.
+	changed := strings.Replace(testJourney, "threshold: 40", "threshold: 50", 1)
+	var v version
+	h.json("PUT", path, "marketing", changed, 201, &v)
+	require.Equal(t, 2, v.Version)
+	h.json("PUT", path, "marketing", testJourney, 201, &v)
+	require.Equal(t, 3, v.Version)
+
+	// The same change sent several times at once is one version.
+	again := strings.Replace(testJourney, "threshold: 40", "threshold: 45", 1)
+	codes := make([]int, 6)
+	versions := make([]int, 6)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			code, resp := h.do("PUT", path, "marketing", again)
+			var v version
+			_ = json.Unmarshal(resp, &v)
+			codes[i], versions[i] = code, v.Version
+		})
+	}
+	wg.Wait()
+	slices.Sort(codes)
+	require.Equal(t, []int{200, 200, 200, 200, 200, 201}, codes)
+	require.Equal(t, []int{4, 4, 4, 4, 4, 4}, versions)
+	h.json("GET", path+"/versions", "marketing", nil, 200, &list)
+	require.Len(t, list.Journeys, 4)
 }

@@ -329,7 +329,7 @@ func (s *Server) describedState(ctx context.Context, workflowID string) (workflo
 	}
 	st.RunID = runID
 	status := workflowStatus(info.GetStatus())
-	if status != store.RunRunning && status != store.RunCompleted {
+	if status != store.RunRunning && status != store.RunCompleted && status != statusContinuedAsNew {
 		// A run that ended this way did not record it: the projection
 		// learns it here, so events and the detector's cool-down see it.
 		if err := s.noteRunEnded(ctx, workflowID, info, st.Outcome); err != nil {
@@ -339,6 +339,10 @@ func (s *Server) describedState(ctx context.Context, workflowID string) (workflo
 	return st, status, nil
 }
 
+// statusContinuedAsNew is the status of an execution that handed its run
+// on to a new one; lists leave such executions out (visibilityQuery).
+const statusContinuedAsNew = "continued-as-new"
+
 func workflowStatus(s enumspb.WorkflowExecutionStatus) string {
 	switch s {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
@@ -346,7 +350,9 @@ func workflowStatus(s enumspb.WorkflowExecutionStatus) string {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
 		return "completed"
 	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
-		return "running"
+		// A closed link of a run's chain: the run goes on in a newer
+		// execution of the same workflow ID, which alone stands for it.
+		return statusContinuedAsNew
 	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
 		return "failed"
 	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
@@ -629,8 +635,15 @@ func (s *Server) listCustomerRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 // visibilityQuery builds a list filter; keys are fixed, values quoted.
+//
+// A run that continued as new is one run in several executions: visibility
+// keeps every execution, the old ones frozen with the stage, score and MQN
+// of the moment they handed over. Only the newest execution of a run (the
+// one not ContinuedAsNew) speaks for it, so the others are always left out:
+// otherwise a run is listed once per execution, and stale copies match
+// stage, mqn and status=closed filters the run itself no longer matches.
 func visibilityQuery(filters map[string]string, mqn *bool, status string) string {
-	var parts []string
+	parts := []string{"RipenJourney IS NOT NULL"}
 	for _, key := range []string{"RipenJourney", "RipenCustomer", "RipenOwner", "RipenStage"} {
 		if v := filters[key]; v != "" {
 			parts = append(parts, fmt.Sprintf("%s = %s", key, visibilityString(v)))
@@ -639,14 +652,12 @@ func visibilityQuery(filters map[string]string, mqn *bool, status string) string
 	if mqn != nil {
 		parts = append(parts, fmt.Sprintf("RipenMQN = %t", *mqn))
 	}
+	parts = append(parts, "ExecutionStatus != 'ContinuedAsNew'")
 	switch status {
 	case "running":
 		parts = append(parts, "ExecutionStatus = 'Running'")
 	case "closed":
 		parts = append(parts, "ExecutionStatus != 'Running'")
-	}
-	if len(parts) == 0 {
-		return "RipenJourney IS NOT NULL"
 	}
 	return strings.Join(parts, " AND ")
 }
@@ -730,6 +741,25 @@ func decodeSA(sa map[string]*commonpb.Payload, key string, v any) error {
 	return converter.GetDefaultDataConverter().FromPayload(p, v)
 }
 
+// Bounds of a simulated timeline. The simulator (simulate.Run) exports
+// neither, so the API sets its own, below the limits it would otherwise
+// hit:
+//
+//   - Temporal's test environment caps a workflow at 10 years of simulated
+//     time, and the simulator runs on until 400 days (its default horizon)
+//     after the last event: an event past ~3,250 days made the run fail
+//     with a ScheduleToClose deadline, answered as a 500. Three years of
+//     script covers any nurture journey (cool-downs and recycles included)
+//     and stays far below that.
+//   - The test environment queues the simulator's timed callbacks (one per
+//     event, plus the horizon and the start) in a channel of 1,000: a
+//     script of 999 events or more blocks simulate.Run for ever, holding the
+//     request. 500 events leave room and simulate in well under a second.
+const (
+	maxSimulateAt     = 3 * 365 * 24 * time.Hour
+	maxSimulateEvents = 500
+)
+
 // simulateRequest is a scripted timeline for POST /v1/journeys/{id}/simulate.
 type simulateRequest struct {
 	Events   []simulate.Event `json:"events"`
@@ -766,6 +796,18 @@ func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
 	// Every problem at once, each on its field: the events' own
 	// ("events[2].offer"), the events against the journey, the timezone.
 	var fields []FieldProblem
+	if len(req.Events) > maxSimulateEvents {
+		// Checked before the events themselves: there is no point in
+		// listing the mistakes of a script that is refused anyway.
+		s.fail(w, r, invalid(FieldProblem{Field: "events", Message: fmt.Sprintf("at most %d events per simulation, got %d", maxSimulateEvents, len(req.Events))}))
+		return
+	}
+	for i, e := range req.Events {
+		if e.At.Std() > maxSimulateAt {
+			fields = append(fields, FieldProblem{Field: fmt.Sprintf("events[%d].at", i),
+				Message: fmt.Sprintf("must be at most %dd after enrolment: a simulation covers three years at most", maxSimulateAt/(24*time.Hour))})
+		}
+	}
 	for _, p := range simulate.CheckEvents(def, req.Events) {
 		fields = append(fields, FieldProblem{Field: p.Field, Message: p.Message})
 	}
@@ -781,6 +823,14 @@ func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
 		opt.Start = *req.Start
 	}
 	rep, err := simulate.Run(def, req.Events, opt)
+	var deadline *temporal.TimeoutError
+	if errors.As(err, &deadline) {
+		// The simulated run hit a time limit of the simulator (the bounds
+		// above keep a script clear of the one known): a property of the
+		// journey and timeline posted, not a fault of the server.
+		s.fail(w, r, invalid(FieldProblem{Field: "events", Message: "the simulated journey ran past the simulator's time limit (" + deadline.Error() + "): script a shorter timeline"}))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err) // the events were checked: this is the simulator's failure
 		return

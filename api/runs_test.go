@@ -3,15 +3,24 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/internal/freeport"
+	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/workflows"
 )
 
@@ -179,4 +188,170 @@ func TestARepeatedCustomerIsAnsweredAsItsFirstCopy(t *testing.T) {
 	}
 	require.Equal(t, []string{"suppressed", "started", "suppressed", "started"}, got)
 	require.Equal(t, res.Results[1].RunID, res.Results[3].RunID)
+}
+
+// A run that continued as new is one run: visibility keeps each execution,
+// the old ones frozen at the stage and score they handed over, and a list
+// shows only the newest.
+func TestARunThatContinuedAsNewIsListedOnce(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	var jv struct {
+		Definition journey.Definition `json:"definition"`
+	}
+	h.json("GET", "/v1/journeys/erp-automation-crosssell", "marketing", nil, 200, &jv)
+	def := jv.Definition
+	ctx := context.Background()
+	id := workflows.WorkflowID(def.ID, "acme")
+	// A low threshold makes the run continue as new after a dozen events.
+	_, err := h.stack.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue,
+		TypedSearchAttributes: workflows.StartSearchAttributes(def.ID, "acme", def.Offer.Kind),
+	}, workflows.Journey, workflows.Input{Journey: def, CustomerID: "acme", ContinueAsNewAfter: 25})
+	require.NoError(t, err)
+	for i := range 12 {
+		h.postEvents(map[string]any{"id": fmt.Sprintf("open-%d", i), "customer_id": "acme", "type": "open", "occurred_at": time.Now().UTC().Format(time.RFC3339)})
+		time.Sleep(100 * time.Millisecond)
+	}
+	h.eventually("the run continued as new", func() bool {
+		d, err := h.stack.Client.DescribeWorkflowExecution(ctx, id, "")
+		require.NoError(t, err)
+		info := d.GetWorkflowExecutionInfo()
+		return info.GetFirstRunId() != info.GetExecution().GetRunId()
+	})
+	// Paused, the run's stage differs from the frozen executions' (nurturing).
+	h.json("POST", "/v1/journeys/erp-automation-crosssell/runs/acme/signals", "sales", map[string]any{"type": "pause"}, 202, nil)
+	type listed struct {
+		Runs []struct {
+			RunID  string `json:"run_id"`
+			Stage  string `json:"stage"`
+			Status string `json:"status"`
+		} `json:"runs"`
+	}
+	var current string
+	var runs listed
+	h.eventually("the list shows the paused run", func() bool {
+		d, err := h.stack.Client.DescribeWorkflowExecution(ctx, id, "")
+		require.NoError(t, err)
+		current = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		h.json("GET", "/v1/runs?stage=paused", "sales", nil, 200, &runs)
+		for _, r := range runs.Runs {
+			if r.RunID == current {
+				return true
+			}
+		}
+		return false
+	})
+	for _, path := range []string{"/v1/runs?journey=erp-automation-crosssell", "/v1/runs", "/v1/customers/acme/runs", "/v1/runs?status=running&customer=acme", "/v1/runs?stage=paused"} {
+		h.json("GET", path, "sales", nil, 200, &runs)
+		require.Len(t, runs.Runs, 1, "%s lists the run once", path)
+		require.Equal(t, current, runs.Runs[0].RunID, path)
+		require.Equal(t, "paused", runs.Runs[0].Stage, path)
+		require.Equal(t, "running", runs.Runs[0].Status, path)
+	}
+	// The frozen executions match no filter the run itself does not.
+	for _, path := range []string{"/v1/runs?stage=nurturing", "/v1/runs?status=closed", "/v1/customers/acme/runs?status=closed"} {
+		h.json("GET", path, "sales", nil, 200, &runs)
+		require.Empty(t, runs.Runs, path)
+	}
+}
+
+// A simulated timeline has bounds: past them the simulator failed (a
+// ScheduleToClose deadline, answered 500) or never answered at all.
+func TestASimulatedTimelineIsBounded(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	path := "/v1/journeys/erp-automation-crosssell/simulate"
+	// Waiting for sales for 5000 days ran past the simulator's 10 years.
+	code, body := h.do("POST", path, "marketing", map[string]any{"events": []map[string]any{
+		{"at": "1d", "type": "fast-lane", "offer": "demo"},
+		{"at": "5000d", "type": "sales-feedback", "outcome": "won"},
+	}})
+	require.Equal(t, 422, code, "%s", body)
+	require.Equal(t, []string{"events[1].at"}, problemOf(t, body).fields())
+
+	// Three years is fine.
+	var rep struct {
+		Outcome string `json:"outcome"`
+	}
+	h.json("POST", path, "marketing", map[string]any{"events": []map[string]any{
+		{"at": "1d", "type": "fast-lane", "offer": "demo"},
+		{"at": "1095d", "type": "sales-feedback", "outcome": "won"},
+	}}, 200, &rep)
+	require.Equal(t, "won", rep.Outcome)
+
+	// Too many events are refused as a whole. (Past 998 the simulator
+	// blocked for ever: the request never came back.)
+	events := make([]map[string]any, 1001)
+	for i := range events {
+		events[i] = map[string]any{"at": fmt.Sprintf("%dm", i), "type": "visit", "topic": "process-automation"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	data, err := json.Marshal(map[string]any{"events": events})
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(ctx, "POST", h.stack.APIURL+path, bytes.NewReader(data))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+h.keys["marketing"])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err, "the API answers")
+	defer resp.Body.Close()
+	body, err = io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, 422, resp.StatusCode, "%s", body)
+	require.Equal(t, []string{"events"}, problemOf(t, body).fields())
+}
+
+// slowStarts is a Temporal client whose workflow starts take a while, as a
+// large enrolment's do in total.
+type slowStarts struct {
+	client.Client
+	delay time.Duration
+}
+
+func (s *slowStarts) ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error) {
+	time.Sleep(s.delay)
+	return s.Client.ExecuteWorkflow(ctx, options, workflow, args...)
+}
+
+// An enrolment answers even when it takes longer than the server's write
+// timeout: the client needs its per-customer results.
+func TestAnEnrolmentMayTakeLongerThanTheWriteTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	port, err := freeport.Take("127.0.0.1")
+	require.NoError(t, err)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	srv := api.New(h.stack.Store, &slowStarts{Client: h.stack.Client, delay: 1500 * time.Millisecond}, h.stack.Links,
+		api.Config{Namespace: "default", PublicURL: h.stack.APIURL, WriteTimeout: 500 * time.Millisecond}, zerolog.Nop(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, addr) }()
+	t.Cleanup(func() { cancel(); <-done })
+	base := "http://" + addr
+	h.eventually("the server listens", func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	// Other routes answer within the server's own write timeout.
+	code, _, _ := h.doAt(base, "GET", "/v1/journeys/erp-automation-crosssell", "marketing", nil, nil)
+	require.Equal(t, 200, code)
+
+	data, err := json.Marshal(map[string]any{"customer_ids": []string{"acme"}})
+	require.NoError(t, err)
+	req, err := http.NewRequest("POST", base+"/v1/journeys/erp-automation-crosssell/enrollments", bytes.NewReader(data))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+h.keys["marketing"])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err, "the answer was not cut off")
+	defer resp.Body.Close()
+	var res enrolResults
+	require.Equal(t, 200, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
+	require.Equal(t, "started", res.Results[0].Status)
 }

@@ -53,6 +53,49 @@ func (s *Store) PublishJourney(ctx context.Context, jv JourneyVersion) (JourneyV
 	return s.insertJourneyVersion(ctx, jv, JourneyPublished)
 }
 
+// PublishJourneyIfChanged publishes jv as the journey's next version unless
+// its definition equals that of the newest published version: then it
+// returns that version and created is false, and stores nothing. Definitions
+// compare as JSON values (jsonb equality: key order and spacing do not
+// count), so the same journey sent again, as YAML or JSON, reformatted or
+// with other comments, is the version it already is; jv.Source does not
+// take part, and the version keeps the source that first published it.
+//
+// Calls for one journey are serialised by a transaction-scoped advisory
+// lock around the comparison and the insert: two identical calls at once
+// create one version, the second finds it. (The journeys row cannot be the
+// lock: the first version of a journey has no row to lock yet.)
+func (s *Store) PublishJourneyIfChanged(ctx context.Context, jv JourneyVersion) (out JourneyVersion, created bool, err error) {
+	def := bytes.TrimSpace(jv.Definition)
+	if !json.Valid(def) || len(def) == 0 || def[0] != '{' {
+		return JourneyVersion{}, false, invalid("journey", jv.JourneyID, "definition", "must be a JSON object")
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ripen/journey-publish'), hashtext($1))`, jv.JourneyID); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, sqlSelectJourneyVersion+`
+WHERE journey_id = $1 AND status = 'published' AND definition = $2::jsonb
+  AND version = (SELECT max(version) FROM journey_versions WHERE journey_id = $1 AND status = 'published')`, jv.JourneyID, string(def))
+		same, err := pgx.CollectRows(rows, pgx.RowToStructByName[JourneyVersion])
+		if err != nil {
+			return err
+		}
+		if len(same) == 1 {
+			out = same[0]
+			return nil
+		}
+		rows, _ = tx.Query(ctx, sqlInsertJourneyVersion, jv.JourneyID, JourneyPublished, jv.Name, string(def), jv.Source)
+		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[JourneyVersion])
+		created = err == nil
+		return err
+	})
+	if err != nil {
+		return JourneyVersion{}, false, pgErr("publish", "journey", jv.JourneyID, err)
+	}
+	return out, created, nil
+}
+
 // SaveDraft stores jv as the journey's next version, as a draft: GetJourney
 // with version 0 and ListJourneys ignore it until PublishDraft.
 func (s *Store) SaveDraft(ctx context.Context, jv JourneyVersion) (JourneyVersion, error) {

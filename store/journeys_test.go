@@ -135,3 +135,93 @@ func TestPublishJourneyConcurrentlyGivesDistinctVersions(t *testing.T) {
 	sort.Ints(versions)
 	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8}, versions)
 }
+
+func TestPublishJourneyIfChangedPublishesOnlyAChange(t *testing.T) {
+	s := storetest.NewDB(t)
+	ctx := t.Context()
+	id := "erp-automation-crosssell"
+
+	v1, created, err := s.PublishJourneyIfChanged(ctx, journey(id))
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, 1, v1.Version)
+
+	// The same definition, in another key order and spacing, with another
+	// source: the version it already is.
+	same := journey(id)
+	var def map[string]any
+	require.NoError(t, json.Unmarshal(same.Definition, &def))
+	same.Definition, err = json.MarshalIndent(def, "", "    ")
+	require.NoError(t, err)
+	same.Definition = append([]byte(" \n"), same.Definition...)
+	same.Source = "# reformatted\n" + same.Source
+	got, created, err := s.PublishJourneyIfChanged(ctx, same)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, 1, got.Version)
+	require.Equal(t, v1.Source, got.Source, "the version keeps its first source")
+	require.Equal(t, v1.CreatedAt, got.CreatedAt)
+
+	// A change is the next version; so is going back to an older one.
+	changed := journey(id)
+	def["name"] = "Renamed"
+	changed.Definition, err = json.Marshal(def)
+	require.NoError(t, err)
+	v2, created, err := s.PublishJourneyIfChanged(ctx, changed)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, 2, v2.Version)
+	v3, created, err := s.PublishJourneyIfChanged(ctx, journey(id))
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, 3, v3.Version)
+
+	// A draft is not what the journey runs: it is compared with the
+	// newest published version only.
+	_, err = s.SaveDraft(ctx, changed)
+	require.NoError(t, err)
+	got, created, err = s.PublishJourneyIfChanged(ctx, journey(id))
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, 3, got.Version)
+
+	_, _, err = s.PublishJourneyIfChanged(ctx, store.JourneyVersion{JourneyID: id, Definition: json.RawMessage(`["a"]`)})
+	requireKind(t, err, store.ErrInvalid, "definition")
+	_, _, err = s.PublishJourneyIfChanged(ctx, store.JourneyVersion{JourneyID: id, Definition: json.RawMessage(`{"id":"other","offer":{"kind":"repeat"}}`)})
+	requireKind(t, err, store.ErrInvalid, "definition.id")
+}
+
+func TestPublishJourneyIfChangedConcurrentlyCreatesOneVersion(t *testing.T) {
+	s := storetest.NewDB(t)
+	ctx := t.Context()
+	const publishers = 8
+	for _, round := range []string{"new journey", "changed journey"} {
+		jv := journey("busy")
+		if round == "changed journey" {
+			jv.Definition = json.RawMessage(`{"id":"busy","name":"changed","offer":{"kind":"repeat","product":"p"}}`)
+		}
+		var wg sync.WaitGroup
+		versions := make([]int, publishers)
+		created := make([]bool, publishers)
+		errs := make([]error, publishers)
+		for i := range publishers {
+			wg.Go(func() {
+				v, c, err := s.PublishJourneyIfChanged(ctx, jv)
+				versions[i], created[i], errs[i] = v.Version, c, err
+			})
+		}
+		wg.Wait()
+		n := 0
+		for i := range publishers {
+			require.NoError(t, errs[i], round)
+			require.Equal(t, versions[0], versions[i], round)
+			if created[i] {
+				n++
+			}
+		}
+		require.Equal(t, 1, n, "%s: one call created the version", round)
+	}
+	all, err := s.ListJourneyVersions(ctx, "busy")
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+}
