@@ -741,25 +741,6 @@ func decodeSA(sa map[string]*commonpb.Payload, key string, v any) error {
 	return converter.GetDefaultDataConverter().FromPayload(p, v)
 }
 
-// Bounds of a simulated timeline. The simulator (simulate.Run) exports
-// neither, so the API sets its own, below the limits it would otherwise
-// hit:
-//
-//   - Temporal's test environment caps a workflow at 10 years of simulated
-//     time, and the simulator runs on until 400 days (its default horizon)
-//     after the last event: an event past ~3,250 days made the run fail
-//     with a ScheduleToClose deadline, answered as a 500. Three years of
-//     script covers any nurture journey (cool-downs and recycles included)
-//     and stays far below that.
-//   - The test environment queues the simulator's timed callbacks (one per
-//     event, plus the horizon and the start) in a channel of 1,000: a
-//     script of 999 events or more blocks simulate.Run for ever, holding the
-//     request. 500 events leave room and simulate in well under a second.
-const (
-	maxSimulateAt     = 3 * 365 * 24 * time.Hour
-	maxSimulateEvents = 500
-)
-
 // simulateRequest is a scripted timeline for POST /v1/journeys/{id}/simulate.
 type simulateRequest struct {
 	Events   []simulate.Event `json:"events"`
@@ -796,17 +777,11 @@ func (s *Server) simulateJourney(w http.ResponseWriter, r *http.Request) {
 	// Every problem at once, each on its field: the events' own
 	// ("events[2].offer"), the events against the journey, the timezone.
 	var fields []FieldProblem
-	if len(req.Events) > maxSimulateEvents {
+	if len(req.Events) > simulate.MaxEvents {
 		// Checked before the events themselves: there is no point in
 		// listing the mistakes of a script that is refused anyway.
-		s.fail(w, r, invalid(FieldProblem{Field: "events", Message: fmt.Sprintf("at most %d events per simulation, got %d", maxSimulateEvents, len(req.Events))}))
+		s.fail(w, r, invalid(FieldProblem{Field: "events", Message: fmt.Sprintf("at most %d events per simulation, got %d", simulate.MaxEvents, len(req.Events))}))
 		return
-	}
-	for i, e := range req.Events {
-		if e.At.Std() > maxSimulateAt {
-			fields = append(fields, FieldProblem{Field: fmt.Sprintf("events[%d].at", i),
-				Message: fmt.Sprintf("must be at most %dd after enrolment: a simulation covers three years at most", maxSimulateAt/(24*time.Hour))})
-		}
 	}
 	for _, p := range simulate.CheckEvents(def, req.Events) {
 		fields = append(fields, FieldProblem{Field: p.Field, Message: p.Message})

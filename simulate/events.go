@@ -59,9 +59,31 @@ func ValidateEvents(evs []Event) error {
 	return nil
 }
 
+// A script is bounded below the limits of Temporal's test environment, which
+// the simulator runs in (for the command line and the API alike):
+//
+//   - it caps a workflow at 10 years of simulated time, and the simulator
+//     runs on until its horizon (400 days by default) after the last event:
+//     an event past ~3,250 days failed the run with a ScheduleToClose
+//     deadline. Three years of script covers any nurture journey (cool-downs
+//     and recycles included) and stays far below that;
+//   - it queues the simulator's timed callbacks (one per event, plus the
+//     horizon and the start) in a channel of 1,000: a script of 999 events
+//     or more blocked Run for ever. 500 leave room and simulate in well
+//     under a second.
+const (
+	MaxEvents = 500
+	MaxAt     = 3 * 365 * 24 * time.Hour
+)
+
 // checkEvents is CheckEvents placing problems on lines (nil: Line 0).
 func checkEvents(def *journey.Definition, evs []Event, lines journey.Lines) journey.Problems {
 	var probs journey.Problems
+	if len(evs) > MaxEvents {
+		probs = append(probs, journey.Problem{Line: lines.Line("events"), Field: "events",
+			Message: fmt.Sprintf("at most %d events per simulation, got %d", MaxEvents, len(evs))})
+		return probs
+	}
 	for i, e := range evs {
 		at := fmt.Sprintf("events[%d]", i)
 		problem := func(field, format string, args ...any) {
@@ -73,6 +95,9 @@ func checkEvents(def *journey.Definition, evs []Event, lines journey.Lines) jour
 		}
 		if e.At < 0 {
 			problem("at", "must not be negative")
+		}
+		if e.At.Std() > MaxAt {
+			problem("at", "must be at most %dd after enrolment: a simulation covers three years at most", MaxAt/(24*time.Hour))
 		}
 		switch {
 		case e.Type == "":

@@ -232,3 +232,23 @@ func TestTextLeavesOutAnUnpublishedVersion(t *testing.T) {
 	assert.True(t, strings.HasPrefix(rep.Text(), "journey j v3, enrolled"), rep.Text())
 	assert.Equal(t, "day 4", Day(4*day+3*3600))
 }
+
+// A script past the test environment's limits is refused up front, for the
+// command line as for the API: a script of 999 events used to hang, and one
+// reaching ~3,250 days to fail with a deadline.
+func TestAScriptIsBoundedBelowTheTestEnvironmentsLimits(t *testing.T) {
+	many := make([]Event, MaxEvents+1)
+	for i := range many {
+		many[i] = Event{At: journey.Duration(time.Hour), Type: "open"}
+	}
+	err := ValidateEvents(many)
+	var probs journey.Problems
+	require.ErrorAs(t, err, &probs)
+	require.Len(t, probs, 1)
+	require.Equal(t, "events", probs[0].Field)
+
+	far := []Event{{At: journey.Duration(MaxAt + 24*time.Hour), Type: "open"}}
+	require.ErrorAs(t, ValidateEvents(far), &probs)
+	require.Equal(t, "events[0].at", probs[0].Field)
+	require.NoError(t, ValidateEvents([]Event{{At: journey.Duration(MaxAt), Type: "open"}}))
+}
