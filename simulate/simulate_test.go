@@ -239,7 +239,7 @@ func TestTextLeavesOutAnUnpublishedVersion(t *testing.T) {
 func TestAScriptIsBoundedBelowTheTestEnvironmentsLimits(t *testing.T) {
 	many := make([]Event, MaxEvents+1)
 	for i := range many {
-		many[i] = Event{At: journey.Duration(time.Hour), Type: "open"}
+		many[i] = Event{At: journey.Duration(time.Hour), Type: "visit", Topic: "t"}
 	}
 	err := ValidateEvents(many)
 	var probs journey.Problems
@@ -247,8 +247,8 @@ func TestAScriptIsBoundedBelowTheTestEnvironmentsLimits(t *testing.T) {
 	require.Len(t, probs, 1)
 	require.Equal(t, "events", probs[0].Field)
 
-	far := []Event{{At: journey.Duration(MaxAt + 24*time.Hour), Type: "open"}}
+	far := []Event{{At: journey.Duration(MaxAt + 24*time.Hour), Type: "visit", Topic: "t"}}
 	require.ErrorAs(t, ValidateEvents(far), &probs)
 	require.Equal(t, "events[0].at", probs[0].Field)
-	require.NoError(t, ValidateEvents([]Event{{At: journey.Duration(MaxAt), Type: "open"}}))
+	require.NoError(t, ValidateEvents([]Event{{At: journey.Duration(MaxAt), Type: "visit", Topic: "t"}}))
 }
