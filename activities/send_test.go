@@ -525,26 +525,33 @@ func TestAnUnrecordedEmailIsRecordedBeforeTheCapDefersTheStep(t *testing.T) {
 	require.Equal(t, "taken", f.outboxRow("checklist", "acme-anna").MessageID)
 }
 
+// sendUnrecorded runs a send whose email SendGrid takes but the outbox
+// cannot record: another email holds its message ID ("taken", the returned
+// row), until that one is freed. The attempt fails retryably; its last
+// heartbeat carries the email.
+func (f *fixture) sendUnrecorded(t *testing.T) (other store.OutboxRow, m *mailer, hb *heartbeats) {
+	t.Helper()
+	other, err := f.st.ClaimOutbox(context.Background(), store.OutboxKey{RunKey: "ripen/other/acme/run-1", StepID: "s", Cycle: 1, ContactID: "acme-max"})
+	require.NoError(t, err)
+	require.NoError(t, f.st.MarkOutboxSent(context.Background(), other.ID, "taken"))
+	m = f.wrapMailer()
+	m.id = func(string, string) string { return "taken" }
+	hb = &heartbeats{}
+	_, err = f.activityEnv(hb, nil).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
+	requireRetryable(t, err)
+	return other, m, hb
+}
+
 // Recording a sent email fails once while the step otherwise finishes. The
 // attempt must not succeed: its heartbeat, which alone says the email went,
 // would be thrown away with it and the row stay pending for good.
 func TestAnUnrecordedEmailFailsTheAttemptUntilItIsRecorded(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	// Another email holds message ID "taken", so recording Max's under it
-	// fails until that one is freed.
-	other, err := f.st.ClaimOutbox(ctx, store.OutboxKey{RunKey: "ripen/other/acme/run-1", StepID: "s", Cycle: 1, ContactID: "acme-max"})
-	require.NoError(t, err)
-	require.NoError(t, f.st.MarkOutboxSent(ctx, other.ID, "taken"))
-	m := f.wrapMailer()
-	m.id = func(string, string) string { return "taken" }
-
-	hb := &heartbeats{}
-	_, err = f.activityEnv(hb, nil).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
-	requireRetryable(t, err)
+	other, m, hb := f.sendUnrecorded(t)
 	require.Equal(t, store.OutboxPending, f.outboxRow("checklist", "acme-max").Status)
 
-	_, err = f.st.Pool().Exec(ctx, `UPDATE outbox SET message_id = 'freed' WHERE id = $1`, other.ID)
+	_, err := f.st.Pool().Exec(ctx, `UPDATE outbox SET message_id = 'freed' WHERE id = $1`, other.ID)
 	require.NoError(t, err)
 	val, err := f.activityEnv(&heartbeats{}, hb.last()).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
 	require.NoError(t, err)
@@ -563,15 +570,7 @@ func TestAnUnrecordedEmailFailsTheAttemptUntilItIsRecorded(t *testing.T) {
 func TestAnUnrecordedEmailAnotherAttemptRecordedIsDone(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	other, err := f.st.ClaimOutbox(ctx, store.OutboxKey{RunKey: "ripen/other/acme/run-1", StepID: "s", Cycle: 1, ContactID: "acme-max"})
-	require.NoError(t, err)
-	require.NoError(t, f.st.MarkOutboxSent(ctx, other.ID, "taken"))
-	m := f.wrapMailer()
-	m.id = func(string, string) string { return "taken" }
-
-	hb := &heartbeats{}
-	_, err = f.activityEnv(hb, nil).ExecuteActivity(workflows.ActivitySendContent, sendReq("checklist", "checklist", 1))
-	requireRetryable(t, err)
+	_, m, hb := f.sendUnrecorded(t)
 	row := f.outboxRow("checklist", "acme-max")
 	require.NoError(t, f.st.MarkOutboxSent(ctx, row.ID, "other-copy"))
 

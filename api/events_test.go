@@ -188,26 +188,35 @@ func TestReadingATerminatedRunRecordsItsEnd(t *testing.T) {
 	require.Equal(t, "done", r.Stage)
 }
 
-func TestATerminatedRunWithdrawsItsOpenHandoff(t *testing.T) {
-	h := newHarness(t)
+// handedOffRun enrols acme, asks for a demo on its run and waits for the
+// hand-off in the sales inbox; it returns the run's workflow ID and the
+// hand-off's ID.
+func (h *harness) handedOffRun() (workflowID, handoffID string) {
+	h.t.Helper()
 	h.seed()
-	ctx := context.Background()
-	id := "ripen/erp-automation-crosssell/acme"
-	require.Equal(t, "started", h.enrol("erp-automation-crosssell", "acme").Results[0].Status)
+	require.Equal(h.t, "started", h.enrol("erp-automation-crosssell", "acme").Results[0].Status)
 	h.json("POST", "/v1/journeys/erp-automation-crosssell/runs/acme/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo"}, 202, nil)
 	var inbox struct {
-		Handoffs []struct{ ID, Status string } `json:"handoffs"`
+		Handoffs []struct{ ID string } `json:"handoffs"`
 	}
 	h.eventually("a hand-off in the sales inbox", func() bool {
 		h.json("GET", "/v1/handoffs?status=open", "sales", nil, 200, &inbox)
 		return len(inbox.Handoffs) == 1
 	})
+	return "ripen/erp-automation-crosssell/acme", inbox.Handoffs[0].ID
+}
+
+func TestATerminatedRunWithdrawsItsOpenHandoff(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id, handoffID := h.handedOffRun()
 	require.NoError(t, h.stack.Client.TerminateWorkflow(ctx, id, "", "test"))
 	// The next event for the customer finds the run gone.
 	h.postEvents(map[string]any{"id": "click-1", "customer_id": "acme", "type": "click", "occurred_at": time.Now().UTC().Format(time.RFC3339)})
 	var ho struct{ Status string }
-	h.json("GET", "/v1/handoffs/"+inbox.Handoffs[0].ID, "sales", nil, 200, &ho)
+	h.json("GET", "/v1/handoffs/"+handoffID, "sales", nil, 200, &ho)
 	require.Equal(t, store.HandoffWithdrawn, ho.Status, "nobody is left to answer it")
+	var inbox struct{ Handoffs []struct{ ID string } }
 	h.json("GET", "/v1/handoffs?status=open", "sales", nil, 200, &inbox)
 	require.Empty(t, inbox.Handoffs)
 }
@@ -216,25 +225,15 @@ func TestATerminatedRunWithdrawsItsOpenHandoff(t *testing.T) {
 // its end and withdraws its hand-off, and shows as canceled.
 func TestACanceledRunEndsAsAStopAndWithdrawsItsHandoff(t *testing.T) {
 	h := newHarness(t)
-	h.seed()
 	ctx := context.Background()
-	id := "ripen/erp-automation-crosssell/acme"
-	require.Equal(t, "started", h.enrol("erp-automation-crosssell", "acme").Results[0].Status)
-	h.json("POST", "/v1/journeys/erp-automation-crosssell/runs/acme/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo"}, 202, nil)
-	var inbox struct {
-		Handoffs []struct{ ID, Status string } `json:"handoffs"`
-	}
-	h.eventually("a hand-off in the sales inbox", func() bool {
-		h.json("GET", "/v1/handoffs?status=open", "sales", nil, 200, &inbox)
-		return len(inbox.Handoffs) == 1
-	})
+	id, handoffID := h.handedOffRun()
 	require.NoError(t, h.stack.Client.CancelWorkflow(ctx, id, ""))
 	h.eventually("the run records its own end", func() bool {
 		r, err := h.stack.Store.GetRun(ctx, id)
 		return err == nil && r.Status != store.RunRunning
 	})
 	var ho struct{ Status string }
-	h.json("GET", "/v1/handoffs/"+inbox.Handoffs[0].ID, "sales", nil, 200, &ho)
+	h.json("GET", "/v1/handoffs/"+handoffID, "sales", nil, 200, &ho)
 	require.Equal(t, store.HandoffWithdrawn, ho.Status, "withdrawn by the run, with no event needed")
 	var st runState
 	h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/acme", "sales", nil, 200, &st)

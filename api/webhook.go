@@ -454,29 +454,26 @@ func (s *Server) Prune(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := s.store.PruneWebhookEvents(ctx, s.now().Add(-webhookTolerance))
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			s.log.Warn().Err(err).Msg("webhook events not pruned; trying again later")
-		case n > 0:
-			s.log.Debug().Int64("events", n).Msg("old webhook events pruned")
-		}
-		n, err = s.store.PrunePendingFeedback(ctx, s.now().Add(-store.PendingFeedbackNoteTTL))
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			s.log.Warn().Err(err).Msg("stale feedback notes not pruned; trying again later")
-		case n > 0:
-			s.log.Debug().Int64("notes", n).Msg("stale feedback notes pruned")
-		}
+		s.pruneOnce(ctx, "old webhook events", s.store.PruneWebhookEvents, webhookTolerance)
+		s.pruneOnce(ctx, "stale feedback notes", s.store.PrunePendingFeedback, store.PendingFeedbackNoteTTL)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// pruneOnce removes what is older than age with prune, and logs how it went
+// (nothing when ctx ended: the process is stopping).
+func (s *Server) pruneOnce(ctx context.Context, what string, prune func(context.Context, time.Time) (int64, error), age time.Duration) {
+	n, err := prune(ctx, s.now().Add(-age))
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		s.log.Warn().Err(err).Msg(what + " not pruned; trying again later")
+	case n > 0:
+		s.log.Debug().Int64("removed", n).Msg(what + " pruned")
 	}
 }
 

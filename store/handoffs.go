@@ -162,13 +162,8 @@ func CursorOf(h Handoff) HandoffCursor {
 
 // ListHandoffs returns the hand-offs that match f, newest first.
 func (s *Store) ListHandoffs(ctx context.Context, f HandoffFilter) ([]Handoff, error) {
-	q, args, err := listHandoffsQuery(f)
-	if err != nil {
-		return nil, err
-	}
-	rows, _ := s.pool.Query(ctx, q, args...)
-	hs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Handoff])
-	return hs, pgErr("list", "hand-offs", "", err)
+	hs, _, err := s.ListHandoffsPage(ctx, f)
+	return hs, err
 }
 
 // ListHandoffsPage returns one page of the hand-offs that match f, newest

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/ripen/ripen/internal/devtemporal"
+	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/temporalconn"
 	"github.com/ripen/ripen/workflows"
 )
@@ -23,7 +24,7 @@ import (
 func TestCheckSearchAttributes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	port, err := devtemporal.FreePort("127.0.0.1")
+	port, err := freeport.Take("127.0.0.1")
 	require.NoError(t, err)
 	kw := enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	srv, err := devtemporal.Start(ctx, devtemporal.Options{

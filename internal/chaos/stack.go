@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ripen/ripen/internal/freeport"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
 )

@@ -31,6 +31,7 @@ import (
 	"github.com/ripen/ripen/api"
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devtemporal"
+	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/metrics"
 	"github.com/ripen/ripen/sendgrid"
@@ -147,13 +148,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if s.TemporalAddress == "" {
 		port := o.TemporalPort
 		if port == 0 {
-			if port, err = devtemporal.FreePort(o.Host); err != nil {
+			if port, err = freeport.Take(o.Host); err != nil {
 				return nil, err
 			}
 		}
 		uiPort := o.UIPort
 		if uiPort == 0 {
-			if uiPort, err = devtemporal.FreePort(o.Host); err != nil {
+			if uiPort, err = freeport.Take(o.Host); err != nil {
 				return nil, err
 			}
 		} else if uiPort < 0 {

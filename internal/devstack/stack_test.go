@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"context"
-	"github.com/ripen/ripen/internal/freeport"
 	"net"
 	"strconv"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devtemporal"
+	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/store/storetest"
 	"github.com/ripen/ripen/temporalconn"
 	"github.com/ripen/ripen/workflows"

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ripen/ripen/internal/freeport"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +31,8 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	"github.com/ripen/ripen/internal/freeport"
 )
 
 // clusterID is fixed so that a data directory can be reopened: the server
@@ -234,7 +235,7 @@ func (o Options) serverConfig() (*config.Config, error) {
 		return nil, err
 	}
 	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
-	httpPort, err := freePort(o.Host)
+	httpPort, err := freeport.Take(o.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +261,7 @@ func (o Options) serverConfig() (*config.Config, error) {
 		if name == "frontend" {
 			svc.RPC.GRPCPort = o.Port
 			svc.RPC.HTTPPort = httpPort
-		} else if svc.RPC.GRPCPort, err = freePort(o.Host); err != nil {
+		} else if svc.RPC.GRPCPort, err = freeport.Take(o.Host); err != nil {
 			return nil, err
 		}
 		conf.Services[name] = svc
@@ -324,9 +325,3 @@ func checkFree(host string, port int) error {
 	}
 	return l.Close()
 }
-
-// FreePort takes a TCP port on host for a server that binds it later (see
-// package freeport for why not port 0).
-func FreePort(host string) (int, error) { return freeport.Take(host) }
-
-func freePort(host string) (int, error) { return freeport.Take(host) }

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/server/common/membership/static"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
+
+	"github.com/ripen/ripen/internal/freeport"
 )
 
 // A port taken between choosing it and the server binding it (CI lost a run
@@ -18,7 +20,7 @@ func TestAPortTakenUnderTheServerIsAnError(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Temporal server")
 	}
-	port, err := FreePort("127.0.0.1")
+	port, err := freeport.Take("127.0.0.1")
 	require.NoError(t, err)
 	o := Options{Host: "127.0.0.1", Port: port, Namespace: "default"}
 	conf, err := o.serverConfig()

@@ -11,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
+
+	"github.com/ripen/ripen/internal/freeport"
 )
 
 func TestDefaultDynamicConfigIsReadByTheServer(t *testing.T) {
@@ -84,7 +86,7 @@ func TestTuningReachesTheServer(t *testing.T) {
 	_, err := Start(context.Background(), Options{DataFile: file, Tuning: Tuning{DynamicConfig: map[string]any{"history.noSuchKey": 1}}})
 	require.ErrorContains(t, err, "not a dynamic config key")
 
-	port, err := FreePort("127.0.0.1")
+	port, err := freeport.Take("127.0.0.1")
 	require.NoError(t, err)
 	s, err := Start(context.Background(), Options{
 		DataFile: file, Port: port, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel),
