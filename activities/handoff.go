@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/ripen/ripen/i18n"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/workflows"
@@ -95,6 +96,8 @@ func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandof
 
 // NotifyOwner emails the account owner the hand-off and its evidence, or an
 // SLA reminder. Exactly once per (hand-off, reminder) through the outbox.
+// A reminder SendGrid accepted is recorded on the hand-off (reminded_at),
+// also by a retry that finds the email sent but not the reminder recorded.
 // The owner is the one recorded on the hand-off, the rep whose inbox lists
 // it, not the customer's owner read now: the email and the inbox agree, and
 // a retry after the account moved on does not mail a second rep.
@@ -133,7 +136,7 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 		return fmt.Errorf("claim outbox for hand-off %s: %w", h.ID, err)
 	}
 	if row.MessageID != "" {
-		return nil
+		return a.recordReminder(ctx, h, req.Reminder, row.SentAt, true)
 	}
 	suppressed, err := a.Store.IsSuppressed(ctx, cust.Owner.Email)
 	if err != nil {
@@ -157,11 +160,49 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 		CustomArgs: map[string]string{"ripen_handoff": h.ID, "ripen_run": h.WorkflowID, "ripen_kind": kind},
 		Categories: []string{"ripen", "handoff"},
 	}
-	_, _, err = a.deliver(ctx, row, msg)
-	return err
+	_, recorded, err := a.deliver(ctx, row, msg)
+	if err != nil {
+		return err
+	}
+	return a.recordReminder(ctx, h, req.Reminder, nil, recorded)
+}
+
+// recordReminder records on the hand-off that reminder number reminder (0:
+// the hand-off email itself, nothing to record) went to the owner. sentAt
+// is when the outbox recorded that email, if known: a hand-off reminded
+// since was recorded by an earlier attempt, and marking it again would
+// move reminded_at to the time of a retry.
+//
+// A failure is retryable only when the outbox holds the email (retryable):
+// the retry then finds it sent and only records. Otherwise a retry would
+// mail the owner again, which is worse than a missing reminded_at, so the
+// failure is logged instead.
+func (a *Activities) recordReminder(ctx context.Context, h store.Handoff, reminder int, sentAt *time.Time, retryable bool) error {
+	if reminder == 0 {
+		return nil
+	}
+	if h.RemindedAt != nil && sentAt != nil && !h.RemindedAt.Before(*sentAt) {
+		return nil
+	}
+	// The email went: record it even if the activity's deadline has just
+	// passed.
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	_, err := a.Store.MarkHandoffReminded(rctx, h.ID)
+	switch {
+	case err == nil:
+		return nil
+	case retryable:
+		return fmt.Errorf("record reminder %d of hand-off %s: %w", reminder, h.ID, err)
+	default:
+		a.Log.Error().Err(err).Str("handoff_id", h.ID).Int("reminder", reminder).
+			Msg("reminder sent but not recorded on the hand-off")
+		return nil
+	}
 }
 
 type handoffView struct {
+	Lang                   i18n.Lang
 	Reminder               int
 	Customer, Owner        string
 	Journey, Reason, Offer string
@@ -174,19 +215,19 @@ type handoffView struct {
 	ScoreTrail             []string
 }
 
-var handoffHTML = template.Must(template.New("handoff").Parse(`<p>{{if .Reminder}}<strong>Reminder {{.Reminder}}:</strong> still waiting for your answer.{{else}}A customer of yours is ready to talk.{{end}}</p>
+var handoffHTML = template.Must(template.New("handoff").Funcs(template.FuncMap{"t": i18n.T}).Parse(`<p>{{if .Reminder}}<strong>{{t .Lang "handoff.reminder" .Reminder}}</strong> {{t .Lang "handoff.reminder.waiting"}}{{else}}{{t .Lang "handoff.ready"}}{{end}}</p>
 <table>
-<tr><th align="left">Customer</th><td>{{.Customer}}</td></tr>
-<tr><th align="left">Journey</th><td>{{.Journey}}</td></tr>
-<tr><th align="left">Why now</th><td>{{.Reason}}{{if .Offer}}: {{.Offer}}{{end}}</td></tr>
-{{if .Note}}<tr><th align="left">Their note</th><td>{{.Note}}</td></tr>{{end}}
-<tr><th align="left">Score</th><td>{{printf "%.1f" .Score}}</td></tr>
-<tr><th align="left">Answer by</th><td>{{.Due}}</td></tr>
+<tr><th align="left">{{t .Lang "handoff.customer"}}</th><td>{{.Customer}}</td></tr>
+<tr><th align="left">{{t .Lang "handoff.journey"}}</th><td>{{.Journey}}</td></tr>
+<tr><th align="left">{{t .Lang "handoff.why"}}</th><td>{{.Reason}}{{if .Offer}}: {{.Offer}}{{end}}</td></tr>
+{{if .Note}}<tr><th align="left">{{t .Lang "handoff.note"}}</th><td>{{.Note}}</td></tr>{{end}}
+<tr><th align="left">{{t .Lang "handoff.score"}}</th><td>{{printf "%.1f" .Score}}</td></tr>
+<tr><th align="left">{{t .Lang "handoff.due"}}</th><td>{{.Due}}</td></tr>
 </table>
-{{if .Engagements}}<h3>What they read and did</h3><ul>{{range .Engagements}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{if .Sends}}<h3>What we sent</h3><ul>{{range .Sends}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{if .ScoreTrail}}<h3>Score over time</h3><ul>{{range .ScoreTrail}}<li>{{.}}</li>{{end}}</ul>{{end}}
-<p><a href="{{.HandoffURL}}">Answer the hand-off</a> (accepted, won, lost, rejected or not ready) · <a href="{{.RunURL}}">See the journey in Temporal</a></p>`))
+{{if .Engagements}}<h3>{{t .Lang "handoff.engagements"}}</h3><ul>{{range .Engagements}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Sends}}<h3>{{t .Lang "handoff.sends"}}</h3><ul>{{range .Sends}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .ScoreTrail}}<h3>{{t .Lang "handoff.trail"}}</h3><ul>{{range .ScoreTrail}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p><a href="{{.HandoffURL}}">{{t .Lang "handoff.answer.link"}}</a> {{t .Lang "handoff.answer.outcomes"}} · <a href="{{.RunURL}}">{{t .Lang "handoff.run.link"}}</a></p>`))
 
 // contentTitles names the content the evidence mentions: content ID → title.
 func (a *Activities) contentTitles(ctx context.Context, ev workflows.Evidence) (map[string]string, error) {
@@ -216,8 +257,11 @@ func (a *Activities) contentTitles(ctx context.Context, ev workflows.Evidence) (
 }
 
 func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflows.Evidence, titles map[string]string, reminder int) (subject, html, text string) {
+	// Owners have no language in the store: the hand-off email speaks
+	// English, as it always has.
+	lang := i18n.English
 	v := handoffView{
-		Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: h.JourneyID,
+		Lang: lang, Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: h.JourneyID,
 		Reason: h.Reason, Offer: h.Offer, Note: h.Note, Score: h.Score,
 		Created: h.CreatedAt.UTC().Format(time.RFC1123), Due: h.SLADueAt.UTC().Format(time.RFC1123),
 		HandoffURL: a.Config.PublicURL + "/v1/handoffs/" + url.PathEscape(h.ID),
@@ -243,37 +287,41 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflow
 		}
 		switch {
 		case contentID != "" && e.StepID != "":
-			what += fmt.Sprintf(" on “%s” (step %s)", title(contentID), e.StepID)
+			what = i18n.T(lang, "handoff.did.content.step", what, title(contentID), e.StepID)
 		case contentID != "":
-			what += fmt.Sprintf(" on “%s”", title(contentID))
+			what = i18n.T(lang, "handoff.did.content", what, title(contentID))
 		case e.StepID != "":
-			what += " on the email of step " + e.StepID
+			what = i18n.T(lang, "handoff.did.step", what, e.StepID)
 		}
 		if e.Topic != "" {
-			what += ", topic " + e.Topic
+			what = i18n.T(lang, "handoff.did.topic", what, e.Topic)
 		}
-		v.Engagements = append(v.Engagements, fmt.Sprintf("%s: %s, +%g points", e.At.UTC().Format("2006-01-02 15:04"), what, e.Points))
+		v.Engagements = append(v.Engagements, i18n.T(lang, "handoff.did.points", e.At.UTC().Format("2006-01-02 15:04"), what, e.Points))
 	}
 	for _, s := range ev.Sends {
-		v.Sends = append(v.Sends, fmt.Sprintf("%s: “%s” (step %s)", s.At.UTC().Format("2006-01-02"), title(s.ContentID), s.StepID))
+		v.Sends = append(v.Sends, i18n.T(lang, "handoff.sent", s.At.UTC().Format("2006-01-02"), title(s.ContentID), s.StepID))
 	}
 	for _, p := range ev.ScoreTrail {
 		v.ScoreTrail = append(v.ScoreTrail, fmt.Sprintf("%s: %.1f", p.At.UTC().Format("2006-01-02 15:04"), p.Score))
 	}
-	subject = fmt.Sprintf("%s is ready: %s", c.Name, h.Reason)
-	if h.Offer != "" {
-		subject += " (" + h.Offer + ")"
-	}
-	if reminder > 0 {
-		subject = fmt.Sprintf("Reminder: %s is waiting for your answer", c.Name)
+	switch {
+	case reminder > 0:
+		subject = i18n.T(lang, "handoff.subject.reminder", c.Name)
+	case h.Offer != "":
+		subject = i18n.T(lang, "handoff.subject.offer", c.Name, h.Reason, h.Offer)
+	default:
+		subject = i18n.T(lang, "handoff.subject", c.Name, h.Reason)
 	}
 	var b strings.Builder
 	_ = handoffHTML.Execute(&b, v)
 	html = b.String()
 	var t strings.Builder
-	fmt.Fprintf(&t, "%s\n\nCustomer: %s\nJourney: %s\nWhy now: %s %s\nScore: %.1f\nAnswer by: %s\n", subject, v.Customer, v.Journey, v.Reason, v.Offer, v.Score, v.Due)
+	label := func(key string) string { return i18n.T(lang, key) }
+	fmt.Fprintf(&t, "%s\n\n%s: %s\n%s: %s\n%s: %s %s\n%s: %.1f\n%s: %s\n", subject,
+		label("handoff.customer"), v.Customer, label("handoff.journey"), v.Journey, label("handoff.why"), v.Reason, v.Offer,
+		label("handoff.score"), v.Score, label("handoff.due"), v.Due)
 	if v.Note != "" {
-		fmt.Fprintf(&t, "Their note: %s\n", v.Note)
+		fmt.Fprintf(&t, "%s: %s\n", label("handoff.note"), v.Note)
 	}
 	section := func(title string, lines []string) {
 		if len(lines) == 0 {
@@ -284,9 +332,9 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflow
 			fmt.Fprintf(&t, "- %s\n", l)
 		}
 	}
-	section("What they read and did", v.Engagements)
-	section("What we sent", v.Sends)
-	section("Score over time", v.ScoreTrail)
-	fmt.Fprintf(&t, "\nAnswer: %s\nJourney in Temporal: %s\n", v.HandoffURL, v.RunURL)
+	section(label("handoff.engagements"), v.Engagements)
+	section(label("handoff.sends"), v.Sends)
+	section(label("handoff.trail"), v.ScoreTrail)
+	fmt.Fprintf(&t, "\n%s: %s\n%s: %s\n", label("handoff.answer"), v.HandoffURL, label("handoff.run"), v.RunURL)
 	return subject, html, t.String()
 }

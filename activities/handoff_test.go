@@ -175,3 +175,48 @@ func TestAHandoffGoesToTheCustomersOwnerWhenItIsRecorded(t *testing.T) {
 		require.Equal(t, []string{"tom@seller.example"}, m.To, "the owner whose inbox lists it: %s", m.Subject)
 	}
 }
+
+// The API shows when the owner was last reminded of an open hand-off:
+// each SLA reminder SendGrid accepted moves reminded_at, once, however
+// often the activity is retried.
+func TestAnSLAReminderIsRecordedOnTheHandoff(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.recordHandoff(workflows.Evidence{})
+	remindedAt := func() *time.Time {
+		t.Helper()
+		h, err := f.st.GetHandoff(ctx, id)
+		require.NoError(t, err)
+		return h.RemindedAt
+	}
+
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id}))
+	require.Nil(t, remindedAt(), "the hand-off email is no reminder")
+
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id, Reminder: 1}))
+	require.Len(t, f.sg.Messages(), 2)
+	require.Equal(t, "Reminder: Acme GmbH is waiting for your answer", f.sg.Messages()[1].Subject)
+	first := remindedAt()
+	require.NotNil(t, first, "the reminder is recorded")
+
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id, Reminder: 1}), "a retry does not fail")
+	require.Len(t, f.sg.Messages(), 2, "a retry sends nothing more")
+	require.Equal(t, *first, *remindedAt(), "a retry does not move it")
+
+	// An attempt stopped after SendGrid took reminder 2 and the outbox
+	// recorded it, before the hand-off did: the retry records it.
+	row, err := f.st.ClaimOutbox(ctx, store.OutboxKey{RunKey: "ripen/j/acme/run-1", StepID: "handoff:" + id + ":reminder-2", Cycle: 1,
+		ContactID: "owner:rep-eva", Kind: store.OutboxReminder, HandoffID: id})
+	require.NoError(t, err)
+	require.NoError(t, f.st.MarkOutboxSent(ctx, row.ID, "sent-by-an-earlier-attempt"))
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id, Reminder: 2}))
+	require.Len(t, f.sg.Messages(), 2, "not sent again")
+	second := remindedAt()
+	require.True(t, second.After(*first), "reminder 2 moved it: %s, then %s", first, second)
+
+	// Answered: no reminder goes, and none is recorded.
+	require.NoError(t, f.acts.CloseHandoff(ctx, workflows.CloseHandoffRequest{HandoffID: id, Outcome: store.HandoffAccepted}))
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id, Reminder: 3}))
+	require.Len(t, f.sg.Messages(), 2)
+	require.Equal(t, *second, *remindedAt())
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 
+	"github.com/ripen/ripen/i18n"
 	"github.com/ripen/ripen/store"
 )
 
@@ -174,28 +175,6 @@ func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#39;", "'", "&quot;", `"`).Replace(s)
 }
 
-func german(locale string) bool { return strings.HasPrefix(strings.ToLower(locale), "de") }
-
-var offerLabels = map[string][2]string{
-	"consultation":        {"Book a consultation", "Beratung vereinbaren"},
-	"demo":                {"Book a demo", "Demo vereinbaren"},
-	"price-indication":    {"Get a price indication", "Preisindikation anfragen"},
-	"checklist":           {"Get the checklist", "Checkliste anfordern"},
-	"implementation-note": {"Get an implementation note", "Umsetzungshinweis anfordern"},
-}
-
-// OfferLabel names a fast-lane offer in the contact's language.
-func OfferLabel(offer, locale string) string {
-	l, ok := offerLabels[offer]
-	if !ok {
-		return offer
-	}
-	if german(locale) {
-		return l[1]
-	}
-	return l[0]
-}
-
 func htmlFooter(d EmailData) string {
 	var b strings.Builder
 	b.WriteString(`<hr><p style="font-size:13px">`)
@@ -205,10 +184,7 @@ func htmlFooter(d EmailData) string {
 		}
 		fmt.Fprintf(&b, `<a href="%s">%s</a>`, htmltemplate.HTMLEscapeString(f.URL), htmltemplate.HTMLEscapeString(f.Label))
 	}
-	unsub := "Unsubscribe"
-	if german(d.Contact.Locale) {
-		unsub = "Abmelden"
-	}
+	unsub := i18n.T(i18n.ForLocale(d.Contact.Locale), "email.unsubscribe")
 	fmt.Fprintf(&b, `</p><p style="font-size:11px;color:#666"><a href="%s">%s</a></p>`, htmltemplate.HTMLEscapeString(d.Links.Unsubscribe), unsub)
 	return b.String()
 }
@@ -219,10 +195,7 @@ func textFooter(d EmailData) string {
 	for _, f := range d.Links.FastLane {
 		fmt.Fprintf(&b, "%s: %s\n", f.Label, f.URL)
 	}
-	unsub := "Unsubscribe"
-	if german(d.Contact.Locale) {
-		unsub = "Abmelden"
-	}
+	unsub := i18n.T(i18n.ForLocale(d.Contact.Locale), "email.unsubscribe")
 	fmt.Fprintf(&b, "%s: %s\n", unsub, d.Links.Unsubscribe)
 	return b.String()
 }

@@ -27,8 +27,8 @@ func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContex
 }
 
 // SyncRun writes the run's projection and, once the run has completed,
-// closes the hand-offs it left open (stopped or unsubscribed while waiting
-// for sales): as the answer sales already claimed, else withdrawn. The
+// records its end with store.EndRun, which closes the hand-offs it left open
+// (stopped or unsubscribed while waiting for sales). The
 // snapshot's run key tells this run from the workflow ID's earlier ones,
 // whose ended row the store keeps when this run takes it over. The store
 // ignores snapshots older than the one it has, keeps an ended run once and
@@ -40,19 +40,21 @@ func (a *Activities) SyncRun(ctx context.Context, snap workflows.RunSnapshot) er
 		Score: snap.Score, MQN: snap.MQN, Cycle: snap.Cycle, Outcome: snap.Outcome,
 		StartedAt: snap.StartedAt, UpdatedAt: snap.At,
 	}
-	if snap.Status == workflows.StatusCompleted {
+	ended := snap.Status == workflows.StatusCompleted
+	if ended {
 		at := snap.At
 		r.EndedAt = &at
 	}
-	if err := a.Store.UpsertRun(ctx, r); err != nil {
+	if !ended || snap.RunKey == "" {
 		// A snapshot the store refuses (a missing time, an unknown
 		// customer, owner or journey version) is refused on every retry.
-		return storeError(err, "Run", "record run "+snap.WorkflowID)
-	}
-	if snap.Status == workflows.StatusCompleted && snap.RunKey != "" {
-		if _, err := a.Store.CloseHandoffsOfRun(ctx, snap.RunKey); err != nil {
-			return storeError(err, "Run", "close hand-offs of ended run "+snap.RunKey)
+		if err := a.Store.UpsertRun(ctx, r); err != nil {
+			return storeError(err, "Run", "record run "+snap.WorkflowID)
 		}
+		return nil
+	}
+	if err := a.Store.EndRun(ctx, r, snap.RunKey); err != nil {
+		return storeError(err, "Run", "record the end of run "+snap.RunKey)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/store/storetest"
 	"github.com/ripen/ripen/workflows"
 )
 
@@ -114,10 +115,8 @@ func TestSyncRunKeepsTheEndedRunItTakesOver(t *testing.T) {
 		return s
 	}
 	runs := func() []string {
-		rs, err := f.st.ListRunsByCustomer(ctx, "acme")
-		require.NoError(t, err)
 		var out []string
-		for _, r := range rs {
+		for _, r := range storetest.Runs(t, f.st, "acme") {
 			out = append(out, r.RunKey+" "+r.Status+" "+r.Outcome)
 		}
 		return out
@@ -134,8 +133,7 @@ func TestSyncRunKeepsTheEndedRunItTakesOver(t *testing.T) {
 	require.NoError(t, f.acts.SyncRun(ctx, again))
 	require.NoError(t, f.acts.SyncRun(ctx, again), "a retry is harmless")
 	require.Equal(t, []string{"ripen/j/acme/run-2 running ", "ripen/j/acme/run-1 completed won"}, runs())
-	rs, err := f.st.ListRunsByCustomer(ctx, "acme")
-	require.NoError(t, err)
+	rs := storetest.Runs(t, f.st, "acme")
 	require.Equal(t, 61.0, rs[1].Score)
 	require.Equal(t, 3, rs[1].Cycle)
 }

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/ripen/ripen/i18n"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
@@ -248,8 +249,9 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 		Content:  ContentData{ID: content.ID, Title: content.Title, Topic: content.Topic, Stage: content.Stage, URL: content.URL},
 		Links:    LinkData{Unsubscribe: sign("u", "")},
 	}
+	lang := i18n.ForLocale(ct.Locale)
 	for _, offer := range req.FastLane {
-		data.Links.FastLane = append(data.Links.FastLane, FastLaneLink{Offer: offer, Label: OfferLabel(offer, ct.Locale), URL: sign("f", offer)})
+		data.Links.FastLane = append(data.Links.FastLane, FastLaneLink{Offer: offer, Label: i18n.OfferLabel(offer, lang), URL: sign("f", offer)})
 	}
 	track := func(url string) string { return sign("r", url) }
 

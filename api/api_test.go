@@ -184,13 +184,13 @@ func TestSalesFeedbackEndToEnd(t *testing.T) {
 	require.Equal(t, "not-ready", answered.Status)
 	h.json("GET", run, "marketing", nil, 200, &st)
 	require.Equal(t, "cooldown", st.Stage)
-	require.False(t, st.MQN)
+	require.True(t, st.MQN, "the run reached MQN: it stays so through the cool-down, as RipenMQN says")
 	// Answering twice differently is a conflict.
 	h.json("POST", "/v1/handoffs/"+inbox.Handoffs[0].ID+"/feedback", "sales", map[string]any{"outcome": "won"}, 409, nil)
 }
 
 func TestFeedbackWhileNoWorkerRunsIsAppliedWhenOneReturns(t *testing.T) {
-	h := newHarnessWith(t, func(o *devstack.Options) { o.API.FeedbackAcceptWait = 2 * time.Second })
+	h := newHarnessWith(t, func(o *devstack.Options) { o.Tuning.Runs.FeedbackAcceptWait = 2 * time.Second })
 	h.seed()
 	h.json("POST", "/v1/journeys/erp-automation-crosssell/enrollments", "marketing", map[string]any{"customer_ids": []string{"acme"}}, 200, nil)
 	run := "/v1/journeys/erp-automation-crosssell/runs/acme"

@@ -51,14 +51,14 @@ func TestCodecTakesTheUIsTokenAndAdminKeys(t *testing.T) {
 
 	jwtCodec := newCodec()
 	jwtCodec.SetAuthorizer(uiToken("eyJ.ui.token"))
-	jwt := New(st, nil, nil, Config{Codec: jwtCodec}, zerolog.Nop(), nil)
+	jwt := New(UseCases{Store: st}, Config{Codec: jwtCodec}, zerolog.Nop(), nil)
 	require.Equal(t, http.StatusOK, post(jwt, "eyJ.ui.token"), "the UI's token")
 	require.Equal(t, http.StatusOK, post(jwt, admin), "an admin key, for the CLI")
 	require.Equal(t, http.StatusUnauthorized, post(jwt, sales))
 	require.Equal(t, http.StatusUnauthorized, post(jwt, "eyJ.other.token"))
 	require.Equal(t, http.StatusUnauthorized, post(jwt, ""))
 
-	apiKey := New(st, nil, nil, Config{Codec: newCodec()}, zerolog.Nop(), nil)
+	apiKey := New(UseCases{Store: st}, Config{Codec: newCodec()}, zerolog.Nop(), nil)
 	require.Equal(t, http.StatusOK, post(apiKey, admin))
 	require.Equal(t, http.StatusUnauthorized, post(apiKey, "eyJ.ui.token"), "api-key mode knows no tokens")
 }

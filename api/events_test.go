@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/app"
 	"github.com/ripen/ripen/store"
 )
 
@@ -50,7 +50,7 @@ func (h *harness) flakyAPI(log io.Writer) (string, *flakyTemporal) {
 	if log != nil {
 		l = zerolog.New(log)
 	}
-	srv := api.New(h.stack.Store, tc, h.stack.Links, api.Config{Namespace: "default", PublicURL: h.stack.APIURL}, l, nil)
+	srv := h.appOn(tc, "", app.Tuning{}, l).API
 	ts := httptest.NewServer(srv.Handler())
 	h.t.Cleanup(ts.Close)
 	return ts.URL, tc

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,10 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/ripen/ripen/store"
-	"github.com/ripen/ripen/workflows"
 )
 
 // listHandoffs is the sales inbox: newest first, with the evidence, a page
@@ -103,104 +99,25 @@ type feedbackRequest struct {
 }
 
 // handoffFeedback answers a hand-off: the run acts on it (and records it in
-// the store through its activity) before this returns.
+// the store through its activity) before this returns, or answers 202 when
+// it has the answer but is busy (say, its worker was restarted): not a 5xx
+// that would invite a retry.
 func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 	var req feedbackRequest
 	if err := decode(w, r, maxBody, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	h, err := s.store.GetHandoff(r.Context(), mux.Vars(r)["id"])
+	res, err := s.runs.AnswerHandoff(r.Context(), mux.Vars(r)["id"], req.Outcome, req.Note)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	_, applied, err := s.answerHandoff(r.Context(), h, req.Outcome, req.Note)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.metrics.signals.WithLabelValues("sales-feedback").Inc()
 	who := PrincipalOf(r.Context())
-	requestLog(r, s.log).Info().Str("handoff", h.ID).Str("outcome", req.Outcome).Int64("api_key", who.KeyID).Str("key_label", who.Label).Msg("hand-off answered")
-	h, err = s.store.GetHandoff(r.Context(), h.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	requestLog(r, s.log).Info().Str("handoff", res.Handoff.ID).Str("outcome", req.Outcome).Int64("api_key", who.KeyID).Str("key_label", who.Label).Msg("hand-off answered")
+	status := http.StatusOK
+	if !res.Applied {
+		status = http.StatusAccepted
 	}
-	if h.Status == "open" && !applied {
-		// The run has the answer and will record it; it is busy (say, its
-		// worker was restarted). 202, not a 5xx that would invite a retry.
-		writeJSON(w, http.StatusAccepted, h)
-		return
-	}
-	writeJSON(w, http.StatusOK, h)
-}
-
-// answerHandoff gives sales' answer to the run of hand-off h and reports
-// whether the run has applied it already (else it will).
-//
-// The answer is claimed on the hand-off first: of two racing answers only
-// the first is acknowledged and sent to the run, so an answer acknowledged
-// while no worker runs (sent as a signal) cannot be overtaken by another.
-// The note is claimed with it and stays in Postgres: the run gets the
-// outcome only, and closing the hand-off takes the note from the row.
-func (s *Server) answerHandoff(ctx context.Context, h store.Handoff, outcome, note string) (workflows.State, bool, error) {
-	var st workflows.State
-	if !workflows.ValidFeedback(outcome) {
-		return st, false, invalid(FieldProblem{Field: "outcome", Message: "must be one of accepted, won, lost, rejected, not-ready"})
-	}
-	claimed, err := s.store.ClaimAnswer(ctx, h.ID, outcome, note)
-	if err != nil {
-		return st, false, err
-	}
-	if claimed.Status == store.HandoffWithdrawn {
-		return st, false, conflictErr("hand-off " + h.ID + " was withdrawn: its run ended before an answer")
-	}
-	if got := claimed.Answered(); got != outcome {
-		return st, false, conflictErr("hand-off " + h.ID + " was already answered: " + got)
-	}
-	if claimed.Status != store.HandoffOpen {
-		return st, true, nil // a repeated answer, applied already
-	}
-	firstRunID, _ := strings.CutPrefix(h.RunKey, h.WorkflowID+"/")
-	st, applied, err := s.feedback(ctx, h.WorkflowID, firstRunID, workflows.Feedback{Outcome: outcome, HandoffID: h.ID})
-	// 409: the run has no open hand-off; 404: no run of that chain is
-	// there to ask (the workflow ID belongs to a newer run now).
-	var bad *badRequest
-	if err == nil || !errors.As(err, &bad) || (bad.status != http.StatusConflict && bad.status != http.StatusNotFound) {
-		return st, applied, err
-	}
-	// The run has no open hand-off: it applied this answer already; or it
-	// ended with the hand-off open, when its end closed the hand-off as
-	// this (claimed) answer; or it ended without closing it (terminated,
-	// or replaced by a new run of the workflow ID), when the answer is
-	// recorded all the same so the inbox is right.
-	if now, gerr := s.store.GetHandoff(ctx, h.ID); gerr == nil && now.Status == outcome {
-		return st, true, nil
-	}
-	if !s.runEnded(ctx, h) {
-		return st, false, err
-	}
-	if _, cerr := s.store.CloseHandoff(ctx, h.ID, outcome, ""); cerr != nil {
-		return st, false, cerr
-	}
-	return st, true, nil
-}
-
-// runEnded reports whether the run of hand-off h is over: its workflow is
-// closed (and not continued), or a later run of the workflow ID has taken
-// its place (the run key is the workflow ID and the first run's ID).
-func (s *Server) runEnded(ctx context.Context, h store.Handoff) bool {
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, h.WorkflowID, "")
-	if err != nil {
-		return false
-	}
-	info := d.GetWorkflowExecutionInfo()
-	st := info.GetStatus()
-	if st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && st != enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
-		return true
-	}
-	first := info.GetFirstRunId()
-	return first != "" && h.RunKey != h.WorkflowID+"/"+first
+	writeJSON(w, status, res.Handoff)
 }

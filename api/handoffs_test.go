@@ -36,7 +36,7 @@ func newInboxFixture(t *testing.T) *inboxFixture {
 	_, err = st.PublishJourney(ctx, store.JourneyVersion{JourneyID: "j", Name: "J",
 		Definition: json.RawMessage(`{"id":"j","name":"J","offer":{"kind":"upsell","product":"p"},"steps":[{"id":"a","end":true}]}`)})
 	require.NoError(t, err)
-	return &inboxFixture{t: t, st: st, srv: New(st, nil, nil, Config{}, zerolog.Nop(), nil).Handler(), sales: sales}
+	return &inboxFixture{t: t, st: st, srv: New(UseCases{Store: st}, Config{}, zerolog.Nop(), nil).Handler(), sales: sales}
 }
 
 // get answers GET path as sales.

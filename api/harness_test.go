@@ -12,7 +12,10 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
+	"github.com/ripen/ripen/app"
+	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devstack"
 	"github.com/ripen/ripen/internal/testlog"
 	"github.com/ripen/ripen/store/storetest"
@@ -190,4 +193,16 @@ func (p problemDoc) fields() []string {
 		out[i] = e.Field
 	}
 	return out
+}
+
+// appOn builds ripen's parts as the binaries do (package app), over the
+// harness's store and link keys but with Temporal client tc (a wrapper that
+// fails or slows calls), its webhook trusting webhookKey ("" for the
+// stack's), logging to log.
+func (h *harness) appOn(tc client.Client, webhookKey string, tuning app.Tuning, log zerolog.Logger) *app.App {
+	h.t.Helper()
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	require.NoError(h.t, err)
+	cfg.PublicURL, cfg.SendGridWebhookKey = h.stack.APIURL, webhookKey
+	return app.New(cfg, app.Deps{Store: h.stack.Store, Temporal: tc, Links: h.stack.Links, Log: log}, tuning)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -26,7 +27,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		down("postgres", err)
 	}
-	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
+	if s.ready == nil {
+		down("temporal", errors.New("the API was built without Temporal"))
+	} else if err := s.ready(ctx); err != nil {
 		down("temporal", err)
 	}
 	writeJSON(w, status, checks)

@@ -27,7 +27,10 @@ func TestReadyzSaysWhatIsDownButNotWhere(t *testing.T) {
 	tc, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
 	require.NoError(t, err)
 	defer tc.Close()
-	s := api.New(store.New(pool), tc, nil, api.Config{}, zerolog.Nop(), api.NewMetrics(prometheus.NewRegistry()))
+	s := api.New(api.UseCases{Store: store.New(pool), TemporalReady: func(ctx context.Context) error {
+		_, err := tc.CheckHealth(ctx, nil)
+		return err
+	}}, api.Config{}, zerolog.Nop(), api.NewMetrics(prometheus.NewRegistry()))
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 

@@ -10,15 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics are the API's Prometheus metrics, on a registry that the worker's
-// and the Temporal SDK's metrics may share.
+// Metrics are the API's Prometheus metrics, on a registry that the use
+// cases', the worker's and the Temporal SDK's metrics may share.
 type Metrics struct {
 	reg          *prometheus.Registry
 	httpDuration *prometheus.HistogramVec
-	events       *prometheus.CounterVec
-	enrollments  *prometheus.CounterVec
-	signals      *prometheus.CounterVec
-	webhook      *prometheus.CounterVec
 }
 
 // NewMetrics registers the API's metrics on reg (a new registry when nil).
@@ -33,12 +29,8 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "ripen_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "status"}),
-		events:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ripen_events_total", Help: "Engagement events by result (accepted, duplicate)."}, []string{"result"}),
-		enrollments: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ripen_enrollments_total", Help: "Enrolment results (started, already-running, suppressed, unknown-customer, detector)."}, []string{"result"}),
-		signals:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ripen_signals_total", Help: "Signals sent to runs by type."}, []string{"type"}),
-		webhook:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ripen_webhook_events_total", Help: "SendGrid webhook events by type and result."}, []string{"event", "result"}),
 	}
-	reg.MustRegister(m.httpDuration, m.events, m.enrollments, m.signals, m.webhook)
+	reg.MustRegister(m.httpDuration)
 	return m
 }
 

@@ -12,15 +12,14 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/ripen/ripen/logging"
 	"github.com/ripen/ripen/store"
 )
 
 type ctxKey int
 
 const (
-	keyRequestID ctxKey = iota
-	keyPrincipal
-	keyLogger
+	keyPrincipal ctxKey = iota
 )
 
 // Principal is the API key a request came with.
@@ -31,10 +30,7 @@ type Principal struct {
 }
 
 // RequestID returns the request's ID ("" outside a request).
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(keyRequestID).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return logging.RequestID(ctx) }
 
 // PrincipalOf returns the API key a request came with (zero for public
 // routes).
@@ -50,10 +46,7 @@ func requestLog(r *http.Request, fallback zerolog.Logger) *zerolog.Logger {
 // logOf returns the logger of the request ctx belongs to (it carries the
 // request ID), or fallback outside a request.
 func logOf(ctx context.Context, fallback zerolog.Logger) *zerolog.Logger {
-	if l, ok := ctx.Value(keyLogger).(zerolog.Logger); ok {
-		return &l
-	}
-	return &fallback
+	return logging.From(ctx, fallback)
 }
 
 // statusRecorder remembers the status for logs and metrics.
@@ -86,7 +79,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-ID", id)
 		l := s.log.With().Str("request_id", id).Logger()
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, l)
+		ctx := logging.WithRequest(r.Context(), id, l)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		routeName := "unmatched"
@@ -104,13 +97,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		ev.Str("method", r.Method).Str("route", routeName).Int("status", rec.status).Dur("took", took).Msg("http")
 	})
-}
-
-// newEventID is a random ID for events the API records on its own.
-func newEventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 func newRequestID() string {

@@ -82,7 +82,7 @@ func routeKey(r route) string { return r.Method + " " + muxVar.ReplaceAllString(
 
 func testRoutes() []route {
 	// New, not a zero Server: the table takes the metrics' handler.
-	return New(nil, nil, nil, Config{}, zerolog.Nop(), nil).routeTable()
+	return New(UseCases{}, Config{}, zerolog.Nop(), nil).routeTable()
 }
 
 func TestOpenAPIMatchesRouteTable(t *testing.T) {
@@ -317,7 +317,7 @@ func TestEveryServedRouteIsInTheTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(nil, nil, nil, Config{Codec: cod}, zerolog.Nop(), nil)
+	s := New(UseCases{}, Config{Codec: cod}, zerolog.Nop(), nil)
 	table := map[string]bool{}
 	for _, r := range s.routeTable() {
 		table[r.Method+" "+r.Path] = true

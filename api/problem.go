@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/store"
 )
@@ -24,11 +25,7 @@ type Problem struct {
 }
 
 // FieldProblem names one bad field.
-type FieldProblem struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-	Line    int    `json:"line,omitempty"`
-}
+type FieldProblem = fault.Field
 
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []FieldProblem) {
 	title := http.StatusText(status)
@@ -45,17 +42,28 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, det
 // metrics do not count a client's own timeout as a server error.
 const statusClientClosed = 499
 
-// fail maps an error to a problem: the store's kinds to 404/409/422,
-// journey problems to 422 with every line, a request the client gave up on
-// to 499, anything else to 500.
+// faultStatus is the HTTP status of each kind of use-case error.
+var faultStatus = map[fault.Kind]int{
+	fault.Invalid:     http.StatusUnprocessableEntity,
+	fault.NotFound:    http.StatusNotFound,
+	fault.Conflict:    http.StatusConflict,
+	fault.Gone:        http.StatusGone,
+	fault.Unavailable: http.StatusServiceUnavailable,
+}
 
+// fail maps an error to a problem: the use cases' faults and the store's
+// kinds to 404/409/422 and the like, journey problems to 422 with every
+// line, a request the client gave up on to 499, anything else to 500.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var probs journey.Problems
 	var serr *store.Error
 	var bad *badRequest
+	f, isFault := fault.As(err)
 	switch {
 	case errors.As(err, &bad):
-		s.problem(w, r, bad.status, bad.detail, bad.fields)
+		s.problem(w, r, bad.status, bad.detail, nil)
+	case isFault && faultStatus[f.Kind] != 0:
+		s.problem(w, r, faultStatus[f.Kind], f.Detail, f.Fields)
 	case errors.As(err, &probs):
 		fields := make([]FieldProblem, len(probs))
 		for i, p := range probs {
@@ -100,33 +108,17 @@ func storeFields(serr *store.Error, err error) []FieldProblem {
 	return nil
 }
 
-// badRequest is a client mistake with the fields it concerns.
+// badRequest is a request HTTP itself refuses (its media type, size or
+// syntax), before any use case sees it.
 type badRequest struct {
 	status int
 	detail string
-	fields []FieldProblem
-	// pending: the run refused an answer because it is applying an
-	// earlier one (workflows.ErrFeedbackPending).
-	pending bool
 }
 
 func (b *badRequest) Error() string { return b.detail }
 
-func invalid(fields ...FieldProblem) error {
-	detail := "the request has problems"
-	if len(fields) == 1 {
-		detail = fields[0].Field + ": " + fields[0].Message
-	}
-	return &badRequest{status: http.StatusUnprocessableEntity, detail: detail, fields: fields}
-}
-
-func conflictErr(detail string) error {
-	return &badRequest{status: http.StatusConflict, detail: detail}
-}
-
-func notFoundErr(detail string) error {
-	return &badRequest{status: http.StatusNotFound, detail: detail}
-}
+// invalid is a request's field problems as a use case would report them.
+func invalid(fields ...FieldProblem) error { return fault.InvalidFields(fields...) }
 
 // Body limits.
 const (

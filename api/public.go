@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -26,15 +25,13 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/ripen/ripen/activities"
+	"github.com/ripen/ripen/engagement"
+	"github.com/ripen/ripen/i18n"
 	"github.com/ripen/ripen/linktoken"
-	"github.com/ripen/ripen/store"
-	"github.com/ripen/ripen/workflows"
+	"github.com/ripen/ripen/runs"
 )
 
 const (
-	// maxNote bounds the fast-lane note, in characters.
-	maxNote = 2000
 	// maxFormBody bounds a public form post.
 	maxFormBody = 64 << 10
 	// maxFormTTL bounds the life of a form's CSRF token (and LinkTTL, if
@@ -53,14 +50,9 @@ const (
 // its target. A forged, altered or expired token gets a plain 404 page and
 // no redirect, so the endpoint is no open redirector.
 //
-// The click is an engagement event with an ID derived from the token and
-// the day of the click ("click-" + 12 bytes of SHA-256 of the token + UTC
-// date): a link counts once a day, however often it is followed (a double
-// click, a reload, a mail scanner followed by the person, or someone
-// replaying the link to raise the score); a click on a later day counts
-// again. Recording is best effort: the contact reaches
-// the content even when the store or Temporal is down, and the failure is
-// logged.
+// The click counts once per link and day (engagement.Service.Click).
+// Recording is best effort: the contact reaches the content even when the
+// store or Temporal is down, and the failure is logged.
 func (s *Server) trackedLink(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
@@ -71,68 +63,12 @@ func (s *Server) trackedLink(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := detached(r.Context())
 	defer cancel()
-	if err := s.recordClick(ctx, token, c, now); err != nil {
+	if err := s.engagement.Click(ctx, token, c, now); err != nil {
 		requestLog(r, s.log).Error().Err(err).Str("workflow_id", c.RunID).Msg("tracked click not recorded")
 	}
 	setPageHeaders(w.Header())
 	w.Header().Set("Location", c.Target)
 	w.WriteHeader(http.StatusSeeOther)
-}
-
-func (s *Server) recordClick(ctx context.Context, token string, c linktoken.Claims, now time.Time) error {
-	_, customerID, err := s.contactOf(ctx, c)
-	if err != nil {
-		return err
-	}
-	if customerID == "" {
-		return fmt.Errorf("click on %s: no customer for contact %q", c.RunID, c.ContactID)
-	}
-	contentID, topic := s.stepContent(ctx, c.RunID, c.Step)
-	ev := store.Event{
-		ID: clickID(token, now), CustomerID: customerID,
-		ContactID: c.ContactID, Type: "click", Topic: topic, ContentID: contentID, URL: c.Target,
-		RunID: c.RunID, Step: c.Step, OccurredAt: now, ReceivedAt: now,
-	}
-	return s.storeEngagement(ctx, ev)
-}
-
-// clickID is the ID of a click on a tracked link: one per link and UTC day
-// (see trackedLink).
-func clickID(token string, at time.Time) string {
-	return "click-" + tokenDigest(token) + "-" + at.UTC().Format("20060102")
-}
-
-// storeEngagement stores one engagement event (once: its ID decides) and
-// routes it as POST /v1/events would: to its own run with the step, to the
-// customer's other runs as interest in the topic, and to the detectors of
-// other journeys. It is routed even when stored before, as an earlier
-// attempt may have stopped in between; runs count an event ID once.
-func (s *Server) storeEngagement(ctx context.Context, ev store.Event) error {
-	if _, err := s.ingestEngagement(ctx, []store.Event{ev}); err != nil {
-		return fmt.Errorf("record %s event %s: %w", ev.Type, ev.ID, err)
-	}
-	return nil
-}
-
-func engagementOf(ev store.Event) workflows.Engagement {
-	return workflows.Engagement{
-		EventID: ev.ID, Kind: ev.Type, StepID: ev.Step, Topic: ev.Topic,
-		ContentID: ev.ContentID, ContactID: ev.ContactID, At: ev.OccurredAt,
-	}
-}
-
-// signalIfRunning signals a run and reports whether it took the signal: a
-// run that does not exist or has ended is no error.
-func (s *Server) signalIfRunning(ctx context.Context, workflowID, name string, arg any) (bool, error) {
-	err := s.temporal.SignalWorkflow(ctx, workflowID, "", name, arg)
-	switch {
-	case runGone(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("signal %s to %s: %w", name, workflowID, err)
-	}
-	s.metrics.signals.WithLabelValues(name).Inc()
-	return true, nil
 }
 
 // fastLanePage shows the offer with one confirm button and an optional note.
@@ -142,16 +78,16 @@ func (s *Server) fastLanePage(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	c, err := s.verifyLink(token, linktoken.KindFastLane, now)
 	switch {
-	case errors.Is(err, linktoken.ErrExpired) && validOffer(c.Target):
+	case errors.Is(err, linktoken.ErrExpired) && runs.ValidOffer(c.Target):
 		s.linkExpired(w, r, c)
 		return
-	case err != nil || !validOffer(c.Target):
+	case err != nil || !runs.ValidOffer(c.Target):
 		s.linkNotFound(w, r)
 		return
 	}
 	p, err := s.fastLaneForm(r.Context(), token, c, now, "", "")
 	if err != nil {
-		s.pageError(w, r, englishOr(r), err)
+		s.pageError(w, r, browserLang(r), err)
 		return
 	}
 	s.renderPage(w, r, http.StatusOK, "fastlane.html", p)
@@ -167,14 +103,14 @@ func (s *Server) fastLaneForm(ctx context.Context, token string, c linktoken.Cla
 		return page{}, err
 	}
 	l := who.lang
-	p := page{Lang: l, Title: activities.OfferLabel(c.Target, l)}
-	if who.firstName != "" {
-		p.Paragraphs = append(p.Paragraphs, tr(l, "hello.name", who.firstName))
+	p := page{Lang: l, Title: i18n.OfferLabel(c.Target, l)}
+	if who.FirstName != "" {
+		p.Paragraphs = append(p.Paragraphs, i18n.T(l, "hello.name", who.FirstName))
 	}
-	p.Paragraphs = append(p.Paragraphs, tr(l, "fastlane.intro", upperFirst(who.ownerOr(l))))
+	p.Paragraphs = append(p.Paragraphs, i18n.T(l, "fastlane.intro", i18n.UpperFirst(who.ownerOr(l))))
 	p.Form = &pageForm{
-		Token: ft, Submit: tr(l, "fastlane.submit"), NoteLabel: tr(l, "fastlane.note"),
-		NoteHint: tr(l, "fastlane.note.hint", maxNote), NoteMax: maxNote, Note: note, Error: problem,
+		Token: ft, Submit: i18n.T(l, "fastlane.submit"), NoteLabel: i18n.T(l, "fastlane.note"),
+		NoteHint: i18n.T(l, "fastlane.note.hint", runs.MaxNote), NoteMax: runs.MaxNote, Note: note, Error: problem,
 	}
 	return p, nil
 }
@@ -188,10 +124,10 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	c, err := s.verifyLink(token, linktoken.KindFastLane, now)
 	switch {
-	case errors.Is(err, linktoken.ErrExpired) && validOffer(c.Target):
+	case errors.Is(err, linktoken.ErrExpired) && runs.ValidOffer(c.Target):
 		s.linkExpired(w, r, c)
 		return
-	case err != nil || !validOffer(c.Target):
+	case err != nil || !runs.ValidOffer(c.Target):
 		s.linkNotFound(w, r)
 		return
 	}
@@ -199,7 +135,7 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	who, err := s.recipient(ctx, c)
 	if err != nil {
-		s.pageError(w, r, englishOr(r), err)
+		s.pageError(w, r, browserLang(r), err)
 		return
 	}
 	l := who.lang
@@ -207,8 +143,8 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	note := cleanNote(r.PostForm.Get("note"))
-	if utf8.RuneCountInString(note) > maxNote {
-		p, err := s.fastLaneForm(ctx, token, c, now, note, tr(l, "fastlane.note.long", maxNote))
+	if utf8.RuneCountInString(note) > runs.MaxNote {
+		p, err := s.fastLaneForm(ctx, token, c, now, note, i18n.T(l, "fastlane.note.long", runs.MaxNote))
 		if err != nil {
 			s.pageError(w, r, l, err)
 			return
@@ -216,47 +152,23 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, r, http.StatusUnprocessableEntity, "fastlane.html", p)
 		return
 	}
-	id := "fast-lane-" + tokenDigest(token)
-	if who.customerID != "" {
-		// The offer is the topic, as for a fast-lane event posted to
-		// /v1/events: an ID posted again there is routed as stored.
-		ev := store.Event{ID: id, CustomerID: who.customerID, ContactID: c.ContactID, Type: "fast-lane",
-			RunID: c.RunID, Step: c.Step, Topic: c.Target, Note: note, OccurredAt: now, ReceivedAt: now}
-		inserted, _, err := s.store.InsertEvents(ctx, []store.Event{ev})
-		switch {
-		case errors.Is(err, store.ErrInvalid):
-			// The customer is gone; the run, if any, still hears it.
-			requestLog(r, s.log).Warn().Err(err).Msg("fast-lane event not stored")
-		case err != nil:
-			s.pageError(w, r, l, err)
-			return
-		case len(inserted) == 1:
-			s.metrics.events.WithLabelValues("accepted").Inc()
-		default:
-			s.metrics.events.WithLabelValues("duplicate").Inc()
-		}
-	}
-	// The note stays in Postgres with the event; the run gets the event ID,
-	// so no personal text enters workflow history.
-	took, err := s.signalIfRunning(ctx, c.RunID, workflows.SignalFastLane, workflows.FastLane{
-		EventID: id, Offer: c.Target, ContactID: c.ContactID, At: now,
-	})
+	took, err := s.engagement.RequestFastLane(ctx, engagement.FastLaneRequest{Token: token, Claims: c, CustomerID: who.CustomerID, Note: note, At: now})
 	if err != nil {
 		s.pageError(w, r, l, err)
 		return
 	}
 	if !took {
 		// The journey has ended: nobody would hear the request.
-		p := page{Lang: l, Title: tr(l, "fastlane.gone.title"), Paragraphs: []string{tr(l, "fastlane.gone", who.ownerOr(l))}}
-		if who.ownerEmail != "" {
-			p.Link = &pageLink{Href: "mailto:" + who.ownerEmail, Text: who.ownerEmail}
+		p := page{Lang: l, Title: i18n.T(l, "fastlane.gone.title"), Paragraphs: []string{i18n.T(l, "fastlane.gone", who.ownerOr(l))}}
+		if who.OwnerEmail != "" {
+			p.Link = &pageLink{Href: "mailto:" + who.OwnerEmail, Text: who.OwnerEmail}
 		}
 		s.renderPage(w, r, http.StatusGone, "message.html", p)
 		return
 	}
-	offer := activities.OfferLabel(c.Target, l)
-	s.renderPage(w, r, http.StatusOK, "message.html", page{Lang: l, Title: tr(l, "thanks.title"),
-		Paragraphs: []string{upperFirst(tr(l, "thanks.body", who.ownerOr(l), offer))}})
+	offer := i18n.OfferLabel(c.Target, l)
+	s.renderPage(w, r, http.StatusOK, "message.html", page{Lang: l, Title: i18n.T(l, "thanks.title"),
+		Paragraphs: []string{i18n.UpperFirst(i18n.T(l, "thanks.body", who.ownerOr(l), offer))}})
 }
 
 // unsubscribePage asks the contact to confirm. Expired links work too:
@@ -271,7 +183,7 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	}
 	who, err := s.recipient(r.Context(), c)
 	if err != nil {
-		s.pageError(w, r, englishOr(r), err)
+		s.pageError(w, r, browserLang(r), err)
 		return
 	}
 	ft, err := s.formToken(token, now)
@@ -280,11 +192,11 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := who.lang
-	p := page{Lang: l, Title: tr(l, "unsubscribe.title"), Paragraphs: []string{tr(l, "unsubscribe.ask")}}
-	if who.email != "" {
-		p.Paragraphs = []string{tr(l, "unsubscribe.ask.email", who.email)}
+	p := page{Lang: l, Title: i18n.T(l, "unsubscribe.title"), Paragraphs: []string{i18n.T(l, "unsubscribe.ask")}}
+	if who.Email != "" {
+		p.Paragraphs = []string{i18n.T(l, "unsubscribe.ask.email", who.Email)}
 	}
-	p.Form = &pageForm{Token: ft, Submit: tr(l, "unsubscribe.submit")}
+	p.Form = &pageForm{Token: ft, Submit: i18n.T(l, "unsubscribe.submit")}
 	s.renderPage(w, r, http.StatusOK, "unsubscribe.html", p)
 }
 
@@ -304,69 +216,29 @@ func (s *Server) unsubscribeSubmit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	who, err := s.recipient(ctx, c)
 	if err != nil {
-		s.pageError(w, r, englishOr(r), err)
+		s.pageError(w, r, browserLang(r), err)
 		return
 	}
 	l := who.lang
 	if !s.readForm(w, r, token, now, l, true) {
 		return
 	}
-	if who.email != "" {
-		if err := s.store.Suppress(ctx, who.email, "unsubscribe", "link"); err != nil {
-			s.pageError(w, r, l, err)
-			return
-		}
+	if err := s.engagement.Unsubscribe(ctx, who.Recipient, c.RunID, "unsubscribe link"); err != nil {
+		s.pageError(w, r, l, err)
+		return
 	}
-	// The address is suppressed: no email goes to it whatever happens next.
-	// Stopping the runs is what ends them early; a failure is logged.
-	ctl := workflows.Control{Reason: "unsubscribe link", ContactID: c.ContactID}
-	if err := s.stopRuns(ctx, who.customerID, []string{c.RunID}, workflows.SignalUnsubscribe, ctl); err != nil {
-		requestLog(r, s.log).Error().Err(err).Str("customer_id", who.customerID).Msg("unsubscribed, but not every run was stopped")
-	}
-	p := page{Lang: l, Title: tr(l, "unsubscribed.title"), Paragraphs: []string{tr(l, "unsubscribed.body")}}
-	if who.email != "" {
-		p.Paragraphs = []string{tr(l, "unsubscribed.body.email", who.email)}
+	p := page{Lang: l, Title: i18n.T(l, "unsubscribed.title"), Paragraphs: []string{i18n.T(l, "unsubscribed.body")}}
+	if who.Email != "" {
+		p.Paragraphs = []string{i18n.T(l, "unsubscribed.body.email", who.Email)}
 	}
 	s.renderPage(w, r, http.StatusOK, "message.html", p)
-}
-
-// stopRuns sends a stop-like signal (unsubscribe) to the given runs and to
-// every running run of the customer.
-func (s *Server) stopRuns(ctx context.Context, customerID string, extra []string, name string, arg any) error {
-	ids := make([]string, 0, len(extra)+2)
-	seen := map[string]bool{}
-	add := func(id string) {
-		if id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	for _, id := range extra {
-		add(id)
-	}
-	var firstErr error
-	if customerID != "" {
-		runs, err := s.store.RunningRuns(ctx, []string{customerID})
-		if err != nil {
-			firstErr = err
-		}
-		for _, run := range runs {
-			add(run.WorkflowID)
-		}
-	}
-	for _, id := range ids {
-		if _, err := s.signalIfRunning(ctx, id, name, arg); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	return firstErr
 }
 
 // readForm parses a public form post (bounded) and checks that it comes
 // from our own page: same origin, and a valid CSRF token bound to the link.
 // A one-click unsubscribe, when allowed, needs neither. It answers the
 // request itself and reports false when the post is refused.
-func (s *Server) readForm(w http.ResponseWriter, r *http.Request, token string, now time.Time, l string, oneClickOK bool) bool {
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, token string, now time.Time, l i18n.Lang, oneClickOK bool) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
@@ -392,7 +264,7 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, token string, 
 		if errors.As(err, &tooBig) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		s.renderPage(w, r, status, "message.html", page{Lang: l, Title: tr(l, "badform.title"), Paragraphs: []string{tr(l, "badform.body")}})
+		s.renderPage(w, r, status, "message.html", page{Lang: l, Title: i18n.T(l, "badform.title"), Paragraphs: []string{i18n.T(l, "badform.body")}})
 		return false
 	}
 	if oneClickOK && r.PostForm.Get("List-Unsubscribe") == "One-Click" {
@@ -400,8 +272,8 @@ func (s *Server) readForm(w http.ResponseWriter, r *http.Request, token string, 
 	}
 	if s.crossOrigin(r) || !s.validFormToken(r.PostForm.Get("form_token"), token, now) {
 		s.renderPage(w, r, http.StatusForbidden, "message.html", page{
-			Lang: l, Title: tr(l, "forbidden.title"), Paragraphs: []string{tr(l, "forbidden.body")},
-			Link: &pageLink{Href: r.URL.Path, Text: tr(l, "forbidden.reload")},
+			Lang: l, Title: i18n.T(l, "forbidden.title"), Paragraphs: []string{i18n.T(l, "forbidden.body")},
+			Link: &pageLink{Href: r.URL.Path, Text: i18n.T(l, "forbidden.reload")},
 		})
 		return false
 	}
@@ -478,104 +350,27 @@ func formDigest(linkToken string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// tokenDigest names a link in event IDs without repeating the token.
-func tokenDigest(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:12])
+// recipient is who a link was sent to, and the language their pages speak.
+type recipient struct {
+	engagement.Recipient
+	lang i18n.Lang
 }
 
-// recipientInfo is who a link was sent to, as far as the store still knows.
-type recipientInfo struct {
-	lang                  string
-	customerID, firstName string
-	email                 string
-	ownerName, ownerEmail string
-}
-
-func (r recipientInfo) ownerOr(lang string) string {
-	if r.ownerName != "" {
-		return r.ownerName
+func (r recipient) ownerOr(lang i18n.Lang) string {
+	if r.OwnerName != "" {
+		return r.OwnerName
 	}
-	return tr(lang, "owner.unknown")
+	return i18n.T(lang, "owner.unknown")
 }
 
-// recipient loads the link's contact, customer and account owner. A contact
-// or customer deleted since the email went out is no error: the page then
-// speaks English and names nobody.
-func (s *Server) recipient(ctx context.Context, c linktoken.Claims) (recipientInfo, error) {
-	ct, customerID, err := s.contactOf(ctx, c)
+// recipient loads the link's contact, customer and account owner. Someone
+// the store no longer knows gets pages in English that name nobody.
+func (s *Server) recipient(ctx context.Context, c linktoken.Claims) (recipient, error) {
+	who, err := s.engagement.Recipient(ctx, c)
 	if err != nil {
-		return recipientInfo{lang: "en"}, err
+		return recipient{lang: i18n.English}, err
 	}
-	who := recipientInfo{lang: langOf(ct.Locale), customerID: customerID, firstName: ct.FirstName, email: ct.Email}
-	if customerID == "" {
-		return who, nil
-	}
-	cust, err := s.store.GetCustomer(ctx, customerID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		who.customerID = ""
-	case err != nil:
-		return who, err
-	default:
-		who.ownerName, who.ownerEmail = cust.Owner.Name, cust.Owner.Email
-	}
-	return who, nil
-}
-
-// contactOf returns the link's contact and customer. When the contact is
-// gone, the customer is the one in the run's workflow ID.
-func (s *Server) contactOf(ctx context.Context, c linktoken.Claims) (store.Contact, string, error) {
-	if c.ContactID != "" {
-		ct, customerID, err := s.store.GetContact(ctx, c.ContactID)
-		if err == nil {
-			return ct, customerID, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return store.Contact{}, "", err
-		}
-	}
-	_, customerID, _ := splitRunID(c.RunID)
-	return store.Contact{ID: c.ContactID}, customerID, nil
-}
-
-// splitRunID takes a workflow ID ripen/{journey}/{customer} apart.
-func splitRunID(id string) (journeyID, customerID string, ok bool) {
-	parts := strings.Split(id, "/")
-	if len(parts) != 3 || parts[0] != "ripen" || parts[1] == "" || parts[2] == "" {
-		return "", "", false
-	}
-	return parts[1], parts[2], true
-}
-
-// stepContent finds the content a journey step sends, and its topic, in the
-// journey's newest published version. It is best effort: "" when unknown.
-func (s *Server) stepContent(ctx context.Context, runID, stepID string) (contentID, topic string) {
-	journeyID, _, ok := splitRunID(runID)
-	if !ok || stepID == "" {
-		return "", ""
-	}
-	jv, err := s.store.GetJourney(ctx, journeyID, 0)
-	if err != nil {
-		return "", ""
-	}
-	v, err := viewJourney(jv)
-	if err != nil {
-		return "", ""
-	}
-	for _, st := range v.Definition.Steps {
-		if st.ID == stepID && st.Send != "" {
-			contentID = st.Send
-			break
-		}
-	}
-	if contentID == "" {
-		return "", ""
-	}
-	if content, err := s.store.GetContent(ctx, contentID); err == nil {
-		topic = content.Topic
-	}
-	return contentID, topic
+	return recipient{Recipient: who, lang: i18n.ForLocale(who.Locale)}, nil
 }
 
 func webURL(raw string) bool {
@@ -618,7 +413,7 @@ var pageTemplates = func() map[string]*template.Template {
 
 // page is what every public page shows; Form is for the two forms.
 type page struct {
-	Lang       string
+	Lang       i18n.Lang
 	Title      string
 	Paragraphs []string
 	Link       *pageLink
@@ -666,8 +461,8 @@ func setPageHeaders(h http.Header) {
 // linkNotFound is the answer to a forged, garbled or (for tracked links)
 // expired token: a plain page, in the browser's language.
 func (s *Server) linkNotFound(w http.ResponseWriter, r *http.Request) {
-	l := englishOr(r)
-	s.renderPage(w, r, http.StatusNotFound, "message.html", page{Lang: l, Title: tr(l, "notfound.title"), Paragraphs: []string{tr(l, "notfound.body")}})
+	l := browserLang(r)
+	s.renderPage(w, r, http.StatusNotFound, "message.html", page{Lang: l, Title: i18n.T(l, "notfound.title"), Paragraphs: []string{i18n.T(l, "notfound.body")}})
 }
 
 // linkExpired explains politely that a fast-lane link is too old (410),
@@ -675,119 +470,24 @@ func (s *Server) linkNotFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) linkExpired(w http.ResponseWriter, r *http.Request, c linktoken.Claims) {
 	who, err := s.recipient(r.Context(), c)
 	if err != nil {
-		who = recipientInfo{lang: englishOr(r)}
+		who = recipient{lang: browserLang(r)}
 	}
 	l := who.lang
-	p := page{Lang: l, Title: tr(l, "expired.title"), Paragraphs: []string{tr(l, "expired.body", who.ownerOr(l))}}
-	if who.ownerEmail != "" {
-		p.Link = &pageLink{Href: "mailto:" + who.ownerEmail, Text: who.ownerEmail}
+	p := page{Lang: l, Title: i18n.T(l, "expired.title"), Paragraphs: []string{i18n.T(l, "expired.body", who.ownerOr(l))}}
+	if who.OwnerEmail != "" {
+		p.Link = &pageLink{Href: "mailto:" + who.OwnerEmail, Text: who.OwnerEmail}
 	}
 	s.renderPage(w, r, http.StatusGone, "message.html", p)
 }
 
 // pageError is a transient failure behind a public page: 503, try again.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, l string, err error) {
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, l i18n.Lang, err error) {
 	requestLog(r, s.log).Error().Err(err).Msg("public page failed")
-	s.renderPage(w, r, http.StatusServiceUnavailable, "message.html", page{Lang: l, Title: tr(l, "error.title"), Paragraphs: []string{tr(l, "error.body")}})
+	s.renderPage(w, r, http.StatusServiceUnavailable, "message.html", page{Lang: l, Title: i18n.T(l, "error.title"), Paragraphs: []string{i18n.T(l, "error.body")}})
 }
 
-// Languages: German for locales de*, English otherwise.
-
-func langOf(locale string) string {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(locale)), "de") {
-		return "de"
-	}
-	return "en"
-}
-
-// englishOr picks the browser's first language, for pages that cannot know
-// the contact.
-func englishOr(r *http.Request) string {
-	first, _, _ := strings.Cut(r.Header.Get("Accept-Language"), ",")
-	first, _, _ = strings.Cut(first, ";")
-	return langOf(first)
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToUpper(r)) + s[n:]
-}
-
-func tr(lang, key string, args ...any) string {
-	f, ok := pageTexts[lang][key]
-	if !ok {
-		f = pageTexts["en"][key]
-	}
-	if len(args) == 0 {
-		return f
-	}
-	return fmt.Sprintf(f, args...)
-}
-
-var pageTexts = map[string]map[string]string{
-	"en": {
-		"hello.name":              "Hello %s,",
-		"owner.unknown":           "your account team",
-		"fastlane.intro":          "Please confirm your request below. %s will then get in touch with you personally.",
-		"fastlane.note":           "Anything we should know? (optional)",
-		"fastlane.note.hint":      "For example a good time to call. Up to %d characters.",
-		"fastlane.note.long":      "Please shorten your note to at most %d characters.",
-		"fastlane.submit":         "Confirm request",
-		"fastlane.gone.title":     "This request can no longer be sent here",
-		"fastlane.gone":           "This offer is no longer active. Please contact %s directly; we will be glad to help.",
-		"thanks.title":            "Thank you!",
-		"thanks.body":             "%s has received your request (%s) and will get in touch with you soon.",
-		"unsubscribe.title":       "Unsubscribe",
-		"unsubscribe.ask":         "Do you want to stop receiving these emails?",
-		"unsubscribe.ask.email":   "Do you want to stop receiving these emails at %s?",
-		"unsubscribe.submit":      "Unsubscribe",
-		"unsubscribed.title":      "You are unsubscribed",
-		"unsubscribed.body":       "You will receive no more of these emails.",
-		"unsubscribed.body.email": "We will send no more of these emails to %s.",
-		"notfound.title":          "This link is not valid",
-		"notfound.body":           "The link may have been copied incompletely. Please open it again from the email, or reply to the email if you need help.",
-		"expired.title":           "This link has expired",
-		"expired.body":            "For your security, links in our emails work for a limited time only. Please contact %s directly; we will be glad to help.",
-		"forbidden.title":         "This form could not be sent",
-		"forbidden.body":          "The page was open for too long or the form did not come from our page. Please reload the page and try again.",
-		"forbidden.reload":        "Reload the page",
-		"badform.title":           "This form could not be read",
-		"badform.body":            "Please go back, reload the page and try again.",
-		"error.title":             "Something went wrong",
-		"error.body":              "Your request could not be completed right now. Please try again in a few minutes.",
-	},
-	"de": {
-		"hello.name":              "Hallo %s,",
-		"owner.unknown":           "Ihr Vertriebsteam",
-		"fastlane.intro":          "Bitte bestätigen Sie Ihre Anfrage. %s meldet sich dann persönlich bei Ihnen.",
-		"fastlane.note":           "Möchten Sie uns noch etwas mitteilen? (optional)",
-		"fastlane.note.hint":      "Zum Beispiel, wann wir Sie gut erreichen. Höchstens %d Zeichen.",
-		"fastlane.note.long":      "Bitte kürzen Sie Ihre Nachricht auf höchstens %d Zeichen.",
-		"fastlane.submit":         "Anfrage bestätigen",
-		"fastlane.gone.title":     "Diese Anfrage ist hier nicht mehr möglich",
-		"fastlane.gone":           "Dieses Angebot ist nicht mehr aktiv. Bitte wenden Sie sich direkt an %s; wir helfen Ihnen gern.",
-		"thanks.title":            "Vielen Dank!",
-		"thanks.body":             "%s hat Ihre Anfrage (%s) erhalten und meldet sich in Kürze bei Ihnen.",
-		"unsubscribe.title":       "Abmelden",
-		"unsubscribe.ask":         "Möchten Sie diese E-Mails nicht mehr erhalten?",
-		"unsubscribe.ask.email":   "Möchten Sie diese E-Mails an %s nicht mehr erhalten?",
-		"unsubscribe.submit":      "Abmelden",
-		"unsubscribed.title":      "Sie sind abgemeldet",
-		"unsubscribed.body":       "Sie erhalten diese E-Mails nicht mehr.",
-		"unsubscribed.body.email": "Wir senden keine dieser E-Mails mehr an %s.",
-		"notfound.title":          "Dieser Link ist ungültig",
-		"notfound.body":           "Vielleicht wurde der Link unvollständig kopiert. Bitte öffnen Sie ihn erneut aus der E-Mail, oder antworten Sie auf die E-Mail, wenn Sie Hilfe brauchen.",
-		"expired.title":           "Dieser Link ist abgelaufen",
-		"expired.body":            "Zu Ihrer Sicherheit gelten Links in unseren E-Mails nur eine begrenzte Zeit. Bitte wenden Sie sich direkt an %s; wir helfen Ihnen gern.",
-		"forbidden.title":         "Das Formular konnte nicht gesendet werden",
-		"forbidden.body":          "Die Seite war zu lange geöffnet, oder das Formular kam nicht von unserer Seite. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
-		"forbidden.reload":        "Seite neu laden",
-		"badform.title":           "Das Formular konnte nicht gelesen werden",
-		"badform.body":            "Bitte gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es noch einmal.",
-		"error.title":             "Etwas ist schiefgegangen",
-		"error.body":              "Ihre Anfrage konnte gerade nicht bearbeitet werden. Bitte versuchen Sie es in einigen Minuten noch einmal.",
-	},
+// browserLang is the language of the browser's Accept-Language, for pages
+// that cannot know the contact.
+func browserLang(r *http.Request) i18n.Lang {
+	return i18n.ForAcceptLanguage(r.Header.Get("Accept-Language"))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/store/storetest"
 )
 
 // Helpers for the public links, shared by the webhook and browser tests.
@@ -169,10 +170,8 @@ func formTokenOf(t *testing.T, html string) string {
 
 func (h *harness) storedEvents(customer, kind string) []store.Event {
 	h.t.Helper()
-	evs, err := h.stack.Store.ListEvents(context.Background(), customer, time.Time{}, 1000)
-	require.NoError(h.t, err)
 	var out []store.Event
-	for _, e := range evs {
+	for _, e := range storetest.Events(h.t, h.stack.Store, customer) {
 		if e.Type == kind {
 			out = append(out, e)
 		}

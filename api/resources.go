@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -11,9 +9,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-	"gopkg.in/yaml.v3"
 
-	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/store"
 )
 
@@ -135,32 +132,9 @@ func listRecords[T any](s *Server, res func() resource[T]) http.HandlerFunc {
 
 // Journeys.
 
-// journeyView is a stored version with its definition decoded.
-type journeyView struct {
-	store.JourneyVersion
-	Definition *journey.Definition `json:"definition"`
-}
-
-func viewJourney(jv store.JourneyVersion) (journeyView, error) {
-	var def journey.Definition
-	if err := json.Unmarshal(jv.Definition, &def); err != nil {
-		return journeyView{}, err
-	}
-	def.Version = jv.Version
-	return journeyView{JourneyVersion: jv, Definition: &def}, nil
-}
-
-// putJourney validates a YAML or JSON definition (the same messages as
-// `ripen journeys validate`) and publishes it as a new version (201), unless
-// it is the newest published version's definition already: then it answers
-// that version (200) and creates nothing.
-//
-// Definitions are compared, not source texts: marketing ops keep journeys
-// in git and a sync re-applies every file, so a PUT that would not change
-// what runs do (or what the journey is called) must not mint a version;
-// that holds for a reformatted file or an edited comment too, since a new
-// version then would only split the runs across identical versions. The
-// version keeps the source that first published it.
+// putJourney publishes a YAML or JSON definition as a new version (201),
+// unless it is the newest published version's definition already: then it
+// answers that version (200) and creates nothing (journeys.Service.Publish).
 func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
@@ -174,65 +148,17 @@ func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, jsonProblem(err))
 		return
 	}
-	def, err := s.parseJourney(r, data)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if id := mux.Vars(r)["id"]; def.ID != id {
-		s.fail(w, r, invalid(FieldProblem{Field: "id", Message: "is " + def.ID + " but the path says " + id}))
-		return
-	}
-	def.Version = 0
-	defJSON, err := json.Marshal(def)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	jv, created, err := s.store.PublishJourneyIfChanged(r.Context(), store.JourneyVersion{JourneyID: def.ID, Name: def.Name, Definition: defJSON, Source: string(data)})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	view, err := viewJourney(jv)
+	v, created, err := s.journeys.Publish(r.Context(), mux.Vars(r)["id"], data)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if !created {
-		writeJSON(w, http.StatusOK, view)
+		writeJSON(w, http.StatusOK, v)
 		return
 	}
-	w.Header().Set("Location", "/v1/journeys/"+def.ID+"?version="+strconv.Itoa(jv.Version))
-	writeJSON(w, http.StatusCreated, view)
-}
-
-// parseJourney parses and validates, with the content library known.
-func (s *Server) parseJourney(r *http.Request, data []byte) (*journey.Definition, error) {
-	// A first pass finds the content the steps send, so the store answers
-	// in one query which of it is missing.
-	// A loose read finds them even when the definition has other problems.
-	var probe struct {
-		Steps []struct {
-			Send any `yaml:"send"`
-		} `yaml:"steps"`
-	}
-	_ = yaml.Unmarshal(data, &probe)
-	var ids []string
-	for _, st := range probe.Steps {
-		if id, ok := st.Send.(string); ok && id != "" {
-			ids = append(ids, id)
-		}
-	}
-	missing, err := s.store.MissingContent(r.Context(), ids)
-	if err != nil {
-		return nil, err
-	}
-	unknown := map[string]bool{}
-	for _, id := range missing {
-		unknown[id] = true
-	}
-	return journey.ParseWith(data, journey.ValidateOptions{Content: func(id string) bool { return !unknown[id] }})
+	w.Header().Set("Location", "/v1/journeys/"+v.JourneyID+"?version="+strconv.Itoa(v.Version))
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func (s *Server) getJourney(w http.ResponseWriter, r *http.Request) {
@@ -245,67 +171,32 @@ func (s *Server) getJourney(w http.ResponseWriter, r *http.Request) {
 		}
 		version = n
 	}
-	jv, err := s.store.GetJourney(r.Context(), mux.Vars(r)["id"], version)
+	v, err := s.journeys.Get(r.Context(), mux.Vars(r)["id"], version)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	view, err := viewJourney(jv)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) listJourneys(w http.ResponseWriter, r *http.Request) {
-	list, err := s.store.ListJourneys(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJourneyList(w, r, list)
+	list, err := s.journeys.Published(r.Context())
+	s.writeJourneyList(w, r, list, err)
 }
 
 func (s *Server) listJourneyVersions(w http.ResponseWriter, r *http.Request) {
-	list, err := s.store.ListJourneyVersions(r.Context(), mux.Vars(r)["id"])
+	list, err := s.journeys.Versions(r.Context(), mux.Vars(r)["id"])
+	s.writeJourneyList(w, r, list, err)
+}
+
+// writeJourneyList answers a list of versions without their sources.
+func (s *Server) writeJourneyList(w http.ResponseWriter, r *http.Request, list []journeys.Version, err error) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if len(list) == 0 {
-		s.fail(w, r, notFoundErr("journey "+mux.Vars(r)["id"]+" does not exist"))
-		return
+	for i := range list {
+		list[i].Source = ""
 	}
-	s.writeJourneyList(w, r, list)
-}
-
-func (s *Server) writeJourneyList(w http.ResponseWriter, r *http.Request, list []store.JourneyVersion) {
-	out := make([]journeyView, 0, len(list))
-	for _, jv := range list {
-		v, err := viewJourney(jv)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		v.Source = ""
-		out = append(out, v)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"journeys": out})
-}
-
-// latestJourney loads the newest published definition of a journey.
-func (s *Server) latestJourney(r *http.Request, id string) (*journey.Definition, error) {
-	jv, err := s.store.GetJourney(r.Context(), id, 0)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFoundErr("journey " + id + " has no published version")
-	}
-	if err != nil {
-		return nil, err
-	}
-	v, err := viewJourney(jv)
-	if err != nil {
-		return nil, err
-	}
-	return v.Definition, nil
+	writeJSON(w, http.StatusOK, map[string]any{"journeys": list})
 }

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/app"
 	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/workflows"
@@ -323,8 +324,8 @@ func TestAnEnrolmentMayTakeLongerThanTheWriteTimeout(t *testing.T) {
 	port, err := freeport.Take("127.0.0.1")
 	require.NoError(t, err)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	srv := api.New(h.stack.Store, &slowStarts{Client: h.stack.Client, delay: 1500 * time.Millisecond}, h.stack.Links,
-		api.Config{Namespace: "default", PublicURL: h.stack.APIURL, WriteTimeout: 500 * time.Millisecond}, zerolog.Nop(), nil)
+	srv := h.appOn(&slowStarts{Client: h.stack.Client, delay: 1500 * time.Millisecond}, "",
+		app.Tuning{API: api.Config{WriteTimeout: 500 * time.Millisecond}}, zerolog.Nop()).API
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx, addr) }()

@@ -2,7 +2,9 @@
 // journeys and enrol customers, sales answer hand-offs and signal runs,
 // contacts follow signed public links, and SendGrid posts its Event Webhook.
 //
-// It wires the store and Temporal; it holds no journey logic of its own.
+// It translates HTTP to calls of ripen's use cases (packages journeys, runs
+// and engagement) and their typed errors (package fault) to problem
+// documents, and nothing more: no journey logic, no call into Temporal.
 package api
 
 import (
@@ -14,13 +16,29 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
-	"go.temporal.io/sdk/client"
 
 	"github.com/ripen/ripen/codec"
+	"github.com/ripen/ripen/engagement"
+	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/runs"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
 )
+
+// UseCases are what the API calls. Store serves the records that need no
+// use case of their own (personas, content, customers, the sales inbox,
+// API keys); a nil Journeys is built on it.
+type UseCases struct {
+	Store      *store.Store
+	Journeys   *journeys.Service
+	Runs       *runs.Service
+	Engagement *engagement.Service
+	// Links verifies the public links (nil: no link is valid).
+	Links *linktoken.Signer
+	// TemporalReady reports whether Temporal answers, for /readyz.
+	TemporalReady func(context.Context) error
+}
 
 // Config is what the API needs to know besides its dependencies.
 type Config struct {
@@ -32,10 +50,6 @@ type Config struct {
 	// WebhookKey verifies SendGrid's Event Webhook: base64 DER public keys,
 	// comma-separated, so a new key can be added before the old one goes.
 	WebhookKey string
-	// EnrollConcurrency bounds the calls one request makes to Temporal at
-	// once: workflow starts (enrolment, the detector) and the signals that
-	// route events (default 32).
-	EnrollConcurrency int
 	// LinkTTL bounds the life of forms' CSRF tokens and links.
 	LinkTTL time.Duration
 	// Codec, when set, is served on /codec/encode and /codec/decode so the
@@ -44,9 +58,6 @@ type Config struct {
 	Codec           *codec.Codec
 	CodecCORSOrigin string
 	CodecAuthNone   bool
-	// FeedbackAcceptWait bounds how long sales feedback waits for the run
-	// to accept it before it is left with the run as a signal (default 30 s).
-	FeedbackAcceptWait time.Duration
 	// WriteTimeout bounds the time Run's server takes to answer a request
 	// once its headers are read (default 2 minutes); routes that may take
 	// longer by design extend it for themselves (routeWriteTimeout).
@@ -54,7 +65,7 @@ type Config struct {
 }
 
 // enrollWriteTimeout is the time an enrolment has to answer. The largest
-// one (maxEnrolment, 10,000 customers) starts runs at the pace Temporal
+// one (runs.MaxEnrolment, 10,000 customers) starts runs at the pace Temporal
 // takes them, measured at 50–130 starts/s: 76–190 s, past the default
 // write timeout, which would drop the per-customer results the client
 // needs. Ten minutes covers the largest at 17 starts/s.
@@ -62,13 +73,16 @@ const enrollWriteTimeout = 10 * time.Minute
 
 // Server serves the API.
 type Server struct {
-	store    *store.Store
-	temporal client.Client
-	links    *linktoken.Signer
-	cfg      Config
-	log      zerolog.Logger
-	metrics  *Metrics
-	now      func() time.Time
+	store      *store.Store
+	journeys   *journeys.Service
+	runs       *runs.Service
+	engagement *engagement.Service
+	links      *linktoken.Signer
+	ready      func(context.Context) error
+	cfg        Config
+	log        zerolog.Logger
+	metrics    *Metrics
+	now        func() time.Time
 
 	verifierOnce sync.Once
 	verifier     *sendgrid.Verifier
@@ -76,12 +90,9 @@ type Server struct {
 }
 
 // New builds the API server.
-func New(st *store.Store, tc client.Client, links *linktoken.Signer, cfg Config, log zerolog.Logger, m *Metrics) *Server {
-	if cfg.EnrollConcurrency <= 0 {
-		cfg.EnrollConcurrency = 32
-	}
-	if cfg.FeedbackAcceptWait <= 0 {
-		cfg.FeedbackAcceptWait = 30 * time.Second
+func New(uc UseCases, cfg Config, log zerolog.Logger, m *Metrics) *Server {
+	if uc.Journeys == nil && uc.Store != nil {
+		uc.Journeys = journeys.New(uc.Store)
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 2 * time.Minute
@@ -92,7 +103,8 @@ func New(st *store.Store, tc client.Client, links *linktoken.Signer, cfg Config,
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Server{store: st, temporal: tc, links: links, cfg: cfg, log: log, metrics: m, now: time.Now}
+	return &Server{store: uc.Store, journeys: uc.Journeys, runs: uc.Runs, engagement: uc.Engagement, links: uc.Links,
+		ready: uc.TemporalReady, cfg: cfg, log: log, metrics: m, now: time.Now}
 }
 
 // Roles.

@@ -15,7 +15,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/app"
+	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devstack"
 	"github.com/ripen/ripen/internal/testlog"
 	"github.com/ripen/ripen/sendgrid"
@@ -27,9 +28,7 @@ import (
 // trusts signer, so a test can post batches it made itself.
 func (h *harness) webhookAPI(signer *sendgrid.Signer) string {
 	h.t.Helper()
-	srv := httptest.NewServer(api.New(h.stack.Store, h.stack.Client, h.stack.Links, api.Config{
-		PublicURL: h.stack.APIURL, WebhookKey: signer.PublicKeyBase64(),
-	}, testlog.New(h.t, zerolog.WarnLevel), nil).Handler())
+	srv := httptest.NewServer(h.appOn(h.stack.Client, signer.PublicKeyBase64(), app.Tuning{}, testlog.New(h.t, zerolog.WarnLevel)).API.Handler())
 	h.t.Cleanup(srv.Close)
 	return srv.URL + "/webhooks/sendgrid"
 }
@@ -324,9 +323,11 @@ func TestWebhookEventsAndStaleNotesArePruned(t *testing.T) {
 	_, err = st.Pool().Exec(ctx, `UPDATE pending_feedback_notes SET created_at = now() - interval '8 days' WHERE workflow_id = 'ripen/j/old'`)
 	require.NoError(t, err)
 
-	srv := api.New(st, nil, nil, api.Config{}, testlog.New(t, zerolog.WarnLevel), nil)
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	require.NoError(t, err)
+	a := app.New(cfg, app.Deps{Store: st, Log: testlog.New(t, zerolog.WarnLevel)}, app.Tuning{})
 	done := make(chan struct{})
-	go func() { srv.Prune(ctx, time.Hour); close(done) }()
+	go func() { a.Prune(ctx, time.Hour); close(done) }()
 	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM pending_feedback_notes`).Scan(&n))

@@ -42,14 +42,14 @@ type Offer struct {
 type Detector struct {
 	Topics    []string `json:"topics" yaml:"topics"`
 	MinEvents int      `json:"min_events" yaml:"min_events"`
-	Within    Duration `json:"within" yaml:"within"`
+	Within    Span     `json:"within" yaml:"within"`
 }
 
 // Scoring gives each engagement kind its points; points halve every HalfLife
 // (zero means no decay).
 type Scoring struct {
 	Points   map[string]float64 `json:"points" yaml:"points"`
-	HalfLife Duration           `json:"half_life,omitempty" yaml:"half_life,omitempty"`
+	HalfLife Span               `json:"half_life,omitzero" yaml:"half_life,omitempty"`
 }
 
 // MQN says when a need is marketing-qualified: a score at or above Threshold,
@@ -62,9 +62,9 @@ type MQN struct {
 // Handoff rules: SLA is how long sales has before a reminder; after
 // "not-ready" the run cools down for RecycleAfter, at most MaxRecycles times.
 type Handoff struct {
-	SLA          Duration `json:"sla,omitempty" yaml:"sla,omitempty"`
-	RecycleAfter Duration `json:"recycle_after,omitempty" yaml:"recycle_after,omitempty"`
-	MaxRecycles  int      `json:"max_recycles,omitempty" yaml:"max_recycles,omitempty"`
+	SLA          Span `json:"sla,omitzero" yaml:"sla,omitempty"`
+	RecycleAfter Span `json:"recycle_after,omitzero" yaml:"recycle_after,omitempty"`
+	MaxRecycles  int  `json:"max_recycles,omitempty" yaml:"max_recycles,omitempty"`
 }
 
 // DefaultCoolDown is the cool-down of a journey that sets no recycle_after:
@@ -90,13 +90,13 @@ type SendWindow struct {
 // Step is one step. Exactly one of Send, Wait, Goto or End is its action;
 // If guards it (a false guard skips the step).
 type Step struct {
-	ID    string   `json:"id" yaml:"id"`
-	If    string   `json:"if,omitempty" yaml:"if,omitempty"`
-	Send  string   `json:"send,omitempty" yaml:"send,omitempty"`
-	Wait  Duration `json:"wait,omitempty" yaml:"wait,omitempty"`
-	Until Kinds    `json:"until,omitempty" yaml:"until,omitempty"`
-	Goto  string   `json:"goto,omitempty" yaml:"goto,omitempty"`
-	End   bool     `json:"end,omitempty" yaml:"end,omitempty"`
+	ID    string `json:"id" yaml:"id"`
+	If    string `json:"if,omitempty" yaml:"if,omitempty"`
+	Send  string `json:"send,omitempty" yaml:"send,omitempty"`
+	Wait  Span   `json:"wait,omitzero" yaml:"wait,omitempty"`
+	Until Kinds  `json:"until,omitempty" yaml:"until,omitempty"`
+	Goto  string `json:"goto,omitempty" yaml:"goto,omitempty"`
+	End   bool   `json:"end,omitempty" yaml:"end,omitempty"`
 }
 
 // Step kinds as returned by Step.Kind.
@@ -112,7 +112,7 @@ func (s Step) Kind() string {
 	switch {
 	case s.Send != "":
 		return StepSend
-	case s.Wait > 0:
+	case s.Wait.Std() > 0:
 		return StepWait
 	case s.Goto != "":
 		return StepGoto

@@ -129,6 +129,83 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// Span is a duration in a journey definition, kept as its author wrote it
+// ("30d", "36h", "1d12h") as well as its length: a journey read back through
+// the API or the CLI shows the text that was published, not the same length
+// rewritten in other units ("4w2d"). Spans written differently are not ==
+// even when equally long; compare Std() for length.
+type Span struct {
+	d    Duration
+	text string
+}
+
+// SpanOf returns d as a Span written in the largest exact units, as
+// Duration.String writes it, so that it reads back unchanged too.
+func SpanOf(d time.Duration) Span { return Span{d: Duration(d), text: Duration(d).String()} }
+
+// ParseSpan parses s as ParseDuration does and keeps s, without surrounding
+// spaces, as the span's text.
+func ParseSpan(s string) (Span, error) {
+	d, err := ParseDuration(s)
+	if err != nil {
+		return Span{}, err
+	}
+	return Span{d: d, text: strings.TrimSpace(s)}, nil
+}
+
+// Std returns the span's length as a time.Duration.
+func (s Span) Std() time.Duration { return time.Duration(s.d) }
+
+// Duration returns the span's length.
+func (s Span) Duration() Duration { return s.d }
+
+// String returns the span as written; the zero Span, which nobody wrote,
+// is "0s".
+func (s Span) String() string {
+	if s.text == "" {
+		return s.d.String()
+	}
+	return s.text
+}
+
+// IsZero reports whether s is the zero Span, a field not given at all. A
+// span written "0d" is not zero, so that omitempty (YAML) and omitzero
+// (JSON) keep it and it reads back as written.
+func (s Span) IsZero() bool { return s == Span{} }
+
+// MarshalJSON writes the span as written, e.g. "30d".
+func (s Span) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// UnmarshalJSON accepts a duration string and keeps its text.
+func (s *Span) UnmarshalJSON(b []byte) error {
+	var text string
+	if err := json.Unmarshal(b, &text); err != nil {
+		return fmt.Errorf("duration must be a string like \"4d\"")
+	}
+	v, err := ParseSpan(text)
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// MarshalYAML writes the span as written, e.g. 30d.
+func (s Span) MarshalYAML() (any, error) { return s.String(), nil }
+
+// UnmarshalYAML accepts a duration string and keeps its text.
+func (s *Span) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("duration must be a string like \"4d\"")
+	}
+	v, err := ParseSpan(n.Value)
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 // UnmarshalJSON accepts "click" or ["click", "fast_lane"].
 func (k *Kinds) UnmarshalJSON(b []byte) error {
 	var one string

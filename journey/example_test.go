@@ -29,22 +29,21 @@ func TestDesignExampleParsesWithTheExpectedValues(t *testing.T) {
 	assert.Equal(t, journey.Offer{Kind: journey.OfferCrossSell, Product: "automation-suite"}, d.Offer)
 	assert.Equal(t, "ops-lead", d.Persona)
 	require.NotNil(t, d.Detector)
-	assert.Equal(t, journey.Detector{Topics: []string{"process-automation"}, MinEvents: 2, Within: journey.Duration(14 * 24 * time.Hour)}, *d.Detector)
+	assert.Equal(t, journey.Detector{Topics: []string{"process-automation"}, MinEvents: 2, Within: span(t, "14d")}, *d.Detector)
 	assert.Equal(t, map[string]float64{"open": 1, "click": 10, "visit": 5, "download": 15}, d.Scoring.Points)
 	assert.Equal(t, 30*24*time.Hour, d.Scoring.HalfLife.Std())
 	assert.Equal(t, 40.0, d.MQN.Threshold)
 	assert.Equal(t, []string{"consultation", "demo", "price-indication"}, d.MQN.FastLane)
-	assert.Equal(t, journey.Handoff{SLA: journey.Duration(48 * time.Hour), RecycleAfter: journey.Duration(60 * 24 * time.Hour), MaxRecycles: 2}, d.Handoff)
+	assert.Equal(t, journey.Handoff{SLA: span(t, "2d"), RecycleAfter: span(t, "60d"), MaxRecycles: 2}, d.Handoff)
 	require.NotNil(t, d.SendWindow)
 	assert.Equal(t, journey.SendWindow{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "08:00", To: "18:00"}, *d.SendWindow)
 
-	day := journey.Duration(24 * time.Hour)
 	assert.Equal(t, []journey.Step{
 		{ID: "checklist", Send: "automation-checklist"},
-		{ID: "wait-1", Wait: 4 * day, Until: journey.Kinds{"click"}},
+		{ID: "wait-1", Wait: span(t, "4d"), Until: journey.Kinds{"click"}},
 		{ID: "reminder", If: "!clicked('checklist')", Send: "automation-checklist-reminder"},
 		{ID: "case-study", Send: "erp-automation-case-study"},
-		{ID: "wait-2", Wait: 14 * day, Until: journey.Kinds{"fast_lane"}},
+		{ID: "wait-2", Wait: span(t, "14d"), Until: journey.Kinds{"fast_lane"}},
 		{ID: "nudge", If: "score < 20 && days_in_journey < 90", Goto: "case-study"},
 	}, d.Steps)
 	kinds := make([]string, len(d.Steps))

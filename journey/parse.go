@@ -54,25 +54,47 @@ func withoutReported(rules, form Problems) Problems {
 
 // decode turns the document into a Definition, noting the line of every field.
 // The problems it finds are those of form: syntax, unknown or duplicate
-// fields, wrong types and bad durations. It returns a nil Definition only when
-// the document is not a mapping at all.
+// fields, wrong types, bad durations and conditions that need quotes. It
+// returns a nil Definition only when the document is not a mapping at all.
 func decode(data []byte) (*Definition, Lines, Problems) {
+	data, negated := quoteNegatedConditions(data)
 	root, probs := parseYAML(data)
 	if root == nil {
+		for _, n := range negated {
+			probs = append(probs, n.problem(""))
+		}
 		return nil, nil, probs
 	}
 	dec := &decoder{pos: Lines{"": root.Line}}
 	var d Definition
 	dec.value(root, reflect.ValueOf(&d).Elem(), "", root.Line)
-	return &d, dec.pos, append(probs, dec.probs...)
+	probs = append(probs, dec.probs...)
+	taken := map[string]bool{}
+	for _, n := range negated {
+		field := conditionField(dec.pos, n.line, taken)
+		probs = append(probs, n.problem(field))
+	}
+	return &d, dec.pos, probs
+}
+
+// conditionField names the first `if` field on line not yet taken, or ""
+// when the decoder did not get to one there.
+func conditionField(pos Lines, line int, taken map[string]bool) string {
+	for _, f := range sortedKeys(pos) {
+		if pos[f] == line && (f == "if" || strings.HasSuffix(f, ".if")) && !taken[f] {
+			taken[f] = true
+			return f
+		}
+	}
+	return ""
 }
 
 // DecodeYAML decodes one YAML or JSON document into v, a pointer to a value
 // built as a Definition is (structs with yaml tags, lists, string-keyed maps,
-// strings, numbers, booleans, Durations), the way Parse decodes a journey:
-// it reports every syntax error, unknown or repeated field, wrong type and
-// bad duration with its line, naming fields by their path under root
-// ("events[2].at"). The Lines it returns place the problems found later.
+// strings, numbers, booleans, Durations and Spans), the way Parse decodes a
+// journey: it reports every syntax error, unknown or repeated field, wrong
+// type and bad duration with its line, naming fields by their path under
+// root ("events[2].at"). The Lines it returns place the problems found later.
 // Files that go with journeys, such as the simulator's event scripts, use it
 // so that their mistakes read like a journey's.
 func DecodeYAML(data []byte, root string, v any) (Lines, Problems) {
@@ -261,6 +283,7 @@ func (d *decoder) problem(line int, field, format string, args ...any) {
 
 var (
 	durationType = reflect.TypeFor[Duration]()
+	spanType     = reflect.TypeFor[Span]()
 	kindsType    = reflect.TypeFor[Kinds]()
 )
 
@@ -279,17 +302,21 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, line int) {
 		return // absent
 	}
 	switch t := v.Type(); {
-	case t == durationType:
+	case t == durationType, t == spanType:
 		if n.Kind != yaml.ScalarNode {
 			d.problem(n.Line, path, "must be a duration such as 4d or 36h")
 			return
 		}
-		dur, err := ParseDuration(n.Value)
+		span, err := ParseSpan(n.Value)
 		if err != nil {
 			d.problem(n.Line, path, "%v", err)
 			return
 		}
-		v.SetInt(int64(dur))
+		if t == spanType {
+			v.Set(reflect.ValueOf(span))
+		} else {
+			v.SetInt(int64(span.Duration()))
+		}
 	case t == kindsType:
 		if n.Kind == yaml.ScalarNode {
 			var s string

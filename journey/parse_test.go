@@ -1,6 +1,7 @@
 package journey_test
 
 import (
+	"encoding/json"
 	"errors"
 	"sort"
 	"strings"
@@ -288,11 +289,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("steps: &a [*a]\n"))
 	f.Add([]byte("steps:\n  - {id: a, if: \"clicked('b') || visits('x') > 2\", wait: 1d, until: [click]}\n"))
 	f.Add([]byte("send_window: {days: [mon], from: \"25:00\"}\n"))
+	f.Add([]byte(minimal + "  - id: r\n    if: !clicked('s') # not yet\n    wait: 1d12h\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := journey.Parse(data)
 		if err == nil {
 			require.NotNil(t, d)
 			assert.Empty(t, journey.Validate(d, journey.ValidateOptions{}))
+			out, err := json.Marshal(d)
+			require.NoError(t, err)
+			back, err := journey.Parse(out)
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, d, back, "a journey reads back as written")
 			return
 		}
 		var probs journey.Problems
@@ -307,4 +314,57 @@ func TestUnknownFieldSuggestionCountsASwapAsOneTypo(t *testing.T) {
 	assertProblems(t, probs, want{8, "steps[1].unitl", `unknown field; did you mean "until"?`})
 	assert.Equal(t, `; did you mean "step"?`, journey.DidYouMean("stpe", []string{"at", "type", "step"}))
 	assert.Equal(t, "", journey.DidYouMean("colour", []string{"at", "type", "step"}))
+}
+
+func TestAnUnquotedNegatedConditionIsReportedAtItsLine(t *testing.T) {
+	tests := []struct {
+		name string
+		step string
+		want want
+	}{
+		{"block mapping", "  - id: r\n    if: !clicked('s')\n    send: c\n",
+			want{9, "steps[1].if", `a condition that starts with "!" must be quoted, or YAML reads the "!" as a tag: write if: "!clicked('s')"`}},
+		{"flow mapping", "  - {id: r, if: !clicked('s'), send: c}\n",
+			want{8, "steps[1].if", `must be quoted, or YAML reads the "!" as a tag: write if: "!clicked('s')"`}},
+		{"a space after the !, which YAML would drop, keeping the opposite condition", "  - {id: r, if: ! clicked('s'), send: c}\n",
+			want{8, "steps[1].if", `write if: "! clicked('s')"`}},
+		{"a longer condition", "  - id: r\n    if: !fast_lane_requested && min(score, 30) > 20   # late\n    send: c\n",
+			want{9, "steps[1].if", `write if: "!fast_lane_requested && min(score, 30) > 20"`}},
+		{"a condition with double quotes is single-quoted", "  - {id: r, if: !clicked(\"s\"), send: c}\n",
+			want{8, "steps[1].if", `write if: '!clicked("s")'`}},
+		{"a quoted key", "  - {id: r, \"if\": !clicked('s'), send: c}\n",
+			want{8, "steps[1].if", `write if: "!clicked('s')"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probs := parseProblems(t, minimal+tt.step)
+			assertProblems(t, probs, tt.want)
+			assert.NotContains(t, probs.Error(), "did not find expected")
+			assert.NotContains(t, probs.Error(), "must be a string")
+		})
+	}
+}
+
+func TestAnUnquotedNegatedConditionDoesNotHideTheOtherProblems(t *testing.T) {
+	probs := parseProblems(t, minimal+"  - {id: r, if: !clicked('nowhere'), send: c}\n  - {id: w, wait: 4x}\n  - {id: g, goto: nowhere}\n")
+	assertProblems(t, probs,
+		want{8, "steps[1].if", `write if: "!clicked('nowhere')"`},
+		want{9, "steps[2].wait", `bad duration "4x"`},
+		want{10, "steps[3].goto", `unknown step "nowhere"`},
+	)
+}
+
+func TestNegatedConditionsThatAreQuotedOrNotConditionsAreLeftAlone(t *testing.T) {
+	for _, doc := range []string{
+		minimal + "  - {id: r, if: \"!clicked('s')\", send: c}\n",
+		minimal + "  - {id: r, if: '!clicked(''s'')', send: c}\n",
+		minimal + "  - id: r\n    if: \"!clicked('s')\"   # if: !clicked('s')\n    send: c\n",
+		strings.Replace(minimal, "name: J", `name: "what if: !this, if: !that"`, 1),
+		strings.Replace(minimal, "name: J", "name: >\n  if: !clicked('s')\n  is how not to write it", 1),
+		"{\"id\": \"j\", \"name\": \"J\", \"offer\": {\"kind\": \"repeat\", \"product\": \"p\"}, \"scoring\": {\"points\": {\"click\": 10}}, " +
+			"\"mqn\": {\"threshold\": 10}, \"steps\": [{\"id\": \"s\", \"send\": \"c\"}, {\"id\": \"r\", \"if\": \"!clicked('s')\", \"send\": \"c\"}]}",
+	} {
+		_, err := journey.Parse([]byte(doc))
+		assert.NoError(t, err, doc)
+	}
 }

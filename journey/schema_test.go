@@ -125,6 +125,9 @@ func walkSchema(t *testing.T, path string, typ reflect.Type, sch, root map[strin
 		}
 		return
 	case reflect.Struct:
+		if typ.Implements(reflect.TypeFor[json.Marshaler]()) {
+			return // written as a scalar (a Span is a string)
+		}
 	default:
 		return
 	}

@@ -75,8 +75,8 @@ func (c *checker) slug(field, value, what string) {
 	}
 }
 
-func (c *checker) nonNegative(field string, v Duration) {
-	if v < 0 {
+func (c *checker) nonNegative(field string, v Span) {
+	if v.Std() < 0 {
 		c.problem(field, "must not be negative")
 	}
 }
@@ -117,7 +117,7 @@ func (c *checker) detector() {
 	if det.MinEvents < 1 {
 		c.problem("detector.min_events", "must be at least 1")
 	}
-	if det.Within <= 0 {
+	if det.Within.Std() <= 0 {
 		c.problem("detector.within", "must be longer than 0")
 	}
 }
@@ -236,7 +236,7 @@ func (c *checker) actions(i int) []string {
 	if s.Send != "" {
 		actions = append(actions, StepSend)
 	}
-	if s.Wait != 0 || c.opt.lines.Has(joinField(indexField("steps", i), "wait")) {
+	if s.Wait.Std() != 0 || c.opt.lines.Has(joinField(indexField("steps", i), "wait")) {
 		actions = append(actions, StepWait)
 	}
 	if s.Goto != "" {
@@ -269,7 +269,7 @@ func (c *checker) step(i int, s Step) {
 	default:
 		c.problem(field, "step %q has %d actions (%s): a step does exactly one thing", s.ID, len(actions), strings.Join(actions, ", "))
 	}
-	if slices.Contains(actions, StepWait) && s.Wait <= 0 {
+	if slices.Contains(actions, StepWait) && s.Wait.Std() <= 0 {
 		c.problem(joinField(field, "wait"), "must be longer than 0")
 	}
 	if c.opt.Content != nil && s.Send != "" && !c.opt.Content(s.Send) {

@@ -10,7 +10,7 @@ import (
 	"github.com/ripen/ripen/journey"
 )
 
-const day = journey.Duration(24 * time.Hour)
+const day = 24 * time.Hour
 
 // valid returns a small valid journey, as a client would send it as JSON.
 func valid() *journey.Definition {
@@ -18,14 +18,14 @@ func valid() *journey.Definition {
 		ID:         "j",
 		Name:       "Journey",
 		Offer:      journey.Offer{Kind: journey.OfferUpsell, Product: "p"},
-		Detector:   &journey.Detector{Topics: []string{"t"}, MinEvents: 1, Within: 7 * day},
+		Detector:   &journey.Detector{Topics: []string{"t"}, MinEvents: 1, Within: journey.SpanOf(7 * day)},
 		Scoring:    journey.Scoring{Points: map[string]float64{"click": 10, "open": 0}},
 		MQN:        journey.MQN{Threshold: 30, FastLane: []string{"demo"}},
-		Handoff:    journey.Handoff{SLA: 2 * day, MaxRecycles: 1},
+		Handoff:    journey.Handoff{SLA: journey.SpanOf(2 * day), MaxRecycles: 1},
 		SendWindow: &journey.SendWindow{Days: []string{"mon", "fri"}, From: "08:00", To: "18:00"},
 		Steps: []journey.Step{
 			{ID: "hello", Send: "c1"},
-			{ID: "wait", Wait: 3 * day, Until: journey.Kinds{"click", "fast_lane"}},
+			{ID: "wait", Wait: journey.SpanOf(3 * day), Until: journey.Kinds{"click", "fast_lane"}},
 			{ID: "again", If: "!clicked('hello') && cycle < 2", Goto: "hello"},
 			{ID: "bye", Send: "c2"},
 		},
@@ -60,7 +60,7 @@ func TestValidateRules(t *testing.T) {
 		{"a step has only one action", func(d *journey.Definition) { d.Steps[3].End = true }, []want{{0, "steps[3]", "has 2 actions (send, end)"}}},
 		{"until only on wait", func(d *journey.Definition) { d.Steps[0].Until = journey.Kinds{"click"} }, []want{{0, "steps[0].until", "only allowed on a wait"}}},
 		{"until kinds are known", func(d *journey.Definition) { d.Steps[1].Until = journey.Kinds{"click", "reply"} }, []want{{0, "steps[1].until[1]", `unknown signal kind "reply"`}}},
-		{"a negative wait is a problem", func(d *journey.Definition) { d.Steps[1].Wait = -day }, []want{{0, "steps[1].wait", "must be longer than 0"}}},
+		{"a negative wait is a problem", func(d *journey.Definition) { d.Steps[1].Wait = journey.SpanOf(-day) }, []want{{0, "steps[1].wait", "must be longer than 0"}}},
 		{"goto names an existing step", func(d *journey.Definition) { d.Steps[2].Goto = "helo" }, []want{{0, "steps[2].goto", `unknown step "helo"`}}},
 		{"steps after an unconditional goto are unreachable", func(d *journey.Definition) { d.Steps[2].If = "" }, []want{{0, "steps[3]", `step "bye" is unreachable`}}},
 		{"steps after an end are unreachable", func(d *journey.Definition) {
@@ -84,7 +84,7 @@ func TestValidateRules(t *testing.T) {
 		{"threshold must be reachable", func(d *journey.Definition) { d.Scoring.Points = map[string]float64{"open": 0} }, []want{{0, "mqn.threshold", "can never be reached"}}},
 		{"points are for engagement kinds", func(d *journey.Definition) { d.Scoring.Points["fast_lane"] = 5 }, []want{{0, "scoring.points.fast_lane", `unknown engagement kind "fast_lane"`}}},
 		{"points are not negative", func(d *journey.Definition) { d.Scoring.Points["open"] = -1 }, []want{{0, "scoring.points.open", "must not be negative"}}},
-		{"half life is not negative", func(d *journey.Definition) { d.Scoring.HalfLife = -day }, []want{{0, "scoring.half_life", "must not be negative"}}},
+		{"half life is not negative", func(d *journey.Definition) { d.Scoring.HalfLife = journey.SpanOf(-day) }, []want{{0, "scoring.half_life", "must not be negative"}}},
 		{"fast lane offers are known", func(d *journey.Definition) { d.MQN.FastLane = []string{"demo", "lunch", "demo"} }, []want{
 			{0, "mqn.fast_lane[1]", `unknown fast-lane offer "lunch"`}, {0, "mqn.fast_lane[2]", `"demo" is listed twice`},
 		}},

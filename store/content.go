@@ -144,13 +144,6 @@ LIMIT $2`, page.After, page.limit())
 	return cs, pgErr("list", "content", "", err)
 }
 
-// ContentExists reports whether a content block with id exists.
-func (s *Store) ContentExists(ctx context.Context, id string) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM content WHERE id = $1)`, id).Scan(&ok)
-	return ok, pgErr("check", "content", id, err)
-}
-
 const sqlMissingContent = `
 SELECT id
 FROM unnest($1::text[]) WITH ORDINALITY AS wanted (id, position)

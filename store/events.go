@@ -257,22 +257,6 @@ func (s *Store) CountEvents(ctx context.Context, customerID string, topics []str
 	return n, pgErr("count", "events of customer", customerID, err)
 }
 
-const sqlListEvents = `
-SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, occurred_at, received_at
-FROM events
-WHERE customer_id = $1 AND occurred_at >= $2
-ORDER BY occurred_at, id
-LIMIT $3`
-
-// ListEvents returns a customer's events that occurred at or after since,
-// oldest first, at most limit of them (0 means DefaultLimit).
-func (s *Store) ListEvents(ctx context.Context, customerID string, since time.Time, limit int) ([]Event, error) {
-	rows, _ := s.pool.Query(ctx, sqlListEvents, customerID, since, clampLimit(limit))
-	evs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Event])
-	return evs, pgErr("list", "events of customer", customerID, err)
-}
-
 const sqlRecentEvents = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
        url, run_id, step, note, occurred_at, received_at

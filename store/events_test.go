@@ -32,8 +32,7 @@ func TestInsertEvents(t *testing.T) {
 		require.Equal(t, []string{"ev-1", "ev-2"}, ins)
 		require.Empty(t, dup)
 
-		evs, err := s.ListEvents(ctx, "acme", t0, 0)
-		require.NoError(t, err)
+		evs := storetest.Events(t, s, "acme")
 		require.Len(t, evs, 2)
 		require.Equal(t, "acme-max", evs[0].ContactID)
 		require.False(t, evs[0].ReceivedAt.IsZero())

@@ -155,8 +155,8 @@ type HandoffCursor struct {
 	ID        string
 }
 
-// CursorOf is the place of hand-off h in the listing's order.
-func CursorOf(h Handoff) HandoffCursor {
+// cursorOf is the place of hand-off h in the listing's order.
+func cursorOf(h Handoff) HandoffCursor {
 	return HandoffCursor{CreatedAt: h.CreatedAt, ID: h.ID}
 }
 
@@ -185,7 +185,7 @@ func (s *Store) ListHandoffsPage(ctx context.Context, f HandoffFilter) ([]Handof
 		return hs, nil, nil
 	}
 	hs = hs[:limit]
-	next := CursorOf(hs[limit-1])
+	next := cursorOf(hs[limit-1])
 	return hs, &next, nil
 }
 

@@ -541,7 +541,8 @@ func TestHandoffPagesWalkTheInboxWithoutGapsOrRepeats(t *testing.T) {
 					break
 				}
 				require.Len(t, page, size, "only the last page is short")
-				require.Equal(t, store.CursorOf(page[len(page)-1]), *next)
+				last := page[len(page)-1]
+				require.Equal(t, store.HandoffCursor{CreatedAt: last.CreatedAt, ID: last.ID}, *next, "the next page starts after the last hand-off")
 				f.After = next
 				require.Less(t, pages, 20, "the walk ends")
 			}

@@ -96,12 +96,8 @@ WHERE journey_id = $1 AND status = 'published' AND definition = $2::jsonb
 	return out, created, nil
 }
 
-// SaveDraft stores jv as the journey's next version, as a draft: GetJourney
-// with version 0 and ListJourneys ignore it until PublishDraft.
-func (s *Store) SaveDraft(ctx context.Context, jv JourneyVersion) (JourneyVersion, error) {
-	return s.insertJourneyVersion(ctx, jv, JourneyDraft)
-}
-
+// insertJourneyVersion stores jv as the journey's next version with status.
+// Only tests store drafts (export_test.go).
 func (s *Store) insertJourneyVersion(ctx context.Context, jv JourneyVersion, status string) (JourneyVersion, error) {
 	def := bytes.TrimSpace(jv.Definition)
 	if !json.Valid(def) || len(def) == 0 || def[0] != '{' {
@@ -110,26 +106,6 @@ func (s *Store) insertJourneyVersion(ctx context.Context, jv JourneyVersion, sta
 	rows, _ := s.pool.Query(ctx, sqlInsertJourneyVersion, jv.JourneyID, status, jv.Name, string(def), jv.Source)
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[JourneyVersion])
 	return out, pgErr("publish", "journey", jv.JourneyID, err)
-}
-
-const sqlPublishDraft = `
-UPDATE journey_versions
-SET status = 'published', published_at = now()
-WHERE journey_id = $1 AND version = $2 AND status = 'draft'
-RETURNING journey_id, version, name, status, definition, source, created_at, published_at`
-
-// PublishDraft publishes a draft version. Publishing a published version
-// again returns it unchanged.
-func (s *Store) PublishDraft(ctx context.Context, journeyID string, version int) (JourneyVersion, error) {
-	rows, _ := s.pool.Query(ctx, sqlPublishDraft, journeyID, version)
-	jv, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[JourneyVersion])
-	if err == nil {
-		return jv, nil
-	}
-	if existing, gerr := s.GetJourney(ctx, journeyID, version); gerr == nil {
-		return existing, nil
-	}
-	return JourneyVersion{}, pgErr("publish", "journey", versionID(journeyID, version), err)
 }
 
 const sqlSelectJourneyVersion = `

@@ -112,8 +112,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, key OutboxKey) (OutboxRow, erro
 	return row, nil
 }
 
-// GetOutbox returns an outbox row by its ID, or ErrNotFound.
-func (s *Store) GetOutbox(ctx context.Context, id int64) (OutboxRow, error) {
+// getOutbox returns an outbox row by its ID, or ErrNotFound.
+func (s *Store) getOutbox(ctx context.Context, id int64) (OutboxRow, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT`+outboxColumns+` FROM outbox WHERE id = $1`, id)
 	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[OutboxRow])
 	return row, pgErr("get", "outbox email", strconv.FormatInt(id, 10), err)
@@ -139,7 +139,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, messageID string) 
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	row, err := s.GetOutbox(ctx, id)
+	row, err := s.getOutbox(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, reason string) e
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	row, err := s.GetOutbox(ctx, id)
+	row, err := s.getOutbox(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -80,9 +80,6 @@ func TestContent(t *testing.T) {
 		got, err := s.GetContent(ctx, checklist.ID)
 		require.NoError(t, err)
 		require.Equal(t, checklist, got)
-		ok, err := s.ContentExists(ctx, checklist.ID)
-		require.NoError(t, err)
-		require.True(t, ok)
 	})
 	t.Run("put again replaces the personas", func(t *testing.T) {
 		c := checklist
@@ -124,9 +121,6 @@ func TestContent(t *testing.T) {
 	t.Run("missing content is not found and listed", func(t *testing.T) {
 		_, err := s.GetContent(ctx, "nope")
 		requireKind(t, err, store.ErrNotFound, "")
-		ok, err := s.ContentExists(ctx, "nope")
-		require.NoError(t, err)
-		require.False(t, ok)
 		missing, err := s.MissingContent(ctx, []string{"zz", checklist.ID, "aa"})
 		require.NoError(t, err)
 		require.Equal(t, []string{"zz", "aa"}, missing)

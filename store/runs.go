@@ -98,7 +98,7 @@ END`
 // after RegisterRuns) wins over its running row whatever the clocks.
 // Writing the same update twice is a no-op. When a new
 // run (another RunKey or StartedAt) takes over the row of an ended one, the
-// ended run is kept, once, for ListRunsByCustomer and LastRunEnd.
+// ended run is kept, once, in ended_runs (for LastRunEnd).
 func (s *Store) UpsertRun(ctx context.Context, r Run) error {
 	if r.UpdatedAt.IsZero() {
 		return invalid("run", r.WorkflowID, "updated_at", "is required")
@@ -112,13 +112,10 @@ func (s *Store) UpsertRun(ctx context.Context, r Run) error {
 	return pgErr("upsert", "run", r.WorkflowID, err)
 }
 
-// runColumns are a Run's, from runs or ended_runs.
-const runColumns = `
+const sqlSelectRun = `
 SELECT workflow_id, COALESCE(run_key, '') AS run_key, journey_id, version, customer_id,
        COALESCE(owner_id, '') AS owner_id, status, stage, score, mqn, cycle, outcome,
-       started_at, updated_at, ended_at`
-
-const sqlSelectRun = runColumns + `
+       started_at, updated_at, ended_at
 FROM runs`
 
 // GetRun returns the projection of a workflow ID's current (or last) run, or
@@ -127,21 +124,6 @@ func (s *Store) GetRun(ctx context.Context, workflowID string) (Run, error) {
 	rows, _ := s.pool.Query(ctx, sqlSelectRun+` WHERE workflow_id = $1`, workflowID)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Run])
 	return r, pgErr("get", "run", workflowID, err)
-}
-
-const sqlListRunsByCustomer = sqlSelectRun + `
-WHERE customer_id = $1
-UNION ALL` + runColumns + `
-FROM ended_runs
-WHERE customer_id = $1
-ORDER BY started_at DESC, workflow_id`
-
-// ListRunsByCustomer returns a customer's runs, ended ones whose workflow ID
-// a newer run took over included, newest first.
-func (s *Store) ListRunsByCustomer(ctx context.Context, customerID string) ([]Run, error) {
-	rows, _ := s.pool.Query(ctx, sqlListRunsByCustomer, customerID)
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[Run])
-	return rs, pgErr("list", "runs of customer", customerID, err)
 }
 
 // Runs that ended before the row's run began are in ended_runs.
@@ -210,7 +192,7 @@ RETURNING workflow_id`
 // started at at) as the API starts them, so that events routed by the
 // projection reach a run from its start rather than from its first write. A
 // row that is still running is left to its workflow; a row of an ended run
-// is made new (the ended run is kept for ListRunsByCustomer), unless it is
+// is made new (the ended run is kept in ended_runs), unless it is
 // the row of the same run (RunKey), which ended already. It returns the
 // workflow IDs it wrote, sorted. Registering again is harmless: the run's
 // own writes move the row on from here.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/store/storetest"
 )
 
 func TestRuns(t *testing.T) {
@@ -64,8 +65,7 @@ func TestRuns(t *testing.T) {
 		other, err := s.PublishJourney(ctx, journey("upsell"))
 		require.NoError(t, err)
 		require.NoError(t, s.UpsertRun(ctx, run("ripen/upsell/acme", other, "acme", t0.Add(2*time.Hour))))
-		rs, err := s.ListRunsByCustomer(ctx, "acme")
-		require.NoError(t, err)
+		rs := storetest.Runs(t, s, "acme")
 		require.Len(t, rs, 2)
 		require.Equal(t, "ripen/upsell/acme", rs[0].WorkflowID)
 	})
@@ -275,8 +275,7 @@ func TestEndedRunsAreKept(t *testing.T) {
 		require.Equal(t, store.RunRunning, got.Status)
 		require.Equal(t, wf+"/r2", got.RunKey)
 		require.Equal(t, []string{wf + "/r1"}, kept())
-		rs, err := s.ListRunsByCustomer(ctx, "acme")
-		require.NoError(t, err)
+		rs := storetest.Runs(t, s, "acme")
 		require.Len(t, rs, 2)
 		ended := rs[1]
 		require.True(t, first.StartedAt.Equal(ended.StartedAt))
@@ -337,8 +336,7 @@ WHERE workflow_id = $2`, wf+"/r2", wf)
 		_, err := s.RegisterRuns(ctx, t0.Add(2*time.Hour), []store.RunStart{{WorkflowID: legacy,
 			JourneyID: f.journey.JourneyID, Version: f.journey.Version, CustomerID: "legacy"}})
 		require.NoError(t, err)
-		rs, err := s.ListRunsByCustomer(ctx, "legacy")
-		require.NoError(t, err)
+		rs := storetest.Runs(t, s, "legacy")
 		require.Len(t, rs, 2)
 		require.Equal(t, store.RunRunning, rs[0].Status)
 		require.Equal(t, "won", rs[1].Outcome)
@@ -354,8 +352,7 @@ WHERE workflow_id = $2`, wf+"/r2", wf)
 		require.NoError(t, s.UpsertRun(ctx, second))
 		require.NoError(t, s.UpsertRun(ctx, second), "the same write again")
 
-		rs, err := s.ListRunsByCustomer(ctx, "lost")
-		require.NoError(t, err)
+		rs := storetest.Runs(t, s, "lost")
 		require.Len(t, rs, 2)
 		require.Equal(t, lost+"/r2", rs[0].RunKey)
 		require.Equal(t, store.RunRunning, rs[0].Status)
@@ -373,8 +370,7 @@ WHERE workflow_id = $2`, wf+"/r2", wf)
 		other, err := s.PublishJourney(ctx, journey("upsell"))
 		require.NoError(t, err)
 		require.NoError(t, s.UpsertRun(ctx, run("ripen/upsell/acme", other, "acme", t0.Add(4*time.Hour))))
-		rs, err := s.ListRunsByCustomer(ctx, "acme")
-		require.NoError(t, err)
+		rs := storetest.Runs(t, s, "acme")
 		var got []string
 		for _, r := range rs {
 			got = append(got, r.WorkflowID+" "+r.RunKey+" "+r.Status)

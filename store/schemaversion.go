@@ -40,7 +40,7 @@ func (s SchemaStatus) String() string {
 // anything (unlike goose, it creates no version table), so a role without
 // DDL rights can call it.
 func (s *Store) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
-	st := SchemaStatus{Binary: EmbeddedSchemaVersion()}
+	st := SchemaStatus{Binary: embeddedSchemaVersion()}
 	var table *string
 	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version')::text`).Scan(&table); err != nil {
 		return st, fmt.Errorf("store: read schema version of %s: %w", where(s.pool.Config().ConnConfig), err)
@@ -58,8 +58,8 @@ func (s *Store) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
 	return st, nil
 }
 
-// EmbeddedSchemaVersion is the version of the newest embedded migration.
-func EmbeddedSchemaVersion() int64 {
+// embeddedSchemaVersion is the version of the newest embedded migration.
+func embeddedSchemaVersion() int64 {
 	var newest int64
 	names, _ := fs.Glob(Migrations, "*.sql")
 	for _, name := range names {

@@ -16,11 +16,10 @@ func TestSchemaStatusComparesTheDatabaseWithTheBinary(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 
-	newest := store.EmbeddedSchemaVersion()
-	require.GreaterOrEqual(t, newest, int64(10))
-
 	status, err := st.SchemaStatus(ctx)
 	require.NoError(t, err)
+	newest := status.Binary // the newest embedded migration: ApplyMigrations reaches it below
+	require.GreaterOrEqual(t, newest, int64(10))
 	require.Equal(t, store.SchemaStatus{Database: 0, Binary: newest}, status, "never migrated")
 	require.True(t, status.Behind())
 	require.Contains(t, status.String(), "run `ripen migrate`")

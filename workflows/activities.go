@@ -3,6 +3,9 @@ package workflows
 import (
 	"context"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
 // Activity names. The worker registers activities.Activities, whose method
@@ -132,12 +135,12 @@ type NotifyRequest struct {
 type CloseHandoffRequest struct {
 	HandoffID string `json:"handoff_id"`
 	Outcome   string `json:"outcome"`
-	// Note is always empty now; it stays so that histories recorded with
-	// it still decode.
+	// Note is always empty: the workflow never knows the note.
 	Note string `json:"note,omitempty"`
 }
 
-// RunSnapshot feeds the store's projection of runs, for reporting and routing.
+// RunSnapshot feeds the store's projection of runs, for reporting and
+// routing. MQN means what State.MQN means: the run has reached MQN.
 type RunSnapshot struct {
 	WorkflowID string    `json:"workflow_id"`
 	RunKey     string    `json:"run_key"`
@@ -153,4 +156,44 @@ type RunSnapshot struct {
 	Outcome    string    `json:"outcome,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	At         time.Time `json:"at"`
+}
+
+// activity returns a context for an activity that retries transient
+// failures with backoff for up to maxRetryTime.
+func (r *run) activity(summary string, maxRetryTime time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
+		// Short enough that an attempt on a worker that died is retried
+		// soon; SendGrid's own timeout is 10 s.
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: maxRetryTime,
+		Summary:                summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+		},
+	})
+}
+
+// sync updates the store's projection of the run; best effort, since the
+// workflow itself is the source of truth. A local activity: the write to
+// Postgres needs no round trip through the Temporal server.
+func (r *run) sync() {
+	st := r.st
+	snap := RunSnapshot{
+		WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID, RunKey: st.RunKey,
+		JourneyID: st.JourneyID, Version: st.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID,
+		Status: st.Status, Stage: st.Stage, Score: st.Score, MQN: st.MQN, Cycle: st.Cycle,
+		Outcome: st.Outcome, StartedAt: st.StartedAt, At: workflow.Now(r.ctx),
+	}
+	r.recordedStage = st.Stage
+	ctx := workflow.WithLocalActivityOptions(r.ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    5 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		Summary:                "record run: " + st.Stage,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	if err := workflow.ExecuteLocalActivity(ctx, ActivitySyncRun, snap).Get(r.ctx, nil); err != nil {
+		r.fail("record run", err)
+	}
 }

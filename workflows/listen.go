@@ -21,52 +21,37 @@ const ErrInvalidFeedback = "InvalidFeedback"
 // same hand-off is being applied (409; the first answer wins).
 const ErrFeedbackPending = "FeedbackPending"
 
-// listen registers the query and the feedback update. Signals are applied
-// by the main coroutine (inline); runs from before that kept a listener
-// coroutine, which replay recreates.
+// listen registers the query and the feedback update. Signals have no
+// handler of their own: the main coroutine applies them (drainSignals)
+// before it acts, so no step goes on without the signals delivered so far.
 func (r *run) listen() error {
 	if err := workflow.SetQueryHandlerWithOptions(r.ctx, QueryState, func() (State, error) {
 		return r.snapshot(), nil
 	}, workflow.QueryHandlerOptions{Description: "the run's journey, step, stage, score, MQN, cycle and hand-off"}); err != nil {
 		return fmt.Errorf("register state query: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(r.ctx, UpdateFeedback,
-		func(ctx workflow.Context, fb Feedback) (State, error) {
-			r.feedback = &fb
-			// Answer once the run has acted on it, so the caller sees the
-			// new stage. A cancel request (changes11b) does not abandon
-			// the answer: the run applies it before it ends.
-			if r.changes11b {
-				ctx, _ = workflow.NewDisconnectedContext(ctx)
-			}
-			if err := workflow.Await(ctx, func() bool { return r.feedback == nil }); err != nil {
-				return State{}, err
-			}
-			return r.snapshot(), nil
-		},
+	if err := workflow.SetUpdateHandlerWithOptions(r.ctx, UpdateFeedback, r.onFeedbackUpdate,
 		workflow.UpdateHandlerOptions{Validator: r.validateFeedback, Description: "sales feedback on the open hand-off"},
 	); err != nil {
 		return fmt.Errorf("register feedback update: %w", err)
 	}
-
-	if !r.inline {
-		// Runs from before inline signals keep their listener on replay.
-		// The order of AddReceive decides which of two waiting signals
-		// goes first, so it must be fixed: never range over the map here.
-		sel := workflow.NewSelector(r.ctx)
-		handlers := r.signalHandlers()
-		for _, name := range signalOrder {
-			apply := handlers[name]
-			sel.AddReceive(workflow.GetSignalChannel(r.ctx, name), func(c workflow.ReceiveChannel, _ bool) { apply(c) })
-		}
-		workflow.Go(r.ctx, func(ctx workflow.Context) {
-			for {
-				sel.Select(ctx)
-			}
-		})
-	}
 	return nil
 }
+
+// onFeedbackUpdate hands sales' answer to the main loop and answers once
+// the run has acted on it, so the caller sees the new stage. A cancel
+// request does not abandon the answer: the run applies it before it ends.
+func (r *run) onFeedbackUpdate(ctx workflow.Context, fb Feedback) (State, error) {
+	r.feedback = &fb
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	if err := workflow.Await(ctx, func() bool { return r.feedback == nil }); err != nil {
+		return State{}, err
+	}
+	return r.snapshot(), nil
+}
+
+// signalOrder is every signal the run hears.
+var signalOrder = []string{SignalEngagement, SignalFastLane, SignalSalesFeedback, SignalPause, SignalResume, SignalStop, SignalUnsubscribe}
 
 // signalPending reports whether a signal waits to be applied.
 func (r *run) signalPending() bool {
@@ -78,86 +63,55 @@ func (r *run) signalPending() bool {
 	return false
 }
 
-var signalOrder = []string{SignalEngagement, SignalFastLane, SignalSalesFeedback, SignalPause, SignalResume, SignalStop, SignalUnsubscribe}
-
-// signalHandlers maps each signal to the code that applies it.
-func (r *run) signalHandlers() map[string]func(workflow.ReceiveChannel) {
-	return map[string]func(workflow.ReceiveChannel){
-		SignalEngagement: func(c workflow.ReceiveChannel) {
-			var e Engagement
-			c.Receive(r.ctx, &e)
-			r.onEngagement(e)
-		},
-		SignalFastLane: func(c workflow.ReceiveChannel) {
-			var f FastLane
-			c.Receive(r.ctx, &f)
-			r.onFastLane(f)
-		},
-		SignalSalesFeedback: func(c workflow.ReceiveChannel) {
-			var fb Feedback
-			c.Receive(r.ctx, &fb)
-			if err := r.validateFeedback(fb); err != nil {
-				workflow.GetLogger(r.ctx).Warn("sales feedback ignored", "error", err)
-				return
-			}
-			r.feedback = &fb
-		},
-		SignalPause: func(c workflow.ReceiveChannel) {
-			c.Receive(r.ctx, nil)
-			r.pause()
-		},
-		SignalResume: func(c workflow.ReceiveChannel) {
-			c.Receive(r.ctx, nil)
-			r.resume()
-		},
-		SignalStop: func(c workflow.ReceiveChannel) {
-			c.Receive(r.ctx, nil)
-			r.st.Stopped = true
-		},
-		SignalUnsubscribe: func(c workflow.ReceiveChannel) {
-			c.Receive(r.ctx, nil)
-			r.st.Unsubscribed = true
-		},
-	}
-}
-
-func (r *run) pause() {
-	if !r.st.Paused && r.st.Status == StatusRunning {
-		r.st.Paused, r.st.StageBeforePause, r.st.Stage = true, r.st.Stage, StagePaused
-		r.publish()
-	}
-}
-
-func (r *run) resume() {
-	if r.st.Paused {
-		r.st.Paused, r.st.Stage = false, r.st.StageBeforePause
-		r.publish()
-	}
-}
-
-// drainSignals applies every signal already delivered, before
-// continue-as-new, so none is lost.
+// drainSignals applies every signal already delivered, a cancel request
+// first. The order is fixed (never a map's): which of two waiting signals
+// goes first decides what the run does, and replay must decide the same.
 func (r *run) drainSignals() {
 	r.hearCancel()
-	handlers := r.signalHandlers()
-	for _, name := range signalOrder {
-		if r.changes11b && (name == SignalPause || name == SignalResume) {
-			if name == SignalPause {
-				r.drainPauseResume()
-			}
-			continue
-		}
-		ch := workflow.GetSignalChannel(r.ctx, name)
-		for ch.Len() > 0 {
-			handlers[name](ch)
-		}
+	receive(r.ctx, SignalEngagement, r.onEngagement)
+	receive(r.ctx, SignalFastLane, r.onFastLane)
+	receive(r.ctx, SignalSalesFeedback, r.onFeedbackSignal)
+	r.drainPauseResume()
+	receiveBare(r.ctx, SignalStop, func() { r.st.Stopped = true })
+	receiveBare(r.ctx, SignalUnsubscribe, func() { r.st.Unsubscribed = true })
+}
+
+// receive applies each delivered signal of name, in the order delivered.
+func receive[T any](ctx workflow.Context, name string, apply func(T)) {
+	ch := workflow.GetSignalChannel(ctx, name)
+	for ch.Len() > 0 {
+		var v T
+		ch.Receive(ctx, &v)
+		apply(v)
 	}
+}
+
+// receiveBare is receive for a signal whose payload does not matter
+// (stop, unsubscribe): whatever its sender put in it, it counts.
+func receiveBare(ctx workflow.Context, name string, apply func()) {
+	ch := workflow.GetSignalChannel(ctx, name)
+	for ch.Len() > 0 {
+		ch.Receive(ctx, nil)
+		apply()
+	}
+}
+
+// hearCancel turns a cancel request that reaches the running run into a
+// stop, and reports whether one did. The stop ends the run at the next
+// step like the stop signal: sales' answer already accepted goes first,
+// then the run records its end (withdrawing an open hand-off) on the
+// disconnected r.ctx, and Journey reports it canceled.
+func (r *run) hearCancel() bool {
+	if !r.canceled && r.st.Status == StatusRunning && r.root.Err() != nil {
+		r.canceled = true
+		r.st.Stopped = true
+	}
+	return r.canceled
 }
 
 // controlPayload decodes a pause or a resume whatever JSON its sender put
 // in it (the Temporal CLI sends what it is given): the instruction counts
-// even when its payload is not a Control, as it did when the payload was
-// not read at all.
+// even when its payload is not a Control.
 type controlPayload struct{ Control }
 
 func (c *controlPayload) UnmarshalJSON(b []byte) error {
@@ -165,11 +119,11 @@ func (c *controlPayload) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// drainPauseResume applies the pauses and resumes delivered so far
-// (changes11b). Temporal hands a workflow its signals by name, so the
-// order between a pause and a resume that arrive together is lost; the
-// time their senders put in them (Control.At) restores it when each has
-// one. Without it they go as before: every pause, then every resume.
+// drainPauseResume applies the pauses and resumes delivered so far.
+// Temporal hands a workflow its signals by name, so the order between a
+// pause and a resume that arrive together is lost; the time their senders
+// put in them (Control.At) restores it when each has one. Without it every
+// pause goes before every resume.
 func (r *run) drainPauseResume() {
 	type control struct {
 		resume bool
@@ -179,7 +133,7 @@ func (r *run) drainPauseResume() {
 	timed := true
 	for _, name := range []string{SignalPause, SignalResume} {
 		ch := workflow.GetSignalChannel(r.ctx, name)
-		for ch.Len() > 0 {
+		for {
 			var c controlPayload
 			if !ch.ReceiveAsync(&c) {
 				break
@@ -197,6 +151,20 @@ func (r *run) drainPauseResume() {
 		} else {
 			r.pause()
 		}
+	}
+}
+
+func (r *run) pause() {
+	if !r.st.Paused && r.st.Status == StatusRunning {
+		r.st.Paused, r.st.StageBeforePause, r.st.Stage = true, r.st.Stage, StagePaused
+		r.publish()
+	}
+}
+
+func (r *run) resume() {
+	if r.st.Paused {
+		r.st.Paused, r.st.Stage = false, r.st.StageBeforePause
+		r.publish()
 	}
 }
 
@@ -228,7 +196,9 @@ func (r *run) onEngagement(e Engagement) {
 }
 
 // countEngagement scores an engagement the run has not seen yet, and
-// reports whether it counted.
+// reports whether it counted. The points decay from when the contact
+// engaged: an event that enrolled the customer or arrived late is worth
+// what is left of it now (arrive dates a future one now).
 func (r *run) countEngagement(e Engagement) bool {
 	st := r.st
 	var ok bool
@@ -246,14 +216,7 @@ func (r *run) countEngagement(e Engagement) bool {
 	}
 	e.Points = r.def.Points(e.Kind)
 	if e.Points > 0 {
-		points := e.Points
-		if r.changes11b {
-			// The points decay from when the contact engaged: an event
-			// that enrolled the customer or arrived late is worth what is
-			// left of it now (arrive dates a future one now).
-			points = decay(points, now.Sub(e.At), r.halfLife)
-		}
-		st.addPoints(now, points, r.halfLife)
+		st.addPoints(now, decay(e.Points, now.Sub(e.At), r.halfLife), r.halfLife)
 	}
 	st.Engagements = appendBounded(st.Engagements, e, maxEvidence)
 	return true
@@ -277,13 +240,23 @@ func (r *run) onFastLane(f FastLane) {
 	case !r.def.IsFastLane(f.Offer):
 	case st.Stage == StageNurturing || st.Stage == StageCooldown || (st.Paused && st.StageBeforePause != StageHandoff):
 		st.PendingFastLane = true
-	case r.changes11b && st.stageBeyondPause() == StageHandoff && st.Handoff != nil && st.Handoff.Status == "open":
+	case st.stageBeyondPause() == StageHandoff && st.Handoff != nil && st.Handoff.Status == "open":
 		// Sales has a hand-off open and never saw this request: it waits
 		// for their answer, and is handed off at once if that answer is
 		// "rejected" or "not-ready" (takeWaitingFastLane), whichever of
 		// the two reached the run first.
 		st.WaitingFastLane = &f
 	}
+}
+
+// onFeedbackSignal takes sales' answer sent as a signal (the API's
+// fallback, the CLI); unlike the update, a wrong one can only be logged.
+func (r *run) onFeedbackSignal(fb Feedback) {
+	if err := r.validateFeedback(fb); err != nil {
+		workflow.GetLogger(r.ctx).Warn("sales feedback ignored", "error", err)
+		return
+	}
+	r.feedback = &fb
 }
 
 func (r *run) validateFeedback(fb Feedback) error {
@@ -301,62 +274,4 @@ func (r *run) validateFeedback(fb Feedback) error {
 		return temporal.NewApplicationError("hand-off "+fb.HandoffID+" is not the run's open hand-off", ErrNoOpenHandoff)
 	}
 	return nil
-}
-
-// snapshot is the state as the query shows it, with the score decayed to now.
-func (r *run) snapshot() State {
-	s := *r.st
-	s.RunID = workflow.GetInfo(r.ctx).WorkflowExecution.RunID
-	if s.Status == StatusRunning {
-		s.Score = round2(s.scoreAt(workflow.Now(r.ctx), r.halfLife))
-	}
-	return s
-}
-
-// timeToContinueAsNew: Temporal suggests it (history too long or large), or
-// the input's test threshold is reached; never with sales feedback pending.
-func (r *run) timeToContinueAsNew() bool {
-	if r.feedback != nil || r.canceled {
-		// A cancelled run ends in this execution: the next one would not
-		// know it was cancelled.
-		return false
-	}
-	info := workflow.GetInfo(r.ctx)
-	if info.GetContinueAsNewSuggested() {
-		return true
-	}
-	return r.in.ContinueAsNewAfter > 0 && info.GetCurrentHistoryLength() >= r.in.ContinueAsNewAfter
-}
-
-// continueAsNew carries the whole state into a fresh history, after every
-// delivered signal and running update handler is done. It returns nil, and
-// the run goes on, when that brought sales' answer in.
-func (r *run) continueAsNew() error {
-	r.drainSignals()
-	if err := workflow.Await(r.ctx, func() bool { return workflow.AllHandlersFinished(r.ctx) }); err != nil {
-		return err
-	}
-	r.drainSignals()
-	if r.canceled {
-		// Cancelled while the handlers finished: end here.
-		return nil
-	}
-	if r.pauseHoldsWaitsYield && r.feedback != nil {
-		// Sales answered while the handlers finished: apply the answer
-		// first, then continue as new.
-		return nil
-	}
-	next := r.in
-	st := *r.st
-	st.NextWakeAt = nil
-	next.State = &st
-	return workflow.NewContinueAsNewError(r.ctx, Journey, next)
-}
-
-func incrTo(m map[string]int, k string, v int) map[string]int {
-	if m == nil {
-		m = map[string]int{}
-	}
-	m[k] = v
-	return m
 }

@@ -72,10 +72,9 @@ func (r *run) publish() {
 		updates = append(updates, AttrScore.ValueSet(score))
 		p.score = score
 	}
-	mqn := st.MQN || (r.mqnSticks && st.ReachedMQN)
-	if !p.set || p.mqn != mqn {
-		updates = append(updates, AttrMQN.ValueSet(mqn))
-		p.mqn = mqn
+	if !p.set || p.mqn != st.MQN {
+		updates = append(updates, AttrMQN.ValueSet(st.MQN))
+		p.mqn = st.MQN
 	}
 	p.set = true
 	if len(updates) == 0 {

@@ -54,9 +54,8 @@ const (
 type Feedback struct {
 	Outcome string `json:"outcome"`
 	// Note is free text, which must stay out of workflow history: the API
-	// no longer sends it and the run never passes it on; the note sales
-	// gave is kept on the hand-off row in Postgres. The field stays so that
-	// histories recorded with it still decode.
+	// does not send it and the run never passes it on; the note sales gave
+	// is kept on the hand-off row in Postgres.
 	Note      string `json:"note,omitempty"`
 	HandoffID string `json:"handoff_id,omitempty"` // optional: must match the open hand-off
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/ripen/ripen/journey"
 )
 
@@ -66,9 +68,10 @@ type State struct {
 	StepIndex int     `json:"step_index"`
 	Stage     string  `json:"stage"`
 	Score     float64 `json:"score"`
-	MQN       bool    `json:"mqn"`
-	// ReachedMQN: the run has been at MQN in some cycle; RipenMQN shows it.
-	ReachedMQN bool          `json:"reached_mqn,omitempty"`
+	// MQN: the run has reached MQN, in this cycle or an earlier one. It
+	// stays true through "rejected" and a recycle, as RipenMQN does, so
+	// sales and operators find every run that qualified.
+	MQN        bool          `json:"mqn"`
 	Cycle      int           `json:"cycle"`
 	Handoff    *HandoffState `json:"handoff"`
 	Touches    int           `json:"touches"`
@@ -101,7 +104,7 @@ type State struct {
 	// CooldownUntil ends the cool-down after "not ready".
 	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
 	// StepSends counts each send step's visits in this cycle (goto loops):
-	// the emails sent, and (changes-2026-11b) those that failed for good.
+	// the emails sent, and those that failed for good.
 	StepSends map[string]int `json:"step_sends,omitempty"`
 	// Escalations counts hand-offs in this cycle.
 	Escalations int `json:"escalations,omitempty"`
@@ -130,6 +133,35 @@ type HandoffState struct {
 	CreatedAt time.Time `json:"created_at"`
 	DueAt     time.Time `json:"due_at"`
 	Reminders int       `json:"reminders"`
+}
+
+// newState is the state of a new run: nurturing from the first step, in
+// cycle 1. RunKey names the run across continue-as-new.
+func newState(ctx workflow.Context, in Input) *State {
+	info, now := workflow.GetInfo(ctx), workflow.Now(ctx)
+	return &State{
+		JourneyID:  in.Journey.ID,
+		Version:    in.Journey.Version,
+		CustomerID: in.CustomerID,
+		RunKey:     info.WorkflowExecution.ID + "/" + info.FirstRunID,
+		Status:     StatusRunning,
+		Stage:      StageNurturing,
+		Cycle:      1,
+		StartedAt:  now,
+		CycleStart: now,
+		ScoreAt:    now,
+	}
+}
+
+// snapshot is the state as the `state` query shows it, with the score
+// decayed to now and the current execution named.
+func (r *run) snapshot() State {
+	s := *r.st
+	s.RunID = workflow.GetInfo(r.ctx).WorkflowExecution.RunID
+	if s.Status == StatusRunning {
+		s.Score = round2(s.scoreAt(workflow.Now(r.ctx), r.halfLife))
+	}
+	return s
 }
 
 // scoreAt returns the decayed score at now: points halve every half-life.
@@ -165,7 +197,6 @@ func (s *State) resetCycle(now time.Time) {
 	s.Escalations = 0
 	s.StepSends = nil
 	s.setStage(StageNurturing)
-	s.MQN = false
 	s.resetEngagement(now)
 }
 
@@ -229,6 +260,14 @@ func appendBounded[T any](list []T, v T, max int) []T {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func incrTo(m map[string]int, k string, v int) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	m[k] = v
+	return m
+}
 
 func incr[K comparable](m map[K]int, k K) map[K]int {
 	if m == nil {

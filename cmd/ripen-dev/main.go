@@ -49,7 +49,7 @@ type flags struct {
 func parseFlags(name string, args []string) (flags, []string, error) {
 	var f flags
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(&f.dataDir, "data-dir", ".ripen", "where Temporal's SQLite file and the dev keys live")
+	fs.StringVar(&f.dataDir, "data-dir", ".ripen", "where Temporal's SQLite file, the dev keys and the local inbox live")
 	fs.StringVar(&f.temporalAddress, "temporal-address", "", "use this Temporal instead of the embedded one (TLS and API key from TEMPORAL_TLS_* and TEMPORAL_API_KEY)")
 	fs.StringVar(&f.temporalNamespace, "temporal-namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE or default)")
 	fs.StringVar(&f.databaseURL, "database-url", "", "Postgres URL (default $DATABASE_URL or the local server's ripen database)")

@@ -20,7 +20,7 @@ import (
 
 func runJourneys(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: ripen journeys validate|simulate FILE ...\n")
+		journeysUsage(stderr)
 		return exitError(2)
 	}
 	switch args[0] {
@@ -29,8 +29,68 @@ func runJourneys(_ context.Context, args []string, stdout, stderr io.Writer) err
 	case "simulate":
 		return journeysSimulate(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "ripen journeys: unknown command %q (validate or simulate)\n", args[0])
+	if isHelp(args[0]) {
+		journeysUsage(stdout)
+		return nil
+	}
+	fmt.Fprintf(stderr, "ripen journeys: unknown command %q (validate or simulate)\n\n", args[0])
+	journeysUsage(stderr)
 	return exitError(2)
+}
+
+// journeysUsage shows both subcommands and their flags.
+func journeysUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage:\n%s", synopsis("ripen journeys"))
+	for _, fs := range []*flag.FlagSet{validateFlags(w).fs, simulateFlags(w).fs} {
+		fmt.Fprintf(w, "\n%s flags:\n", fs.Name())
+		fs.PrintDefaults()
+	}
+}
+
+// validateArgs are the flags of `ripen journeys validate`.
+type validateArgs struct {
+	fs      *flag.FlagSet
+	content *string
+}
+
+func validateFlags(stderr io.Writer) validateArgs {
+	fs := newFlags("ripen journeys validate", stderr)
+	return validateArgs{
+		fs:      fs,
+		content: fs.String("content", "", "a YAML/JSON `FILE` listing content blocks or ids; a step that sends content not in it is then a problem"),
+	}
+}
+
+// simulateArgs are the flags of `ripen journeys simulate`.
+type simulateArgs struct {
+	fs                     *flag.FlagSet
+	content, events, start *string
+	timezone               *string
+	json                   *bool
+}
+
+func simulateFlags(stderr io.Writer) simulateArgs {
+	fs := newFlags("ripen journeys simulate", stderr)
+	return simulateArgs{
+		fs:       fs,
+		content:  fs.String("content", "", "a YAML/JSON `FILE` listing content blocks or ids, to check what steps send"),
+		events:   fs.String("events", "", "a YAML `FILE` listing scripted events, times relative to enrolment (required)"),
+		start:    fs.String("start", "", "enrolment time, RFC 3339 (default: next Monday 09:00 in --timezone)"),
+		timezone: fs.String("timezone", "UTC", "the simulated contact's IANA time zone, e.g. Europe/Berlin"),
+		json:     fs.Bool("json", false, "print one JSON object instead of the timeline"),
+	}
+}
+
+// flagsHelp prints fs's usage on stdout when args ask for help, as the
+// flag package would on stderr with exit 2: help that was asked for is an
+// answer, not a mistake.
+func flagsHelp(fs *flag.FlagSet, args []string, stdout io.Writer) bool {
+	if !helpRequested(args) {
+		return false
+	}
+	fs.SetOutput(stdout)
+	fs.Usage()
+	return true
 }
 
 // loadJourney parses and validates FILE, printing FILE:LINE: field: problem
@@ -91,8 +151,11 @@ func loadContentIDs(file string) (map[string]bool, error) {
 }
 
 func journeysValidate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ripen journeys validate", stderr)
-	content := fs.String("content", "", "a YAML/JSON list of content blocks or ids; unknown `send` content is then a problem")
+	f := validateFlags(stderr)
+	fs, content := f.fs, f.content
+	if flagsHelp(fs, args, stdout) {
+		return nil
+	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return exitError(2)
@@ -136,12 +199,11 @@ func usageError(fs *flag.FlagSet, stderr io.Writer, format string, args ...any) 
 }
 
 func journeysSimulate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ripen journeys simulate", stderr)
-	content := fs.String("content", "", "a YAML/JSON list of content blocks or ids to check `send` against")
-	eventsFile := fs.String("events", "", "YAML list of scripted events, times relative to enrolment (required)")
-	start := fs.String("start", "", "enrolment time, RFC 3339 (default: next Monday 09:00 in --timezone)")
-	tz := fs.String("timezone", "UTC", "the simulated contact's IANA time zone, e.g. Europe/Berlin")
-	asJSON := fs.Bool("json", false, "print one JSON object instead of the timeline")
+	f := simulateFlags(stderr)
+	fs, content, eventsFile, start, tz, asJSON := f.fs, f.content, f.events, f.start, f.timezone, f.json
+	if flagsHelp(fs, args, stdout) {
+		return nil
+	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return exitError(2)

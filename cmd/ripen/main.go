@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -61,27 +62,105 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return exitError(2)
 	}
 	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "worker":
-		return runWorker(ctx, rest, stderr)
-	case "api":
-		return runAPI(ctx, rest, stderr)
-	case "migrate":
-		return runMigrate(ctx, rest, stdout, stderr)
-	case "journeys":
-		return runJourneys(ctx, rest, stdout, stderr)
-	case "apikeys":
-		return runAPIKeys(ctx, rest, stdout, stderr)
-	case "sendgrid-dev":
-		return runSendGridDev(ctx, rest, stderr)
-	case "healthcheck":
-		return runHealthcheck(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	switch {
+	case isHelp(cmd):
+		return help(ctx, rest, stdout, stderr)
+	case cmd == "journeys":
+		return runJourneys(ctx, rest, stdout, stderr) // answers --help per subcommand
+	case helpRequested(rest):
+		return help(ctx, []string{cmd}, stdout, stderr)
+	}
+	if c, ok := commands[cmd]; ok {
+		return c(ctx, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ripen: unknown command %q\n\n%s", cmd, usage)
 	return exitError(2)
+}
+
+// commands are ripen's commands but journeys, each given the arguments after
+// its name.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"worker": func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return runWorker(ctx, args, stderr)
+	},
+	"api":     func(ctx context.Context, args []string, _, stderr io.Writer) error { return runAPI(ctx, args, stderr) },
+	"migrate": runMigrate,
+	"apikeys": runAPIKeys,
+	"sendgrid-dev": func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		return runSendGridDev(ctx, args, stderr)
+	},
+	"healthcheck": runHealthcheck,
+}
+
+// help answers `ripen help [COMMAND]` and `ripen COMMAND --help`: the usage
+// on stdout and exit 0, since it was asked for.
+func help(ctx context.Context, topic []string, stdout, stderr io.Writer) error {
+	if len(topic) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch cmd := topic[0]; cmd {
+	case "journeys":
+		return runJourneys(ctx, append(slices.Clone(topic[1:]), "--help"), stdout, stderr)
+	case "apikeys":
+		// runAPIKeys opens the database before it reads its flags, so its
+		// help cannot come from them.
+		fmt.Fprintf(stdout, "usage:\n%s", synopsis("ripen apikeys"))
+		return nil
+	default:
+		c, ok := commands[cmd]
+		if !ok {
+			fmt.Fprintf(stderr, "ripen help: unknown command %q\n\n%s", cmd, usage)
+			return exitError(2)
+		}
+		// The other commands read their flags before anything else, so -h
+		// has their flag set print its usage (to what they take as stderr)
+		// and ends them with exit 2, as the flag package does.
+		err := c(ctx, []string{"-h"}, io.Discard, stdout)
+		if code := exitError(0); errors.As(err, &code) && code == 2 {
+			return nil
+		}
+		return err
+	}
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// helpRequested reports whether a command's arguments ask for help: "help"
+// first, or a help flag anywhere before "--", as the flag package would
+// read it.
+func helpRequested(args []string) bool {
+	if len(args) > 0 && args[0] == "help" {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a != "help" && isHelp(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// synopsis returns the lines of usage that show command, e.g. "ripen
+// migrate" (both of its forms).
+func synopsis(command string) string {
+	var b strings.Builder
+	for line := range strings.Lines(usage) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), command); ok && (rest == "" || rest[0] == ' ') {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // parseArgs parses flags that may come before or after positional arguments
@@ -104,10 +183,24 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// newFlags returns a flag set whose usage shows the command's lines of the
+// main usage, then its flags.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { printUsage(fs) }
 	return fs
+}
+
+func printUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, "usage:\n%s", synopsis(fs.Name()))
+	flags := false
+	fs.VisitAll(func(*flag.Flag) { flags = true })
+	if flags {
+		fmt.Fprintf(w, "\n%s flags:\n", fs.Name())
+		fs.PrintDefaults()
+	}
 }
 
 func oneArg(pos []string, what string) (string, error) {

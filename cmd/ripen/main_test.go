@@ -211,3 +211,74 @@ func TestJourneysSimulateReportsJourneyAndEventProblemsTogether(t *testing.T) {
 	require.Contains(t, errOut, journeyFile+":1: offer.kind: offer kind is required")
 	require.Contains(t, errOut, events+`:1: events[0].type: unknown event type "clikc"`)
 }
+
+func TestHelpIsAnAnswerOnStdout(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // in stdout
+	}{
+		{[]string{"--help"}, []string{"ripen worker", "ripen journeys validate FILE"}},
+		{[]string{"help", "migrate"}, []string{"ripen migrate --check", "-create-database"}},
+		{[]string{"help", "journeys", "simulate"}, []string{"ripen journeys simulate FILE", "-events FILE"}},
+		{[]string{"journeys", "validate", "example.yaml", "--help"}, []string{"ripen journeys validate FILE", "-content FILE"}},
+		{[]string{"journeys", "simulate", "-h"}, []string{"ripen journeys simulate FILE", "-timezone string"}},
+		{[]string{"apikeys", "create", "--help"}, []string{"ripen apikeys create --role ROLE --label TEXT", "ripen apikeys revoke ID"}},
+		{[]string{"migrate", "--check", "--help"}, []string{"ripen migrate --check", "-wait duration"}},
+	}
+	// Every command answers each way of asking.
+	for _, cmd := range []string{"journeys", "worker", "api", "migrate", "apikeys", "sendgrid-dev", "healthcheck"} {
+		for _, ask := range []string{"--help", "-h", "help"} {
+			tests = append(tests, struct {
+				args []string
+				want []string
+			}{[]string{cmd, ask}, []string{"usage:\n", "ripen " + cmd}})
+		}
+	}
+	tests = append(tests, struct {
+		args []string
+		want []string
+	}{[]string{"journeys", "--help"}, []string{
+		"ripen journeys validate FILE [--content FILE]", "ripen journeys validate flags:\n  -content FILE",
+		"ripen journeys simulate FILE --events FILE", "ripen journeys simulate flags:\n", "-events FILE", "-start string", "-json",
+	}})
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := runCLI(t, tt.args...)
+			require.Equal(t, 0, code, errOut)
+			require.Empty(t, errOut)
+			for _, w := range tt.want {
+				require.Contains(t, out, w)
+			}
+		})
+	}
+}
+
+func TestUsageMistakesStillExit2OnStderr(t *testing.T) {
+	for _, args := range [][]string{{}, {"journeys"}, {"journeys", "lint"}, {"help", "lint"}, {"lint"}, {"migrate", "--colour"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errOut, code := runCLI(t, args...)
+			require.Equal(t, 2, code)
+			require.Empty(t, out)
+			require.Contains(t, errOut, "usage:\n")
+		})
+	}
+}
+
+func TestJourneysValidateSaysANegatedConditionMustBeQuoted(t *testing.T) {
+	file := writeFile(t, "j.yaml", `id: j
+name: J
+offer: {kind: repeat, product: p}
+scoring: {points: {click: 10}}
+mqn: {threshold: 10}
+steps:
+  - {id: checklist, send: c}
+  - id: reminder
+    if: !clicked('checklist')
+    send: c
+`)
+	out, errOut, code := runCLI(t, "journeys", "validate", file)
+	require.Equal(t, 1, code)
+	require.Empty(t, out)
+	require.Equal(t, file+`:9: steps[1].if: a condition that starts with "!" must be quoted, or YAML reads the "!" as a tag: `+
+		`write if: "!clicked('checklist')"`+"\n", errOut)
+}

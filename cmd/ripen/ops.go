@@ -8,13 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/rs/zerolog"
-	"go.temporal.io/sdk/client"
-
-	"github.com/ripen/ripen/codec"
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/store"
-	"github.com/ripen/ripen/worker"
 )
 
 // runHealthcheck is `ripen healthcheck URL`: exit 0 when URL answers 2xx.
@@ -46,23 +41,6 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("healthcheck %s: %s\n%s", url, resp.Status, body)
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", url, resp.Status)
-	return nil
-}
-
-// requireSchema refuses to run on a database that misses migrations this
-// binary needs, and warns when a newer release migrated it further (the
-// normal state while an upgrade rolls out).
-func requireSchema(ctx context.Context, st *store.Store, log zerolog.Logger) error {
-	status, err := st.SchemaStatus(ctx)
-	if err != nil {
-		return err
-	}
-	switch {
-	case status.Behind():
-		return errors.New(status.String())
-	case status.Ahead():
-		log.Warn().Int64("schema", status.Database).Int64("binary_schema", status.Binary).Msg(status.String())
-	}
 	return nil
 }
 
@@ -101,36 +79,4 @@ func schemaStatus(ctx context.Context, url string) (store.SchemaStatus, error) {
 	}
 	defer st.Close()
 	return st.SchemaStatus(ctx)
-}
-
-// workerProbes are the worker's /readyz checks: Postgres and Temporal answer.
-func workerProbes(st *store.Store, tc client.Client) *worker.Probes {
-	return &worker.Probes{Checks: map[string]func(context.Context) error{
-		"postgres": st.Ping,
-		"temporal": func(ctx context.Context) error {
-			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
-			return err
-		},
-	}}
-}
-
-// codecAuthorizer gives the codec endpoint its JWT authorizer when
-// RIPEN_CODEC_AUTH=jwt.
-func codecAuthorizer(ctx context.Context, cfg config.Config, c *codec.Codec, log zerolog.Logger) error {
-	if cfg.CodecAuth != config.CodecAuthJWT {
-		return nil
-	}
-	if c == nil {
-		log.Warn().Msg("RIPEN_CODEC_AUTH=jwt, but RIPEN_CODEC_KEYS is empty: there is no codec endpoint to guard")
-		return nil
-	}
-	a, err := codec.NewJWTAuthorizer(ctx, codec.JWTConfig{
-		Issuer: cfg.CodecJWT.Issuer, Audience: cfg.CodecJWT.Audience, JWKSURL: cfg.CodecJWT.JWKSURL, Allow: cfg.CodecJWT.Allow,
-	})
-	if err != nil {
-		return fmt.Errorf("RIPEN_CODEC_AUTH=jwt: %w", err)
-	}
-	c.SetAuthorizer(a)
-	log.Info().Str("issuer", cfg.CodecJWT.Issuer).Str("audience", cfg.CodecJWT.Audience).Msg("codec endpoint takes the Web UI's access token (and admin API keys)")
-	return nil
 }

@@ -27,25 +27,23 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/ripen/ripen/activities"
 	"github.com/ripen/ripen/api"
+	"github.com/ripen/ripen/app"
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devtemporal"
 	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/metrics"
-	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/temporalconn"
-	"github.com/ripen/ripen/worker"
 	"github.com/ripen/ripen/workflows"
 )
 
 // Options shape the stack. Zero ports pick free ones.
 type Options struct {
-	// DataDir keeps Temporal's SQLite file and the link keys; empty keeps
-	// Temporal in memory and makes fresh keys.
+	// DataDir keeps Temporal's SQLite file, the link keys and the local
+	// SendGrid inbox; empty keeps them in memory and makes fresh keys.
 	DataDir     string
 	DatabaseURL string
 	Host        string
@@ -71,8 +69,9 @@ type Options struct {
 	Log          zerolog.Logger
 	// NoWorker leaves the worker out (tests that run their own).
 	NoWorker bool
-	// API overrides the API's tuning (zero fields keep the defaults).
-	API api.Config
+	// Tuning overrides the use cases' and the API's tuning (zero fields
+	// keep the defaults).
+	Tuning app.Tuning
 	// Worker sizes the worker (zero fields keep the SDK's defaults).
 	Worker config.WorkerTuning
 	// TemporalTuning overrides the embedded server's dynamic config and
@@ -88,9 +87,12 @@ type Stack struct {
 	SendGrid *sendgriddev.Server
 	API      *api.Server
 	Links    *linktoken.Signer
-	Worker   sdkworker.Worker
-	acts     *activities.Activities
-	worker   config.WorkerTuning // what StartWorker builds with
+	// App is every part of ripen, built as `ripen api` and `ripen worker`
+	// build them.
+	App    *app.App
+	Worker sdkworker.Worker
+	// worker: StartWorker may start one (not with Options.NoWorker).
+	worker bool
 
 	APIURL, SendGridURL, UIURL, TemporalAddress, DatabaseURL string
 
@@ -174,12 +176,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.stops = append(s.stops, s.Temporal.Stop)
 		s.TemporalAddress, s.UIURL = s.Temporal.Address(), s.Temporal.UIAddress()
 	}
-	cfg := config.Config{TemporalAddress: s.TemporalAddress, TemporalNamespace: o.TemporalNamespace}
+	// The production defaults (config.FromEnv without a variable set), with
+	// the stack's own addresses.
+	cfg, err := config.FromEnv(func(string) string { return "" })
+	if err != nil {
+		return nil, err
+	}
+	cfg.DatabaseURL, cfg.TemporalAddress, cfg.TemporalNamespace = o.DatabaseURL, s.TemporalAddress, o.TemporalNamespace
 	if s.Temporal == nil {
 		cfg.TemporalAPIKey, cfg.TemporalTLS = o.TemporalAPIKey, o.TemporalTLS
 	}
-	apiMetrics := api.NewMetrics(nil)
-	if s.Client, err = temporalconn.Dial(ctx, cfg, o.Log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(apiMetrics.Registry())}); err != nil {
+	reg := app.NewRegistry()
+	if s.Client, err = temporalconn.Dial(ctx, cfg, o.Log, temporalconn.Options{MetricsHandler: metrics.NewTemporalHandler(reg)}); err != nil {
 		return nil, err
 	}
 	s.stops = append(s.stops, s.Client.Close)
@@ -193,7 +201,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	s.SendGrid, err = sendgriddev.New(sendgriddev.Options{WebhookURL: s.APIURL + "/webhooks/sendgrid", Log: o.Log.With().Str("component", "sendgrid-dev").Logger()})
+	// The inbox lives in the data dir with the runs, so links in emails
+	// sent before a restart can still be followed.
+	inboxFile := ""
+	if o.DataDir != "" {
+		inboxFile = filepath.Join(o.DataDir, "sendgrid-inbox.json")
+	}
+	s.SendGrid, err = sendgriddev.New(sendgriddev.Options{WebhookURL: s.APIURL + "/webhooks/sendgrid", InboxFile: inboxFile, Log: o.Log.With().Str("component", "sendgrid-dev").Logger()})
 	if err != nil {
 		return nil, err
 	}
@@ -207,32 +221,21 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		webhookKey = strings.TrimSpace(o.WebhookKey) + "," + webhookKey
 		o.Log.Info().Msg("SENDGRID_WEBHOOK_VERIFICATION_KEY is set: the webhook accepts posts signed with it, and the local SendGrid server's posts signed with its own key")
 	}
-	uiURL := s.UIURL
-	if uiURL == "" {
-		uiURL = "http://127.0.0.1:8233"
+	if s.UIURL != "" {
+		cfg.TemporalUIURL = s.UIURL
 	}
-	apiCfg := o.API
-	apiCfg.PublicURL, apiCfg.TemporalUIURL, apiCfg.Namespace, apiCfg.WebhookKey = s.APIURL, uiURL, cfg.TemporalNamespace, webhookKey
-	s.API = api.New(s.Store, s.Client, s.Links, apiCfg, o.Log.With().Str("component", "api").Logger(), apiMetrics)
+	cfg.PublicURL, cfg.SendGridWebhookKey = s.APIURL, webhookKey
+	cfg.SendGridAPIKey, cfg.SendGridBaseURL = "dev", s.SendGridURL
+	cfg.FrequencyCap, cfg.Worker = o.FrequencyCap, o.Worker
+	s.App = app.New(cfg, app.Deps{Store: s.Store, Temporal: s.Client, Links: s.Links, Registry: reg, Log: o.Log}, o.Tuning)
+	s.API = s.App.API
 	s.serve("api", apiLn, s.API.Handler())
 	pruneCtx, stopPruning := context.WithCancel(context.Background())
-	go s.API.Prune(pruneCtx, time.Hour)
+	go s.App.Prune(pruneCtx, time.Hour)
 	s.stops = append(s.stops, stopPruning)
 
 	if !o.NoWorker {
-		s.acts = &activities.Activities{
-			Store: s.Store,
-			Mail:  sendgrid.New(sendgrid.Config{APIKey: "dev", BaseURL: s.SendGridURL, Timeout: 10 * time.Second}),
-			Links: s.Links,
-			Config: activities.Config{
-				From: sendgrid.Address{Email: "nurture@ripen.example", Name: "ripen"}, PublicURL: s.APIURL,
-				TemporalUIURL: uiURL, Namespace: cfg.TemporalNamespace,
-				FrequencyMax: o.FrequencyCap.Max, FrequencyPer: o.FrequencyCap.Per, LinkTTL: 90 * 24 * time.Hour,
-			},
-			Log:     o.Log.With().Str("component", "activities").Logger(),
-			Metrics: activities.NewMetrics(apiMetrics.Registry()),
-		}
-		s.worker = o.Worker
+		s.worker = true
 		if err := s.StartWorker(); err != nil {
 			return nil, err
 		}
@@ -252,10 +255,10 @@ func (s *Stack) StopWorker() {
 
 // StartWorker starts a worker if none runs.
 func (s *Stack) StartWorker() error {
-	if s.Worker != nil || s.acts == nil {
+	if s.Worker != nil || !s.worker {
 		return nil
 	}
-	w := worker.New(s.Client, s.acts, s.worker)
+	w := s.App.NewWorker()
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

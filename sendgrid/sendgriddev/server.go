@@ -9,7 +9,8 @@
 // the recipient's browser would after SendGrid's click-tracking redirect.
 //
 // Like package sendgrid it knows nothing of journeys, Temporal or Postgres.
-// It is not for production: it sends no mail and keeps everything in memory.
+// It is not for production: it sends no mail, and keeps the inbox in memory
+// and, if asked to (Options.InboxFile), in a file across restarts.
 package sendgriddev
 
 import (
@@ -20,6 +21,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -60,6 +63,15 @@ type Options struct {
 	// record the X-Message-Id first. Zero means DefaultDeliveredDelay;
 	// negative posts at once.
 	DeliveredDelay time.Duration
+	// InboxFile, if set, keeps the inbox across restarts. New reads the
+	// messages and their events from it (a missing file is an empty inbox,
+	// one it cannot read an error; only the newest MaxMessages are kept)
+	// and posts the delivered events the last server did not get to post.
+	// Changes are written to it soon after they happen, a burst of them at
+	// once, and at Close; each write replaces the whole file at once (a
+	// temporary file renamed over it). Its directory is created if needed.
+	// Empty keeps the inbox in memory only.
+	InboxFile string
 }
 
 // DefaultDeliveredDelay is the default Options.DeliveredDelay.
@@ -121,11 +133,25 @@ type Server struct {
 	queue     chan delivery
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	dirty  chan struct{} // the inbox changed since the file was written
+	saveMu sync.Mutex
 }
 
 // New returns a Server. If opts.WebhookURL is set, it starts the goroutine
-// that posts events; Close stops it.
+// that posts events, and if opts.InboxFile is set, the one that writes it;
+// Close stops them.
 func New(opts Options) (*Server, error) {
+	var saved []stored
+	if opts.InboxFile != "" {
+		if err := os.MkdirAll(filepath.Dir(opts.InboxFile), 0o700); err != nil {
+			return nil, fmt.Errorf("sendgrid-dev: inbox file: %w", err)
+		}
+		var err error
+		if saved, err = readInbox(opts.InboxFile); err != nil {
+			return nil, err
+		}
+	}
 	signer := opts.Signer
 	if signer == nil {
 		var err error
@@ -161,6 +187,14 @@ func New(opts Options) (*Server, error) {
 		queue:  make(chan delivery, 1024),
 	}
 	s.handler = s.routes()
+	if opts.InboxFile != "" {
+		s.store.load(saved)
+		s.dirty = make(chan struct{}, 1)
+		s.store.changed = s.inboxChanged
+		s.wg.Add(1)
+		go s.saveLoop()
+		s.resumeEvents()
+	}
 	if opts.WebhookURL != "" {
 		s.wg.Add(1)
 		go s.deliverLoop()
@@ -207,8 +241,10 @@ func (s *Server) Faults() Faults {
 }
 
 // Close stops posting webhook events and waits for the poster to finish;
-// events not yet posted are dropped. The handler keeps working. Close is
-// safe to call more than once.
+// events not yet posted are dropped (with an inbox file, the next server
+// posts them). With an inbox file, Close writes it a last time, and later
+// changes are written at once. The handler keeps working. Close is safe to
+// call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()

@@ -65,15 +65,26 @@ type store struct {
 	max   int
 	order []string // message IDs, oldest first
 	byID  map[string]*stored
+	// changed, if set, is called (without mu held) after every change, so
+	// that the inbox file is written.
+	changed func()
 }
 
 func newStore(max int) *store {
 	return &store{max: max, byID: make(map[string]*stored)}
 }
 
+// unlock releases mu after a change and reports it.
+func (s *store) unlock() {
+	s.mu.Unlock()
+	if s.changed != nil {
+		s.changed()
+	}
+}
+
 func (s *store) add(m *stored) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.order = append(s.order, m.msg.MessageID)
 	s.byID[m.msg.MessageID] = m
 	if over := len(s.order) - s.max; over > 0 {
@@ -82,6 +93,19 @@ func (s *store) add(m *stored) {
 		}
 		s.order = slices.Delete(s.order, 0, over)
 	}
+}
+
+// snapshot returns copies of the kept messages, oldest first, with what
+// their events need.
+func (s *store) snapshot() []stored {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]stored, 0, len(s.order))
+	for _, id := range s.order {
+		m := s.byID[id]
+		out = append(out, stored{msg: copyMessage(m.msg), recipients: m.recipients})
+	}
+	return out
 }
 
 // list returns copies of the messages, oldest first.
@@ -108,7 +132,7 @@ func (s *store) get(id string) (Message, []recipient, bool) {
 
 func (s *store) clear() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.order = nil
 	s.byID = make(map[string]*stored)
 }
@@ -116,7 +140,7 @@ func (s *store) clear() {
 // addEvent records an event made for a message, if it is still kept.
 func (s *store) addEvent(messageID string, ev WebhookEvent) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if m, ok := s.byID[messageID]; ok {
 		m.msg.Events = append(m.msg.Events, ev)
 	}
@@ -125,7 +149,7 @@ func (s *store) addEvent(messageID string, ev WebhookEvent) {
 // markEvent records the outcome of posting an event.
 func (s *store) markEvent(messageID, sgEventID string, postErr error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	m, ok := s.byID[messageID]
 	if !ok {
 		return

@@ -74,6 +74,22 @@ func (d *delivery) append(other delivery) {
 // makeEvent builds one SendGrid event object about msg for rc and records it
 // on the message.
 func (s *Server) makeEvent(msg Message, rc recipient, req EventRequest, now time.Time) (map[string]any, WebhookEvent) {
+	id := randomID(24)
+	ev := eventPayload(msg, rc, req, now, id)
+	rec := WebhookEvent{
+		Event:     req.Type,
+		SGEventID: id,
+		Email:     rc.email,
+		URL:       req.URL,
+		At:        now.UTC(),
+	}
+	s.store.addEvent(msg.MessageID, rec)
+	return ev, rec
+}
+
+// eventPayload builds the SendGrid event object with ID sgEventID about msg
+// for rc.
+func eventPayload(msg Message, rc recipient, req EventRequest, now time.Time, sgEventID string) map[string]any {
 	ev := make(map[string]any, len(rc.customArgs)+12)
 	// SendGrid spreads custom args as top-level keys; its own fields win.
 	for k, v := range rc.customArgs {
@@ -82,7 +98,7 @@ func (s *Server) makeEvent(msg Message, rc recipient, req EventRequest, now time
 	ev["email"] = rc.email
 	ev["timestamp"] = now.Unix()
 	ev["event"] = req.Type
-	ev["sg_event_id"] = randomID(24)
+	ev["sg_event_id"] = sgEventID
 	ev["sg_message_id"] = rc.sgMessageID
 	ev["smtp-id"] = "<" + msg.MessageID + "@sendgrid-dev.local>"
 	if len(msg.Categories) > 0 {
@@ -126,15 +142,7 @@ func (s *Server) makeEvent(msg Message, rc recipient, req EventRequest, now time
 		ev["useragent"] = userAgent
 		ev["ip"] = "127.0.0.1"
 	}
-	rec := WebhookEvent{
-		Event:     req.Type,
-		SGEventID: ev["sg_event_id"].(string),
-		Email:     rc.email,
-		URL:       req.URL,
-		At:        now.UTC(),
-	}
-	s.store.addEvent(msg.MessageID, rec)
-	return ev, rec
+	return ev
 }
 
 func orDefault(v, def string) string {
@@ -199,6 +207,11 @@ func (s *Server) deliverLoop() {
 			}
 		}
 		err := s.post(s.ctx, batch.events, deliveredAttempts)
+		if err != nil && s.ctx.Err() != nil {
+			// Closing, not a failure of the webhook: the events stay
+			// pending, and a server on the same inbox file posts them.
+			return
+		}
 		for _, ref := range batch.refs {
 			s.store.markEvent(ref.messageID, ref.sgEventID, err)
 		}

@@ -3,7 +3,8 @@
 // postgres://postgres@127.0.0.1:5432/postgres), dropped when the test ends.
 //
 // Database names are random, so any number of test packages may run at once
-// against the same server.
+// against the same server. Runs and Events read back records that ripen
+// itself never lists, so tests can check what was stored.
 package storetest
 
 import (

@@ -1,0 +1,163 @@
+package engagement
+
+// What happens behind the links in ripen's emails: a click on a tracked
+// link, a fast-lane request confirmed on its page, an unsubscribe.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/logging"
+	"github.com/ripen/ripen/runs"
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/workflows"
+)
+
+// Recipient is who a link was sent to, as far as the store still knows.
+type Recipient struct {
+	ContactID, CustomerID string
+	Locale                string
+	FirstName, Email      string
+	OwnerName, OwnerEmail string
+}
+
+// Recipient loads a link's contact, customer and account owner. A contact
+// or customer deleted since the email went out is no error: the recipient
+// then names nobody (a contact gone leaves the customer of the run's
+// workflow ID).
+func (s *Service) Recipient(ctx context.Context, c linktoken.Claims) (Recipient, error) {
+	who := Recipient{ContactID: c.ContactID}
+	if c.ContactID != "" {
+		ct, customerID, err := s.store.GetContact(ctx, c.ContactID)
+		switch {
+		case err == nil:
+			who.CustomerID, who.Locale, who.FirstName, who.Email = customerID, ct.Locale, ct.FirstName, ct.Email
+		case !errors.Is(err, store.ErrNotFound):
+			return Recipient{}, err
+		}
+	}
+	if who.CustomerID == "" {
+		_, who.CustomerID, _ = runs.SplitWorkflowID(c.RunID)
+	}
+	if who.CustomerID == "" {
+		return who, nil
+	}
+	cust, err := s.store.GetCustomer(ctx, who.CustomerID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		who.CustomerID = ""
+	case err != nil:
+		return who, err
+	default:
+		who.OwnerName, who.OwnerEmail = cust.Owner.Name, cust.Owner.Email
+	}
+	return who, nil
+}
+
+// Click records a click on tracked link token (claims c) at a time, and
+// routes it as POST /v1/events would: to its own run with the step, to the
+// customer's other runs as interest in the topic, and to the detectors of
+// other journeys.
+//
+// The click's event ID derives from the token and the UTC day, so a link
+// counts once a day however often it is followed (a double click, a reload,
+// a mail scanner followed by the person, or someone replaying the link to
+// raise the score); a click on a later day counts again. It is routed even
+// when stored before, as an earlier attempt may have stopped in between.
+func (s *Service) Click(ctx context.Context, token string, c linktoken.Claims, at time.Time) error {
+	who, err := s.Recipient(ctx, c)
+	if err != nil {
+		return err
+	}
+	if who.CustomerID == "" {
+		return fmt.Errorf("click on %s: no customer for contact %q", c.RunID, c.ContactID)
+	}
+	journeyID, _, _ := runs.SplitWorkflowID(c.RunID)
+	contentID, topic := s.journeys.StepContent(ctx, journeyID, c.Step)
+	ev := store.Event{
+		ID: clickID(token, at), CustomerID: who.CustomerID,
+		ContactID: c.ContactID, Type: "click", Topic: topic, ContentID: contentID, URL: c.Target,
+		RunID: c.RunID, Step: c.Step, OccurredAt: at,
+	}
+	if _, err := s.record(ctx, []store.Event{ev}); err != nil {
+		return fmt.Errorf("record click %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// FastLaneRequest is a contact's request for sales, confirmed on the page
+// of fast-lane link Token (claims: the run, step and offer asked for).
+type FastLaneRequest struct {
+	Token  string
+	Claims linktoken.Claims
+	// CustomerID is the recipient's customer ("" when it is gone).
+	CustomerID string
+	Note       string
+	At         time.Time
+}
+
+// RequestFastLane stores the request (with the contact's note) as a
+// fast-lane event and signals the run, once per link however often it is
+// sent (the event ID derives from the token; the first note wins). heard
+// is false when the run has ended: nobody would act on the request.
+func (s *Service) RequestFastLane(ctx context.Context, r FastLaneRequest) (heard bool, err error) {
+	c := r.Claims
+	id := "fast-lane-" + digest(r.Token)
+	if r.CustomerID != "" {
+		// The offer is the topic, as for a fast-lane event posted to
+		// /v1/events: an ID posted again there is routed as stored.
+		ev := store.Event{ID: id, CustomerID: r.CustomerID, ContactID: c.ContactID, Type: store.FastLaneType,
+			RunID: c.RunID, Step: c.Step, Topic: c.Target, Note: r.Note, OccurredAt: r.At, ReceivedAt: r.At}
+		inserted, _, err := s.store.InsertEvents(ctx, []store.Event{ev})
+		switch {
+		case errors.Is(err, store.ErrInvalid):
+			// The customer is gone; the run, if any, still hears it.
+			logging.From(ctx, s.log).Warn().Err(err).Msg("fast-lane event not stored")
+		case err != nil:
+			return false, err
+		case len(inserted) == 1:
+			s.metrics.events.WithLabelValues("accepted").Inc()
+		default:
+			s.metrics.events.WithLabelValues("duplicate").Inc()
+		}
+	}
+	// The note stays in Postgres with the event; the run gets the event ID,
+	// so no personal text enters workflow history.
+	return s.runs.Send(ctx, c.RunID, workflows.SignalFastLane, workflows.FastLane{
+		EventID: id, Offer: c.Target, ContactID: c.ContactID, At: r.At,
+	})
+}
+
+// Unsubscribe suppresses the recipient's address and stops the run of the
+// link and every running run of the recipient's customer. Once the
+// address is suppressed no email goes to it whatever happens next, so a
+// run that could not be stopped is logged, not returned.
+func (s *Service) Unsubscribe(ctx context.Context, who Recipient, runID, reason string) error {
+	if who.Email != "" {
+		if err := s.store.Suppress(ctx, who.Email, "unsubscribe", "link"); err != nil {
+			return err
+		}
+	}
+	ctl := workflows.Control{Reason: reason, ContactID: who.ContactID}
+	if err := s.runs.Unsubscribe(ctx, who.CustomerID, []string{runID}, ctl); err != nil {
+		logging.From(ctx, s.log).Error().Err(err).Str("customer_id", who.CustomerID).Msg("unsubscribed, but not every run was stopped")
+	}
+	return nil
+}
+
+// clickID is the event ID of a click on a tracked link: one per link and
+// UTC day.
+func clickID(token string, at time.Time) string {
+	return "click-" + digest(token) + "-" + at.UTC().Format("20060102")
+}
+
+// digest names a link in event IDs without repeating its token.
+func digest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:12])
+}

@@ -1,0 +1,199 @@
+// Package journeys is the use case of publishing and reading journey
+// versions: a definition is parsed and validated against the content
+// library, published only when it changes what runs do, and read back
+// decoded. Every channel that shows or runs a journey (the API, the
+// detectors, enrolment, the public pages) reads definitions here.
+//
+// It knows no HTTP and no Temporal.
+package journeys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ripen/ripen/fault"
+	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/store"
+)
+
+// Version is a stored journey version with its definition decoded.
+type Version struct {
+	store.JourneyVersion
+	Definition *journey.Definition `json:"definition"`
+}
+
+// Decode reads a stored version's definition.
+func Decode(jv store.JourneyVersion) (Version, error) {
+	var def journey.Definition
+	if err := json.Unmarshal(jv.Definition, &def); err != nil {
+		return Version{}, fmt.Errorf("decode journey %s v%d: %w", jv.JourneyID, jv.Version, err)
+	}
+	def.Version = jv.Version
+	return Version{JourneyVersion: jv, Definition: &def}, nil
+}
+
+// Service publishes and reads journeys.
+type Service struct {
+	store *store.Store
+}
+
+// New builds the service.
+func New(st *store.Store) *Service { return &Service{store: st} }
+
+// Publish validates a YAML or JSON definition (the same messages as `ripen
+// journeys validate`, as journey.Problems) and publishes it as a new
+// version, unless it is the newest published version's definition already:
+// then it answers that version and created is false.
+//
+// Definitions are compared, not source texts: marketing ops keep journeys
+// in git and a sync re-applies every file, so a publish that would not
+// change what runs do (or what the journey is called) must not mint a
+// version; that holds for a reformatted file or an edited comment too, since
+// a new version then would only split the runs across identical versions.
+// The version keeps the source that first published it.
+func (s *Service) Publish(ctx context.Context, id string, source []byte) (v Version, created bool, err error) {
+	def, err := s.Parse(ctx, source)
+	if err != nil {
+		return Version{}, false, err
+	}
+	if def.ID != id {
+		return Version{}, false, fault.InvalidField("id", "is "+def.ID+" but the path says "+id)
+	}
+	def.Version = 0
+	defJSON, err := json.Marshal(def)
+	if err != nil {
+		return Version{}, false, fmt.Errorf("encode journey %s: %w", id, err)
+	}
+	jv, created, err := s.store.PublishJourneyIfChanged(ctx, store.JourneyVersion{JourneyID: def.ID, Name: def.Name, Definition: defJSON, Source: string(source)})
+	if err != nil {
+		return Version{}, false, err
+	}
+	v, err = Decode(jv)
+	return v, created, err
+}
+
+// Parse parses and validates a definition with the content library known.
+func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition, error) {
+	// A loose first read finds the content the steps send, even when the
+	// definition has other problems, so the store answers in one query
+	// which of it is missing.
+	var probe struct {
+		Steps []struct {
+			Send any `yaml:"send"`
+		} `yaml:"steps"`
+	}
+	_ = yaml.Unmarshal(source, &probe)
+	var ids []string
+	for _, st := range probe.Steps {
+		if id, ok := st.Send.(string); ok && id != "" {
+			ids = append(ids, id)
+		}
+	}
+	missing, err := s.store.MissingContent(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	unknown := map[string]bool{}
+	for _, id := range missing {
+		unknown[id] = true
+	}
+	return journey.ParseWith(source, journey.ValidateOptions{Content: func(id string) bool { return !unknown[id] }})
+}
+
+// Get reads one version (0: the newest).
+func (s *Service) Get(ctx context.Context, id string, version int) (Version, error) {
+	jv, err := s.store.GetJourney(ctx, id, version)
+	if err != nil {
+		return Version{}, err
+	}
+	return Decode(jv)
+}
+
+// Latest is the newest published definition of a journey, or a NotFound
+// fault.
+func (s *Service) Latest(ctx context.Context, id string) (*journey.Definition, error) {
+	v, err := s.Get(ctx, id, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.Newf(fault.NotFound, "journey %s has no published version", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.Definition, nil
+}
+
+// Definition is a version's definition, nil when that journey or version
+// does not exist.
+func (s *Service) Definition(ctx context.Context, id string, version int) (*journey.Definition, error) {
+	v, err := s.Get(ctx, id, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v.Definition, nil
+}
+
+// Published lists the newest version of every journey.
+func (s *Service) Published(ctx context.Context) ([]Version, error) {
+	list, err := s.store.ListJourneys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(list)
+}
+
+// Versions lists every version of a journey, or a NotFound fault.
+func (s *Service) Versions(ctx context.Context, id string) ([]Version, error) {
+	list, err := s.store.ListJourneyVersions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, fault.Newf(fault.NotFound, "journey %s does not exist", id)
+	}
+	return decodeAll(list)
+}
+
+func decodeAll(list []store.JourneyVersion) ([]Version, error) {
+	out := make([]Version, 0, len(list))
+	for _, jv := range list {
+		v, err := Decode(jv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// StepContent finds the content a journey step sends, and its topic, in the
+// journey's newest published version. It is best effort ("" when unknown):
+// it names what a click was about.
+func (s *Service) StepContent(ctx context.Context, journeyID, stepID string) (contentID, topic string) {
+	if journeyID == "" || stepID == "" {
+		return "", ""
+	}
+	def, err := s.Definition(ctx, journeyID, 0)
+	if err != nil || def == nil {
+		return "", ""
+	}
+	for _, st := range def.Steps {
+		if st.ID == stepID && st.Send != "" {
+			contentID = st.Send
+			break
+		}
+	}
+	if contentID == "" {
+		return "", ""
+	}
+	if content, err := s.store.GetContent(ctx, contentID); err == nil {
+		topic = content.Topic
+	}
+	return contentID, topic
+}

@@ -1,0 +1,74 @@
+package journeys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/ripen/ripen/fault"
+	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/simulate"
+)
+
+// Simulation is a scripted timeline to run a journey against.
+type Simulation struct {
+	Events   []simulate.Event `json:"events"`
+	Start    *time.Time       `json:"start,omitempty"`
+	Timezone string           `json:"timezone,omitempty"`
+	// Journey, when given, is simulated instead of the newest published
+	// version (try before publishing).
+	Journey *journey.Definition `json:"journey,omitempty"`
+}
+
+// Simulate runs journey id (or sim.Journey) against the timeline in
+// time-skipping mode, as `ripen journeys simulate --json` does. Every
+// problem of the request comes back at once, each on its field.
+func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*simulate.Report, error) {
+	def := sim.Journey
+	if def == nil {
+		var err error
+		if def, err = s.Latest(ctx, id); err != nil {
+			return nil, err
+		}
+	} else if probs := journey.Validate(def, journey.ValidateOptions{}); len(probs) > 0 {
+		// The posted journey's fields sit under "journey" in the request.
+		for i := range probs {
+			probs[i].Field = "journey." + probs[i].Field
+		}
+		return nil, probs
+	}
+	if len(sim.Events) > simulate.MaxEvents {
+		// Checked before the events themselves: there is no point in
+		// listing the mistakes of a script that is refused anyway.
+		return nil, fault.InvalidField("events", fmt.Sprintf("at most %d events per simulation, got %d", simulate.MaxEvents, len(sim.Events)))
+	}
+	var fields []fault.Field
+	for _, p := range simulate.CheckEvents(def, sim.Events) {
+		fields = append(fields, fault.Field{Field: p.Field, Message: p.Message})
+	}
+	if _, err := simulate.LoadTimezone(sim.Timezone); err != nil {
+		fields = append(fields, fault.Field{Field: "timezone", Message: err.Error()})
+	}
+	if len(fields) > 0 {
+		return nil, fault.InvalidFields(fields...)
+	}
+	opt := simulate.Options{Timezone: sim.Timezone}
+	if sim.Start != nil {
+		opt.Start = *sim.Start
+	}
+	rep, err := simulate.Run(def, sim.Events, opt)
+	var deadline *temporal.TimeoutError
+	if errors.As(err, &deadline) {
+		// The simulated run hit a time limit of the simulator (the bounds
+		// above keep a script clear of the one known): a property of the
+		// journey and timeline posted, not a fault of the server.
+		return nil, fault.InvalidField("events", "the simulated journey ran past the simulator's time limit ("+deadline.Error()+"): script a shorter timeline")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("simulate journey %s: %w", def.ID, err)
+	}
+	return rep, nil
+}
