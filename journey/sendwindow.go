@@ -78,18 +78,6 @@ func (w *SendWindow) window() (window, error) {
 // edge that falls in the hour clocks skip (spring forward) is the moment
 // they jump; in the hour clocks repeat (fall back), its first occurrence.
 func NextSendTime(now time.Time, tz string, w *SendWindow) (time.Time, error) {
-	return nextSendTime(now, tz, w, true)
-}
-
-// NextSendTimeV1 is NextSendTime as it was before the workflow change
-// changes-2026-11b, for runs that replay without it: a window edge in a
-// skipped hour came out an hour early (even on the day before), one in a
-// repeated hour as Go's time.Date chose.
-func NextSendTimeV1(now time.Time, tz string, w *SendWindow) (time.Time, error) {
-	return nextSendTime(now, tz, w, false)
-}
-
-func nextSendTime(now time.Time, tz string, w *SendWindow, exact bool) (time.Time, error) {
 	if w == nil {
 		return now, nil
 	}
@@ -101,12 +89,7 @@ func nextSendTime(now time.Time, tz string, w *SendWindow, exact bool) (time.Tim
 	if err != nil {
 		return time.Time{}, err
 	}
-	at := func(y int, m time.Month, d, minute int) time.Time {
-		if exact {
-			return wallClock(y, m, d, minute, loc)
-		}
-		return time.Date(y, m, d, 0, minute, 0, 0, loc)
-	}
+	at := func(y int, m time.Month, d, minute int) time.Time { return wallClock(y, m, d, minute, loc) }
 	local := now.In(loc)
 	y, m, d := local.Date()
 	// A week and a day covers every case, including a single allowed
