@@ -38,10 +38,12 @@ LABEL org.opencontainers.image.title="ripen" \
       org.opencontainers.image.version="${RIPEN_VERSION}"
 COPY --from=build /out/ripen /usr/local/bin/ripen
 # Worker Versioning's build ID defaults to the image version; it is used only
-# when RIPEN_WORKER_DEPLOYMENT_NAME is set too (docs/operations.md).
+# when RIPEN_WORKER_DEPLOYMENT_NAME is set too (docs/operations.md). 8080 is
+# the API's public listener; 9464 the ops listener (/healthz, /readyz,
+# /metrics) of whichever process the container runs.
 ENV RIPEN_WORKER_BUILD_ID=${RIPEN_VERSION} \
     RIPEN_HTTP_ADDR=0.0.0.0:8080 \
-    RIPEN_WORKER_METRICS_ADDR=0.0.0.0:9464 \
+    RIPEN_OPS_ADDR=0.0.0.0:9464 \
     RIPEN_LOG_FORMAT=json
 USER 65532:65532
 EXPOSE 8080 9464

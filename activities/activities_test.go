@@ -117,8 +117,12 @@ func TestSendContentRendersTracksAndLabelsTheEmail(t *testing.T) {
 	// Each tracked link verifies to its real target.
 	targets := map[string]bool{}
 	for _, l := range regexp.MustCompile(`https://ripen\.example/r/([A-Za-z0-9_-]+)`).FindAllStringSubmatch(m.HTML, -1) {
-		c, err := f.acts.Links.VerifyKind(l[1], linktoken.KindRedirect, f.now)
+		c, err := f.acts.Links.Verify(l[1], f.now)
 		require.NoError(t, err)
+		if c.Kind == linktoken.KindTrap {
+			continue // the hidden link (TestEveryEmailHidesALinkOnlyMachinesFollow)
+		}
+		require.Equal(t, linktoken.KindRedirect, c.Kind)
 		require.Equal(t, "ripen/j/acme", c.RunID)
 		require.Equal(t, "acme-max", c.ContactID)
 		targets[c.Target] = true

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	texttemplate "text/template"
+	"unicode"
 
 	"github.com/ripen/ripen/i18n"
 	"github.com/ripen/ripen/store"
@@ -38,6 +39,9 @@ type ContentData struct{ ID, Title, Topic, Stage, URL string }
 type LinkData struct {
 	Unsubscribe string
 	FastLane    []FastLaneLink
+	// Trap is the email's hidden link (linktoken.KindTrap): only machines
+	// follow it, which tells ripen that the email is being scanned.
+	Trap string
 }
 
 // FastLaneLink is one "ask sales directly" link.
@@ -57,7 +61,7 @@ func renderContent(c store.Content, data EmailData, track func(url string) strin
 	if out.Subject, err = renderText("subject", c.Email.Subject, data); err != nil {
 		return out, fmt.Errorf("content %s: %w", c.ID, err)
 	}
-	out.Subject = strings.TrimSpace(strings.ReplaceAll(out.Subject, "\n", " "))
+	out.Subject = headerText(out.Subject)
 	if c.Email.HTML != "" {
 		t, err := htmltemplate.New("html").Option("missingkey=error").Parse(c.Email.HTML)
 		if err != nil {
@@ -67,7 +71,7 @@ func renderContent(c store.Content, data EmailData, track func(url string) strin
 		if err := t.Execute(&b, data); err != nil {
 			return out, fmt.Errorf("content %s: email.html: %w", c.ID, err)
 		}
-		out.HTML = rewriteHTMLLinks(b.String(), track) + htmlFooter(data)
+		out.HTML = withTrap(rewriteHTMLLinks(b.String(), track), data.Links.Trap) + htmlFooter(data)
 	}
 	text := c.Email.Text
 	if text == "" && c.Email.HTML == "" {
@@ -173,6 +177,58 @@ func splitTrailing(s string) (url, rest string) {
 // attribute, so the token carries the real target.
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#39;", "'", "&quot;", `"`).Replace(s)
+}
+
+// bodyTagRE finds where an HTML document's visible part begins.
+var bodyTagRE = regexp.MustCompile(`(?i)<body(\s[^>]*)?>`)
+
+// withTrap puts the hidden link first in the email, before any link a
+// scanner following them in order would fetch: an anchor without text (so
+// nothing shows or can be clicked even where display:none is ignored),
+// hidden from screen readers and the tab order. It is not in the text
+// part, where it could not be hidden.
+func withTrap(html, trapURL string) string {
+	if trapURL == "" {
+		return html
+	}
+	trap := `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true"><a href="` +
+		htmltemplate.HTMLEscapeString(trapURL) + `" tabindex="-1"></a></div>`
+	if loc := bodyTagRE.FindStringIndex(html); loc != nil {
+		return html[:loc[1]] + trap + html[loc[1]:]
+	}
+	return trap + html
+}
+
+// headerText makes s fit for a mail header (a subject, a display name): a
+// line break or tab becomes a space, other control characters and bidi
+// controls go, and spaces collapse. A name holding "\r\nBcc: x@y" must not
+// start a header of its own, and one holding a right-to-left override must
+// not make the subject or sender read differently from what it is.
+func headerText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r' || r == '\n' || r == '\t' || r == '\v' || r == '\f' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			return ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
+			return -1
+		}
+		return r
+	}, s)
+	var b strings.Builder
+	gap := false
+	for _, r := range s {
+		if r == ' ' {
+			gap = b.Len() > 0
+			continue
+		}
+		if gap {
+			b.WriteByte(' ')
+			gap = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func htmlFooter(d EmailData) string {

@@ -232,22 +232,26 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 	var signErr error
 	sign := func(kind, target string) string {
 		tok, err := a.Links.Sign(linktoken.Claims{Kind: kind, RunID: req.WorkflowID, ContactID: ct.ID, Step: req.StepID, Target: target, Cycle: req.Cycle, Expires: expires})
+		route := kind
+		if kind == linktoken.KindTrap {
+			route = linktoken.KindRedirect // it must look like any tracked link
+		}
 		if err != nil && signErr == nil {
 			// Signing fails only for what the token would carry (a target
 			// too long for a token): the same on every retry.
 			// Only the host names the URL: its path or query may
 			// carry personal data (?email=…), and this error ends up
 			// in workflow history.
-			signErr = fmt.Errorf("content %s: cannot sign the /%s/ link to a %d-character URL on %s: %w", content.ID, kind, len(target), hostOf(target), err)
+			signErr = fmt.Errorf("content %s: cannot sign the /%s/ link to a %d-character URL on %s: %w", content.ID, route, len(target), hostOf(target), err)
 		}
-		return a.Config.PublicURL + "/" + kind + "/" + tok
+		return a.Config.PublicURL + "/" + route + "/" + tok
 	}
 	data := EmailData{
 		Contact:  ContactData{ID: ct.ID, FirstName: ct.FirstName, LastName: ct.LastName, Email: ct.Email, Locale: ct.Locale},
 		Customer: CustomerData{ID: cust.ID, Name: cust.Name},
 		Owner:    OwnerData{ID: cust.Owner.ID, Name: cust.Owner.Name, Email: cust.Owner.Email},
 		Content:  ContentData{ID: content.ID, Title: content.Title, Topic: content.Topic, Stage: content.Stage, URL: content.URL},
-		Links:    LinkData{Unsubscribe: sign("u", "")},
+		Links:    LinkData{Unsubscribe: sign("u", ""), Trap: sign(linktoken.KindTrap, content.URL)},
 	}
 	lang := i18n.ForLocale(ct.Locale)
 	for _, offer := range req.FastLane {
@@ -297,7 +301,17 @@ const maxRetryAfter = 10 * time.Minute
 // with recorded false. The caller must then keep the retry of its activity
 // from sending again (SendContent carries it in its heartbeat); a returned
 // error always means SendGrid did not take the email.
+//
+// Every email passes here, so this is where names become header-safe
+// (headerText): the subject and the sender's and recipient's display names.
 func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendgrid.Message) (id string, recorded bool, err error) {
+	msg.Subject = headerText(msg.Subject)
+	msg.From.Name, msg.To.Name = headerText(msg.From.Name), headerText(msg.To.Name)
+	if msg.ReplyTo != nil {
+		replyTo := *msg.ReplyTo
+		replyTo.Name = headerText(replyTo.Name)
+		msg.ReplyTo = &replyTo
+	}
 	id, err = a.Mail.Send(ctx, msg)
 	if err != nil {
 		retryable := sendgrid.IsRetryable(err)
@@ -375,7 +389,7 @@ func templateData(d EmailData) map[string]any {
 		"customer": map[string]string{"name": d.Customer.Name},
 		"owner":    map[string]string{"name": d.Owner.Name, "email": d.Owner.Email},
 		"content":  map[string]string{"title": d.Content.Title, "url": d.Content.URL, "topic": d.Content.Topic},
-		"links":    map[string]any{"unsubscribe": d.Links.Unsubscribe, "fast_lane": fl},
+		"links":    map[string]any{"unsubscribe": d.Links.Unsubscribe, "fast_lane": fl, "trap": d.Links.Trap},
 	}
 }
 

@@ -52,7 +52,6 @@ func TestRolesAndKeys(t *testing.T) {
 		{"marketing may not read the sales inbox", "GET", "/v1/handoffs", "marketing", 403},
 		{"sales reads the inbox", "GET", "/v1/handoffs?status=open", "sales", 200},
 		{"health needs no key", "GET", "/healthz", "", 200},
-		{"ready when Postgres and Temporal answer", "GET", "/readyz", "", 200},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

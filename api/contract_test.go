@@ -12,11 +12,10 @@ import (
 
 // designRoles is the route table of DESIGN.md (HTTP API), written out
 // independently of the router: who may use each route. nil is public;
-// admin may use every route and is not listed.
+// admin may use every route and is not listed. /readyz and /metrics are
+// not here: they are the ops listener's (health_test.go).
 var designRoles = map[string][]string{
 	"GET /healthz":      nil,
-	"GET /readyz":       nil,
-	"GET /metrics":      nil,
 	"GET /openapi.yaml": nil,
 
 	"GET /v1/personas":      {"marketing"},
@@ -28,7 +27,11 @@ var designRoles = map[string][]string{
 
 	"GET /v1/customers":      {"marketing", "sales"},
 	"GET /v1/customers/{id}": {"marketing", "sales"},
-	"PUT /v1/customers/{id}": {"marketing", "sales"},
+	"PUT /v1/customers/{id}": {"marketing"},
+
+	"GET /v1/owners":      {},
+	"GET /v1/owners/{id}": {},
+	"PUT /v1/owners/{id}": {},
 
 	"GET /v1/journeys":                   {"marketing"},
 	"GET /v1/journeys/{id}":              {"marketing"},
@@ -49,6 +52,7 @@ var designRoles = map[string][]string{
 	"POST /v1/handoffs/{id}/feedback": {"sales"},
 
 	"GET /r/{token}":          nil,
+	"HEAD /r/{token}":         nil,
 	"GET /f/{token}":          nil,
 	"POST /f/{token}":         nil,
 	"GET /u/{token}":          nil,

@@ -43,7 +43,7 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, invalid(problems...))
 		return
 	}
-	list, next, err := s.store.ListHandoffsPage(r.Context(), f)
+	list, next, err := s.runs.Handoffs(r.Context(), callerOf(r), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -85,7 +85,7 @@ func parseHandoffToken(token string) (c store.HandoffCursor, ok bool) {
 }
 
 func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request) {
-	h, err := s.store.GetHandoff(r.Context(), mux.Vars(r)["id"])
+	h, err := s.runs.Handoff(r.Context(), callerOf(r), mux.Vars(r)["id"])
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.runs.AnswerHandoff(r.Context(), mux.Vars(r)["id"], req.Outcome, req.Note)
+	res, err := s.runs.AnswerHandoff(r.Context(), callerOf(r), mux.Vars(r)["id"], req.Outcome, req.Note)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -115,7 +115,7 @@ func (h *harness) seed() {
 
 func (h *harness) customer(id, email, locale string) {
 	h.t.Helper()
-	h.json("PUT", "/v1/customers/"+id, "sales", map[string]any{
+	h.json("PUT", "/v1/customers/"+id, "marketing", map[string]any{
 		"name": id + " GmbH", "persona": "ops-lead",
 		"owner":    map[string]any{"id": "rep-eva", "name": "Eva Berger", "email": "eva@seller.example"},
 		"contacts": []map[string]any{{"id": id + "-max", "email": email, "first_name": "Max", "last_name": "Muster", "timezone": "Europe/Berlin", "locale": locale}},

@@ -12,9 +12,10 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz: Postgres and Temporal both answer. The route is public, so the
-// answer says only which one is down; the reason (addresses, users) goes to
-// the log.
+// readyz: Postgres and Temporal both answer. It is served on the ops
+// listener only, but that may be reached by more than the orchestrator (a
+// sidecar, a port-forward), so the answer says only which one is down; the
+// reason (addresses, users) goes to the log.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()

@@ -20,7 +20,7 @@ func TestMetricsShowLatencyByRouteAndTheWork(t *testing.T) {
 	h.json("POST", "/v1/journeys/erp-automation-crosssell/runs/acme/signals", "sales", map[string]any{"type": "fast-lane", "offer": "demo"}, 202, nil)
 	var metrics string
 	h.eventually("the hand-off is counted", func() bool {
-		code, body := h.do("GET", "/metrics", "", nil)
+		code, _, body := h.doAt(h.stack.OpsURL, "GET", "/metrics", "", nil, nil)
 		require.Equal(t, 200, code)
 		metrics = string(body)
 		return strings.Contains(metrics, `ripen_handoffs_total{reason="fast-lane"} 1`)

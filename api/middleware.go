@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripen/ripen/logging"
+	"github.com/ripen/ripen/runs"
 	"github.com/ripen/ripen/store"
 )
 
@@ -22,11 +23,19 @@ const (
 	keyPrincipal ctxKey = iota
 )
 
-// Principal is the API key a request came with.
+// Principal is the API key a request came with. OwnerID is set for a sales
+// key bound to an account owner: the use cases keep it to that owner's book.
 type Principal struct {
-	KeyID int64
-	Role  string
-	Label string
+	KeyID   int64
+	Role    string
+	Label   string
+	OwnerID string
+}
+
+// callerOf is the request's key as the use cases' rules see it.
+func callerOf(r *http.Request) runs.Caller {
+	p := PrincipalOf(r.Context())
+	return runs.Caller{Role: p.Role, OwnerID: p.OwnerID}
 }
 
 // RequestID returns the request's ID ("" outside a request).
@@ -69,7 +78,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// observe gives each request an ID, a logger, a log line and metrics.
+// observe gives each request an ID, a logger, a log line and metrics, and
+// holds it to its rate limit (admit) before anything else is done for it.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -81,7 +91,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		l := s.log.With().Str("request_id", id).Logger()
 		ctx := logging.WithRequest(r.Context(), id, l)
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		if r := r.WithContext(ctx); s.admit(rec, r) {
+			next.ServeHTTP(rec, r)
+		}
 		routeName := "unmatched"
 		if cur := mux.CurrentRoute(r); cur != nil {
 			routeName = cur.GetName()
@@ -118,7 +130,7 @@ func (s *Server) authorize(roles []string, next http.Handler) http.Handler {
 		key, err := s.store.AuthenticateAPIKey(r.Context(), strings.TrimSpace(token))
 		if errors.Is(err, store.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ripen", error="invalid_token"`)
-			s.problem(w, r, http.StatusUnauthorized, "the API key is unknown or revoked", nil)
+			s.problem(w, r, http.StatusUnauthorized, "the API key is unknown or revoked, or has expired", nil)
 			return
 		}
 		if err != nil {
@@ -130,10 +142,10 @@ func (s *Server) authorize(roles []string, next http.Handler) http.Handler {
 			allowed = allowed || key.Role == role
 		}
 		if !allowed {
-			s.problem(w, r, http.StatusForbidden, "the role "+key.Role+" may not use this route; it needs "+strings.Join(roles, " or "), nil)
+			s.problem(w, r, http.StatusForbidden, "the role "+key.Role+" may not use this route; it needs "+strings.Join(append(roles[:len(roles):len(roles)], RoleAdmin), " or "), nil)
 			return
 		}
-		ctx := context.WithValue(r.Context(), keyPrincipal, Principal{KeyID: key.ID, Role: key.Role, Label: key.Label})
+		ctx := context.WithValue(r.Context(), keyPrincipal, Principal{KeyID: key.ID, Role: key.Role, Label: key.Label, OwnerID: key.OwnerID})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

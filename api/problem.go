@@ -49,6 +49,8 @@ var faultStatus = map[fault.Kind]int{
 	fault.Conflict:    http.StatusConflict,
 	fault.Gone:        http.StatusGone,
 	fault.Unavailable: http.StatusServiceUnavailable,
+	fault.Forbidden:   http.StatusForbidden,
+	fault.Busy:        http.StatusTooManyRequests,
 }
 
 // fail maps an error to a problem: the use cases' faults and the store's
@@ -63,6 +65,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &bad):
 		s.problem(w, r, bad.status, bad.detail, nil)
 	case isFault && faultStatus[f.Kind] != 0:
+		if f.Kind == fault.Busy {
+			w.Header().Set("Retry-After", "5")
+		}
 		s.problem(w, r, faultStatus[f.Kind], f.Detail, f.Fields)
 	case errors.As(err, &probs):
 		fields := make([]FieldProblem, len(probs))
@@ -72,6 +77,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.problem(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("the journey has %d problems", len(probs)), fields)
 	case errors.Is(err, store.ErrNotFound):
 		s.problem(w, r, http.StatusNotFound, err.Error(), nil)
+	case errors.Is(err, store.ErrForbidden):
+		fields, detail := storeFields(serr, err), err.Error()
+		if len(fields) > 1 {
+			detail = fmt.Sprintf("the request may not set %d fields", len(fields))
+		}
+		s.problem(w, r, http.StatusForbidden, detail, fields)
 	case errors.Is(err, store.ErrConflict):
 		s.problem(w, r, http.StatusConflict, err.Error(), storeFields(serr, err))
 	case errors.Is(err, store.ErrInvalid):
@@ -122,9 +133,8 @@ func invalid(fields ...FieldProblem) error { return fault.InvalidFields(fields..
 
 // Body limits.
 const (
-	maxBody       = 1 << 20
-	maxBulkBody   = 16 << 20
-	maxWebhookLen = 8 << 20
+	maxBody     = 1 << 20
+	maxBulkBody = 16 << 20
 )
 
 // decode reads a JSON body strictly: bounded, unknown fields refused, the

@@ -48,27 +48,48 @@ const (
 
 // trackedLink records a click on a link in an email and redirects (303) to
 // its target. A forged, altered or expired token gets a plain 404 page and
-// no redirect, so the endpoint is no open redirector.
+// no redirect, so the endpoint is no open redirector. The email's hidden
+// link (linktoken.KindTrap) is served here too, so that a scanner cannot
+// tell it from the others.
 //
-// The click counts once per link and day (engagement.Service.Click).
+// The click counts once per link and day, and not at all when a machine
+// made it (engagement.Service.Click), which still gets its redirect.
 // Recording is best effort: the contact reaches the content even when the
 // store or Temporal is down, and the failure is logged.
 func (s *Server) trackedLink(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	now := s.now()
 	c, err := s.verifyLink(token, linktoken.KindRedirect, now)
-	if err != nil || !webURL(c.Target) {
+	if err != nil && !errors.Is(err, linktoken.ErrExpired) {
+		c, err = s.verifyLink(token, linktoken.KindTrap, now)
+	}
+	// The hidden link of an email whose content has no URL leads nowhere.
+	nowhere := c.Kind == linktoken.KindTrap && c.Target == ""
+	if err != nil || !(webURL(c.Target) || nowhere) {
 		s.linkNotFound(w, r)
 		return
 	}
 	ctx, cancel := detached(r.Context())
 	defer cancel()
-	if err := s.engagement.Click(ctx, token, c, now); err != nil {
+	if err := s.engagement.Click(ctx, token, c, visitOf(r, now)); err != nil {
 		requestLog(r, s.log).Error().Err(err).Str("workflow_id", c.RunID).Msg("tracked click not recorded")
 	}
 	setPageHeaders(w.Header())
+	if nowhere {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	w.Header().Set("Location", c.Target)
 	w.WriteHeader(http.StatusSeeOther)
+}
+
+// visitOf is what a tracked link's request tells about who fetched it.
+func visitOf(r *http.Request, at time.Time) engagement.Visit {
+	v := engagement.Visit{Method: r.Method, UserAgent: r.UserAgent(), At: at}
+	for _, h := range []string{"Purpose", "Sec-Purpose", "X-Purpose", "X-Moz"} {
+		v.Purpose = append(v.Purpose, r.Header.Values(h)...)
+	}
+	return v
 }
 
 // fastLanePage shows the offer with one confirm button and an optional note.

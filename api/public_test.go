@@ -56,6 +56,7 @@ func (h *harness) mailsTo(addr string) []sendgriddev.Message {
 // mailLinks are an email's public links.
 type mailLinks struct {
 	tracked     []string          // /r/
+	hidden      string            // /r/ too: the link only machines follow
 	fastLane    map[string]string // offer → /f/ link
 	unsubscribe string            // /u/ from List-Unsubscribe
 }
@@ -66,6 +67,12 @@ func (h *harness) linksOf(msg sendgriddev.Message) mailLinks {
 	for _, l := range sendgriddev.Links(msg.HTML) {
 		switch {
 		case strings.HasPrefix(l, h.stack.APIURL+"/r/"):
+			c, err := h.stack.Links.Verify(strings.TrimPrefix(l, h.stack.APIURL+"/r/"), time.Now())
+			require.NoError(h.t, err)
+			if c.Kind == linktoken.KindTrap {
+				ls.hidden = l
+				continue
+			}
 			ls.tracked = append(ls.tracked, l)
 		case strings.HasPrefix(l, h.stack.APIURL+"/f/"):
 			c, err := h.stack.Links.Verify(strings.TrimPrefix(l, h.stack.APIURL+"/f/"), time.Now())

@@ -32,7 +32,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 // getRun answers the run's state; a closed run adds its outcome.
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	view, err := s.runs.Get(r.Context(), v["id"], v["customerID"])
+	view, err := s.runs.Get(r.Context(), callerOf(r), v["id"], v["customerID"])
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -49,7 +49,7 @@ func (s *Server) signalRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := mux.Vars(r)
-	res, err := s.runs.Signal(r.Context(), v["id"], v["customerID"], req)
+	res, err := s.runs.Signal(r.Context(), callerOf(r), v["id"], v["customerID"], req)
 	switch {
 	case err != nil:
 		s.fail(w, r, err)
@@ -67,7 +67,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := runFilter(r)
 	f.Journey, f.Customer, f.Owner, f.Stage, f.MQN = q.Get("journey"), q.Get("customer"), q.Get("owner"), q.Get("stage"), q.Get("mqn")
-	page, err := s.runs.List(r.Context(), f)
+	page, err := s.runs.List(r.Context(), callerOf(r), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -77,7 +77,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 
 // listCustomerRuns lists one customer's runs.
 func (s *Server) listCustomerRuns(w http.ResponseWriter, r *http.Request) {
-	page, err := s.runs.ListOfCustomer(r.Context(), mux.Vars(r)["id"], runFilter(r))
+	page, err := s.runs.ListOfCustomer(r.Context(), callerOf(r), mux.Vars(r)["id"], runFilter(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

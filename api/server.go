@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -27,8 +28,9 @@ import (
 )
 
 // UseCases are what the API calls. Store serves the records that need no
-// use case of their own (personas, content, customers, the sales inbox,
-// API keys); a nil Journeys is built on it.
+// use case of their own (personas, content, customers, owners, API keys); a
+// nil Journeys is built on it, and so is a nil Runs, which then serves only
+// what needs no Temporal (the sales inbox).
 type UseCases struct {
 	Store      *store.Store
 	Journeys   *journeys.Service
@@ -58,6 +60,13 @@ type Config struct {
 	Codec           *codec.Codec
 	CodecCORSOrigin string
 	CodecAuthNone   bool
+	// RateLimitKey bounds the requests of each API key, RateLimitPublic
+	// those of each client address on the public routes (and of requests
+	// without a key); zero is no limit. TrustedProxies are the peers whose
+	// X-Forwarded-For names the client address.
+	RateLimitKey    RateLimit
+	RateLimitPublic RateLimit
+	TrustedProxies  []netip.Prefix
 	// WriteTimeout bounds the time Run's server takes to answer a request
 	// once its headers are read (default 2 minutes); routes that may take
 	// longer by design extend it for themselves (routeWriteTimeout).
@@ -87,12 +96,16 @@ type Server struct {
 	verifierOnce sync.Once
 	verifier     *sendgrid.Verifier
 	verifierErr  error
+	guard        *guard
 }
 
 // New builds the API server.
 func New(uc UseCases, cfg Config, log zerolog.Logger, m *Metrics) *Server {
 	if uc.Journeys == nil && uc.Store != nil {
 		uc.Journeys = journeys.New(uc.Store)
+	}
+	if uc.Runs == nil && uc.Store != nil {
+		uc.Runs = runs.New(uc.Store, nil, uc.Journeys, runs.Config{}, log, nil)
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 2 * time.Minute
@@ -103,8 +116,10 @@ func New(uc UseCases, cfg Config, log zerolog.Logger, m *Metrics) *Server {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Server{store: uc.Store, journeys: uc.Journeys, runs: uc.Runs, engagement: uc.Engagement, links: uc.Links,
+	s := &Server{store: uc.Store, journeys: uc.Journeys, runs: uc.Runs, engagement: uc.Engagement, links: uc.Links,
 		ready: uc.TemporalReady, cfg: cfg, log: log, metrics: m, now: time.Now}
+	s.guard = newGuard(cfg, s.routeTable)
+	return s
 }
 
 // Roles.
@@ -115,16 +130,18 @@ const (
 )
 
 // Handler is the whole API with its middleware.
-func (s *Server) Handler() http.Handler { return s.router() }
+func (s *Server) Handler() http.Handler { return secureHeaders(s.router()) }
 
 func (s *Server) router() *mux.Router {
 	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The router's middleware passes these by: observe them too, so
+	// probing unknown paths is logged and limited per client address.
+	r.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusNotFound, "no such route", nil)
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	r.MethodNotAllowedHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path, nil)
-	})
+	}))
 	s.routes(r)
 	if s.cfg.Codec != nil {
 		// Outside the API-key middleware: the UI's CORS preflight carries no key.
@@ -170,10 +187,9 @@ func (s *Server) routeWriteTimeouts(r *mux.Router) http.Handler {
 
 func (s *Server) routeTable() []route {
 	mk, sl, all := []string{RoleMarketing}, []string{RoleSales}, []string{RoleMarketing, RoleSales}
+	admin := []string{} // admin alone: not public (nil), and admin may use every route
 	return []route{
 		{"GET", "/healthz", nil, s.healthz},
-		{"GET", "/readyz", nil, s.readyz},
-		{"GET", "/metrics", nil, s.metrics.Handler().ServeHTTP},
 		{"GET", "/openapi.yaml", nil, s.openapi},
 
 		{"GET", "/v1/personas", mk, listRecords(s, s.personas)},
@@ -184,8 +200,11 @@ func (s *Server) routeTable() []route {
 		{"PUT", "/v1/content/{id}", mk, putRecord(s, s.contents)},
 		{"GET", "/v1/customers", all, listRecords(s, s.customers)},
 		{"GET", "/v1/customers/{id}", all, getRecord(s, s.customers)},
-		{"PUT", "/v1/customers/{id}", all, putRecord(s, s.customers)},
+		{"PUT", "/v1/customers/{id}", mk, putRecord(s, s.customers)},
 		{"GET", "/v1/customers/{id}/runs", all, s.listCustomerRuns},
+		{"GET", "/v1/owners", admin, listRecords(s, s.owners)},
+		{"GET", "/v1/owners/{id}", admin, getRecord(s, s.owners)},
+		{"PUT", "/v1/owners/{id}", admin, putRecord(s, s.owners)},
 
 		{"GET", "/v1/journeys", mk, s.listJourneys},
 		{"GET", "/v1/journeys/{id}", mk, s.getJourney},
@@ -204,6 +223,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/v1/handoffs/{id}/feedback", sl, s.handoffFeedback},
 
 		{"GET", "/r/{token}", nil, s.trackedLink},
+		// Mail scanners check links with HEAD: redirected, never counted.
+		{"HEAD", "/r/{token}", nil, s.trackedLink},
 		{"GET", "/f/{token}", nil, s.fastLanePage},
 		{"POST", "/f/{token}", nil, s.fastLaneSubmit},
 		{"GET", "/u/{token}", nil, s.unsubscribePage},
@@ -225,7 +246,7 @@ func (s *Server) routes(r *mux.Router) {
 // Run serves on addr until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, addr string) error {
 	srv := &http.Server{
-		Addr: addr, Handler: s.routeWriteTimeouts(s.router()),
+		Addr: addr, Handler: secureHeaders(s.routeWriteTimeouts(s.router())),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: 2 * time.Minute,
 	}
 	errc := make(chan error, 1)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,13 +37,44 @@ func (s *Server) webhookVerifier() (*sendgrid.Verifier, error) {
 	return s.verifier, s.verifierErr
 }
 
-// sendgridWebhook takes one signed batch of events. It verifies the
-// signature over the raw body before reading anything, has every event
-// processed (engagement.Service.SendGridEvents), and answers 2xx only once
-// all of it is stored and signalled; any failure answers 500, so SendGrid
-// posts the batch again.
+// sendgridWebhook takes one signed batch of events. The route is open to
+// anyone, so it does as little as it can for a stranger: it refuses a post
+// whose signature headers are missing, garbled or stale before reading a
+// byte of its body, works on at most webhookConcurrency posts at once
+// (503 over that, which SendGrid retries), reads at most
+// sendgrid.MaxBatchBytes, and verifies the signature over the raw body
+// before parsing it. Then it has every event processed
+// (engagement.Service.SendGridEvents) and answers 2xx only once all of it
+// is stored and signalled; any failure answers 500, so SendGrid posts the
+// batch again.
 func (s *Server) sendgridWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookLen))
+	v, err := s.webhookVerifier()
+	if err != nil {
+		requestLog(r, s.log).Error().Err(err).Msg("sendgrid webhook cannot verify posts")
+		refuseUnread(w)
+		s.problem(w, r, http.StatusServiceUnavailable, "the Event Webhook verification key is not configured correctly", nil)
+		return
+	}
+	sig, ts := r.Header.Get(sendgrid.SignatureHeader), r.Header.Get(sendgrid.TimestampHeader)
+	if err := v.CheckHeaders(sig, ts, s.now()); err != nil {
+		refuseUnread(w)
+		s.refuseWebhook(w, r, err)
+		return
+	}
+	release, ok := s.guard.takeWebhookSlot()
+	if !ok {
+		refuseUnread(w)
+		w.Header().Set("Retry-After", strconv.Itoa(int(webhookRetryAfter.Seconds())))
+		s.problem(w, r, http.StatusServiceUnavailable, "too many Event Webhook posts at once; post this batch again later", nil)
+		return
+	}
+	defer release()
+	if r.ContentLength > sendgrid.MaxBatchBytes {
+		refuseUnread(w)
+		s.problem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", sendgrid.MaxBatchBytes), nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sendgrid.MaxBatchBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -52,17 +84,8 @@ func (s *Server) sendgridWebhook(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusBadRequest, "the body could not be read", nil)
 		return
 	}
-	v, err := s.webhookVerifier()
-	if err != nil {
-		requestLog(r, s.log).Error().Err(err).Msg("sendgrid webhook cannot verify posts")
-		s.problem(w, r, http.StatusServiceUnavailable, "the Event Webhook verification key is not configured correctly", nil)
-		return
-	}
-	sig, ts := r.Header.Get(sendgrid.SignatureHeader), r.Header.Get(sendgrid.TimestampHeader)
 	if err := v.Verify(sig, ts, body, s.now()); err != nil {
-		s.engagement.CountWebhookBatch("unauthorized")
-		requestLog(r, s.log).Warn().Err(err).Msg("sendgrid webhook post refused")
-		s.problem(w, r, http.StatusUnauthorized, "the Event Webhook signature is missing, stale or does not verify", nil)
+		s.refuseWebhook(w, r, err)
 		return
 	}
 	events, err := sendgrid.ParseEvents(body)
@@ -75,9 +98,26 @@ func (s *Server) sendgridWebhook(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	answer, err := s.engagement.SendGridEvents(ctx, events)
 	if err != nil {
-		requestLog(r, s.log).Error().Err(err).Int("events", len(events)).Msg("sendgrid webhook batch failed; SendGrid will retry")
+		// The events' addresses may be in the error (a store error names
+		// the record); the log names no one.
+		requestLog(r, s.log).Error().Str("error", sendgrid.RedactAddresses(err.Error())).Int("events", len(events)).
+			Msg("sendgrid webhook batch failed; SendGrid will retry")
 		s.problem(w, r, http.StatusInternalServerError, "the batch could not be stored; post it again", nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// refuseWebhook answers a post whose signature does not hold with 401.
+func (s *Server) refuseWebhook(w http.ResponseWriter, r *http.Request, err error) {
+	s.engagement.CountWebhookBatch("unauthorized")
+	requestLog(r, s.log).Warn().Err(err).Msg("sendgrid webhook post refused")
+	s.problem(w, r, http.StatusUnauthorized, "the Event Webhook signature is missing, stale or does not verify", nil)
+}
+
+// refuseUnread closes the connection after an answer given without
+// reading the body: net/http would otherwise read up to 256 KiB of it
+// first, waiting on a client that may never send it.
+func refuseUnread(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
 }

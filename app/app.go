@@ -99,6 +99,8 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 	ac := t.API
 	ac.PublicURL, ac.TemporalUIURL, ac.Namespace = cfg.PublicURL, cfg.TemporalUIURL, cfg.TemporalNamespace
 	ac.WebhookKey, ac.LinkTTL = cfg.SendGridWebhookKey, cfg.LinkTTL
+	ac.RateLimitKey, ac.RateLimitPublic = api.RateLimit(cfg.RateLimitKey), api.RateLimit(cfg.RateLimitPublic)
+	ac.TrustedProxies = cfg.TrustedProxies
 	ac.Codec, ac.CodecCORSOrigin, ac.CodecAuthNone = d.Codec, cfg.CodecCORSOrigin, cfg.CodecAuth == config.CodecAuthNone
 	a.API = api.New(api.UseCases{
 		Store: d.Store, Journeys: a.Journeys, Runs: a.Runs, Engagement: a.Engagement, Links: d.Links,
@@ -147,9 +149,19 @@ func (a *App) pruneOnce(ctx context.Context, what string, prune func(context.Con
 	}
 }
 
-// ServeAPI serves the API on cfg.HTTPAddr and prunes hourly until ctx
-// ends, then shuts down gracefully.
+// ServeAPI serves the API on cfg.HTTPAddr, its ops handler on
+// cfg.APIOpsAddr, and prunes hourly until ctx ends, then shuts down
+// gracefully; the ops listener closes last, so readiness and metrics stay
+// up while requests finish.
 func (a *App) ServeAPI(ctx context.Context) error {
+	if addr := a.Config.APIOpsAddr; addr != "" {
+		stop, err := serveOps(addr, a.API.OpsHandler(), a.Log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		a.Log.Info().Str("addr", addr).Msg("API ops listener: /healthz, /readyz and /metrics")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.Prune(ctx, time.Hour)

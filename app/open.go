@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
@@ -22,8 +25,16 @@ import (
 
 // Open connects to Postgres and Temporal as cfg says, checks that both are
 // fit for this binary (the schema migrated, the search attributes there),
-// and builds every part. Close releases the connections.
+// and builds every part. Close releases the connections. It is the way in
+// for `ripen api` and `ripen worker`, so it refuses what production must
+// not run with (config.CheckProduction) before it connects to anything.
 func Open(ctx context.Context, cfg config.Config, log zerolog.Logger) (*App, error) {
+	if err := cfg.CheckProduction(); err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg(w)
+	}
 	links, err := LinkSigner(cfg)
 	if err != nil {
 		return nil, err
@@ -106,8 +117,9 @@ type Parts struct {
 }
 
 // Run runs the parts under one errgroup until ctx ends or one fails: the
-// API (with its pruning), the worker (with its /metrics and probes on
-// cfg.WorkerMetricsAddr). On the way out the worker drains first.
+// API (with its pruning and its ops listener on cfg.APIOpsAddr), the worker
+// (with its /metrics and probes on cfg.WorkerOpsAddr). On the way out the
+// worker drains first.
 func (a *App) Run(ctx context.Context, parts Parts) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if parts.API {
@@ -136,13 +148,13 @@ func (a *App) runWorker(ctx context.Context) error {
 			return err
 		},
 	}}
-	if cfg.WorkerMetricsAddr != "" {
-		stop, err := worker.ServeProbes(cfg.WorkerMetricsAddr, probes.Handler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})), log)
+	if cfg.WorkerOpsAddr != "" {
+		stop, err := serveOps(cfg.WorkerOpsAddr, probes.Handler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})), log)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		log.Info().Str("addr", cfg.WorkerMetricsAddr).Msg("worker /metrics, /healthz and /readyz")
+		log.Info().Str("addr", cfg.WorkerOpsAddr).Msg("worker ops listener: /healthz, /readyz and /metrics")
 	}
 	if cfg.SendGridAPIKey == "" {
 		log.Warn().Msg("SENDGRID_API_KEY is empty: SendGrid will refuse mail unless SENDGRID_BASE_URL points at ripen sendgrid-dev")
@@ -179,4 +191,28 @@ func (a *App) authorizeCodec(ctx context.Context) error {
 	c.SetAuthorizer(auth)
 	log.Info().Str("issuer", cfg.CodecJWT.Issuer).Str("audience", cfg.CodecJWT.Audience).Msg("codec endpoint takes the Web UI's access token (and admin API keys)")
 	return nil
+}
+
+// serveOps listens on addr at once (so a busy port fails start-up, naming
+// the variable) and serves h until stop is called. Callers stop it after
+// their part has stopped, so probes and metrics stay up through a drain.
+func serveOps(addr string, h http.Handler, log zerolog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("ops listener on %s (RIPEN_OPS_ADDR): %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Str("addr", addr).Msg("ops listener")
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-served
+	}, nil
 }

@@ -3,7 +3,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -24,18 +27,34 @@ type Config struct {
 	// TemporalUIURL is the Web UI base used in links to runs.
 	TemporalUIURL string
 
-	// HTTPAddr is where `ripen api` listens.
+	// HTTPAddr is where `ripen api` listens: the public listener, which
+	// serves email links and the webhook to the internet.
 	HTTPAddr string
-	// WorkerMetricsAddr is where `ripen worker` serves /metrics and /healthz
-	// ("" turns it off; the variable says so with "off", since an empty
-	// variable means the default).
-	WorkerMetricsAddr string
+	// APIOpsAddr and WorkerOpsAddr are where `ripen api` and `ripen worker`
+	// serve /healthz, /readyz and /metrics (RIPEN_OPS_ADDR): never on the
+	// public listener, whose readiness and metrics would tell anyone what
+	// ripen runs on and how busy it is. One variable for both, so a
+	// container or pod has one ops port whatever it runs; unset, each takes
+	// its own default so both fit on one host. "" turns it off (the
+	// variable says so with "off", since an empty variable means the
+	// default).
+	APIOpsAddr    string
+	WorkerOpsAddr string
 	// PublicURL is the base of tracked, fast-lane and unsubscribe links.
 	PublicURL string
 	// LinkKeys sign public links: "id:base64,id:base64", newest first.
 	LinkKeys string
 	// LinkTTL is how long public links stay valid.
 	LinkTTL time.Duration
+	// RateLimitKey bounds the requests of each API key
+	// (RIPEN_RATE_LIMIT_KEY), RateLimitPublic those of each client address
+	// on the public routes (RIPEN_RATE_LIMIT_PUBLIC); zero is no limit.
+	RateLimitKey    RateLimit
+	RateLimitPublic RateLimit
+	// TrustedProxies (RIPEN_TRUSTED_PROXIES) are the peers whose
+	// X-Forwarded-For names the client: its last hop that is no trusted
+	// proxy itself.
+	TrustedProxies []netip.Prefix
 
 	SendGridAPIKey     string
 	SendGridBaseURL    string
@@ -54,12 +73,19 @@ type Config struct {
 	// CodecCORSOrigin is the Web UI's origin for the /codec endpoint, and
 	// CodecAuth is "api-key" (admin keys), "jwt" (the Web UI's access token,
 	// see CodecJWT; admin keys still work) or "none".
+	// CodecOff (RIPEN_CODEC=off) says payloads may go to Temporal in the
+	// clear: without it, CheckProduction wants CodecKeys.
 	CodecKeys       string
+	CodecOff        bool
 	CodecCORSOrigin string
 	CodecAuth       string
 	CodecJWT        CodecJWT
 
 	Worker WorkerTuning
+
+	// Warnings are settings that still work but should change (deprecated
+	// names); the processes log them at start.
+	Warnings []string
 }
 
 // Codec authorization modes (RIPEN_CODEC_AUTH).
@@ -219,8 +245,89 @@ func ParseFrequencyCap(s string) (FrequencyCap, error) {
 	return FrequencyCap{Max: max, Per: d.Std()}, nil
 }
 
+// RateLimit is a token bucket: Rate requests a second on average, up to
+// Burst at once. The zero RateLimit is no limit.
+type RateLimit struct {
+	Rate  float64
+	Burst int
+}
+
+// Off says the limit is turned off.
+func (l RateLimit) Off() bool { return l.Rate <= 0 }
+
+// String formats the limit as it is configured, e.g. "50/s burst 100".
+func (l RateLimit) String() string {
+	if l.Off() {
+		return "off"
+	}
+	return strconv.FormatFloat(l.Rate, 'f', -1, 64) + "/s burst " + strconv.Itoa(l.Burst)
+}
+
+// Default rate limits: well above what a client or the dev stack's bench
+// sends, far below what takes an API process down.
+var (
+	DefaultRateLimitKey    = RateLimit{Rate: 50, Burst: 100}
+	DefaultRateLimitPublic = RateLimit{Rate: 20, Burst: 40}
+)
+
+// ParseRateLimit parses the variable key's value: "RATE/UNIT" with UNIT s,
+// m or h and an optional " burst N" ("50/s burst 100", "600/m"), or "off".
+// Without a burst it is twice the rate per second.
+func ParseRateLimit(key, v string) (RateLimit, error) {
+	bad := fmt.Errorf("%s %q: want RATE/UNIT [burst N] such as 50/s burst 100 (UNIT s, m or h), or off", key, v)
+	f := strings.Fields(strings.ToLower(v))
+	if len(f) == 1 && f[0] == "off" {
+		return RateLimit{}, nil
+	}
+	if len(f) != 1 && (len(f) != 3 || f[1] != "burst") {
+		return RateLimit{}, bad
+	}
+	n, unit, ok := strings.Cut(f[0], "/")
+	count, err := strconv.ParseFloat(n, 64)
+	per := map[string]float64{"s": 1, "m": 60, "h": 3600}[unit]
+	if !ok || err != nil || count <= 0 || count > 1e9 || per == 0 {
+		return RateLimit{}, bad
+	}
+	l := RateLimit{Rate: count / per, Burst: max(1, int(math.Ceil(2*count/per)))}
+	if len(f) == 3 {
+		if l.Burst, err = strconv.Atoi(f[2]); err != nil || l.Burst < 1 {
+			return RateLimit{}, fmt.Errorf("%s %q: the burst must be a positive whole number", key, v)
+		}
+	}
+	return l, nil
+}
+
+// ParseTrustedProxies parses RIPEN_TRUSTED_PROXIES: addresses or CIDRs,
+// comma-separated.
+func ParseTrustedProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("RIPEN_TRUSTED_PROXIES: %q is neither an address nor a CIDR such as 10.0.0.0/8", part)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
 // DefaultDatabaseURL is the local Postgres with trust auth.
 const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/ripen?sslmode=disable"
+
+// The ops listeners' defaults when RIPEN_OPS_ADDR is unset: on loopback
+// only, and apart, so `ripen api` and `ripen worker` fit on one host.
+const (
+	DefaultAPIOpsAddr    = "127.0.0.1:9090"
+	DefaultWorkerOpsAddr = "127.0.0.1:9464"
+)
 
 // FromEnv reads the configuration; getenv is os.Getenv outside tests.
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -240,7 +347,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TemporalAPIKey:     getenv("TEMPORAL_API_KEY"),
 		TemporalUIURL:      get("RIPEN_TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
 		HTTPAddr:           get("RIPEN_HTTP_ADDR", "127.0.0.1:8080"),
-		WorkerMetricsAddr:  offMeansEmpty(get("RIPEN_WORKER_METRICS_ADDR", "127.0.0.1:9464")),
 		PublicURL:          strings.TrimRight(get("RIPEN_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
 		LinkKeys:           getenv("RIPEN_LINK_KEYS"),
 		SendGridAPIKey:     getenv("SENDGRID_API_KEY"),
@@ -251,11 +357,29 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogFormat:          get("RIPEN_LOG_FORMAT", "json"),
 		LogLevel:           get("RIPEN_LOG_LEVEL", "info"),
 	}
+	c.APIOpsAddr = offMeansEmpty(get("RIPEN_OPS_ADDR", DefaultAPIOpsAddr))
+	c.WorkerOpsAddr = offMeansEmpty(get("RIPEN_OPS_ADDR", get("RIPEN_WORKER_METRICS_ADDR", DefaultWorkerOpsAddr)))
+	switch old := getenv("RIPEN_WORKER_METRICS_ADDR"); {
+	case old != "" && getenv("RIPEN_OPS_ADDR") != "":
+		c.Warnings = append(c.Warnings, "RIPEN_WORKER_METRICS_ADDR is ignored: RIPEN_OPS_ADDR, its new name, is set too; drop RIPEN_WORKER_METRICS_ADDR")
+	case old != "":
+		c.Warnings = append(c.Warnings, "RIPEN_WORKER_METRICS_ADDR is deprecated: rename it to RIPEN_OPS_ADDR")
+	}
 	var err error
 	if c.TemporalTLS, err = TemporalTLSFromEnv(getenv); err != nil {
 		return c, err
 	}
 	c.CodecKeys = getenv("RIPEN_CODEC_KEYS")
+	switch v := getenv("RIPEN_CODEC"); strings.ToLower(v) {
+	case "", "on":
+	case "off":
+		c.CodecOff = true
+		if c.CodecKeys != "" {
+			return c, fmt.Errorf("RIPEN_CODEC=off, but RIPEN_CODEC_KEYS is set: drop RIPEN_CODEC to encrypt payloads, or the keys to run without")
+		}
+	default:
+		return c, fmt.Errorf("RIPEN_CODEC %q: want off (payloads in the clear) or leave it unset", v)
+	}
 	c.CodecCORSOrigin = get("RIPEN_CODEC_CORS_ORIGIN", c.TemporalUIURL)
 	c.CodecAuth = get("RIPEN_CODEC_AUTH", CodecAuthAPIKey)
 	c.CodecJWT = CodecJWT{
@@ -311,6 +435,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("RIPEN_LINK_TTL: want a duration such as 90d")
 	}
 	c.LinkTTL = ttl.Std()
+	c.RateLimitKey, c.RateLimitPublic = DefaultRateLimitKey, DefaultRateLimitPublic
+	if v := getenv("RIPEN_RATE_LIMIT_KEY"); v != "" {
+		if c.RateLimitKey, err = ParseRateLimit("RIPEN_RATE_LIMIT_KEY", v); err != nil {
+			return c, err
+		}
+	}
+	if v := getenv("RIPEN_RATE_LIMIT_PUBLIC"); v != "" {
+		if c.RateLimitPublic, err = ParseRateLimit("RIPEN_RATE_LIMIT_PUBLIC", v); err != nil {
+			return c, err
+		}
+	}
+	if c.TrustedProxies, err = ParseTrustedProxies(getenv("RIPEN_TRUSTED_PROXIES")); err != nil {
+		return c, err
+	}
 	if v := getenv("SENDGRID_ASM_GROUP_ID"); v != "" {
 		if c.ASMGroupID, err = strconv.Atoi(v); err != nil {
 			return c, fmt.Errorf("SENDGRID_ASM_GROUP_ID %q: want a number", v)
@@ -325,4 +463,27 @@ func offMeansEmpty(v string) string {
 		return ""
 	}
 	return v
+}
+
+// CheckProduction refuses what is fine on a laptop but not where ripen runs
+// for real: payloads going to Temporal in the clear without anyone having
+// said so (RIPEN_CODEC=off), and a codec endpoint that lets anyone decode
+// them. `ripen api` and `ripen worker` call it (app.Open); the dev stack
+// builds its own configuration and does not.
+func (c Config) CheckProduction() error {
+	var errs []error
+	if c.CodecKeys == "" && !c.CodecOff {
+		errs = append(errs, errors.New("RIPEN_CODEC_KEYS is required: without it workflow payloads (content, notes, scores) "+
+			"sit in Temporal's history in the clear. Make a key with RIPEN_CODEC_KEYS=k1:$(openssl rand -base64 32), the same on "+
+			"every worker and API, and keep it in your secret store; or set RIPEN_CODEC=off to run without encryption on purpose"))
+	}
+	switch {
+	case c.CodecAuth == CodecAuthNone:
+		errs = append(errs, errors.New("RIPEN_CODEC_AUTH=none lets anyone who reaches /codec/decode read every payload: "+
+			"use api-key (admin keys) or jwt with RIPEN_CODEC_JWT_ALLOW"))
+	case c.CodecAuth == CodecAuthJWT && strings.TrimSpace(c.CodecJWT.Allow) == "":
+		errs = append(errs, errors.New("RIPEN_CODEC_AUTH=jwt needs RIPEN_CODEC_JWT_ALLOW: without it every token the issuer "+
+			"signs for the audience may decode payloads; name who may, e.g. RIPEN_CODEC_JWT_ALLOW=groups=temporal-admins"))
+	}
+	return errors.Join(errs...)
 }

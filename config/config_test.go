@@ -18,16 +18,102 @@ func TestDefaultsRunAgainstTheLocalStack(t *testing.T) {
 	require.Equal(t, FrequencyCap{}, c.FrequencyCap, "unset means no cap")
 	require.Equal(t, 90*24*time.Hour, c.LinkTTL)
 	require.Equal(t, 30*time.Second, c.Worker.StopTimeout)
-	require.Equal(t, "127.0.0.1:9464", c.WorkerMetricsAddr)
+	require.Equal(t, "127.0.0.1:9090", c.APIOpsAddr, "API and worker each have an ops listener of their own on one host")
+	require.Equal(t, "127.0.0.1:9464", c.WorkerOpsAddr)
+	require.Empty(t, c.Warnings)
 }
 
-func TestWorkerProbesCanBeTurnedOff(t *testing.T) {
-	c, err := FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "off"}))
+func TestOpsListeners(t *testing.T) {
+	// One variable gives a container its one ops port, whatever it runs.
+	c, err := FromEnv(env(map[string]string{"RIPEN_OPS_ADDR": "0.0.0.0:9464"}))
 	require.NoError(t, err)
-	require.Empty(t, c.WorkerMetricsAddr)
-	c, err = FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "0.0.0.0:9464"}))
+	require.Equal(t, "0.0.0.0:9464", c.APIOpsAddr)
+	require.Equal(t, "0.0.0.0:9464", c.WorkerOpsAddr)
+	require.Empty(t, c.Warnings)
+
+	c, err = FromEnv(env(map[string]string{"RIPEN_OPS_ADDR": "off"}))
 	require.NoError(t, err)
-	require.Equal(t, "0.0.0.0:9464", c.WorkerMetricsAddr)
+	require.Empty(t, c.APIOpsAddr)
+	require.Empty(t, c.WorkerOpsAddr)
+
+	// The worker's old variable still works, and says it is old.
+	c, err = FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "0.0.0.0:19464"}))
+	require.NoError(t, err)
+	require.Equal(t, "0.0.0.0:19464", c.WorkerOpsAddr)
+	require.Equal(t, "127.0.0.1:9090", c.APIOpsAddr, "the old name was the worker's only")
+	require.Len(t, c.Warnings, 1)
+	require.Contains(t, c.Warnings[0], "RIPEN_OPS_ADDR")
+	c, err = FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "off"}))
+	require.NoError(t, err)
+	require.Empty(t, c.WorkerOpsAddr)
+
+	c, err = FromEnv(env(map[string]string{"RIPEN_WORKER_METRICS_ADDR": "0.0.0.0:19464", "RIPEN_OPS_ADDR": "0.0.0.0:9464"}))
+	require.NoError(t, err)
+	require.Equal(t, "0.0.0.0:9464", c.WorkerOpsAddr, "the new name wins")
+	require.Len(t, c.Warnings, 1)
+	require.Contains(t, c.Warnings[0], "ignored")
+}
+
+// withKeys is a configuration that passes CheckProduction, plus kv.
+func withKeys(kv map[string]string) func(string) string {
+	all := map[string]string{"RIPEN_CODEC_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+	for k, v := range kv {
+		all[k] = v
+	}
+	return env(all)
+}
+
+func TestProductionRefusesPayloadsInTheClearAndAnOpenCodec(t *testing.T) {
+	refused := []struct {
+		name string
+		env  func(string) string
+		says []string
+	}{
+		{"no codec keys", env(nil), []string{"RIPEN_CODEC_KEYS", "openssl rand -base64 32", "RIPEN_CODEC=off"}},
+		{"anyone may decode", withKeys(map[string]string{"RIPEN_CODEC_AUTH": "none"}), []string{"RIPEN_CODEC_AUTH=none"}},
+		{"any token of the issuer may decode", withKeys(map[string]string{
+			"RIPEN_CODEC_AUTH": "jwt", "RIPEN_CODEC_JWT_ISSUER": "https://login.example.com/", "RIPEN_CODEC_JWT_AUDIENCE": "ripen-codec",
+		}), []string{"RIPEN_CODEC_JWT_ALLOW"}},
+		{"an allow-list of blanks", withKeys(map[string]string{
+			"RIPEN_CODEC_AUTH": "jwt", "RIPEN_CODEC_JWT_ISSUER": "https://login.example.com/", "RIPEN_CODEC_JWT_AUDIENCE": "ripen-codec",
+			"RIPEN_CODEC_JWT_ALLOW": "  ",
+		}), []string{"RIPEN_CODEC_JWT_ALLOW"}},
+		{"every mistake at once", env(map[string]string{"RIPEN_CODEC_AUTH": "none"}), []string{"RIPEN_CODEC_KEYS", "RIPEN_CODEC_AUTH=none"}},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := FromEnv(c.env)
+			require.NoError(t, err, "FromEnv reads it (the dev stack builds on it); CheckProduction refuses it")
+			err = cfg.CheckProduction()
+			require.Error(t, err)
+			for _, s := range c.says {
+				require.Contains(t, err.Error(), s)
+			}
+		})
+	}
+
+	accepted := map[string]func(string) string{
+		"codec keys":                        withKeys(nil),
+		"payloads in the clear, on purpose": env(map[string]string{"RIPEN_CODEC": "off"}),
+		"RIPEN_CODEC=OFF":                   env(map[string]string{"RIPEN_CODEC": "OFF"}),
+		"jwt with an allow-list": withKeys(map[string]string{
+			"RIPEN_CODEC_AUTH": "jwt", "RIPEN_CODEC_JWT_ISSUER": "https://login.example.com/", "RIPEN_CODEC_JWT_AUDIENCE": "ripen-codec",
+			"RIPEN_CODEC_JWT_ALLOW": "groups=temporal-admins",
+		}),
+	}
+	for name, e := range accepted {
+		cfg, err := FromEnv(e)
+		require.NoError(t, err, name)
+		require.NoError(t, cfg.CheckProduction(), name)
+	}
+}
+
+func TestCodecOffAndKeysContradictEachOther(t *testing.T) {
+	_, err := FromEnv(withKeys(map[string]string{"RIPEN_CODEC": "off"}))
+	require.ErrorContains(t, err, "RIPEN_CODEC=off")
+	require.ErrorContains(t, err, "RIPEN_CODEC_KEYS")
+	_, err = FromEnv(env(map[string]string{"RIPEN_CODEC": "no"}))
+	require.ErrorContains(t, err, "RIPEN_CODEC")
 }
 
 func TestFrequencyCap(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/temporalconn"
@@ -92,7 +93,7 @@ func TestComposePublishesThePorts(t *testing.T) {
 		}
 		return out
 	}
-	require.Equal(t, map[uint32]string{8080: "8080"}, published("api"))
+	require.Equal(t, map[uint32]string{8080: "8080", 9464: "9090"}, published("api"), "the API's ops listener as ripen-dev has it")
 	require.Equal(t, map[uint32]string{8025: "8025"}, published("sendgrid-dev"))
 	require.Equal(t, map[uint32]string{8080: "8233"}, published("temporal-ui"))
 	require.Equal(t, map[uint32]string{7233: "7233"}, published("temporal"))
@@ -170,13 +171,31 @@ func TestComposeConfiguresRipen(t *testing.T) {
 		require.Equal(t, "temporal:7233", env(t, s, "TEMPORAL_ADDRESS"), name)
 		require.Equal(t, "default", env(t, s, "TEMPORAL_NAMESPACE"), name)
 		require.Equal(t, "0.0.0.0:8080", env(t, s, "RIPEN_HTTP_ADDR"), name)
-		require.Equal(t, "0.0.0.0:9464", env(t, s, "RIPEN_WORKER_METRICS_ADDR"), name)
+		require.Equal(t, "0.0.0.0:9464", env(t, s, "RIPEN_OPS_ADDR"), name)
 		require.Equal(t, "http://sendgrid-dev:8025", env(t, s, "SENDGRID_BASE_URL"), name)
 		require.Equal(t, "http://localhost:8080", env(t, s, "RIPEN_PUBLIC_URL"), name)
 		require.Equal(t, "http://localhost:8233", env(t, s, "RIPEN_TEMPORAL_UI_URL"), name)
 		_, err := linktoken.ParseKeys(env(t, s, "RIPEN_LINK_KEYS"))
 		require.NoError(t, err, "%s: RIPEN_LINK_KEYS", name)
 		requireDocumented(t, "docker-compose.yml service "+name, slices.Collect(maps.Keys(s.Environment)))
+	}
+}
+
+// Worker and API start only on a configuration that passes ripen's
+// production checks (app.Open): the compose file must say what it does
+// about payload encryption, not leave it to a default that refuses.
+func TestComposeWorkerAndAPIPassRipensProductionChecks(t *testing.T) {
+	p := loadCompose(t)
+	for _, name := range []string{"worker", "api"} {
+		s := service(t, p, name)
+		cfg, err := config.FromEnv(func(key string) string {
+			if v := s.Environment[key]; v != nil {
+				return *v
+			}
+			return ""
+		})
+		require.NoError(t, err, name)
+		require.NoError(t, cfg.CheckProduction(), name)
 	}
 }
 
@@ -212,14 +231,15 @@ func TestComposeLocalSendGridIsWiredToTheAPI(t *testing.T) {
 }
 
 // The image has no shell or curl: worker and API are health-checked by
-// `ripen healthcheck` on their own /readyz, at the port they listen on.
+// `ripen healthcheck` on their own /readyz, at their ops listener (the
+// API's public listener answers 404 there).
 func TestComposeChecksWorkerAndAPIHealthWithRipenItself(t *testing.T) {
 	p := loadCompose(t)
 	binary := strings.Trim(entrypointOf(t), `[]"`)
-	for name, addrVar := range map[string]string{"api": "RIPEN_HTTP_ADDR", "worker": "RIPEN_WORKER_METRICS_ADDR"} {
+	for _, name := range []string{"api", "worker"} {
 		s := service(t, p, name)
 		require.NotNil(t, s.HealthCheck, name)
-		_, port, ok := strings.Cut(env(t, s, addrVar), ":")
+		_, port, ok := strings.Cut(env(t, s, "RIPEN_OPS_ADDR"), ":")
 		require.True(t, ok)
 		require.Equal(t, types.HealthCheckTest{"CMD", binary, "healthcheck", "http://127.0.0.1:" + port + "/readyz"}, s.HealthCheck.Test, name)
 		require.True(t, ripenSubcommands[s.HealthCheck.Test[2]])

@@ -290,7 +290,7 @@ func TestWorkerDrainsBeforeItIsKilled(t *testing.T) {
 	grace := time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second
 	require.GreaterOrEqual(t, grace, drain+15*time.Second, "grace period %s leaves too little time after the %s drain", grace, drain)
 
-	require.Equal(t, "0.0.0.0:9464", m.configMaps["ripen"].Data["RIPEN_WORKER_METRICS_ADDR"])
+	require.Equal(t, "0.0.0.0:9464", m.configMaps["ripen"].Data["RIPEN_OPS_ADDR"])
 	requireProbe(t, c, c.LivenessProbe, "/healthz", 9464)
 	requireProbe(t, c, c.ReadinessProbe, "/readyz", 9464) // Postgres and Temporal answer
 	requireProbe(t, c, c.StartupProbe, "/healthz", 9464)
@@ -312,10 +312,15 @@ func TestAPIProbesAndShutdown(t *testing.T) {
 	spec := d.Spec.Template.Spec
 	c := spec.Containers[0]
 	require.Equal(t, "0.0.0.0:8080", m.configMaps["ripen"].Data["RIPEN_HTTP_ADDR"])
+	// The public listener answers 404 for /readyz and /metrics: readiness
+	// and Prometheus go to the ops listener (RIPEN_OPS_ADDR); liveness stays
+	// on the public one, so a stuck public listener restarts the pod.
+	require.Equal(t, "0.0.0.0:9464", m.configMaps["ripen"].Data["RIPEN_OPS_ADDR"])
+	requireProbe(t, c, c.ReadinessProbe, "/readyz", 9464)
+	require.Equal(t, "9464", d.Spec.Template.Annotations["prometheus.io/port"])
+	require.Equal(t, "/metrics", d.Spec.Template.Annotations["prometheus.io/path"])
 	requireProbe(t, c, c.LivenessProbe, "/healthz", 8080)
-	requireProbe(t, c, c.ReadinessProbe, "/readyz", 8080)
 	requireProbe(t, c, c.StartupProbe, "/healthz", 8080)
-	require.Equal(t, "8080", d.Spec.Template.Annotations["prometheus.io/port"])
 
 	// preStop sleep, then the API's own 20 s graceful shutdown (api.Server.Run).
 	require.NotNil(t, c.Lifecycle)
@@ -376,9 +381,42 @@ func TestSelectorsMatch(t *testing.T) {
 		match := labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels))
 		require.Equal(t, dn == "ripen-api", match, "Service ripen-api vs %s", dn)
 	}
-	require.Len(t, svc.Spec.Ports, 1)
+	require.Len(t, svc.Spec.Ports, 1, "the ops port stays off the Service the Ingress routes to")
 	require.Equal(t, "http", svc.Spec.Ports[0].TargetPort.StrVal)
 	require.Equal(t, "http", m.deployments["ripen-api"].Spec.Template.Spec.Containers[0].Ports[0].Name)
+}
+
+// Readiness and metrics are served on the ops port of every pod
+// (RIPEN_OPS_ADDR in the ConfigMap), never on the public listener, which
+// answers 404 for them.
+func TestProbesAndScrapesUseTheOpsPort(t *testing.T) {
+	m := loadManifests(t)
+	_, port, ok := strings.Cut(m.configMaps["ripen"].Data["RIPEN_OPS_ADDR"], ":")
+	require.True(t, ok, "RIPEN_OPS_ADDR is host:port")
+	for name, d := range m.deployments {
+		tpl := d.Spec.Template
+		c := tpl.Spec.Containers[0]
+		ops := int32(0)
+		for _, cp := range c.Ports {
+			if cp.Name == "ops" {
+				ops = cp.ContainerPort
+			}
+		}
+		require.Equal(t, port, fmt.Sprint(ops), "%s: a container port named ops, where RIPEN_OPS_ADDR listens", name)
+		requireProbe(t, c, c.ReadinessProbe, "/readyz", ops)
+		require.Equal(t, port, tpl.Annotations["prometheus.io/port"], name)
+		for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+			if p != nil && p.HTTPGet != nil && (p.HTTPGet.Path == "/readyz" || p.HTTPGet.Path == "/metrics") {
+				require.Equal(t, "ops", p.HTTPGet.Port.String(), "%s: %s on the ops port", name, p.HTTPGet.Path)
+			}
+		}
+	}
+	for _, svc := range m.services {
+		for _, sp := range svc.Spec.Ports {
+			require.NotEqual(t, "ops", sp.TargetPort.String(), "Service %s exposes the ops port", svc.Name)
+			require.NotEqual(t, port, sp.TargetPort.String(), "Service %s exposes the ops port", svc.Name)
+		}
+	}
 }
 
 func TestAutoscalingAndDisruptionBudgets(t *testing.T) {

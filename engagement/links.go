@@ -59,17 +59,20 @@ func (s *Service) Recipient(ctx context.Context, c linktoken.Claims) (Recipient,
 	return who, nil
 }
 
-// Click records a click on tracked link token (claims c) at a time, and
-// routes it as POST /v1/events would: to its own run with the step, to the
-// customer's other runs as interest in the topic, and to the detectors of
-// other journeys.
+// Click records a fetch of tracked link token (claims c) in visit v. A
+// person's click is routed as POST /v1/events would route it: to its own
+// run with the step, to the customer's other runs as interest in the
+// topic, and to the detectors of other journeys. A machine's (see
+// machine.go) is only recorded as a link fetch: it scores nothing and
+// reaches no run or detector, and the person's own click of that link
+// later still counts.
 //
-// The click's event ID derives from the token and the UTC day, so a link
+// A click's event ID derives from the token and the UTC day, so a link
 // counts once a day however often it is followed (a double click, a reload,
-// a mail scanner followed by the person, or someone replaying the link to
-// raise the score); a click on a later day counts again. It is routed even
-// when stored before, as an earlier attempt may have stopped in between.
-func (s *Service) Click(ctx context.Context, token string, c linktoken.Claims, at time.Time) error {
+// or someone replaying the link to raise the score); a click on a later day
+// counts again. It is routed even when stored before, as an earlier attempt
+// may have stopped in between.
+func (s *Service) Click(ctx context.Context, token string, c linktoken.Claims, v Visit) error {
 	who, err := s.Recipient(ctx, c)
 	if err != nil {
 		return err
@@ -77,15 +80,60 @@ func (s *Service) Click(ctx context.Context, token string, c linktoken.Claims, a
 	if who.CustomerID == "" {
 		return fmt.Errorf("click on %s: no customer for contact %q", c.RunID, c.ContactID)
 	}
+	link, trap := digest(token), c.Kind == linktoken.KindTrap
+	fetch, corrected, err := s.store.RecordLinkFetch(ctx, store.LinkFetch{
+		CustomerID: who.CustomerID, RunID: c.RunID, Step: c.Step, Cycle: c.Cycle, ContactID: c.ContactID,
+		Link: link, Trap: trap, FetchedAt: v.At,
+	}, v.At.Add(-max(ScanWindow, BurstWindow)), func(earlier []store.LinkFetch) store.FetchVerdict {
+		return judge(v, link, trap, earlier)
+	})
+	if err != nil {
+		return fmt.Errorf("record link fetch on %s: %w", c.RunID, err)
+	}
+	var taken []string
+	for _, f := range corrected {
+		if f.EventID != "" {
+			taken = append(taken, f.EventID)
+		}
+	}
+	if err := s.store.ForgetClicks(ctx, taken); err != nil {
+		return fmt.Errorf("take back machine clicks on %s: %w", c.RunID, err)
+	}
+	if fetch.Machine {
+		return nil
+	}
+
 	journeyID, _, _ := runs.SplitWorkflowID(c.RunID)
 	contentID, topic := s.journeys.StepContent(ctx, journeyID, c.Step)
 	ev := store.Event{
-		ID: clickID(token, at), CustomerID: who.CustomerID,
+		ID: clickID(token, v.At), CustomerID: who.CustomerID,
 		ContactID: c.ContactID, Type: "click", Topic: topic, ContentID: contentID, URL: c.Target,
-		RunID: c.RunID, Step: c.Step, OccurredAt: at,
+		RunID: c.RunID, Step: c.Step, OccurredAt: v.At, ReceivedAt: s.Now(),
 	}
-	if _, err := s.record(ctx, []store.Event{ev}); err != nil {
+	inserted, dups, err := s.store.InsertEvents(ctx, []store.Event{ev})
+	if err != nil {
 		return fmt.Errorf("record click %s: %w", ev.ID, err)
+	}
+	s.metrics.events.WithLabelValues("accepted").Add(float64(len(inserted)))
+	s.metrics.events.WithLabelValues("duplicate").Add(float64(len(dups)))
+	if len(inserted) == 1 {
+		// A later fetch of the email may have found this one a machine's
+		// between its verdict and now, before the event was there to
+		// take back: then it is taken back here, and never routed.
+		machine, err := s.store.SetLinkFetchEvent(ctx, fetch.ID, ev.ID)
+		if err != nil {
+			return fmt.Errorf("record click %s: %w", ev.ID, err)
+		}
+		if machine {
+			return s.store.ForgetClicks(ctx, []string{ev.ID})
+		}
+	}
+	routed, err := s.asStored(ctx, []store.Event{ev}, dups)
+	if err != nil {
+		return fmt.Errorf("record click %s: %w", ev.ID, err)
+	}
+	if _, _, err := s.route(ctx, routed); err != nil {
+		return fmt.Errorf("route click %s: %w", ev.ID, err)
 	}
 	return nil
 }
@@ -140,7 +188,7 @@ func (s *Service) RequestFastLane(ctx context.Context, r FastLaneRequest) (heard
 func (s *Service) Unsubscribe(ctx context.Context, who Recipient, runID, reason string) error {
 	if who.Email != "" {
 		if err := s.store.Suppress(ctx, who.Email, "unsubscribe", "link"); err != nil {
-			return err
+			return fmt.Errorf("unsubscribe contact %s: %w", who.ContactID, withoutAddresses(err))
 		}
 	}
 	ctl := workflows.Control{Reason: reason, ContactID: who.ContactID}

@@ -213,7 +213,7 @@ func (wk *webhookWork) suppression(ctx context.Context, ev sendgrid.Event, resul
 	if !suppressingEvents[ev.Event] || (ev.Event == "bounce" && !hardBounce(ev)) || ev.Email == "" {
 		return nil
 	}
-	err := wk.s.store.Suppress(ctx, ev.Email, ev.Event, "sendgrid")
+	err := withoutAddresses(wk.s.store.Suppress(ctx, ev.Email, ev.Event, "sendgrid"))
 	if errors.Is(err, store.ErrInvalid) {
 		logging.From(ctx, wk.s.log).Warn().Err(err).Str("event", ev.Event).Msg("sendgrid webhook: address not suppressed")
 		return nil

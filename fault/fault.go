@@ -1,7 +1,7 @@
 // Package fault names the kinds of error ripen's use cases return, so every
 // channel (the HTTP API, the public pages, and what comes next) tells a
 // caller's mistake from a failure in the same way: invalid (with every field
-// problem), not found, conflict, gone, unavailable. The HTTP layer maps a
+// problem), not found, conflict, gone, unavailable, forbidden. The HTTP layer maps a
 // kind to a status; the use cases never speak HTTP.
 //
 // Errors of any other type are failures of ripen or of what it depends on.
@@ -29,6 +29,13 @@ const (
 	// Unavailable: the request may still take effect; read before sending it
 	// again.
 	Unavailable Kind = "unavailable"
+	// Forbidden: the caller may not do this, whatever the request says
+	// (marketing answering a hand-off, a customer's write that would change
+	// its account owner's address); Fields say what they may not set.
+	Forbidden Kind = "forbidden"
+	// Busy: nothing was done because ripen is at a limit it sets itself
+	// (concurrent simulations, say); the same request may come again soon.
+	Busy Kind = "busy"
 )
 
 // Field is one problem of one field, in the request's own terms

@@ -27,6 +27,10 @@ func Parse(data []byte) (*Definition, error) {
 // ParseWith is Parse with validation options, e.g. a content lookup, so that
 // problems found by those checks carry lines too.
 func ParseWith(data []byte, opt ValidateOptions) (*Definition, error) {
+	if len(data) > MaxSourceBytes {
+		line := bytes.Count(data[:MaxSourceBytes], []byte("\n")) + 1
+		return nil, Problems{{Line: line, Message: fmt.Sprintf("a journey may be at most %d KiB long; this one is %d bytes and passes the limit on this line", MaxSourceBytes>>10, len(data))}}
+	}
 	d, pos, probs := decode(data)
 	if d != nil {
 		opt.lines = pos
@@ -65,7 +69,7 @@ func decode(data []byte) (*Definition, Lines, Problems) {
 		}
 		return nil, nil, probs
 	}
-	dec := &decoder{pos: Lines{"": root.Line}}
+	dec := &decoder{pos: Lines{"": root.Line}, limited: true}
 	var d Definition
 	dec.value(root, reflect.ValueOf(&d).Elem(), "", root.Line)
 	probs = append(probs, dec.probs...)
@@ -75,6 +79,37 @@ func decode(data []byte) (*Definition, Lines, Problems) {
 		probs = append(probs, n.problem(field))
 	}
 	return &d, dec.pos, probs
+}
+
+// SentContent returns the content ids the steps of a journey source send,
+// read loosely: a definition with other problems still names them, so that a
+// caller can look them all up at once before ParseWith checks them. It reads
+// nothing of a source that Parse refuses before reading any field (too long,
+// not YAML, anchors or aliases, too deep) and returns nil for it.
+func SentContent(data []byte) []string {
+	if len(data) > MaxSourceBytes {
+		return nil
+	}
+	data, _ = quoteNegatedConditions(data)
+	root, _ := parseYAML(data)
+	if root == nil {
+		return nil
+	}
+	var ids []string
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		steps := root.Content[i+1]
+		if root.Content[i].Value != "steps" || steps.Kind != yaml.SequenceNode || len(steps.Content) > MaxSteps {
+			continue
+		}
+		for _, step := range steps.Content {
+			for j := 0; step.Kind == yaml.MappingNode && j+1 < len(step.Content); j += 2 {
+				if k, v := step.Content[j], step.Content[j+1]; k.Value == "send" && v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value != "" {
+					ids = append(ids, v.Value)
+				}
+			}
+		}
+	}
+	return ids
 }
 
 // conditionField names the first `if` field on line not yet taken, or ""
@@ -96,13 +131,15 @@ func conditionField(pos Lines, line int, taken map[string]bool) string {
 // type and bad duration with its line, naming fields by their path under
 // root ("events[2].at"). The Lines it returns place the problems found later.
 // Files that go with journeys, such as the simulator's event scripts, use it
-// so that their mistakes read like a journey's.
+// so that their mistakes read like a journey's. Like Parse it refuses
+// anchors, aliases and nesting deeper than MaxDepth; the other limits are
+// the caller's (a script's events are bounded by the simulator).
 func DecodeYAML(data []byte, root string, v any) (Lines, Problems) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		panic("journey: DecodeYAML needs a non-nil pointer")
 	}
-	n, probs := parseDocument(data)
+	n, probs := parseDocument(data, root, root)
 	if n == nil {
 		return Lines{}, probs.sorted()
 	}
@@ -116,7 +153,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // parseYAML parses exactly one YAML document into a node tree and returns its
 // root mapping.
 func parseYAML(data []byte) (*yaml.Node, Problems) {
-	n, probs := parseDocument(data)
+	n, probs := parseDocument(data, "", "journeys")
 	if n == nil {
 		return nil, probs
 	}
@@ -127,8 +164,9 @@ func parseYAML(data []byte) (*yaml.Node, Problems) {
 }
 
 // parseDocument parses exactly one YAML document into a node tree and returns
-// its root node (nil when there is none).
-func parseDocument(data []byte) (root *yaml.Node, probs Problems) {
+// its root node (nil when there is none, or when checkTree refuses it). Field
+// paths start at root; what names the documents in problems ("journeys").
+func parseDocument(data []byte, root, what string) (_ *yaml.Node, probs Problems) {
 	if looksLikeJSON(data) {
 		data = jsonAsYAML(data)
 	}
@@ -153,10 +191,77 @@ func parseDocument(data []byte) (root *yaml.Node, probs Problems) {
 		}
 		n = n.Content[0]
 	}
-	if r := resolveAlias(n); r != nil {
-		return r, probs
+	if refused := checkTree(n, root, what); len(refused) > 0 {
+		return nil, append(probs, refused...)
 	}
-	return nil, append(probs, Problem{Line: n.Line, Message: "alias refers to an alias"})
+	return n, probs
+}
+
+// checkTree refuses, before anything is decoded, what lets a small document
+// cost a lot to read: anchors and aliases (each *name is a copy of what
+// &name marks, so 25 KB of aliases to an anchored list become millions of
+// values; yaml.v3 guards against that only when it decodes into Go values
+// itself) and nesting deeper than MaxDepth. Journeys need neither. It visits
+// each node of the tree once, never following an alias.
+func checkTree(root *yaml.Node, path, what string) Problems {
+	c := treeCheck{what: what}
+	c.walk(root, path, 1)
+	var probs Problems
+	for _, f := range []struct {
+		first *Problem
+		n     int
+		noun  string
+	}{{c.firstAnchor, c.anchors, "anchors"}, {c.firstAlias, c.aliases, "aliases"}, {c.tooDeep, 1, ""}} {
+		if f.first == nil {
+			continue
+		}
+		p := *f.first
+		if f.n > 1 {
+			p.Message += fmt.Sprintf(" (%d %s in all; this is the first)", f.n, f.noun)
+		}
+		probs = append(probs, p)
+	}
+	return probs
+}
+
+type treeCheck struct {
+	what                             string
+	anchors, aliases                 int
+	firstAnchor, firstAlias, tooDeep *Problem
+}
+
+func (c *treeCheck) walk(n *yaml.Node, path string, depth int) {
+	if n.Anchor != "" {
+		c.anchors++
+		if c.firstAnchor == nil {
+			c.firstAnchor = &Problem{Line: n.Line, Field: path, Message: fmt.Sprintf("anchors (&%s) are not allowed in %s: write the value out where it is used", n.Anchor, c.what)}
+		}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		c.aliases++
+		if c.firstAlias == nil {
+			c.firstAlias = &Problem{Line: n.Line, Field: path, Message: fmt.Sprintf("aliases are not allowed in %s: write the value out instead of *%s", c.what, n.Value)}
+		}
+	case yaml.MappingNode, yaml.SequenceNode:
+		if depth > MaxDepth {
+			if c.tooDeep == nil {
+				c.tooDeep = &Problem{Line: n.Line, Field: path, Message: fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
+			}
+			return
+		}
+		if n.Kind == yaml.SequenceNode {
+			for i, item := range n.Content {
+				c.walk(item, indexField(path, i), depth+1)
+			}
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			c.walk(k, path, depth+1)
+			c.walk(n.Content[i+1], joinField(path, k.Value), depth+1)
+		}
+	}
 }
 
 func looksLikeJSON(data []byte) bool {
@@ -258,23 +363,16 @@ func yamlProblem(err error) Problem {
 	return Problem{Line: 1, Message: strings.TrimPrefix(msg, "yaml: ")}
 }
 
-// resolveAlias follows aliases (*name) to the node they name.
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	if n != nil && n.Kind == yaml.AliasNode {
-		return nil
-	}
-	return n
-}
-
 // decoder fills Go values from YAML nodes, guided by the Go types' yaml tags.
-// Its depth is bounded by the types (there is no recursive type in a
-// Definition), so aliases cannot make it loop.
+// It meets no aliases (checkTree refused them), so it reads each node at
+// most once, and its depth is bounded by the types (there is no recursive
+// type in a Definition).
 type decoder struct {
 	pos   Lines
 	probs Problems
+	// limited: the document is a journey, whose lists are bounded by
+	// MaxSteps and MaxListItems; longer ones are refused, not decoded.
+	limited bool
 }
 
 func (d *decoder) problem(line int, field, format string, args ...any) {
@@ -290,11 +388,6 @@ var (
 // value decodes n into v. path names v; line is where it was introduced (the
 // key's line for a field, the item's line for a list item).
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, line int) {
-	n = resolveAlias(n)
-	if n == nil {
-		d.problem(line, path, "alias refers to an alias")
-		return
-	}
 	if _, seen := d.pos[path]; !seen {
 		d.pos[path] = line
 	}
@@ -410,8 +503,8 @@ func (d *decoder) object(n *yaml.Node, v reflect.Value, path string) {
 	fields := structFields(v.Type())
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
 			d.problem(n.Content[i].Line, path, "field names must be strings")
 			continue
 		}
@@ -440,6 +533,19 @@ func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
 		d.problem(n.Line, path, "must be a list")
 		return
 	}
+	if d.limited {
+		limit, what := MaxListItems, "items"
+		switch {
+		case path == "steps":
+			limit, what = MaxSteps, "steps"
+		case v.Type() == kindsType:
+			what = "signal kinds"
+		}
+		if len(n.Content) > limit {
+			d.problem(d.pos.Line(path), path, "%s", tooMany(len(n.Content), limit, what))
+			return
+		}
+	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
 		d.value(item, s.Index(i), indexField(path, i), item.Line)
@@ -453,11 +559,15 @@ func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
 		d.problem(n.Line, path, "must be a mapping")
 		return
 	}
+	if entries := len(n.Content) / 2; d.limited && entries > MaxListItems {
+		d.problem(d.pos.Line(path), path, "%s", tooMany(entries, MaxListItems, "entries"))
+		return
+	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
 			d.problem(n.Content[i].Line, path, "keys must be strings")
 			continue
 		}

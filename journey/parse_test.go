@@ -237,13 +237,6 @@ func TestParseAcceptsYAMLAndJSONForms(t *testing.T) {
 			},
 		},
 		{
-			name: "aliases are followed",
-			doc:  strings.Replace(minimal, "  - {id: s, send: c}\n", "  - {id: s, send: &c content-1}\n  - {id: t, send: *c}\n", 1),
-			check: func(t *testing.T, d *journey.Definition) {
-				assert.Equal(t, "content-1", d.Steps[1].Send)
-			},
-		},
-		{
 			name: "JSON escapes",
 			doc:  `{"id": "j", "name": "Caf\u00e9 \/ J \ud83d\ude00 \\/", "offer": {"kind": "repeat", "product": "p"}, "scoring": {"points": {"click": 1e1}}, "mqn": {"threshold": 10}, "steps": [{"id": "s", "send": "c"}]}`,
 			check: func(t *testing.T, d *journey.Definition) {

@@ -90,6 +90,9 @@ func TestSchemaAndParserRejectTheSameMistakes(t *testing.T) {
 		"wait of 9999999 days":        minimal + "  - {id: w, wait: 9999999d}\n",
 		"half life of 1048576 weeks":  strings.Replace(minimal, "{click: 10}}", "{click: 10}, half_life: 1048576w}", 1),
 		"sla of 10^11 seconds":        minimal + "handoff: {sla: 100000000000s}\n",
+		"201 steps":                   minimal + strings.Repeat("  - {id: s, send: c}\n", journey.MaxSteps),
+		"51 signal kinds":             minimal + "  - {id: w, wait: 1d, until: [click" + strings.Repeat(", click", journey.MaxListItems) + "]}\n",
+		"a condition of 501 bytes":    minimal + "  - {id: w, if: \"score > 1" + strings.Repeat(" ", journey.MaxConditionLength-8) + "\", send: c}\n",
 	}
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {

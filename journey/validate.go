@@ -47,6 +47,12 @@ func Validate(d *Definition, opt ValidateOptions) Problems {
 		return Problems{{Message: "no journey definition"}}
 	}
 	c := &checker{d: d, opt: opt}
+	if !c.withinLimits() {
+		// What is over a limit is not checked further: validating it would
+		// cost what the limits are there to bound (the step graph checks
+		// take time quadratic in the steps).
+		return c.probs.sorted()
+	}
 	c.header()
 	c.detector()
 	c.scoring()
@@ -79,6 +85,33 @@ func (c *checker) nonNegative(field string, v Span) {
 	if v.Std() < 0 {
 		c.problem(field, "must not be negative")
 	}
+}
+
+// withinLimits reports the lists of a definition that exceed the limits
+// and whether there were none. Parse refuses such lists before decoding
+// them; a Definition decoded from JSON meets them here.
+func (c *checker) withinLimits() bool {
+	d := c.d
+	list := func(field string, n, limit int, what string) {
+		if n > limit {
+			c.problem(field, "%s", tooMany(n, limit, what))
+		}
+	}
+	list("steps", len(d.Steps), MaxSteps, "steps")
+	if d.Detector != nil {
+		list("detector.topics", len(d.Detector.Topics), MaxListItems, "topics")
+	}
+	list("scoring.points", len(d.Scoring.Points), MaxListItems, "entries")
+	list("mqn.fast_lane", len(d.MQN.FastLane), MaxListItems, "offers")
+	if d.SendWindow != nil {
+		list("send_window.days", len(d.SendWindow.Days), MaxListItems, "days")
+	}
+	if len(d.Steps) <= MaxSteps {
+		for i, s := range d.Steps {
+			list(joinField(indexField("steps", i), "until"), len(s.Until), MaxListItems, "signal kinds")
+		}
+	}
+	return len(c.probs) == 0
 }
 
 func (c *checker) header() {
@@ -292,10 +325,10 @@ func (c *checker) step(i int, s Step) {
 	}
 	if s.If != "" {
 		f := joinField(field, "if")
-		if err := CompileCondition(s.If); err != nil {
+		if _, refs, err := compileCondition(s.If); err != nil {
 			c.problem(f, "%v", err)
 		} else {
-			for _, ref := range conditionStepRefs(s.If) {
+			for _, ref := range refs {
 				if c.d.StepIndex(ref) < 0 {
 					c.problem(f, "condition refers to unknown step %q", ref)
 				}

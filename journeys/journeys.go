@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/store"
@@ -78,21 +76,11 @@ func (s *Service) Publish(ctx context.Context, id string, source []byte) (v Vers
 
 // Parse parses and validates a definition with the content library known.
 func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition, error) {
-	// A loose first read finds the content the steps send, even when the
-	// definition has other problems, so the store answers in one query
-	// which of it is missing.
-	var probe struct {
-		Steps []struct {
-			Send any `yaml:"send"`
-		} `yaml:"steps"`
-	}
-	_ = yaml.Unmarshal(source, &probe)
-	var ids []string
-	for _, st := range probe.Steps {
-		if id, ok := st.Send.(string); ok && id != "" {
-			ids = append(ids, id)
-		}
-	}
+	// A loose first read (journey.SentContent, under the parser's own
+	// limits) finds the content the steps send, even when the definition
+	// has other problems, so the store answers in one query which of it is
+	// missing.
+	ids := journey.SentContent(source)
 	missing, err := s.store.MissingContent(ctx, ids)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,29 @@ import (
 	"github.com/ripen/ripen/simulate"
 )
 
+// Simulations run the workflow in Temporal's test environment on the CPU of
+// the process that serves the request, so each process bounds them.
+const (
+	// SimulationBudget is the wall-clock time one simulation may take; a
+	// journey that loops on short waits over a long timeline needs more,
+	// and is refused.
+	SimulationBudget = 10 * time.Second
+	// MaxConcurrentSimulations is how many simulations one process runs at
+	// once. One more is refused at once rather than queued: queued requests
+	// would hold connections and memory while the CPU is taken anyway.
+	MaxConcurrentSimulations = 2
+)
+
+// simulator holds this process's simulation slots and the budget of each
+// (a variable so that tests can hold the slots and shrink the budget).
+var simulator = struct {
+	slots  chan struct{}
+	budget time.Duration
+}{make(chan struct{}, MaxConcurrentSimulations), SimulationBudget}
+
+// errOverBudget is the cause of the deadline of a simulation's context.
+var errOverBudget = errors.New("the simulation ran out of time")
+
 // Simulation is a scripted timeline to run a journey against.
 type Simulation struct {
 	Events   []simulate.Event `json:"events"`
@@ -25,7 +48,9 @@ type Simulation struct {
 
 // Simulate runs journey id (or sim.Journey) against the timeline in
 // time-skipping mode, as `ripen journeys simulate --json` does. Every
-// problem of the request comes back at once, each on its field.
+// problem of the request comes back at once, each on its field. A
+// simulation that takes longer than SimulationBudget is refused on its
+// events; while MaxConcurrentSimulations run, another is Unavailable.
 func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*simulate.Report, error) {
 	def := sim.Journey
 	if def == nil {
@@ -59,7 +84,21 @@ func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*sim
 	if sim.Start != nil {
 		opt.Start = *sim.Start
 	}
-	rep, err := simulate.Run(def, sim.Events, opt)
+	select {
+	case simulator.slots <- struct{}{}:
+		defer func() { <-simulator.slots }()
+	default:
+		return nil, fault.Newf(fault.Busy, "this server is running as many simulations as it runs at once (%d); try again in a few seconds", MaxConcurrentSimulations)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, simulator.budget, errOverBudget)
+	defer cancel()
+	rep, err := simulate.RunContext(ctx, def, sim.Events, opt)
+	if errors.Is(err, errOverBudget) {
+		// Like the time limit below, a property of what was posted: waits
+		// that repeat every few seconds or minutes over months of timeline.
+		return nil, fault.InvalidField("events", fmt.Sprintf("the simulation did not finish within %s, the most one may take: "+
+			"a journey that loops on short waits fires a timer at every turn for months of simulated time; use longer waits in its loops", simulator.budget))
+	}
 	var deadline *temporal.TimeoutError
 	if errors.As(err, &deadline) {
 		// The simulated run hit a time limit of the simulator (the bounds

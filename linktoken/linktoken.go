@@ -24,6 +24,11 @@ const (
 	KindRedirect    = "r" // tracked click: Target is the content URL
 	KindFastLane    = "f" // fast-lane request: Target is the offer
 	KindUnsubscribe = "u" // unsubscribe
+	// KindTrap is an email's hidden link, served at /r/ like a tracked
+	// click so that nothing tells it apart from outside: people never see
+	// it, so whatever follows it is a machine scanning the email. Target is
+	// the content URL, where it leads like the visible link.
+	KindTrap = "t"
 )
 
 var (
@@ -48,7 +53,7 @@ const (
 
 // Claims are what a link token says.
 type Claims struct {
-	Kind      string // KindRedirect, KindFastLane or KindUnsubscribe
+	Kind      string // KindRedirect, KindTrap, KindFastLane or KindUnsubscribe
 	RunID     string // workflow ID, e.g. ripen/{journey}/{customer}
 	ContactID string
 	Step      string

@@ -3,8 +3,10 @@ package runs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -23,13 +25,18 @@ type Answered struct {
 	Applied bool
 }
 
-// AnswerHandoff gives sales' answer (outcome, note) to hand-off id.
-func (s *Service) AnswerHandoff(ctx context.Context, id, outcome, note string) (Answered, error) {
-	h, err := s.store.GetHandoff(ctx, id)
+// AnswerHandoff gives sales' answer (outcome, note) to hand-off id: the
+// caller may send sales feedback, and a caller of an owner answers only the
+// hand-offs made to that owner (another's is not found).
+func (s *Service) AnswerHandoff(ctx context.Context, c Caller, id, outcome, note string) (Answered, error) {
+	if err := c.maySend(SignalSalesFeedback); err != nil {
+		return Answered{}, err
+	}
+	h, err := s.Handoff(ctx, c, id)
 	if err != nil {
 		return Answered{}, err
 	}
-	if err := ValidOutcome(outcome); err != nil {
+	if err := validAnswer(outcome, note); err != nil {
 		return Answered{}, err
 	}
 	_, applied, err := s.answerHandoff(ctx, h, outcome, note)
@@ -48,7 +55,7 @@ func (s *Service) AnswerHandoff(ctx context.Context, id, outcome, note string) (
 // hand-off when the store has one, else the run decides alone.
 func (s *Service) answerRunOrHandoff(ctx context.Context, workflowID, outcome, note string) (Signalled, error) {
 	out := Signalled{WorkflowID: workflowID}
-	if err := ValidOutcome(outcome); err != nil {
+	if err := validAnswer(outcome, note); err != nil {
 		return out, err
 	}
 	var st workflows.State
@@ -71,6 +78,22 @@ func (s *Service) answerRunOrHandoff(ctx context.Context, workflowID, outcome, n
 		out.Applied, out.Run = true, &v
 	}
 	return out, nil
+}
+
+// validAnswer checks sales' answer: a known outcome and a note of at most
+// MaxNote characters, every problem named.
+func validAnswer(outcome, note string) error {
+	var fields []fault.Field
+	if f, ok := fault.As(ValidOutcome(outcome)); ok {
+		fields = append(fields, f.Fields...)
+	}
+	if utf8.RuneCountInString(note) > MaxNote {
+		fields = append(fields, fault.Field{Field: "note", Message: fmt.Sprintf("must be at most %d characters", MaxNote)})
+	}
+	if len(fields) > 0 {
+		return fault.InvalidFields(fields...)
+	}
+	return nil
 }
 
 // answerHandoff gives sales' answer to the run of hand-off h and reports

@@ -60,13 +60,18 @@ type Page struct {
 }
 
 // List lists runs, newest first, as Temporal's visibility has them. Every
-// bad filter is named at once.
-func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
+// bad filter is named at once. A caller of an owner lists that owner's runs
+// (RipenOwner) only; naming another owner is Forbidden.
+func (s *Service) List(ctx context.Context, c Caller, f Filter) (Page, error) {
+	if err := c.ownerFilter("owner", &f.Owner); err != nil {
+		return Page{}, err
+	}
 	return s.list(ctx, f, "customer")
 }
 
-// ListOfCustomer lists one customer's runs; the customer must exist.
-func (s *Service) ListOfCustomer(ctx context.Context, customerID string, f Filter) (Page, error) {
+// ListOfCustomer lists one customer's runs; the customer must exist, and be
+// in the caller's book.
+func (s *Service) ListOfCustomer(ctx context.Context, c Caller, customerID string, f Filter) (Page, error) {
 	f.Customer, f.Journey, f.Owner, f.Stage, f.MQN = customerID, "", "", "", ""
 	if err := check(f, "id"); err != nil {
 		return Page{}, err
@@ -77,6 +82,9 @@ func (s *Service) ListOfCustomer(ctx context.Context, customerID string, f Filte
 	}
 	if len(missing) > 0 {
 		return Page{}, fault.Newf(fault.NotFound, "customer %s does not exist", customerID)
+	}
+	if err := s.seesCustomer(ctx, c, customerID, fault.Newf(fault.NotFound, "customer %s is not in account owner %s's book", customerID, c.OwnerID)); err != nil {
+		return Page{}, err
 	}
 	return s.list(ctx, f, "id")
 }

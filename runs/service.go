@@ -122,7 +122,7 @@ func temporalErr(err error, workflowID string) error {
 	case errors.As(err, &nf) && strings.Contains(nf.Error(), "already completed"):
 		return fault.Newf(fault.Conflict, "the run %s has already ended", workflowID)
 	case errors.As(err, &nf):
-		return fault.Newf(fault.NotFound, "no run %s", workflowID)
+		return noRun(workflowID)
 	case timedOut(err):
 		return fault.Newf(fault.Unavailable, "the run did not answer in time; it may still act on the request: read the run (or the hand-off) before sending it again")
 	case errors.As(err, &app) && app.Type() == workflows.ErrFeedbackPending:
@@ -135,6 +135,12 @@ func temporalErr(err error, workflowID string) error {
 		return fault.Newf(fault.Conflict, "the run %s has already ended", workflowID)
 	}
 	return fmt.Errorf("temporal: %w", err)
+}
+
+// noRun is the answer about a run that does not exist, or that the caller
+// may not see: the same, so a key of one owner learns nothing of another's.
+func noRun(workflowID string) error {
+	return fault.Newf(fault.NotFound, "no run %s", workflowID)
 }
 
 // SplitWorkflowID takes a workflow ID ripen/{journey}/{customer} apart.

@@ -57,10 +57,21 @@ func ValidOutcome(outcome string) error {
 	return nil
 }
 
-// Signal sends a signal to the run of a journey and customer.
-func (s *Service) Signal(ctx context.Context, journeyID, customerID string, sig Signal) (Signalled, error) {
+// Signal sends a signal to the run of a journey and customer, as the
+// caller's role allows that type (Forbidden otherwise) and only to a run of
+// the caller's owner's customers (another's is not found).
+func (s *Service) Signal(ctx context.Context, c Caller, journeyID, customerID string, sig Signal) (Signalled, error) {
 	id := workflows.WorkflowID(journeyID, customerID)
 	out := Signalled{WorkflowID: id}
+	if _, known := signalRoles[sig.Type]; !known {
+		return out, fault.InvalidField("type", "must be one of fast-lane, sales-feedback, pause, resume, stop")
+	}
+	if err := c.maySend(sig.Type); err != nil {
+		return out, err
+	}
+	if err := s.seesCustomer(ctx, c, customerID, noRun(id)); err != nil {
+		return out, err
+	}
 	var err error
 	switch sig.Type {
 	case SignalFastLane:
@@ -73,8 +84,6 @@ func (s *Service) Signal(ctx context.Context, journeyID, customerID string, sig 
 		if err != nil {
 			err = temporalErr(err, id)
 		}
-	default:
-		return out, fault.InvalidField("type", "must be one of fast-lane, sales-feedback, pause, resume, stop")
 	}
 	if err != nil {
 		return out, err

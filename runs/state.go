@@ -81,9 +81,13 @@ func viewOfState(workflowID string, st workflows.State) View {
 	return viewOf(workflowID, st.RunID, status, st)
 }
 
-// Get reads a run's state; a closed run adds its outcome.
-func (s *Service) Get(ctx context.Context, journeyID, customerID string) (View, error) {
+// Get reads a run's state; a closed run adds its outcome. A run of a
+// customer outside the caller's book is not found.
+func (s *Service) Get(ctx context.Context, c Caller, journeyID, customerID string) (View, error) {
 	id := workflows.WorkflowID(journeyID, customerID)
+	if err := s.seesCustomer(ctx, c, customerID, noRun(id)); err != nil {
+		return View{}, err
+	}
 	st, status, err := s.state(ctx, id)
 	if err != nil {
 		return View{}, err

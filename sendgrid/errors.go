@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -77,14 +78,20 @@ func IsRetryable(err error) bool {
 
 // newSendError describes a non-2xx answer.
 func newSendError(resp *rest.Response) *SendError {
-	body := resp.Body
+	// SendGrid's answer may echo the recipient, and the error travels far:
+	// into logs and the run's history, where no address may go.
+	body := RedactAddresses(resp.Body)
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
+	}
+	msgs := errorMessages(resp.Body)
+	for i, m := range msgs {
+		msgs[i] = RedactAddresses(m)
 	}
 	e := &SendError{
 		Status:    resp.StatusCode,
 		Body:      body,
-		Messages:  errorMessages(resp.Body),
+		Messages:  msgs,
 		Retryable: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500,
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
@@ -129,4 +136,18 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// addressPattern matches anything shaped like an email address: text
+// around an "@" up to a space, quote, bracket or separator. It errs towards
+// hiding too much (user@host in a URL goes too).
+var addressPattern = regexp.MustCompile(`[^\s"'<>()\[\]{},;:@\\]+@[^\s"'<>()\[\]{},;:@\\]+`)
+
+// RedactAddresses replaces every email address in s with "[address]", for
+// text bound for logs and error messages, which must name no one.
+func RedactAddresses(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return addressPattern.ReplaceAllString(s, "[address]")
 }

@@ -75,21 +75,64 @@ func NewVerifier(publicKeyBase64 string, tolerance time.Duration) (*Verifier, er
 	return v, nil
 }
 
-// Verify checks that signatureBase64 (the SignatureHeader value) is
-// SendGrid's ECDSA P-256/SHA-256 signature of timestamp (the TimestampHeader
-// value) followed by rawBody, exactly as received. now is the verifying
-// clock, used only with a tolerance.
-func (v *Verifier) Verify(signatureBase64, timestamp string, rawBody []byte, now time.Time) error {
+// MaxBatchBytes bounds the body of one Event Webhook post. SendGrid posts a
+// batch "within approximately 30 seconds or when the batch size reaches 768
+// kilobytes" (its Event Webhook documentation); the batch that crosses that
+// mark carries one event more, a few KiB at most. 1 MiB leaves a third for
+// that and for custom args, and is all an unsigned sender can make a
+// receiver hold per post.
+const MaxBatchBytes = 1 << 20
+
+// maxSignatureLen bounds the signature header before it is decoded: an
+// ASN.1 ECDSA P-256 signature is at most 72 bytes, 96 in base64.
+const maxSignatureLen = 128
+
+// CheckHeaders checks all of a post that can be checked before its body is
+// read: both headers are there, the signature is base64 of a plausible
+// length, and (with a tolerance) the timestamp is within it. A post that
+// fails it can be refused unread; one that passes still needs Verify. now
+// is the verifying clock.
+func (v *Verifier) CheckHeaders(signatureBase64, timestamp string, now time.Time) error {
+	_, err := v.checkHeaders(signatureBase64, timestamp, now)
+	return err
+}
+
+func (v *Verifier) checkHeaders(signatureBase64, timestamp string, now time.Time) ([]byte, error) {
 	signatureBase64 = strings.TrimSpace(signatureBase64)
 	if signatureBase64 == "" {
-		return fmt.Errorf("%w: missing %s", ErrInvalidSignature, SignatureHeader)
+		return nil, fmt.Errorf("%w: missing %s", ErrInvalidSignature, SignatureHeader)
 	}
 	if timestamp == "" {
-		return fmt.Errorf("%w: missing %s", ErrInvalidSignature, TimestampHeader)
+		return nil, fmt.Errorf("%w: missing %s", ErrInvalidSignature, TimestampHeader)
+	}
+	if len(signatureBase64) > maxSignatureLen {
+		return nil, fmt.Errorf("%w: signature is longer than an ECDSA P-256 signature", ErrInvalidSignature)
 	}
 	sig, err := base64.StdEncoding.DecodeString(signatureBase64)
 	if err != nil {
-		return fmt.Errorf("%w: signature is not base64", ErrInvalidSignature)
+		return nil, fmt.Errorf("%w: signature is not base64", ErrInvalidSignature)
+	}
+	if v.tolerance > 0 {
+		sec, err := strconv.ParseInt(timestamp, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w: timestamp %.20q is not unix seconds", ErrInvalidSignature, ErrTimestampOutOfRange, timestamp)
+		}
+		age := now.Sub(time.Unix(sec, 0))
+		if age > v.tolerance || age < -v.tolerance {
+			return nil, fmt.Errorf("%w: %w: signed %s ago, tolerance %s", ErrInvalidSignature, ErrTimestampOutOfRange, age.Round(time.Second), v.tolerance)
+		}
+	}
+	return sig, nil
+}
+
+// Verify checks that signatureBase64 (the SignatureHeader value) is
+// SendGrid's ECDSA P-256/SHA-256 signature of timestamp (the TimestampHeader
+// value) followed by rawBody, exactly as received, after CheckHeaders. now
+// is the verifying clock, used only with a tolerance.
+func (v *Verifier) Verify(signatureBase64, timestamp string, rawBody []byte, now time.Time) error {
+	sig, err := v.checkHeaders(signatureBase64, timestamp, now)
+	if err != nil {
+		return err
 	}
 	h := sha256.New()
 	h.Write([]byte(timestamp))
@@ -97,16 +140,6 @@ func (v *Verifier) Verify(signatureBase64, timestamp string, rawBody []byte, now
 	digest := h.Sum(nil)
 	if !slices.ContainsFunc(v.keys, func(k *ecdsa.PublicKey) bool { return ecdsa.VerifyASN1(k, digest, sig) }) {
 		return fmt.Errorf("%w: signature does not match", ErrInvalidSignature)
-	}
-	if v.tolerance > 0 {
-		sec, err := strconv.ParseInt(timestamp, 10, 64)
-		if err != nil {
-			return fmt.Errorf("%w: %w: timestamp %q is not unix seconds", ErrInvalidSignature, ErrTimestampOutOfRange, timestamp)
-		}
-		age := now.Sub(time.Unix(sec, 0))
-		if age > v.tolerance || age < -v.tolerance {
-			return fmt.Errorf("%w: %w: signed %s ago, tolerance %s", ErrInvalidSignature, ErrTimestampOutOfRange, age.Round(time.Second), v.tolerance)
-		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdklog "go.temporal.io/sdk/log"
@@ -81,6 +82,18 @@ type Entry struct {
 // Run simulates def against the scripted events. Events that do not fit the
 // journey (see CheckEvents) are refused with a journey.Problems error.
 func Run(def *journey.Definition, events []Event, opt Options) (*Report, error) {
+	return RunContext(context.Background(), def, events, opt)
+}
+
+// RunContext is Run that gives up when ctx ends: it stops the simulated run
+// and returns an error wrapping context.Cause(ctx). A simulation costs
+// wall-clock time for every timer it fires, and a valid journey that loops
+// on a one-second wait fires a hundred million of them in three simulated
+// years, so a server bounds each simulation with a deadline on ctx.
+func RunContext(ctx context.Context, def *journey.Definition, events []Event, opt Options) (*Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("simulate %s: %w", def.ID, context.Cause(ctx))
+	}
 	if probs := CheckEvents(def, events); len(probs) > 0 {
 		return nil, probs
 	}
@@ -123,7 +136,24 @@ func Run(def *journey.Definition, events []Event, opt Options) (*Report, error) 
 		}
 	}, last+horizon)
 
+	// The test environment runs the workflow on the caller's goroutine and
+	// has no context of its own; a signal is the one thing it accepts from
+	// another goroutine, and stop ends a run at its next workflow task.
+	var gaveUp atomic.Bool
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			gaveUp.Store(true)
+			env.SignalWorkflow(workflows.SignalStop, workflows.Control{Reason: "simulation stopped: " + context.Cause(ctx).Error()})
+		case <-finished:
+		}
+	}()
 	env.ExecuteWorkflow(workflows.Journey, workflows.Input{Journey: *def, CustomerID: "simulated-customer"})
+	close(finished)
+	if gaveUp.Load() {
+		return nil, fmt.Errorf("simulate %s: stopped on %s of the simulated timeline: %w", def.ID, Day(rec.since(env.Now())), context.Cause(ctx))
+	}
 	if err := env.GetWorkflowError(); err != nil {
 		return nil, fmt.Errorf("simulate %s: %w", def.ID, err)
 	}

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -251,4 +252,23 @@ func TestAScriptIsBoundedBelowTheTestEnvironmentsLimits(t *testing.T) {
 	require.ErrorAs(t, ValidateEvents(far), &probs)
 	require.Equal(t, "events[0].at", probs[0].Field)
 	require.NoError(t, ValidateEvents([]Event{{At: journey.Duration(MaxAt), Type: "visit", Topic: "t"}}))
+}
+
+// A valid journey can be slow to simulate: every timer costs wall-clock
+// time, and this one fires one a second for more than a year of simulated
+// time (hours of work). A deadline on the context stops it.
+func TestRunContextStopsASimulationWhenTheContextEnds(t *testing.T) {
+	def, err := journey.Parse([]byte("id: j\nname: J\noffer: {kind: repeat, product: p}\nscoring: {points: {click: 10}}\nmqn: {threshold: 10}\n" +
+		"steps:\n  - {id: tick, wait: 1s}\n  - {id: again, goto: tick}\n"))
+	require.NoError(t, err)
+	budget := errors.New("over budget")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, budget)
+	defer cancel()
+	rep, err := RunContext(ctx, def, nil, Options{})
+	require.ErrorIs(t, err, budget)
+	assert.Nil(t, rep)
+	assert.Contains(t, err.Error(), "simulate j: stopped on day ")
+
+	_, err = RunContext(ctx, def, nil, Options{})
+	require.ErrorIs(t, err, budget, "a context that has ended starts nothing")
 }

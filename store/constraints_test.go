@@ -36,6 +36,8 @@ INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind, status, message_i
 VALUES ('ripen/j/acme/r1', 'checklist', 1, 'acme-max', 'content', 'sent', 'msg-1', now());
 INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_abc', sha256('key'));
 INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/acme', 'lost', 'budget gone');
+INSERT INTO link_fetches (customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at)
+VALUES ('acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', 'l1', false, now());
 `
 
 // Shorthands for the many inserts into the same tables.
@@ -168,6 +170,13 @@ var constraintCases = []struct {
 	{"api_keys_role_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('root', 'rpn_def', sha256('other'))`},
 	{"api_keys_prefix_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'key_def', sha256('other'))`},
 	{"api_keys_hash_check", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_def', 'short')`},
+	{"api_keys_owner_id_fkey", `INSERT INTO api_keys (role, prefix, hash, owner_id) VALUES ('sales', 'rpn_def', sha256('other'), 'rep-nobody')`},
+	{"api_keys_owner_role_check", `INSERT INTO api_keys (role, prefix, hash, owner_id) VALUES ('marketing', 'rpn_def', sha256('other'), 'rep-eva')`},
+	{"link_fetches_pkey", `INSERT INTO link_fetches (id, customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at) OVERRIDING SYSTEM VALUE
+	                       SELECT min(id), 'acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', 'l2', false, now() FROM link_fetches`},
+	{"link_fetches_customer_id_fkey", `INSERT INTO link_fetches (customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at) VALUES ('ghost', 'ripen/j/ghost', 'checklist', 1, 'ghost-max', 'l2', false, now())`},
+	{"link_fetches_link_check", `INSERT INTO link_fetches (customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at) VALUES ('acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', '', false, now())`},
+	{"link_fetches_reason_check", `INSERT INTO link_fetches (customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at) VALUES ('acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', 'l2', true, now())`},
 	{"pending_feedback_notes_pkey", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/acme', 'lost', 'again')`},
 	{"pending_feedback_notes_workflow_id_check", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('', 'lost', 'x')`},
 	{"pending_feedback_notes_outcome_check", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/b', 'maybe', 'x')`},

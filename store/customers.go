@@ -40,14 +40,6 @@ type Contact struct {
 	Locale    string `json:"locale" db:"locale"`
 }
 
-const sqlPutOwner = `
-INSERT INTO owners (id, name, email)
-VALUES ($1, $2, $3)
-ON CONFLICT (id) DO UPDATE SET
-    name       = EXCLUDED.name,
-    email      = EXCLUDED.email,
-    updated_at = now()`
-
 const sqlPutCustomer = `
 INSERT INTO customers (id, name, persona_id, owner_id)
 VALUES ($1, $2, NULLIF($3, ''), $4)
@@ -77,34 +69,57 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE contacts.customer_id = EXCLUDED.customer_id
 RETURNING id`
 
-// PutCustomer creates or replaces a customer with its owner and contacts in
-// one transaction: the owner is upserted when its email is given (otherwise
-// it must exist), and contacts no longer listed are removed. Every mistake
-// in the record is reported at once as FieldErrors (ErrInvalid); a contact
-// ID of another customer is ErrConflict.
+// PutCustomer creates or replaces a customer with its contacts in one
+// transaction, and contacts no longer listed are removed. The owner is a
+// known one, named by ID (its name and email, when given, must be its
+// current ones: anything else is ErrForbidden, as a customer's write never
+// changes a known owner), or a new one given with its email, which is
+// created. Every mistake in the record is reported at once as FieldErrors
+// (ErrInvalid); a contact ID of another customer is ErrConflict.
 func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 	check := checkCustomer(c)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// The references, in the same pass as the rest, so a request
 		// learns of an unknown persona and a bad email together.
-		var personaOK, ownerOK bool
-		err := tx.QueryRow(ctx, sqlCustomerRefs, c.Persona, c.Owner.ID, c.Owner.Email).Scan(&personaOK, &ownerOK)
-		if err != nil {
+		var personaOK bool
+		if err := tx.QueryRow(ctx, sqlPersonaKnown, c.Persona).Scan(&personaOK); err != nil {
 			return err
 		}
 		if !personaOK {
 			check.add("persona", "unknown persona")
 		}
-		if !ownerOK && c.Owner.ID != "" {
+		var known *Owner
+		if c.Owner.ID != "" {
+			var err error
+			if known, err = lockedOwner(ctx, tx, c.Owner.ID); err != nil {
+				return err
+			}
+		}
+		if known == nil && c.Owner.ID != "" && c.Owner.Email == "" {
 			check.add("owner.id", "unknown account owner")
 		}
 		if err := check.err(); err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
-		if c.Owner.Email != "" {
-			b.Queue(sqlPutOwner, c.Owner.ID, c.Owner.Name, c.Owner.Email)
+		if known == nil {
+			created, err := createOwnerIfNew(ctx, tx, c.ID, c.Owner)
+			if err != nil {
+				return err
+			}
+			if !created {
+				// Another write created it since the look-up: it is
+				// known now, and compared like any known owner.
+				if known, err = lockedOwner(ctx, tx, c.Owner.ID); err != nil {
+					return err
+				}
+			}
 		}
+		if known != nil {
+			if err := ownerUnchanged(c.ID, c.Owner, *known); err != nil {
+				return err
+			}
+		}
+		b := &pgx.Batch{}
 		b.Queue(sqlPutCustomer, c.ID, c.Name, c.Persona, c.Owner.ID)
 		ids := make([]string, len(c.Contacts))
 		for i, ct := range c.Contacts {
@@ -117,11 +132,6 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()
-		if c.Owner.Email != "" {
-			if _, err := br.Exec(); err != nil {
-				return withField(pgErr("put", "owner", c.Owner.ID, err), "owner.", "customer", c.ID)
-			}
-		}
 		if _, err := br.Exec(); err != nil {
 			return pgErr("put", "customer", c.ID, err)
 		}
@@ -144,11 +154,7 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 	return pgErr("put", "customer", c.ID, err)
 }
 
-// sqlCustomerRefs: is the persona known (or none given), and is the owner
-// known or given with an email (then it is upserted)?
-const sqlCustomerRefs = `
-SELECT $1::text = '' OR EXISTS (SELECT FROM personas WHERE id = $1),
-       $3::text <> '' OR EXISTS (SELECT FROM owners WHERE id = $2)`
+const sqlPersonaKnown = `SELECT $1::text = '' OR EXISTS (SELECT FROM personas WHERE id = $1)`
 
 // checkCustomer finds every mistake the schema would refuse one at a time,
 // and what it cannot check: a customer has one or more contacts, listed
@@ -162,6 +168,7 @@ func checkCustomer(c Customer) *fieldCheck {
 	} else {
 		check.id("owner.id", c.Owner.ID)
 	}
+	checkOwnerName(check, "owner.name", c.Owner.Name)
 	if c.Owner.Email != "" {
 		check.email("owner.email", c.Owner.Email)
 	}
@@ -346,13 +353,6 @@ func (s *Store) GetContact(ctx context.Context, id string) (Contact, string, err
 		return Contact{}, "", pgErr("get", "contact", id, err)
 	}
 	return ct, customerID, nil
-}
-
-// GetOwner returns an account owner, or ErrNotFound.
-func (s *Store) GetOwner(ctx context.Context, id string) (Owner, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, name, email FROM owners WHERE id = $1`, id)
-	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Owner])
-	return o, pgErr("get", "owner", id, err)
 }
 
 const sqlMissingCustomers = `

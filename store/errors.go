@@ -164,9 +164,15 @@ var constraints = map[string]constraint{
 	"events_type_check":       {"type", "must be one of " + strings.Join(EventTypes, ", ")},
 	"events_note_check":       {"note", "must be at most 4000 characters"},
 
-	"suppressions_pkey":         {"email", "already suppressed"},
-	"suppressions_email_check":  {"email", emailRule},
-	"suppressions_reason_check": {"reason", "is required"},
+	"api_keys_owner_id_fkey":        {"owner", "unknown account owner"},
+	"api_keys_owner_role_check":     {"owner", "only a sales key can be bound to an account owner"},
+	"link_fetches_pkey":             {"id", "already exists"},
+	"link_fetches_customer_id_fkey": {"customer_id", "unknown customer"},
+	"link_fetches_link_check":       {"link", "is required"},
+	"link_fetches_reason_check":     {"reason", "must be head, prefetch, agent, trap, scanned or burst for a machine's fetch, and empty for a person's"},
+	"suppressions_pkey":             {"email", "already suppressed"},
+	"suppressions_email_check":      {"email", emailRule},
+	"suppressions_reason_check":     {"reason", "is required"},
 
 	"webhook_events_pkey":     {"id", "already seen"},
 	"webhook_events_id_check": {"id", "is required"},

@@ -16,7 +16,9 @@ func (s *Store) Suppress(ctx context.Context, email, reason, source string) erro
 INSERT INTO suppressions (email, reason, source)
 VALUES ($1, $2, $3)
 ON CONFLICT (email) DO NOTHING`, email, reason, source)
-	return pgErr("suppress", "address", email, err)
+	// The address stays out of the error, as in IsSuppressed: errors are
+	// logged, and the caller knows whom it suppressed.
+	return pgErr("suppress", "address", "", err)
 }
 
 // IsSuppressed reports whether email is on the suppression list, ignoring case.

@@ -2,16 +2,12 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/rs/zerolog"
 )
 
 // Probes answer the worker's health checks:
@@ -91,28 +87,4 @@ func (p *Probes) ready(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_, _ = w.Write([]byte(b.String()))
-}
-
-// ServeProbes listens on addr at once (so a busy port fails start-up) and
-// serves h until stop is called. Call stop after the worker has stopped, so
-// the probes and /metrics stay up through the drain.
-func ServeProbes(addr string, h http.Handler, log zerolog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("worker probes and metrics on %s (RIPEN_WORKER_METRICS_ADDR): %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("worker probes and metrics server")
-		}
-	}()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-served
-	}, nil
 }

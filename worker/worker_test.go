@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -103,18 +101,4 @@ func TestAHangingCheckTimesOut(t *testing.T) {
 	code, body := get(t, p.Handler(nil), "/readyz")
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Contains(t, body, "temporal: context deadline exceeded")
-}
-
-func TestServeProbesListensAtOnceAndStopsWhenTold(t *testing.T) {
-	p := &worker.Probes{}
-	stop, err := worker.ServeProbes("127.0.0.1:0", p.Handler(nil), zerolog.Nop())
-	require.NoError(t, err)
-	stop()
-
-	// A busy port fails start-up with the variable to change.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	_, err = worker.ServeProbes(ln.Addr().String(), p.Handler(nil), zerolog.Nop())
-	require.ErrorContains(t, err, "RIPEN_WORKER_METRICS_ADDR")
 }

@@ -42,7 +42,7 @@ func main() {
 
 type flags struct {
 	dataDir, temporalAddress, temporalNamespace, databaseURL string
-	temporalPort, uiPort, sendgridPort, apiPort              int
+	temporalPort, uiPort, sendgridPort, apiPort, opsPort     int
 	logLevel                                                 string
 }
 
@@ -57,6 +57,7 @@ func parseFlags(name string, args []string) (flags, []string, error) {
 	fs.IntVar(&f.uiPort, "ui-port", 8233, "Temporal Web UI port")
 	fs.IntVar(&f.sendgridPort, "sendgrid-port", 8025, "local SendGrid server port (inbox at /)")
 	fs.IntVar(&f.apiPort, "api-port", 8080, "ripen API port")
+	fs.IntVar(&f.opsPort, "ops-port", 9090, "the API's ops port: /readyz and /metrics, which the API port does not serve")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	err := fs.Parse(args)
 	if f.temporalNamespace == "" {
@@ -95,8 +96,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	start := time.Now()
 	opts := devstack.Options{
 		DataDir: f.dataDir, DatabaseURL: f.databaseURL, TemporalAddress: f.temporalAddress, TemporalNamespace: f.temporalNamespace,
-		TemporalPort: f.temporalPort, UIPort: f.uiPort, SendGridPort: f.sendgridPort, APIPort: f.apiPort,
+		TemporalPort: f.temporalPort, UIPort: f.uiPort, SendGridPort: f.sendgridPort, APIPort: f.apiPort, OpsPort: f.opsPort,
 		WebhookKey: os.Getenv("SENDGRID_WEBHOOK_VERIFICATION_KEY"), Log: log,
+		// Production's limits, so a newcomer meets them where they are.
+		RateLimitKey: config.DefaultRateLimitKey, RateLimitPublic: config.DefaultRateLimitPublic,
 	}
 	if f.temporalAddress != "" {
 		if opts.TemporalTLS, err = config.TemporalTLSFromEnv(nil); err != nil {
@@ -163,7 +166,8 @@ func printWelcome(out io.Writer, st *devstack.Stack, f flags, key string, fresh 
 	fmt.Fprintf(out, `
 ripen is running (started in %s)
 
-  API              %s          (try %s/readyz)
+  API              %s
+  Ops              %s          (%s/readyz, %s/metrics)
   Temporal         %s
   Temporal Web UI  %s
   Mail inbox       %s          (local SendGrid server; JSON at /api/messages)
@@ -178,7 +182,7 @@ customers acme, globex and initech. Enrol one:
 
 Then open the inbox, follow a link, ask for a demo; README.md has the tour.
 Ctrl-C stops everything; runs survive in %s.
-`, took.Round(10*time.Millisecond), st.APIURL, st.APIURL, st.TemporalAddress+"  (namespace "+f.temporalNamespace+")", ui, st.SendGridURL, devstack.RedactURL(st.DatabaseURL),
+`, took.Round(10*time.Millisecond), st.APIURL, st.OpsURL, st.OpsURL, st.OpsURL, st.TemporalAddress+"  (namespace "+f.temporalNamespace+")", ui, st.SendGridURL, devstack.RedactURL(st.DatabaseURL),
 		keyLine, strings.Join(demo.Journeys, " and "), st.APIURL, keyFile, f.dataDir)
 }
 

@@ -20,18 +20,19 @@ func TestFlagsAndTheirDefaults(t *testing.T) {
 	require.Empty(t, rest)
 	require.Equal(t, flags{
 		dataDir: ".ripen", temporalNamespace: "default", databaseURL: config.DefaultDatabaseURL,
-		temporalPort: 7233, uiPort: 8233, sendgridPort: 8025, apiPort: 8080, logLevel: "info",
+		temporalPort: 7233, uiPort: 8233, sendgridPort: 8025, apiPort: 8080, opsPort: 9090, logLevel: "info",
 	}, f)
 
 	t.Setenv("DATABASE_URL", "postgres://me@db/ripen")
 	t.Setenv("TEMPORAL_NAMESPACE", "ripen-dev")
-	f, _, err = parseFlags("ripen-dev", []string{"--data-dir", "/tmp/x", "--temporal-address", "temporal:7233", "--api-port=9090"})
+	f, _, err = parseFlags("ripen-dev", []string{"--data-dir", "/tmp/x", "--temporal-address", "temporal:7233", "--api-port=9090", "--ops-port=9191"})
 	require.NoError(t, err)
 	require.Equal(t, "/tmp/x", f.dataDir)
 	require.Equal(t, "temporal:7233", f.temporalAddress)
 	require.Equal(t, "ripen-dev", f.temporalNamespace)
 	require.Equal(t, "postgres://me@db/ripen", f.databaseURL)
 	require.Equal(t, 9090, f.apiPort)
+	require.Equal(t, 9191, f.opsPort)
 
 	f, _, err = parseFlags("ripen-dev", []string{"--temporal-namespace", "other", "--database-url", "postgres://x@y/z"})
 	require.NoError(t, err)
@@ -60,7 +61,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestTheAdminKeyIsPrintedOnlyWhenCreated(t *testing.T) {
-	st := &devstack.Stack{APIURL: "http://127.0.0.1:8080", SendGridURL: "http://127.0.0.1:8025", UIURL: "http://127.0.0.1:8233",
+	st := &devstack.Stack{APIURL: "http://127.0.0.1:8080", OpsURL: "http://127.0.0.1:9090", SendGridURL: "http://127.0.0.1:8025", UIURL: "http://127.0.0.1:8233",
 		TemporalAddress: "127.0.0.1:7233", DatabaseURL: "postgres://postgres:pw@127.0.0.1:5432/ripen?sslmode=disable"}
 	f := flags{dataDir: ".ripen", temporalNamespace: "default"}
 
@@ -78,6 +79,8 @@ func TestTheAdminKeyIsPrintedOnlyWhenCreated(t *testing.T) {
 	for _, out := range []string{fresh.String(), again.String()} {
 		require.NotContains(t, out, "pw@", "no database password")
 		require.Contains(t, out, "postgres://postgres@127.0.0.1:5432/ripen")
+		require.Contains(t, out, "http://127.0.0.1:9090/readyz", "where readiness and metrics are")
+		require.NotContains(t, out, "8080/readyz", "the API's port does not serve them")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -65,4 +66,53 @@ func TestAPIKeysCreateListRevoke(t *testing.T) {
 		_, _, code = runCLI(t, "apikeys")
 		require.Equal(t, 2, code)
 	})
+}
+
+// A sales key may be bound to an account owner that exists, and may expire;
+// list shows both.
+func TestAPIKeysCreateForAnOwnerWithAnExpiry(t *testing.T) {
+	url := storetest.NewDatabase(t)
+	ctx := context.Background()
+	require.NoError(t, store.Migrate(ctx, url))
+	t.Setenv("DATABASE_URL", url)
+	st, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(st.Close)
+	require.NoError(t, st.PutOwner(ctx, store.Owner{ID: "rep-eva", Name: "Eva Berger", Email: "eva@seller.example"}))
+
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"an unknown owner":            {[]string{"--role", "sales", "--label", "x", "--owner", "rep-nobody"}, "--owner rep-nobody: no such account owner"},
+		"an owner of a marketing key": {[]string{"--role", "marketing", "--label", "x", "--owner", "rep-eva"}, "--owner binds sales keys only"},
+		"a bad expiry":                {[]string{"--role", "sales", "--label", "x", "--expires", "soon"}, `--expires "soon"`},
+		"a negative expiry":           {[]string{"--role", "sales", "--label", "x", "--expires", "0d"}, `--expires "0d"`},
+	} {
+		t.Run(name+" is refused", func(t *testing.T) {
+			out, errOut, code := runCLI(t, append([]string{"apikeys", "create"}, tc.args...)...)
+			require.Equal(t, 1, code, errOut)
+			require.Empty(t, out, "no key")
+			require.Contains(t, errOut, tc.want)
+		})
+	}
+	keys, err := st.ListAPIKeys(ctx)
+	require.NoError(t, err)
+	require.Empty(t, keys, "nothing was created")
+
+	out, errOut, code := runCLI(t, "apikeys", "create", "--role", "sales", "--label", "Eva", "--owner", "rep-eva", "--expires", "90d")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `^rpn_\S+\n$`, out)
+	got, err := st.AuthenticateAPIKey(ctx, strings.TrimSpace(out))
+	require.NoError(t, err)
+	require.Equal(t, "rep-eva", got.OwnerID)
+	require.NotNil(t, got.ExpiresAt)
+	require.WithinDuration(t, time.Now().Add(90*24*time.Hour), *got.ExpiresAt, time.Hour)
+
+	out, errOut, code = runCLI(t, "apikeys", "list")
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2, out)
+	require.Regexp(t, `^ID\s+ROLE\s+LABEL\s+PREFIX\s+OWNER\s+CREATED\s+EXPIRES\s+LAST USED\s+REVOKED$`, lines[0])
+	require.Regexp(t, `^\d+\s+sales\s+Eva\s+rpn_\S+\s+rep-eva\s+\S+ \S+\s+`+regexp.QuoteMeta(got.ExpiresAt.Format("2006-01-02")), lines[1])
 }

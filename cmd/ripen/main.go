@@ -25,7 +25,7 @@ usage:
   ripen migrate --check [--wait D]  exit 0 once the schema is up to date (changes nothing)
   ripen journeys validate FILE [--content FILE]
   ripen journeys simulate FILE --events FILE [--content FILE] [--start RFC3339] [--timezone TZ] [--json]
-  ripen apikeys create --role ROLE --label TEXT
+  ripen apikeys create --role ROLE --label TEXT [--owner OWNER_ID] [--expires 90d]
   ripen apikeys list
   ripen apikeys revoke ID
   ripen sendgrid-dev [--addr 127.0.0.1:8025] [--webhook-url URL]

@@ -21,7 +21,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return exitError(2)
 	}
-	url, err := oneArg(pos, "URL, e.g. http://127.0.0.1:8080/readyz")
+	url, err := oneArg(pos, "URL, e.g. http://127.0.0.1:9464/readyz (the ops listener, RIPEN_OPS_ADDR)")
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ripen/ripen/app"
 	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/logging"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
@@ -88,7 +89,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func runAPIKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: ripen apikeys create --role ROLE --label TEXT | list | revoke ID\n")
+		fmt.Fprint(stderr, "usage: ripen apikeys create --role ROLE --label TEXT [--owner OWNER_ID] [--expires 90d] | list | revoke ID\n")
 		return exitError(2)
 	}
 	cfg, _, err := setup()
@@ -105,13 +106,33 @@ func runAPIKeys(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs := newFlags("ripen apikeys create", stderr)
 		role := fs.String("role", "", "marketing, sales or admin (required)")
 		label := fs.String("label", "", "what the key is for, e.g. \"CRM sync\" (required)")
+		owner := fs.String("owner", "", "with --role sales: bind the key to this account owner, so it sees and answers only their hand-offs and runs")
+		expires := fs.String("expires", "", "the key stops working after this long, e.g. 90d or 12h (default: never)")
 		if _, err := parseArgs(fs, args[1:]); err != nil {
 			return exitError(2)
 		}
 		if *role == "" || *label == "" {
 			return errors.New("--role and --label are required")
 		}
-		key, _, err := st.CreateAPIKey(ctx, *role, *label)
+		k := store.NewAPIKey{Role: *role, Label: *label, OwnerID: *owner}
+		if *owner != "" && *role != store.RoleSales {
+			return fmt.Errorf("--owner binds sales keys only, not --role %s", *role)
+		}
+		if *expires != "" {
+			d, err := journey.ParseDuration(*expires)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("--expires %q: want a positive duration such as 90d or 12h", *expires)
+			}
+			at := time.Now().Add(d.Std())
+			k.ExpiresAt = &at
+		}
+		if *owner != "" {
+			// The schema refuses an unknown owner too; this says which flag.
+			if _, err := st.GetOwner(ctx, *owner); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("--owner %s: no such account owner (an admin creates it with PUT /v1/owners/%s)", *owner, *owner)
+			}
+		}
+		key, _, err := st.CreateAPIKeyWith(ctx, k)
 		if err != nil {
 			return err
 		}
@@ -123,9 +144,10 @@ func runAPIKeys(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tROLE\tLABEL\tPREFIX\tCREATED\tLAST USED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tROLE\tLABEL\tPREFIX\tOWNER\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
 		for _, k := range keys {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Label, k.Prefix, k.CreatedAt.Format(time.DateTime), when(k.LastUsedAt), when(k.RevokedAt))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Label, k.Prefix, or(k.OwnerID, "-"),
+				k.CreatedAt.Format(time.DateTime), when(k.ExpiresAt), when(k.LastUsedAt), when(k.RevokedAt))
 		}
 		return tw.Flush()
 	case "revoke":
@@ -143,6 +165,13 @@ func runAPIKeys(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	return fmt.Errorf("unknown apikeys command %q (create, list, revoke)", args[0])
+}
+
+func or(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }
 
 func when(t *time.Time) string {

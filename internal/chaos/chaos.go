@@ -18,7 +18,8 @@
 // The suite observes ripen from outside, through its HTTP API, its
 // processes, Postgres and Temporal; of ripen's code it uses only the names
 // and shapes of signals, activities and webhook signatures (workflows,
-// sendgrid, linktoken), never the store, the activities or the API.
+// sendgrid, linktoken) and the payload codec an operator would read
+// histories with (codec), never the store, the activities or the API.
 package chaos
 
 import (
@@ -294,6 +295,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep, err := r.check(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := r.hostile(ctx, rep); err != nil {
+		return nil, fmt.Errorf("hostile phase: %w", err)
 	}
 	rep.Started, rep.Took, rep.LoadTook = started, time.Since(started), loadEnd.Sub(r.t0)
 	rep.WorkDir = st.dir

@@ -125,14 +125,26 @@ func (r *runner) latestMessage(ctx context.Context, ct *contact) (sendgridMessag
 
 var (
 	hrefRE      = regexp.MustCompile(`(?i)href="([^"]+)"`)
+	anchorRE    = regexp.MustCompile(`(?i)<a\s[^>]*>`)
 	formTokenRE = regexp.MustCompile(`name="form_token" value="([^"]+)"`)
 )
 
 // links returns the links in an email's HTML to one of the API's public
-// routes ("/f/", "/r/", "/u/").
-func (r *runner) links(m sendgridMessage, kind string) []string {
+// routes ("/f/", "/r/", "/u/") that a person sees: not the hidden link that
+// only mail scanners follow (out of the tab order), which marks the email as
+// scanned.
+func (r *runner) links(m sendgridMessage, kind string) []string { return r.linksOf(m, kind, false) }
+
+// everyLink is links with the hidden one, as a mail scanner finds them.
+func (r *runner) everyLink(m sendgridMessage, kind string) []string { return r.linksOf(m, kind, true) }
+
+func (r *runner) linksOf(m sendgridMessage, kind string, hidden bool) []string {
 	var out []string
-	for _, sm := range hrefRE.FindAllStringSubmatch(m.HTML, -1) {
+	for _, tag := range anchorRE.FindAllString(m.HTML, -1) {
+		sm := hrefRE.FindStringSubmatch(tag)
+		if sm == nil || (!hidden && strings.Contains(tag, `tabindex="-1"`)) {
+			continue
+		}
 		link := html.UnescapeString(sm[1])
 		if strings.HasPrefix(link, r.st.apiURL+kind) {
 			out = append(out, strings.TrimPrefix(link, r.st.apiURL))

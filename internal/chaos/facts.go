@@ -54,7 +54,9 @@ type eventRow struct {
 
 // runFacts is one run as Temporal and the API know it.
 type runFacts struct {
-	id         string
+	id string
+	// dc reads payloads as the workers wrote them (sealed by the codec).
+	dc         converter.DataConverter
 	found      bool
 	status     enumspb.WorkflowExecutionStatus
 	closedAt   time.Time
@@ -181,12 +183,10 @@ func (r *runner) gather(ctx context.Context) (*facts, error) {
 	return f, nil
 }
 
-var dataConverter = converter.GetDefaultDataConverter()
-
 // runFacts reads one run from Temporal (following continue-as-new back to
 // the first run) and its state from the API.
 func (r *runner) runFacts(ctx context.Context, id string) *runFacts {
-	rf := &runFacts{id: id}
+	rf := &runFacts{id: id, dc: r.st.dc}
 	desc, err := r.st.tc.DescribeWorkflowExecution(ctx, id, "")
 	var nf *serviceerror.NotFound
 	switch {
@@ -255,17 +255,17 @@ func (rf *runFacts) read(events []*historypb.HistoryEvent) {
 			switch a.GetActivityType().GetName() {
 			case workflows.ActivitySendContent:
 				s := &sendFact{seq: rf.seq, at: ev.GetEventTime().AsTime()}
-				_ = dataConverter.FromPayloads(a.GetInput(), &s.req)
+				_ = rf.dc.FromPayloads(a.GetInput(), &s.req)
 				rf.sends = append(rf.sends, s)
 				scheduled[ev.GetEventId()] = s
 			case workflows.ActivityRecordHandoff:
 				h := &handoffFact{at: ev.GetEventTime().AsTime()}
-				_ = dataConverter.FromPayloads(a.GetInput(), &h.req)
+				_ = rf.dc.FromPayloads(a.GetInput(), &h.req)
 				rf.handoffs = append(rf.handoffs, h)
 				scheduled[ev.GetEventId()] = h
 			case workflows.ActivityNotifyOwner:
 				n := &notifyFact{}
-				_ = dataConverter.FromPayloads(a.GetInput(), &n.req)
+				_ = rf.dc.FromPayloads(a.GetInput(), &n.req)
 				rf.notifies = append(rf.notifies, n)
 				scheduled[ev.GetEventId()] = n
 			}
@@ -274,10 +274,10 @@ func (rf *runFacts) read(events []*historypb.HistoryEvent) {
 			switch x := scheduled[a.GetScheduledEventId()].(type) {
 			case *sendFact:
 				x.done = true
-				_ = dataConverter.FromPayloads(a.GetResult(), &x.result)
+				_ = rf.dc.FromPayloads(a.GetResult(), &x.result)
 			case *handoffFact:
 				var rec workflows.HandoffRecord
-				_ = dataConverter.FromPayloads(a.GetResult(), &rec)
+				_ = rf.dc.FromPayloads(a.GetResult(), &rec)
 				x.id = rec.ID
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:

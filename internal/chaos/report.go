@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,7 +28,9 @@ type Report struct {
 	Routes     []RouteFigures
 	Invariants []*Invariant
 	Measured   Measured
-	Notes      []string
+	// Hostile is the hostile phase's figures (nil when it did not run).
+	Hostile *Hostile
+	Notes   []string
 }
 
 // Fault is one fault injected, relative to the first enrolment.
@@ -162,6 +165,14 @@ func (r *Report) Print(w io.Writer) {
 	}
 	for _, s := range m.InFlightAtSuppression {
 		fmt.Fprintf(w, "  in flight at suppression: %s\n", s)
+	}
+	if h := r.Hostile; h != nil {
+		fmt.Fprintf(w, "\nHostile phase (%s): honest p99 %s before, %s during (%d of %d failed); API RSS %d → %d MiB\n",
+			h.Took.Round(time.Second), h.Baseline.P99.Round(time.Millisecond), h.During.P99.Round(time.Millisecond),
+			h.During.Failed, h.During.Count, h.RSSBeforeKiB>>10, h.RSSPeakKiB>>10)
+		for _, a := range h.Attacks {
+			fmt.Fprintf(w, "  %s: %d sent, %d refused, p99 %s\n", a.Kind, a.Sent, a.Refused(), a.P99.Round(time.Millisecond))
+		}
 	}
 	fmt.Fprintln(w, "\nInvariants:")
 	for _, inv := range r.Invariants {
@@ -317,6 +328,8 @@ func (r *Report) Markdown(w io.Writer) {
 	p("is down). Those answers tell the caller to try again and are counted below; a 5xx at any\n")
 	p("other time is a violation.\n\n")
 
+	r.security(p)
+
 	p("## Figures of the last run\n\n")
 	p("%s\n\n", verdict)
 	p("| | |\n|---|---|\n")
@@ -422,4 +435,43 @@ func routeFigures(calls []call) []RouteFigures {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
+}
+
+// security writes the hostile phase: what was tried and how the API held.
+func (r *Report) security(p func(string, ...any)) {
+	h := r.Hostile
+	if h == nil {
+		return
+	}
+	p("## Security\n\n")
+	p("After the faults the suite attacks the API for a while, as a leaked marketing or sales key\n")
+	p("and an anonymous sender would, while an honest client (its own marketing key) keeps reading\n")
+	p("a journey about 20 times a second. Two attackers of each kind send as fast as the API answers:\n")
+	p("a journey of about 25 KB whose YAML aliases would expand to millions of nodes; a journey, and\n")
+	p("a simulation, whose condition loops 10^9 times (`let`, ranges, nested `any`); unsigned webhook\n")
+	p("posts of 8 MiB; webhook posts that announce 1 MiB, carry signature headers and send nothing\n")
+	p("(a slow-loris); customer updates that give a known account owner the attacker's address,\n")
+	p("with the sales key and with a marketing key. A mail scanner meanwhile fetches every tracked\n")
+	p("link of the newest emails, HEAD then GET, within a second, with a scanner's user agent.\n\n")
+	p("| attack | requests | refused | answers | p99 |\n|---|---:|---:|---|---:|\n")
+	for _, a := range h.Attacks {
+		answers := map[string]int{}
+		for status, n := range a.Statuses {
+			answers[strconv.Itoa(status)] = n
+		}
+		if a.Errors > 0 {
+			answers["closed"] = a.Errors
+		}
+		if a.Held > 0 {
+			answers["held (no answer in 5 s)"] = a.Held
+		}
+		p("| %s | %d | %d | %s | %s |\n", a.Kind, a.Sent, a.Refused(), formatCounts(answers), a.P99.Round(time.Millisecond))
+	}
+	p("\n| honest client | requests | failed | p50 | p99 |\n|---|---:|---:|---:|---:|\n")
+	p("| before the attacks | %d | %d | %s | %s |\n", h.Baseline.Count, h.Baseline.Failed, h.Baseline.P50.Round(time.Millisecond), h.Baseline.P99.Round(time.Millisecond))
+	p("| during the attacks | %d | %d | %s | %s |\n\n", h.During.Count, h.During.Failed, h.During.P50.Round(time.Millisecond), h.During.P99.Round(time.Millisecond))
+	p("The API's resident memory was %d MiB before the attacks and at most %d MiB during them.\n", h.RSSBeforeKiB>>10, h.RSSPeakKiB>>10)
+	p("The scanner's fetches are redirected like anyone's, and stored as machine clicks that\n")
+	p("score nothing (the *hostile-nothing-changed* invariant counts people's clicks before and\n")
+	p("after).\n\n")
 }

@@ -2,6 +2,8 @@ package chaos
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,8 +20,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/ripen/ripen/codec"
 	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
@@ -38,6 +42,7 @@ type stack struct {
 
 	temporalAddr string
 	apiURL       string
+	opsURL       string // the API's ops listener: /readyz, /metrics
 	sendgridURL  string
 
 	temporal *proc
@@ -53,6 +58,9 @@ type stack struct {
 
 	pool *pgxpool.Pool
 	tc   tclient.Client
+	// dc reads the payloads in histories: the workers seal them with the
+	// codec key the suite gives them, as production does.
+	dc   converter.DataConverter
 	http *client
 }
 
@@ -82,13 +90,14 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 	u.Path = "/" + s.dbName
 	s.dbURL = u.String()
 
-	ports, err := freePorts(6)
+	ports, err := freePorts(7)
 	if err != nil {
 		return nil, err
 	}
-	temporalPort, uiPort, sendgridPort, apiPort := ports[0], ports[1], ports[2], ports[3]
+	temporalPort, uiPort, sendgridPort, apiPort, opsPort := ports[0], ports[1], ports[2], ports[3], ports[6]
 	s.temporalAddr = "127.0.0.1:" + strconv.Itoa(temporalPort)
 	s.apiURL = "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	s.opsURL = "http://127.0.0.1:" + strconv.Itoa(opsPort)
 	s.sendgridURL = "http://127.0.0.1:" + strconv.Itoa(sendgridPort)
 	s.http = newClient(s.apiURL, 48)
 
@@ -112,6 +121,16 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 	if err != nil {
 		return nil, err
 	}
+	codecKey := make([]byte, 32)
+	if _, err := rand.Read(codecKey); err != nil {
+		return nil, err
+	}
+	codecKeys := "chaos:" + base64.StdEncoding.EncodeToString(codecKey)
+	cod, err := codec.New(codecKeys)
+	if err != nil {
+		return nil, err
+	}
+	s.dc = cod.DataConverter(nil)
 
 	env := baseEnv()
 	env = append(env,
@@ -122,11 +141,19 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 		"RIPEN_PUBLIC_URL="+s.apiURL,
 		"RIPEN_TEMPORAL_UI_URL=http://127.0.0.1:"+strconv.Itoa(uiPort),
 		"RIPEN_LINK_KEYS="+linktoken.FormatKeys(linkKey),
+		"RIPEN_CODEC_KEYS="+codecKeys,
 		"SENDGRID_BASE_URL="+s.sendgridURL,
 		"SENDGRID_API_KEY=chaos",
 		"SENDGRID_WEBHOOK_VERIFICATION_KEY="+s.signer.PublicKeyBase64(),
 		"RIPEN_LOG_FORMAT=json",
 		"RIPEN_LOG_LEVEL=info",
+		// Every contact, SendGrid's webhook and the attackers come from
+		// this machine: the attackers name their own addresses through a
+		// proxy header, and the limits sit above what the drivers need,
+		// so that only the hostile phase meets them.
+		"RIPEN_TRUSTED_PROXIES=127.0.0.0/8,::1/128",
+		"RIPEN_RATE_LIMIT_KEY=400/s burst 800",
+		"RIPEN_RATE_LIMIT_PUBLIC=400/s burst 800",
 	)
 
 	progress("database %s; processes log to %s", s.dbName, dir)
@@ -168,12 +195,13 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 		argv: []string{cfg.RipenBin, "sendgrid-dev", "--addr", "127.0.0.1:" + strconv.Itoa(sendgridPort),
 			"--webhook-url", s.apiURL + "/webhooks/sendgrid", "--data-dir", sgDir},
 		ready: httpReady(s.sendgridURL + "/api/faults")}
-	s.api = &proc{name: "api", argv: []string{cfg.RipenBin, "api"}, env: env, logPath: filepath.Join(dir, "api.log"),
-		ready: httpReady(s.apiURL + "/readyz")}
+	s.api = &proc{name: "api", argv: []string{cfg.RipenBin, "api"}, logPath: filepath.Join(dir, "api.log"),
+		env:   append(append([]string(nil), env...), "RIPEN_OPS_ADDR="+strings.TrimPrefix(s.opsURL, "http://")),
+		ready: httpReady(s.opsURL + "/readyz")}
 	for i := 0; i < 2; i++ {
 		metrics := "127.0.0.1:" + strconv.Itoa(ports[4+i])
 		w := &proc{name: fmt.Sprintf("worker-%d", i+1), argv: []string{cfg.RipenBin, "worker"},
-			env:     append(append([]string(nil), env...), "RIPEN_WORKER_METRICS_ADDR="+metrics),
+			env:     append(append([]string(nil), env...), "RIPEN_OPS_ADDR="+metrics),
 			logPath: filepath.Join(dir, fmt.Sprintf("worker-%d.log", i+1)), ready: httpReady("http://" + metrics + "/healthz")}
 		s.workers = append(s.workers, w)
 	}

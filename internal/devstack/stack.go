@@ -60,13 +60,20 @@ type Options struct {
 	UIPort            int // -1: no Web UI
 	SendGridPort      int
 	APIPort           int
+	// OpsPort serves the API's ops handler (/readyz, /metrics, /healthz),
+	// apart from the public API as in production (RIPEN_OPS_ADDR).
+	OpsPort int
 	// WebhookKey (SENDGRID_WEBHOOK_VERIFICATION_KEY) verifies the Event
 	// Webhook, e.g. real SendGrid posting through a tunnel. The local
 	// SendGrid server signs with its own key, which is always accepted too,
 	// so its posts are never refused.
 	WebhookKey   string
 	FrequencyCap config.FrequencyCap
-	Log          zerolog.Logger
+	// RateLimitKey and RateLimitPublic bound the API's requests per key and
+	// per client address (zero: no limit, as tests and the bench want; the
+	// dev stack's whole traffic comes from one address).
+	RateLimitKey, RateLimitPublic config.RateLimit
+	Log                           zerolog.Logger
 	// NoWorker leaves the worker out (tests that run their own).
 	NoWorker bool
 	// Tuning overrides the use cases' and the API's tuning (zero fields
@@ -95,6 +102,9 @@ type Stack struct {
 	worker bool
 
 	APIURL, SendGridURL, UIURL, TemporalAddress, DatabaseURL string
+	// OpsURL serves /readyz and /metrics (the worker's metrics too: they
+	// share a registry here), which APIURL does not.
+	OpsURL string
 
 	stops []func()
 	wg    sync.WaitGroup
@@ -143,6 +153,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("SendGrid port: %w", err)
 	}
 	s.stops = append(s.stops, func() { _ = sgLn.Close() })
+	opsLn, err := listen(o.Host, o.OpsPort)
+	if err != nil {
+		return nil, fmt.Errorf("ops port: %w", err)
+	}
+	s.stops = append(s.stops, func() { _ = opsLn.Close() })
+	s.OpsURL = "http://" + opsLn.Addr().String()
 	s.APIURL = "http://" + apiLn.Addr().String()
 	s.SendGridURL = "http://" + sgLn.Addr().String()
 
@@ -227,9 +243,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	cfg.PublicURL, cfg.SendGridWebhookKey = s.APIURL, webhookKey
 	cfg.SendGridAPIKey, cfg.SendGridBaseURL = "dev", s.SendGridURL
 	cfg.FrequencyCap, cfg.Worker = o.FrequencyCap, o.Worker
+	cfg.RateLimitKey, cfg.RateLimitPublic = o.RateLimitKey, o.RateLimitPublic
 	s.App = app.New(cfg, app.Deps{Store: s.Store, Temporal: s.Client, Links: s.Links, Registry: reg, Log: o.Log}, o.Tuning)
 	s.API = s.App.API
 	s.serve("api", apiLn, s.API.Handler())
+	s.serve("ops", opsLn, s.API.OpsHandler())
 	pruneCtx, stopPruning := context.WithCancel(context.Background())
 	go s.App.Prune(pruneCtx, time.Hour)
 	s.stops = append(s.stops, stopPruning)

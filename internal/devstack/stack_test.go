@@ -2,7 +2,9 @@ package devstack
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -23,14 +25,14 @@ import (
 func TestAFailedStartFreesItsPorts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	apiPort, sgPort := freePort(t), freePort(t)
+	apiPort, sgPort, opsPort := freePort(t), freePort(t), freePort(t)
 	_, err := Start(ctx, Options{
-		DatabaseURL: storetest.NewDatabase(t), APIPort: apiPort, SendGridPort: sgPort,
+		DatabaseURL: storetest.NewDatabase(t), APIPort: apiPort, SendGridPort: sgPort, OpsPort: opsPort,
 		TemporalAddress: "127.0.0.1:1", TemporalTLS: config.TemporalTLS{ServerCACertData: "not a certificate"},
 		Log: zerolog.Nop(),
 	})
 	require.ErrorContains(t, err, "TEMPORAL_TLS_SERVER_CA_CERT_DATA")
-	for _, port := range []int{apiPort, sgPort} {
+	for _, port := range []int{apiPort, sgPort, opsPort} {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		require.NoError(t, err, "port %d is still held", port)
 		ln.Close()
@@ -61,6 +63,43 @@ func TestAnExistingTemporalGetsTheSearchAttributes(t *testing.T) {
 		NoWorker: true, Log: zerolog.Nop(),
 	})
 	require.ErrorContains(t, err, "temporal operator namespace create --namespace nowhere")
+}
+
+// Readiness and metrics are on the ops port, as on RIPEN_OPS_ADDR in
+// production; the API's port, which serves email links to the internet,
+// answers neither.
+func TestTheOpsPortServesReadinessAndMetrics(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opsPort := freePort(t)
+	st, err := Start(ctx, Options{DatabaseURL: storetest.NewDatabase(t), UIPort: -1, OpsPort: opsPort, NoWorker: true, Log: zerolog.Nop()})
+	require.NoError(t, err)
+	defer st.Stop()
+	require.Equal(t, "http://127.0.0.1:"+strconv.Itoa(opsPort), st.OpsURL)
+
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	code, body := get(st.OpsURL + "/readyz")
+	require.Equal(t, http.StatusOK, code, body)
+	require.JSONEq(t, `{"postgres": "ok", "temporal": "ok"}`, body)
+	code, body = get(st.OpsURL + "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "go_goroutines")
+	code, _ = get(st.OpsURL + "/healthz")
+	require.Equal(t, http.StatusOK, code)
+
+	for _, path := range []string{"/readyz", "/metrics"} {
+		code, _ = get(st.APIURL + path)
+		require.Equal(t, http.StatusNotFound, code, "the API's port serves %s", path)
+	}
+	code, _ = get(st.APIURL + "/healthz")
+	require.Equal(t, http.StatusOK, code, "liveness stays on both")
 }
 
 func freePort(t *testing.T) int {

@@ -339,9 +339,9 @@ func (s *Server) handleMessageEvent(w http.ResponseWriter, r *http.Request) {
 		rc = recipients[i]
 	}
 	if req.Type == "click" && req.URL == "" {
-		links := Links(msg.HTML)
+		links := VisibleLinks(msg.HTML)
 		if len(links) == 0 {
-			fail(http.StatusBadRequest, "click needs a url: the message has no links")
+			fail(http.StatusBadRequest, "click needs a url: the message has no links a reader sees")
 			return
 		}
 		req.URL = links[0]
@@ -434,6 +434,22 @@ func isFormPost(r *http.Request) bool {
 }
 
 var hrefPattern = regexp.MustCompile(`(?i)<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+
+// VisibleLinks are the links of Links a reader can see and click: an
+// anchor taken out of the tab order (tabindex="-1", as the hidden link that
+// only mail scanners follow is) is left out.
+func VisibleLinks(htmlBody string) []string {
+	var links []string
+	for _, tag := range anchorTag.FindAllString(htmlBody, -1) {
+		if strings.Contains(tag, `tabindex="-1"`) {
+			continue
+		}
+		links = append(links, Links(tag)...)
+	}
+	return links
+}
+
+var anchorTag = regexp.MustCompile(`(?i)<a\s[^>]*>`)
 
 // Links returns the distinct link targets of an HTML body, in order.
 func Links(htmlBody string) []string {
