@@ -11,6 +11,7 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -441,11 +442,23 @@ func (r *runner) ownerRows(ctx context.Context) (map[string]string, error) {
 	return out, rows.Err()
 }
 
-// takeover is a customer PUT that keeps the customer but gives its known
-// owner the attacker's address.
+// takeover is the first customer's PUT as the fixtures made it, but for
+// its known owner's email, which becomes the attacker's: valid in every
+// other field, so nothing but the owner rule can refuse it.
 func (r *runner) takeover() []byte {
+	cu := r.customers[0]
+	var cts []map[string]any
+	for j, ct := range cu.Contacts {
+		cts = append(cts, map[string]any{"id": ct.ID, "email": ct.Email, "first_name": fmt.Sprintf("Pat%d", j+1),
+			"last_name": cu.ID, "timezone": "Europe/Berlin", "locale": "en"})
+	}
 	// The fixtures give customer i the owner owners[i%len(owners)].
-	return []byte(fmt.Sprintf(`{"name": "taken", "owner": {"id": %q, "name": "Eve", "email": %q}, "contacts": []}`, owners[0], hostileOwnerAttempt))
+	b, _ := json.Marshal(map[string]any{
+		"name": "Customer " + cu.ID, "persona": "chaos-buyer",
+		"owner":    map[string]any{"id": owners[0], "name": "Rep " + owners[0], "email": hostileOwnerAttempt},
+		"contacts": cts,
+	})
+	return b
 }
 
 // newKey makes an API key with the production binary.

@@ -452,7 +452,10 @@ func (r *Report) security(p func(string, ...any)) {
 	p("posts of 8 MiB; webhook posts that announce 1 MiB, carry signature headers and send nothing\n")
 	p("(a slow-loris); customer updates that give a known account owner the attacker's address,\n")
 	p("with the sales key and with a marketing key. A mail scanner meanwhile fetches every tracked\n")
-	p("link of the newest emails, HEAD then GET, within a second, with a scanner's user agent.\n\n")
+	p("link of the newest emails, HEAD then GET, within a second, with a scanner's user agent.\n")
+	p("The API runs with production's rate limits for the phase (50 requests/s per key, 20 per\n")
+	p("client address, with bursts of twice that): most attacks are answered 429 before any work,\n")
+	p("and the rest by the rule that refuses them.\n\n")
 	p("| attack | requests | refused | answers | p99 |\n|---|---:|---:|---|---:|\n")
 	for _, a := range h.Attacks {
 		answers := map[string]int{}
