@@ -65,7 +65,25 @@ func newFixture(t *testing.T) *fixture {
 			Text: "Read {{.Content.URL}}"}}))
 	require.NoError(t, st.PutContent(ctx, store.Content{ID: "case-study", Title: "Case study", Topic: "process-automation",
 		Stage: "consideration", URL: "https://example.com/case", Email: store.ContentEmail{Subject: "Case", HTML: "<p>case</p>"}}))
+	f.publish("j", nil)
 	return f
+}
+
+// publish makes sure journey id has a published version with the
+// definition's extra fields (audience, sender) and returns its version:
+// the send reads the run's version for them.
+func (f *fixture) publish(id string, extra map[string]any) int {
+	f.t.Helper()
+	def := map[string]any{"id": id, "name": id, "offer": map[string]string{"kind": "upsell", "product": "p"},
+		"steps": []map[string]any{{"id": "a", "end": true}}}
+	for k, v := range extra {
+		def[k] = v
+	}
+	raw, err := json.Marshal(def)
+	require.NoError(f.t, err)
+	jv, _, err := f.st.PublishJourneyIfChanged(context.Background(), store.JourneyVersion{JourneyID: id, Name: id, Definition: raw})
+	require.NoError(f.t, err)
+	return jv.Version
 }
 
 func sendReq(step, content string, cycle int) workflows.SendRequest {

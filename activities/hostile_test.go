@@ -69,16 +69,21 @@ func TestNamesCannotAddHeadersOrTurnTextAround(t *testing.T) {
 		headerSafe(t, "subject", m.Subject)
 		headerSafe(t, "from name", m.From.Name)
 		headerSafe(t, "to name", m.To.Name)
+		if m.ReplyTo != nil {
+			headerSafe(t, "reply-to name", m.ReplyTo.Name)
+		}
 	}
 	require.Equal(t, "Max Bcc: x@y.example, 12 steps for Acme GmbH", content.Subject, "the text stays, on one line")
 	require.Equal(t, "Max Bcc: x@y.example Muster gnp.exe", content.To.Name)
-	require.Equal(t, "Seller Reply-To: x@y.example", content.From.Name)
+	require.Equal(t, "Eva Bcc: x@y.example via Seller Reply-To: x@y.example", content.From.Name, "in the owner's name")
+	require.Equal(t, "Eva Bcc: x@y.example", content.ReplyTo.Name)
+	require.Equal(t, "Seller Reply-To: x@y.example", handoff.From.Name)
 	require.Equal(t, "Eva Bcc: x@y.example", handoff.To.Name)
-	for _, m := range f.sg.Messages() {
+	for i, m := range f.sg.Messages() {
 		require.Equal(t, 1, len(m.To), "one recipient")
 		require.Empty(t, m.CC)
 		require.Empty(t, m.BCC)
-		require.Empty(t, m.ReplyTo)
+		require.Equal(t, []string{"eva@seller.example", ""}[i], m.ReplyTo, "replies to the content email reach the owner")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ripen/ripen/i18n"
+	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
@@ -37,6 +38,12 @@ const (
 // next attempt, which records it instead of sending it again; the attempt
 // fails (retryably) so that there is a next attempt.
 //
+// Only the journey's audience is mailed: the contacts whose persona (their
+// own, or else the customer's) the version's audience lists; each gets the
+// content's variant for its persona and locale (store.Content.EmailFor),
+// and the outbox row says which. The email goes out in the journey's
+// sender's name (fromFor).
+//
 // Suppressed addresses are skipped (checked here, at the last moment); the
 // frequency cap answers "not before T" instead of sending. A permanent
 // failure for one contact (SendGrid refused the address, a broken template)
@@ -59,11 +66,19 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 		return workflows.SendResult{}, fmt.Errorf("load content %s: %w", req.ContentID, err)
 	}
 
+	def, err := a.journeyVersion(ctx, req.JourneyID, req.Version)
+	if err != nil {
+		return workflows.SendResult{}, err
+	}
+
 	progress := lastProgress(ctx)
 	res := workflows.SendResult{Status: workflows.SendSuppressed}
 	var notBefore time.Time
 	var failures []contactFailure
 	for _, ct := range cust.Contacts {
+		if !def.Audience.Includes(cust.PersonaOf(ct)) {
+			continue
+		}
 		progress.Contact = ct.ID
 		heartbeat(ctx, progress)
 		suppressed, err := a.Store.IsSuppressed(ctx, ct.Email)
@@ -108,7 +123,7 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 			}
 			continue
 		}
-		id, recorded, err := a.sendToContact(ctx, req, cust, ct, content, row)
+		id, recorded, err := a.sendToContact(ctx, req, def, cust, ct, content, row)
 		if err != nil {
 			var app *temporal.ApplicationError
 			if errors.As(err, &app) && app.NonRetryable() {
@@ -227,7 +242,12 @@ func (a *Activities) reserveUnderCap(ctx context.Context, row store.OutboxRow, c
 // sendToContact renders and sends one contact's email for a claimed row.
 // recorded is false when SendGrid accepted it but the outbox could not
 // record it (see deliver).
-func (a *Activities) sendToContact(ctx context.Context, req workflows.SendRequest, cust store.Customer, ct store.Contact, content store.Content, row store.OutboxRow) (id string, recorded bool, err error) {
+func (a *Activities) sendToContact(ctx context.Context, req workflows.SendRequest, def *journey.Definition, cust store.Customer, ct store.Contact, content store.Content, row store.OutboxRow) (id string, recorded bool, err error) {
+	var variant string
+	content.Email, variant = content.EmailFor(cust.PersonaOf(ct), ct.Locale)
+	if err := a.Store.NoteOutboxVariant(ctx, row.ID, variant); err != nil {
+		return "", false, fmt.Errorf("note variant %s of step %s for contact %s: %w", variant, req.StepID, ct.ID, err)
+	}
 	expires := a.now().Add(a.Config.LinkTTL)
 	var signErr error
 	sign := func(kind, target string) string {
@@ -259,8 +279,10 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 	}
 	track := func(url string) string { return sign("r", url) }
 
+	from, replyTo := a.fromFor(def, cust.Owner)
 	msg := sendgrid.Message{
-		From:    a.Config.From,
+		From:    from,
+		ReplyTo: replyTo,
 		To:      sendgrid.Address{Email: ct.Email, Name: joinName(ct.FirstName, ct.LastName)},
 		Headers: map[string]string{"List-Unsubscribe": "<" + data.Links.Unsubscribe + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
 		CustomArgs: map[string]string{

@@ -248,10 +248,12 @@ func TestDynamicTemplateGetsTheSameDataWithTrackedLinks(t *testing.T) {
 	require.Equal(t, "Demo vereinbaren", td.Links.FastLane[0].Label)
 }
 
-// journeyReq is the first step of another journey's run for acme.
-func journeyReq(journey string) workflows.SendRequest {
+// journeyReq is the first step of another journey's run for acme, whose
+// version it publishes.
+func (f *fixture) journeyReq(journey string) workflows.SendRequest {
 	r := sendReq("first", "case-study", 1)
 	r.JourneyID, r.WorkflowID, r.RunKey = journey, "ripen/"+journey+"/acme", "ripen/"+journey+"/acme/run-1"
+	r.Version = f.publish(journey, nil)
 	return r
 }
 
@@ -260,11 +262,11 @@ func TestFrequencyCapSpansJourneysAndHoldsUnderConcurrency(t *testing.T) {
 	t.Run("a second journey waits for the first one's email to leave the window", func(t *testing.T) {
 		f := newFixture(t)
 		f.acts.Config.FrequencyMax, f.acts.Config.FrequencyPer = 1, week
-		res, err := f.acts.SendContent(ctx, journeyReq("crosssell"))
+		res, err := f.acts.SendContent(ctx, f.journeyReq("crosssell"))
 		require.NoError(t, err)
 		require.Equal(t, workflows.SendSent, res.Status)
 		sentAt := time.Now()
-		res, err = f.acts.SendContent(ctx, journeyReq("upsell"))
+		res, err = f.acts.SendContent(ctx, f.journeyReq("upsell"))
 		require.NoError(t, err)
 		require.Equal(t, workflows.SendDeferred, res.Status)
 		require.WithinDuration(t, sentAt.Add(week), res.NotBefore, time.Minute)
@@ -275,14 +277,14 @@ func TestFrequencyCapSpansJourneysAndHoldsUnderConcurrency(t *testing.T) {
 		f.acts.Config.FrequencyMax, f.acts.Config.FrequencyPer = 2, week
 		base := time.Now()
 		for i, journey := range []string{"a", "b", "c"} {
-			_, err := f.acts.SendContent(ctx, journeyReq(journey))
+			_, err := f.acts.SendContent(ctx, f.journeyReq(journey))
 			require.NoError(t, err)
 			// Sent 6, 5 and 4 days ago.
 			_, err = f.st.Pool().Exec(ctx, `UPDATE outbox SET sent_at = $2 WHERE run_key = $1`,
-				journeyReq(journey).RunKey, base.Add(-time.Duration(6-i)*24*time.Hour))
+				f.journeyReq(journey).RunKey, base.Add(-time.Duration(6-i)*24*time.Hour))
 			require.NoError(t, err)
 		}
-		res, err := f.acts.SendContent(ctx, journeyReq("d"))
+		res, err := f.acts.SendContent(ctx, f.journeyReq("d"))
 		require.NoError(t, err)
 		require.Equal(t, workflows.SendDeferred, res.Status)
 		// Three in the window, two allowed: two must leave, the second
@@ -296,8 +298,12 @@ func TestFrequencyCapSpansJourneysAndHoldsUnderConcurrency(t *testing.T) {
 		results := make([]workflows.SendResult, runs)
 		errs := make([]error, runs)
 		var wg sync.WaitGroup
+		reqs := make([]workflows.SendRequest, runs)
 		for i := range runs {
-			wg.Go(func() { results[i], errs[i] = f.acts.SendContent(ctx, journeyReq(fmt.Sprintf("j%d", i))) })
+			reqs[i] = f.journeyReq(fmt.Sprintf("j%d", i))
+		}
+		for i := range runs {
+			wg.Go(func() { results[i], errs[i] = f.acts.SendContent(ctx, reqs[i]) })
 		}
 		wg.Wait()
 		sent := 0
@@ -498,7 +504,7 @@ func TestAnUnrecordedEmailIsRecordedBeforeTheCapDefersTheStep(t *testing.T) {
 	f.acts.Config.FrequencyMax, f.acts.Config.FrequencyPer = 1, week
 	ctx := context.Background()
 	// Max had his email of the week from another journey; "taken" is its ID.
-	_, err := f.acts.SendContent(ctx, journeyReq("other"))
+	_, err := f.acts.SendContent(ctx, f.journeyReq("other"))
 	require.NoError(t, err)
 	_, err = f.st.Pool().Exec(ctx, `UPDATE outbox SET message_id = 'taken' WHERE contact_id = 'acme-max'`)
 	require.NoError(t, err)

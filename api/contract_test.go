@@ -36,6 +36,7 @@ var designRoles = map[string][]string{
 	"GET /v1/journeys":                   {"marketing"},
 	"GET /v1/journeys/{id}":              {"marketing"},
 	"PUT /v1/journeys/{id}":              {"marketing"},
+	"DELETE /v1/journeys/{id}":           {"marketing"},
 	"GET /v1/journeys/{id}/versions":     {"marketing"},
 	"POST /v1/journeys/{id}/simulate":    {"marketing"},
 	"POST /v1/journeys/{id}/enrollments": {"marketing"},

@@ -135,6 +135,7 @@ func listRecords[T any](s *Server, res func() resource[T]) http.HandlerFunc {
 // putJourney publishes a YAML or JSON definition as a new version (201),
 // unless it is the newest published version's definition already: then it
 // answers that version (200) and creates nothing (journeys.Service.Publish).
+// Either way an archived journey is back.
 func (s *Server) putJourney(w http.ResponseWriter, r *http.Request) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
@@ -179,9 +180,33 @@ func (s *Server) getJourney(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
+// listJourneys answers the newest version of every journey that takes new
+// runs; ?archived=true lists the archived ones too, each with its
+// archived_at, so one read serves a view of all of them.
 func (s *Server) listJourneys(w http.ResponseWriter, r *http.Request) {
-	list, err := s.journeys.Published(r.Context())
+	archived := false
+	switch v := r.URL.Query().Get("archived"); v {
+	case "", "false":
+	case "true":
+		archived = true
+	default:
+		s.fail(w, r, invalid(FieldProblem{Field: "archived", Message: "must be true or false, not " + strconv.Quote(v)}))
+		return
+	}
+	list, err := s.journeys.List(r.Context(), archived)
 	s.writeJourneyList(w, r, list, err)
+}
+
+// deleteJourney archives a journey and answers its newest version, as GET
+// would, with archived_at (journeys.Service.Archive): nothing is deleted,
+// and a repeated DELETE answers the same.
+func (s *Server) deleteJourney(w http.ResponseWriter, r *http.Request) {
+	v, err := s.journeys.Archive(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) listJourneyVersions(w http.ResponseWriter, r *http.Request) {

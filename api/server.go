@@ -209,6 +209,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/v1/journeys", mk, s.listJourneys},
 		{"GET", "/v1/journeys/{id}", mk, s.getJourney},
 		{"PUT", "/v1/journeys/{id}", mk, s.putJourney},
+		{"DELETE", "/v1/journeys/{id}", mk, s.deleteJourney},
 		{"GET", "/v1/journeys/{id}/versions", mk, s.listJourneyVersions},
 		{"POST", "/v1/journeys/{id}/simulate", mk, s.simulateJourney},
 		{"POST", "/v1/journeys/{id}/enrollments", mk, s.enroll},

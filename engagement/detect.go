@@ -14,11 +14,18 @@ import (
 )
 
 // detect enrols each customer in the published journeys whose detector rule
-// the customer now meets, with one read of run contexts for all of them,
-// and returns the runs it started or found already running. Journeys whose
-// run took this batch's events (running) are not checked: the customer is
-// in them. Each run it starts counts the events that qualified (qualifying).
+// the customer now meets (archived journeys are not among them:
+// journeys.Service.Published leaves them out), with one read of run
+// contexts for all of them, and returns the runs it started or found
+// already running. Journeys whose run took this batch's events (running)
+// are not checked: the customer is in them. Each run it starts counts the
+// events that qualified (qualifying).
 func (s *Service) detect(ctx context.Context, customers []string, byCustomer map[string][]store.Event, running map[string]bool) ([]target, error) {
+	// An order changes what its account owns, which decides below which
+	// offers fit it.
+	if err := s.addOrders(ctx, byCustomer); err != nil {
+		return nil, err
+	}
 	if !anyTopic(byCustomer) {
 		return nil, nil // no detector listens to events without a topic
 	}
@@ -32,10 +39,6 @@ func (s *Service) detect(ctx context.Context, customers []string, byCustomer map
 			defs = append(defs, v.Definition)
 		}
 	}
-	type candidate struct {
-		def        *journey.Definition
-		customerID string
-	}
 	var candidates []candidate
 	for _, cust := range customers {
 		for _, def := range defs {
@@ -43,6 +46,12 @@ func (s *Service) detect(ctx context.Context, customers []string, byCustomer map
 				candidates = append(candidates, candidate{def, cust})
 			}
 		}
+	}
+	// Accounts the offer does not fit are skipped before their events are
+	// counted: no run, and no reads for them.
+	candidates, err = s.eligible(ctx, candidates)
+	if err != nil {
+		return nil, err
 	}
 	matched := make([]bool, len(candidates))
 	g, gctx := errgroup.WithContext(ctx)
@@ -95,6 +104,12 @@ func (s *Service) detect(ctx context.Context, customers []string, byCustomer map
 		}
 	}
 	return entered, nil
+}
+
+// candidate is a customer a detector may enrol in a journey.
+type candidate struct {
+	def        *journey.Definition
+	customerID string
 }
 
 // maxQualifying bounds the stored events a new run is given: the newest of

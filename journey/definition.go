@@ -16,6 +16,8 @@ type Definition struct {
 	Name       string      `json:"name" yaml:"name"`
 	Offer      Offer       `json:"offer" yaml:"offer"`
 	Persona    string      `json:"persona,omitempty" yaml:"persona,omitempty"`
+	Audience   *Audience   `json:"audience,omitempty" yaml:"audience,omitempty"`
+	Sender     string      `json:"sender,omitempty" yaml:"sender,omitempty"`
 	Detector   *Detector   `json:"detector,omitempty" yaml:"detector,omitempty"`
 	Scoring    Scoring     `json:"scoring" yaml:"scoring"`
 	MQN        MQN         `json:"mqn" yaml:"mqn"`
@@ -31,10 +33,56 @@ const (
 	OfferCrossSell = "cross-sell"
 )
 
-// Offer is what the journey sells.
+// Offer is what the journey sells. Requires lists the products an account
+// must own already to be offered it, whatever the kind (an upsell's whole
+// rule; for a cross-sell or repeat, a condition on top of the kind's own):
+// see Eligible.
 type Offer struct {
-	Kind    string `json:"kind" yaml:"kind"`
-	Product string `json:"product" yaml:"product"`
+	Kind     string   `json:"kind" yaml:"kind"`
+	Product  string   `json:"product" yaml:"product"`
+	Requires []string `json:"requires,omitempty" yaml:"requires,omitempty"`
+}
+
+// Audience is who of an account gets the journey's sends: the contacts
+// whose persona (their own, or else the customer's) is one of Personas.
+// Without an audience every contact does.
+type Audience struct {
+	Personas []string `json:"personas" yaml:"personas"`
+}
+
+// Includes reports whether a contact of persona gets the sends.
+func (a *Audience) Includes(persona string) bool {
+	if a == nil {
+		return true
+	}
+	for _, p := range a.Personas {
+		if p == persona {
+			return true
+		}
+	}
+	return false
+}
+
+// Senders: whose name a journey's emails go out in. Either way they come
+// from the configured sender address, which SPF and DKIM vouch for.
+const (
+	// SenderOwner: the account owner's name ("Eva Berger via ACME") and
+	// the owner's address as Reply-To, so a reply reaches the rep. The
+	// default.
+	SenderOwner = "owner"
+	// SenderCompany: the configured sender's name, no Reply-To.
+	SenderCompany = "company"
+)
+
+// Senders are the valid values of sender.
+var Senders = []string{SenderOwner, SenderCompany}
+
+// SendsAs is the journey's sender, SenderOwner when unset.
+func (d *Definition) SendsAs() string {
+	if d.Sender == "" {
+		return SenderOwner
+	}
+	return d.Sender
 }
 
 // Detector is the entry rule: MinEvents engagement events on any of Topics

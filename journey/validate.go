@@ -15,6 +15,10 @@ type ValidateOptions struct {
 	// unknown id is then a problem.
 	Content func(id string) bool
 
+	// Persona, when set, reports whether a persona id exists; an audience
+	// naming an unknown one is then a problem.
+	Persona func(id string) bool
+
 	// lines are the lines Parse noted; nil for a Definition that did not
 	// come from Parse (its problems have Line 0).
 	lines Lines
@@ -54,6 +58,7 @@ func Validate(d *Definition, opt ValidateOptions) Problems {
 		return c.probs.sorted()
 	}
 	c.header()
+	c.audience()
 	c.detector()
 	c.scoring()
 	c.handoff()
@@ -103,6 +108,10 @@ func (c *checker) withinLimits() bool {
 	}
 	list("scoring.points", len(d.Scoring.Points), MaxListItems, "entries")
 	list("mqn.fast_lane", len(d.MQN.FastLane), MaxListItems, "offers")
+	if d.Audience != nil {
+		list("audience.personas", len(d.Audience.Personas), MaxListItems, "personas")
+	}
+	list("offer.requires", len(d.Offer.Requires), MaxListItems, "products")
 	if d.SendWindow != nil {
 		list("send_window.days", len(d.SendWindow.Days), MaxListItems, "days")
 	}
@@ -131,6 +140,27 @@ func (c *checker) header() {
 	}
 	if strings.TrimSpace(d.Offer.Product) == "" {
 		c.problem("offer.product", "offer product is required")
+	}
+	c.requires()
+}
+
+// requires checks offer.requires: product IDs as customers' products are
+// written (else no account could ever own them), each once, and never the
+// product a cross-sell offers, which only accounts without it may get.
+func (c *checker) requires() {
+	o := c.d.Offer
+	seen := map[string]bool{}
+	for i, p := range o.Requires {
+		field := indexField("offer.requires", i)
+		switch {
+		case !IsProductID(p):
+			c.problem(field, "%q is not a product ID: 1 to %d characters without '/' or whitespace", p, MaxProductIDLength)
+		case seen[p]:
+			c.problem(field, "%q is listed twice", p)
+		case o.Kind == OfferCrossSell && p == o.Product:
+			c.problem(field, "a cross-sell of %s cannot require it: it is offered only to accounts that do not own it", p)
+		}
+		seen[p] = true
 	}
 }
 

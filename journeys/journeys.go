@@ -1,7 +1,7 @@
-// Package journeys is the use case of publishing and reading journey
-// versions: a definition is parsed and validated against the content
+// Package journeys is the use case of publishing, reading and retiring
+// journeys: a definition is parsed and validated against the content
 // library, published only when it changes what runs do, and read back
-// decoded. Every channel that shows or runs a journey (the API, the
+// decoded; an archived journey takes no new runs. Every channel that shows or runs a journey (the API, the
 // detectors, enrolment, the public pages) reads definitions here.
 //
 // It knows no HTTP and no Temporal.
@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journey"
@@ -53,6 +54,12 @@ func New(st *store.Store) *Service { return &Service{store: st} }
 // version; that holds for a reformatted file or an edited comment too, since
 // a new version then would only split the runs across identical versions.
 // The version keeps the source that first published it.
+//
+// Publishing brings an archived journey back, a new version or not: a PUT
+// says "this is the journey, live", and whether that revives it must not
+// depend on whether the file was edited. So a sync that re-applies every
+// file revives a journey archived by hand whose file is still there: retire
+// a journey in git by removing its file too.
 func (s *Service) Publish(ctx context.Context, id string, source []byte) (v Version, created bool, err error) {
 	def, err := s.Parse(ctx, source)
 	if err != nil {
@@ -76,20 +83,35 @@ func (s *Service) Publish(ctx context.Context, id string, source []byte) (v Vers
 
 // Parse parses and validates a definition with the content library known.
 func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition, error) {
-	// A loose first read (journey.SentContent, under the parser's own
-	// limits) finds the content the steps send, even when the definition
-	// has other problems, so the store answers in one query which of it is
-	// missing.
-	ids := journey.SentContent(source)
-	missing, err := s.store.MissingContent(ctx, ids)
+	// A loose first read (under the parser's own limits) finds the content
+	// the steps send and the personas the audience names, even when the
+	// definition has other problems, so the store answers in one query
+	// each which of them are missing.
+	unknownContent, err := missingSet(ctx, s.store.MissingContent, journey.SentContent(source))
 	if err != nil {
 		return nil, err
 	}
-	unknown := map[string]bool{}
-	for _, id := range missing {
-		unknown[id] = true
+	unknownPersonas, err := missingSet(ctx, s.store.MissingPersonas, journey.AudiencePersonas(source))
+	if err != nil {
+		return nil, err
 	}
-	return journey.ParseWith(source, journey.ValidateOptions{Content: func(id string) bool { return !unknown[id] }})
+	return journey.ParseWith(source, journey.ValidateOptions{
+		Content: func(id string) bool { return !unknownContent[id] },
+		Persona: func(id string) bool { return !unknownPersonas[id] },
+	})
+}
+
+// missingSet asks the store which of ids it lacks.
+func missingSet(ctx context.Context, missing func(context.Context, []string) ([]string, error), ids []string) (map[string]bool, error) {
+	gone, err := missing(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(gone))
+	for _, id := range gone {
+		set[id] = true
+	}
+	return set, nil
 }
 
 // Get reads one version (0: the newest).
@@ -127,13 +149,55 @@ func (s *Service) Definition(ctx context.Context, id string, version int) (*jour
 	return v.Definition, nil
 }
 
-// Published lists the newest version of every journey.
+// Published lists the newest version of every journey that is not
+// archived: the journeys that take new runs, whose detectors listen.
 func (s *Service) Published(ctx context.Context) ([]Version, error) {
-	list, err := s.store.ListJourneys(ctx)
+	return s.List(ctx, false)
+}
+
+// List lists the newest version of every journey, the archived ones too
+// when archived is true.
+func (s *Service) List(ctx context.Context, archived bool) ([]Version, error) {
+	list, err := s.store.ListJourneys(ctx, archived)
 	if err != nil {
 		return nil, err
 	}
 	return decodeAll(list)
+}
+
+// Archive retires a journey: it stays readable, but takes no new runs
+// (Enrollable refuses it, Published leaves it out, so no detector enrols
+// anyone in it), and its runs in flight go on as they are: nothing is sent
+// to them. Archiving an archived journey answers the same as the first
+// time. Publishing it again, changed or not, brings it back.
+func (s *Service) Archive(ctx context.Context, id string) (Version, error) {
+	jv, err := s.store.ArchiveJourney(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Version{}, fault.Newf(fault.NotFound, "journey %s has no published version", id)
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("archive journey %s: %w", id, err)
+	}
+	return Decode(jv)
+}
+
+// Enrollable is the newest published definition of a journey that takes
+// new runs: a NotFound fault when there is none, a Conflict fault when the
+// journey is archived. Conflict rather than Gone: publishing the journey
+// again brings it back, so the refusal is about its state, not its end.
+func (s *Service) Enrollable(ctx context.Context, id string) (*journey.Definition, error) {
+	v, err := s.Get(ctx, id, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.Newf(fault.NotFound, "journey %s has no published version", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.ArchivedAt != nil {
+		return nil, fault.Newf(fault.Conflict, "journey %s is archived (since %s) and takes no new enrolments; publish it again to enrol customers",
+			id, v.ArchivedAt.UTC().Format(time.RFC3339))
+	}
+	return v.Definition, nil
 }
 
 // Versions lists every version of a journey, or a NotFound fault.

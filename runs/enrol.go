@@ -24,6 +24,9 @@ const (
 	EnrolSuppressed      = "suppressed"
 	EnrolUnknownCustomer = "unknown-customer"
 	EnrolFailed          = "failed"
+	// EnrolIneligible: the offer does not fit what the account owns
+	// (journey.Eligible); the result's Reason says why.
+	EnrolIneligible = "ineligible"
 )
 
 // MaxEnrolment bounds the customers of one enrolment.
@@ -35,7 +38,9 @@ type EnrolResult struct {
 	Status     string `json:"status"`
 	WorkflowID string `json:"workflow_id,omitempty"`
 	RunID      string `json:"run_id,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// Reason says why an ineligible customer was not enrolled.
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Enrol starts one run per customer on the journey's newest published
@@ -48,7 +53,8 @@ func (s *Service) Enrol(ctx context.Context, journeyID string, customerIDs []str
 	case len(customerIDs) > MaxEnrolment:
 		return nil, fault.InvalidField("customer_ids", fmt.Sprintf("at most %d customers per request, got %d", MaxEnrolment, len(customerIDs)))
 	}
-	def, err := s.journeys.Latest(ctx, journeyID)
+	// An archived journey refuses the whole request, before any run starts.
+	def, err := s.journeys.Enrollable(ctx, journeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +63,10 @@ func (s *Service) Enrol(ctx context.Context, journeyID string, customerIDs []str
 	contexts, err := s.store.RunContexts(ctx, customerIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read customers to enrol: %w", err)
+	}
+	owned, err := s.store.OwnedProducts(ctx, customerIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read what the customers to enrol own: %w", err)
 	}
 	results := make([]EnrolResult, len(customerIDs))
 	var starts []Start
@@ -73,6 +83,10 @@ func (s *Service) Enrol(ctx context.Context, journeyID string, customerIDs []str
 		first[id] = i
 		if !known {
 			results[i].Status = EnrolUnknownCustomer
+			continue
+		}
+		if ok, reason := journey.Eligible(def.Offer, owned[id]); !ok {
+			results[i].Status, results[i].Reason = EnrolIneligible, reason
 			continue
 		}
 		starts = append(starts, Start{Journey: def, Customer: rc})

@@ -18,6 +18,7 @@ INSERT INTO owners (id, email) VALUES ('rep-eva', 'eva@seller.example');
 INSERT INTO personas (id, name) VALUES ('ops-lead', 'Head of Operations');
 INSERT INTO customers (id, name, persona_id, owner_id) VALUES ('acme', 'Acme GmbH', 'ops-lead', 'rep-eva');
 INSERT INTO contacts (id, customer_id, email) VALUES ('acme-max', 'acme', 'max@acme.example');
+INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp-core', '2024-03-01');
 INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'Checklist', 'automation', 'd-1');
 INSERT INTO content_personas (content_id, persona_id, position) VALUES ('checklist', 'ops-lead', 0);
 INSERT INTO journeys (id, latest_version) VALUES ('j', 1);
@@ -47,6 +48,7 @@ const (
 	insertRun     = `INSERT INTO runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, started_at, updated_at`
 	insertEnded   = `INSERT INTO ended_runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, score, mqn, cycle, outcome, started_at, updated_at, ended_at`
 	insertVersion = `INSERT INTO journey_versions (journey_id, version, status, definition`
+	insertVariant = `INSERT INTO content_variants (content_id, position, persona_id, locale, email_template_id)`
 )
 
 // constraintCases trigger every named constraint and unique index of the
@@ -73,6 +75,19 @@ var constraintCases = []struct {
 	{"contacts_id_check", `INSERT INTO contacts (id, customer_id, email) VALUES (repeat('x', 201), 'acme', 'x@acme.example')`},
 	{"contacts_email_check", `INSERT INTO contacts (id, customer_id, email) VALUES ('acme-ann', 'acme', 'ann')`},
 	{"contacts_customer_id_fkey", `INSERT INTO contacts (id, customer_id, email) VALUES ('ghost-ann', 'ghost', 'ann@ghost.example')`},
+	{"contacts_persona_id_fkey", `INSERT INTO contacts (id, customer_id, email, persona_id) VALUES ('acme-ann', 'acme', 'ann@acme.example', 'ghost')`},
+
+	{"content_variants_pkey", insertVariant + ` VALUES ('checklist', 0, NULL, 'de', 'd-1'), ('checklist', 0, NULL, 'en', 'd-2')`},
+	{"content_variants_content_id_fkey", insertVariant + ` VALUES ('ghost', 0, NULL, 'de', 'd-1')`},
+	{"content_variants_persona_id_fkey", insertVariant + ` VALUES ('checklist', 0, 'ghost', '', 'd-1')`},
+	{"content_variants_target_check", insertVariant + ` VALUES ('checklist', 0, NULL, '', 'd-1')`},
+	{"content_variants_email_check", `INSERT INTO content_variants (content_id, position, locale, email_subject) VALUES ('checklist', 0, 'de', 'no body')`},
+	{"content_variants_key", insertVariant + ` VALUES ('checklist', 0, 'ops-lead', 'de', 'd-1'), ('checklist', 1, 'ops-lead', 'de', 'd-2')`},
+
+	{"customer_products_pkey", `INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp-core', '2025-01-01')`},
+	{"customer_products_customer_id_fkey", `INSERT INTO customer_products (customer_id, product, since) VALUES ('ghost', 'erp-core', '2025-01-01')`},
+	{"customer_products_product_check", `INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp core', '2025-01-01')`},
+	{"customer_products_renews_at_check", `INSERT INTO customer_products (customer_id, product, since, renews_at) VALUES ('acme', 'crm', '2025-01-01', '2024-12-31')`},
 
 	{"content_pkey", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'T', 'automation', 'd-1')`},
 	{"content_id_check", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('a b', 'T', 'automation', 'd-1')`},
@@ -123,6 +138,7 @@ var constraintCases = []struct {
 	{"events_id_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES (repeat('é', 201), 'acme', 'open', now())`},
 	{"events_customer_id_fkey", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'ghost', 'open', now())`},
 	{"events_type_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'acme', 'like', now())`},
+	{"events_product_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'acme', 'order', now())`},
 	{"events_note_check", `INSERT INTO events (id, customer_id, type, note, occurred_at) VALUES ('ev-2', 'acme', 'fast-lane', repeat('é', 4001), now())`},
 
 	{"suppressions_pkey", `INSERT INTO suppressions (email, reason) VALUES ('gone@acme.example', 'spam')`},

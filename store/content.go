@@ -19,6 +19,17 @@ type Content struct {
 	Personas []string     `json:"personas"`
 	URL      string       `json:"url"`
 	Email    ContentEmail `json:"email"`
+	// Variants replace Email for some personas and locales (EmailFor).
+	Variants []ContentVariant `json:"variants,omitempty"`
+}
+
+// ContentVariant is the email of a content block for contacts of Persona,
+// of Locale, or of both; at least one of the two is set. Locale is a BCP
+// 47 tag, stored in canonical form ("de", "de-AT", "en-GB").
+type ContentVariant struct {
+	Persona string       `json:"persona,omitempty"`
+	Locale  string       `json:"locale,omitempty"`
+	Email   ContentEmail `json:"email"`
 }
 
 // ContentEmail is the email for a content block: a subject with an HTML
@@ -49,6 +60,14 @@ ON CONFLICT (id) DO UPDATE SET
 const sqlDeleteContentPersonas = `
 DELETE FROM content_personas WHERE content_id = $1`
 
+const sqlDeleteContentVariants = `
+DELETE FROM content_variants WHERE content_id = $1`
+
+const sqlInsertContentVariant = `
+INSERT INTO content_variants (content_id, position, persona_id, locale,
+                              email_subject, email_html, email_text, email_template_id)
+VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8)`
+
 const sqlInsertContentPersonas = `
 INSERT INTO content_personas (content_id, persona_id, position)
 SELECT $1, persona_id, position
@@ -68,6 +87,9 @@ func (s *Store) PutContent(ctx context.Context, c Content) error {
 		for _, id := range missing {
 			check.add("personas", fmt.Sprintf("unknown persona %q", id))
 		}
+		if err := checkVariantPersonas(ctx, tx, check, c.Variants); err != nil {
+			return err
+		}
 		if err := check.err(); err != nil {
 			return err
 		}
@@ -76,6 +98,11 @@ func (s *Store) PutContent(ctx context.Context, c Content) error {
 			c.Email.Subject, c.Email.HTML, c.Email.Text, c.Email.TemplateID)
 		b.Queue(sqlDeleteContentPersonas, c.ID)
 		b.Queue(sqlInsertContentPersonas, c.ID, nonNil(c.Personas))
+		b.Queue(sqlDeleteContentVariants, c.ID)
+		for i, v := range c.Variants {
+			b.Queue(sqlInsertContentVariant, c.ID, i, v.Persona, canonicalLocale(v.Locale),
+				v.Email.Subject, v.Email.HTML, v.Email.Text, v.Email.TemplateID)
+		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 	return pgErr("put", "content", c.ID, err)
@@ -86,6 +113,14 @@ SELECT DISTINCT ON (id) id
 FROM unnest($1::text[]) AS wanted (id)
 WHERE NOT EXISTS (SELECT FROM personas p WHERE p.id = wanted.id)
 ORDER BY id`
+
+// MissingPersonas returns those of ids that name no persona, sorted and
+// without repeats, so a journey's audience can be checked in one query.
+func (s *Store) MissingPersonas(ctx context.Context, ids []string) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, sqlMissingPersonas, nonNil(ids))
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return missing, pgErr("check", "personas", "", err)
+}
 
 // checkContent finds every mistake the schema would refuse one at a time;
 // PutContent adds unknown personas.
@@ -107,6 +142,7 @@ func checkContent(c Content) *fieldCheck {
 		}
 		seen[p] = true
 	}
+	checkVariants(check, c.Variants)
 	return check
 }
 
@@ -116,14 +152,24 @@ SELECT c.id, c.title, c.topic, c.stage, c.url,
        ARRAY(SELECT p.persona_id
              FROM content_personas p
              WHERE p.content_id = c.id
-             ORDER BY p.position) AS personas
+             ORDER BY p.position) AS personas,
+       (SELECT COALESCE(jsonb_agg(jsonb_build_object(
+                    'persona', COALESCE(v.persona_id, ''), 'locale', v.locale,
+                    'email', jsonb_build_object('subject', v.email_subject, 'html', v.email_html,
+                                                'text', v.email_text, 'template_id', v.email_template_id))
+                  ORDER BY v.position), '[]')
+        FROM content_variants v
+        WHERE v.content_id = c.id) AS variants
 FROM content c`
 
 func scanContent(row pgx.CollectableRow) (Content, error) {
 	var c Content
 	err := row.Scan(&c.ID, &c.Title, &c.Topic, &c.Stage, &c.URL,
 		&c.Email.Subject, &c.Email.HTML, &c.Email.Text, &c.Email.TemplateID,
-		&c.Personas)
+		&c.Personas, &c.Variants)
+	if len(c.Variants) == 0 {
+		c.Variants = nil
+	}
 	return c, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -20,6 +21,8 @@ type Customer struct {
 	Persona  string    `json:"persona,omitempty"`
 	Owner    Owner     `json:"owner"`
 	Contacts []Contact `json:"contacts"`
+	// Products are what the account owns (PutCustomer: nil keeps them).
+	Products []Product `json:"products"`
 }
 
 // Owner is a customer's account owner in sales.
@@ -38,6 +41,17 @@ type Contact struct {
 	LastName  string `json:"last_name" db:"last_name"`
 	Timezone  string `json:"timezone" db:"timezone"`
 	Locale    string `json:"locale" db:"locale"`
+	// Persona is the contact's own; "" means the customer's (PersonaOf).
+	Persona string `json:"persona,omitempty" db:"persona"`
+}
+
+// PersonaOf is the persona that chooses ct's email: its own, or else the
+// customer's.
+func (c Customer) PersonaOf(ct Contact) string {
+	if ct.Persona != "" {
+		return ct.Persona
+	}
+	return c.Persona
 }
 
 const sqlPutCustomer = `
@@ -56,8 +70,8 @@ WHERE customer_id = $1 AND NOT (id = ANY($2::text[]))`
 // A contact ID that belongs to another customer updates nothing and returns
 // no row.
 const sqlPutContact = `
-INSERT INTO contacts (id, customer_id, position, email, first_name, last_name, timezone, locale)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO contacts (id, customer_id, position, email, first_name, last_name, timezone, locale, persona_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))
 ON CONFLICT (id) DO UPDATE SET
     position   = EXCLUDED.position,
     email      = EXCLUDED.email,
@@ -65,6 +79,7 @@ ON CONFLICT (id) DO UPDATE SET
     last_name  = EXCLUDED.last_name,
     timezone   = EXCLUDED.timezone,
     locale     = EXCLUDED.locale,
+    persona_id = EXCLUDED.persona_id,
     updated_at = now()
 WHERE contacts.customer_id = EXCLUDED.customer_id
 RETURNING id`
@@ -87,6 +102,9 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 		}
 		if !personaOK {
 			check.add("persona", "unknown persona")
+		}
+		if err := checkContactPersonas(ctx, tx, check, c.Contacts); err != nil {
+			return err
 		}
 		var known *Owner
 		if c.Owner.ID != "" {
@@ -127,7 +145,7 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 		}
 		b.Queue(sqlDeleteOtherContacts, c.ID, ids)
 		for i, ct := range c.Contacts {
-			b.Queue(sqlPutContact, ct.ID, c.ID, i, ct.Email, ct.FirstName, ct.LastName, ct.Timezone, ct.Locale)
+			b.Queue(sqlPutContact, ct.ID, c.ID, i, ct.Email, ct.FirstName, ct.LastName, ct.Timezone, ct.Locale, ct.Persona)
 		}
 
 		br := tx.SendBatch(ctx, b)
@@ -149,12 +167,40 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 				return withField(pgErr("put", "contact", ct.ID, err), fmt.Sprintf("contacts[%d].", i), "customer", c.ID)
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		return putProducts(ctx, tx, c.ID, c.Products)
 	})
 	return pgErr("put", "customer", c.ID, err)
 }
 
 const sqlPersonaKnown = `SELECT $1::text = '' OR EXISTS (SELECT FROM personas WHERE id = $1)`
+
+// checkContactPersonas names each contact whose persona is unknown, at its
+// own field, so a list of many contacts says which one is wrong.
+func checkContactPersonas(ctx context.Context, tx pgx.Tx, check *fieldCheck, contacts []Contact) error {
+	var named []string
+	for _, ct := range contacts {
+		if ct.Persona != "" {
+			named = append(named, ct.Persona)
+		}
+	}
+	if len(named) == 0 {
+		return nil
+	}
+	rows, _ := tx.Query(ctx, sqlMissingPersonas, named)
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("check contact personas: %w", err)
+	}
+	for i, ct := range contacts {
+		if ct.Persona != "" && slices.Contains(missing, ct.Persona) {
+			check.add(fmt.Sprintf("contacts[%d].persona", i), fmt.Sprintf("unknown persona %q", ct.Persona))
+		}
+	}
+	return nil
+}
 
 // checkCustomer finds every mistake the schema would refuse one at a time,
 // and what it cannot check: a customer has one or more contacts, listed
@@ -192,6 +238,7 @@ func checkCustomer(c Customer) *fieldCheck {
 			}
 		}
 	}
+	checkProducts(check, c.Products)
 	return check
 }
 
@@ -264,7 +311,7 @@ JOIN owners o ON o.id = c.owner_id
 WHERE c.id = $1`
 
 const sqlGetContacts = `
-SELECT id, email, first_name, last_name, timezone, locale
+SELECT id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '') AS persona
 FROM contacts
 WHERE customer_id = $1
 ORDER BY position, id`
@@ -293,7 +340,12 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (Customer, error) {
 	if err != nil {
 		return Customer{}, pgErr("get", "customer", id, err)
 	}
-	return c, pgErr("get", "customer", id, br.Close())
+	if err := br.Close(); err != nil {
+		return Customer{}, pgErr("get", "customer", id, err)
+	}
+	products, err := s.customerProducts(ctx, []string{id})
+	c.Products = products[id]
+	return c, pgErr("get", "customer", id, err)
 }
 
 const sqlListCustomers = `
@@ -305,7 +357,7 @@ ORDER BY c.id
 LIMIT $2`
 
 const sqlListContacts = `
-SELECT customer_id, id, email, first_name, last_name, timezone, locale
+SELECT customer_id, id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '')
 FROM contacts
 WHERE customer_id = ANY($1::text[])
 ORDER BY customer_id, position, id`
@@ -329,17 +381,24 @@ func (s *Store) ListCustomers(ctx context.Context, page Page) ([]Customer, error
 	var customerID string
 	var ct Contact
 	_, err = pgx.ForEachRow(rows,
-		[]any{&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale},
+		[]any{&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale, &ct.Persona},
 		func() error {
 			c := byID[customerID]
 			c.Contacts = append(c.Contacts, ct)
 			return nil
 		})
+	if err != nil {
+		return nil, pgErr("list", "customers", "", err)
+	}
+	products, err := s.customerProducts(ctx, ids)
+	for i := range cs {
+		cs[i].Products = products[cs[i].ID]
+	}
 	return cs, pgErr("list", "customers", "", err)
 }
 
 const sqlGetContact = `
-SELECT customer_id, id, email, first_name, last_name, timezone, locale
+SELECT customer_id, id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '')
 FROM contacts
 WHERE id = $1`
 
@@ -348,7 +407,7 @@ func (s *Store) GetContact(ctx context.Context, id string) (Contact, string, err
 	var customerID string
 	var ct Contact
 	err := s.pool.QueryRow(ctx, sqlGetContact, id).
-		Scan(&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale)
+		Scan(&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale, &ct.Persona)
 	if err != nil {
 		return Contact{}, "", pgErr("get", "contact", id, err)
 	}

@@ -107,6 +107,19 @@ var constraints = map[string]constraint{
 	"contacts_id_check":         {"id", idRule},
 	"contacts_email_check":      {"email", emailRule},
 	"contacts_customer_id_fkey": {"customer_id", "unknown customer"},
+	"contacts_persona_id_fkey":  {"persona", "unknown persona"},
+
+	"customer_products_pkey":             {"products", "lists a product twice"},
+	"customer_products_product_check":    {"products", "a product ID " + idRule},
+	"customer_products_renews_at_check":  {"products", "renews_at must not be before since"},
+	"customer_products_customer_id_fkey": {"customer_id", "unknown customer"},
+
+	"content_variants_pkey":            {"variants", "lists a position twice"},
+	"content_variants_content_id_fkey": {"id", "unknown content"},
+	"content_variants_persona_id_fkey": {"variants.persona", "unknown persona"},
+	"content_variants_target_check":    {"variants", "a variant needs a persona, a locale or both"},
+	"content_variants_email_check":     {"variants.email", "needs a template_id, or a subject and an html or text body"},
+	"content_variants_key":             {"variants", "two variants are for the same persona and locale"},
 
 	"content_pkey":                      {"id", "already exists"},
 	"content_id_check":                  {"id", idRule},
@@ -163,6 +176,8 @@ var constraints = map[string]constraint{
 	"events_customer_id_fkey": {"customer_id", "unknown customer"},
 	"events_type_check":       {"type", "must be one of " + strings.Join(EventTypes, ", ")},
 	"events_note_check":       {"note", "must be at most 4000 characters"},
+	"events_product_check": {"product",
+		"an order names its product (" + idRule + "); other events name none"},
 
 	"api_keys_owner_id_fkey":        {"owner", "unknown account owner"},
 	"api_keys_owner_role_check":     {"owner", "only a sales key can be bound to an account owner"},
@@ -227,7 +242,9 @@ var constraints = map[string]constraint{
 // invalidInput lists unique constraints whose violation is a mistake within
 // one request (ErrInvalid) rather than a clash with stored data (ErrConflict).
 var invalidInput = map[string]bool{
-	"content_personas_pkey": true,
+	"content_personas_pkey":  true,
+	"customer_products_pkey": true,
+	"content_variants_key":   true,
 }
 
 // Postgres error codes the store maps to kinds.

@@ -13,8 +13,8 @@ import (
 )
 
 // EventTypes are the engagement types the store accepts (the events_type_check
-// constraint): the scored kinds, plus fast-lane requests.
-var EventTypes = []string{"open", "click", "visit", "download", "webinar", "reply", "fast-lane"}
+// constraint): the scored kinds, plus fast-lane requests and orders.
+var EventTypes = []string{"open", "click", "visit", "download", "webinar", "reply", "fast-lane", OrderType}
 
 // Event is one engagement signal of a customer. ContactID, ContentID, RunID
 // and Step are what the source reported; they are kept as history and are
@@ -30,14 +30,16 @@ type Event struct {
 	RunID      string `json:"run_id,omitempty" db:"run_id"`
 	Step       string `json:"step,omitempty" db:"step"`
 	// Note is what the contact wrote with a fast-lane request.
-	Note       string    `json:"note,omitempty" db:"note"`
+	Note string `json:"note,omitempty" db:"note"`
+	// Product is what an order (OrderType) ordered; other events name none.
+	Product    string    `json:"product,omitempty" db:"product"`
 	OccurredAt time.Time `json:"occurred_at" db:"occurred_at"`
 	ReceivedAt time.Time `json:"received_at" db:"received_at"`
 }
 
 var eventColumns = []string{
 	"id", "customer_id", "contact_id", "type", "topic", "content_id",
-	"url", "run_id", "step", "note", "occurred_at", "received_at", "position",
+	"url", "run_id", "step", "note", "product", "occurred_at", "received_at", "position",
 }
 
 const sqlCreateIncomingEvents = `
@@ -52,6 +54,7 @@ CREATE TEMPORARY TABLE incoming_events (
     run_id      text,
     step        text,
     note        text,
+    product     text,
     occurred_at timestamptz,
     received_at timestamptz,
     position    int
@@ -68,10 +71,10 @@ LIMIT 1`
 // alone and do not come back from RETURNING.
 const sqlInsertIncomingEvents = `
 INSERT INTO events (id, customer_id, contact_id, type, topic, content_id,
-                    url, run_id, step, note, occurred_at, received_at)
+                    url, run_id, step, note, product, occurred_at, received_at)
 SELECT DISTINCT ON (id)
        id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, occurred_at, received_at
+       url, run_id, step, note, product, occurred_at, received_at
 FROM incoming_events
 ORDER BY id, position
 ON CONFLICT (id) DO NOTHING
@@ -113,7 +116,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) (inserted, dup
 					received = now
 				}
 				return []any{e.ID, e.CustomerID, e.ContactID, e.Type, e.Topic, e.ContentID,
-					e.URL, e.RunID, e.Step, e.Note, e.OccurredAt, received, i}, nil
+					e.URL, e.RunID, e.Step, e.Note, e.Product, e.OccurredAt, received, i}, nil
 			}))
 		if err != nil {
 			return err
@@ -203,6 +206,9 @@ func EventProblems(e Event) []EventProblem {
 	if e.OccurredAt.IsZero() {
 		add("occurred_at", "is required")
 	}
+	if msg := productProblem(e); msg != "" {
+		add("product", msg)
+	}
 	for _, f := range []struct{ name, value string }{
 		{"contact_id", e.ContactID}, {"topic", e.Topic}, {"content_id", e.ContentID},
 		{"url", e.URL}, {"run_id", e.RunID}, {"step", e.Step}, {"note", e.Note},
@@ -235,12 +241,12 @@ const sqlCountEvents = `
 SELECT count(*)
 FROM events
 WHERE customer_id = $1 AND topic = ANY($2::text[]) AND occurred_at >= $3
-  AND type <> 'fast-lane'`
+  AND type NOT IN ('fast-lane', 'order')`
 
 const sqlCountEventsAllTopics = `
 SELECT count(*)
 FROM events
-WHERE customer_id = $1 AND occurred_at >= $2 AND type <> 'fast-lane'`
+WHERE customer_id = $1 AND occurred_at >= $2 AND type NOT IN ('fast-lane', 'order')`
 
 // CountEvents counts a customer's engagement events on any of topics (all
 // topics when none are given) that occurred at or after since: the
@@ -259,11 +265,11 @@ func (s *Store) CountEvents(ctx context.Context, customerID string, topics []str
 
 const sqlRecentEvents = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, occurred_at, received_at
+       url, run_id, step, note, product, occurred_at, received_at
 FROM (
     SELECT *
     FROM events
-    WHERE customer_id = $1 AND occurred_at >= $2 AND type <> 'fast-lane'
+    WHERE customer_id = $1 AND occurred_at >= $2 AND type NOT IN ('fast-lane', 'order')
       AND (cardinality($3::text[]) = 0 OR topic = ANY($3::text[]))
     ORDER BY occurred_at DESC, id DESC
     LIMIT $4
@@ -283,7 +289,7 @@ func (s *Store) RecentEvents(ctx context.Context, customerID string, topics []st
 
 const sqlGetEvents = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, occurred_at, received_at
+       url, run_id, step, note, product, occurred_at, received_at
 FROM events
 WHERE id = ANY($1::text[])`
 
@@ -307,7 +313,7 @@ func (s *Store) GetEvents(ctx context.Context, ids []string) (map[string]Event, 
 
 const sqlGetEvent = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, occurred_at, received_at
+       url, run_id, step, note, product, occurred_at, received_at
 FROM events
 WHERE id = $1`
 

@@ -37,7 +37,8 @@ const sqlPublishDraft = `
 UPDATE journey_versions
 SET status = 'published', published_at = now()
 WHERE journey_id = $1 AND version = $2 AND status = 'draft'
-RETURNING journey_id, version, name, status, definition, source, created_at, published_at`
+RETURNING journey_id, version, name, status, definition, source, created_at, published_at,
+          (SELECT archived_at FROM journeys WHERE id = $1) AS archived_at`
 
 // PublishDraft publishes a draft version. Publishing a published version
 // again returns it unchanged.

@@ -28,23 +28,30 @@ type JourneyVersion struct {
 	Source      string          `json:"source,omitempty" db:"source"`
 	CreatedAt   time.Time       `json:"created_at" db:"created_at"`
 	PublishedAt *time.Time      `json:"published_at,omitempty" db:"published_at"`
+	// ArchivedAt is when the journey (every version of it) was retired, nil
+	// while it takes new runs.
+	ArchivedAt *time.Time `json:"archived_at" db:"archived_at"`
 }
 
 // Bumping journeys.latest_version locks the journey's row until the statement
 // commits, so concurrent callers get consecutive, distinct versions; a
-// version that fails its checks rolls the bump back with it.
+// version that fails its checks rolls the bump back with it. Publishing
+// brings an archived journey back; a draft leaves it as it is.
 const sqlInsertJourneyVersion = `
 WITH next AS (
     INSERT INTO journeys (id, latest_version)
     VALUES ($1, 1)
-    ON CONFLICT (id) DO UPDATE SET latest_version = journeys.latest_version + 1
-    RETURNING id, latest_version
+    ON CONFLICT (id) DO UPDATE SET latest_version = journeys.latest_version + 1,
+        archived_at = CASE WHEN $2 = 'published' THEN NULL ELSE journeys.archived_at END
+    RETURNING id, latest_version, archived_at
+), ins AS (
+    INSERT INTO journey_versions (journey_id, version, status, name, definition, source, published_at)
+    SELECT next.id, next.latest_version, $2, $3, $4::jsonb, $5,
+           CASE WHEN $2 = 'published' THEN now() END
+    FROM next
+    RETURNING journey_id, version, name, status, definition, source, created_at, published_at
 )
-INSERT INTO journey_versions (journey_id, version, status, name, definition, source, published_at)
-SELECT next.id, next.latest_version, $2, $3, $4::jsonb, $5,
-       CASE WHEN $2 = 'published' THEN now() END
-FROM next
-RETURNING journey_id, version, name, status, definition, source, created_at, published_at`
+SELECT ins.*, next.archived_at FROM ins, next`
 
 // PublishJourney stores jv as the journey's next version, published, and
 // returns it with its Version and CreatedAt. It is safe to call concurrently:
@@ -55,11 +62,13 @@ func (s *Store) PublishJourney(ctx context.Context, jv JourneyVersion) (JourneyV
 
 // PublishJourneyIfChanged publishes jv as the journey's next version unless
 // its definition equals that of the newest published version: then it
-// returns that version and created is false, and stores nothing. Definitions
-// compare as JSON values (jsonb equality: key order and spacing do not
-// count), so the same journey sent again, as YAML or JSON, reformatted or
-// with other comments, is the version it already is; jv.Source does not
-// take part, and the version keeps the source that first published it.
+// returns that version and created is false, and stores no version. Either
+// way the journey is not archived afterwards: sending it again is how
+// marketing brings a retired journey back. Definitions compare as JSON
+// values (jsonb equality: key order and spacing do not count), so the
+// same journey sent again, as YAML or JSON, reformatted or with other
+// comments, is the version it already is; jv.Source does not take part,
+// and the version keeps the source that first published it.
 //
 // Calls for one journey are serialised by a transaction-scoped advisory
 // lock around the comparison and the insert: two identical calls at once
@@ -83,6 +92,12 @@ WHERE journey_id = $1 AND status = 'published' AND definition = $2::jsonb
 		}
 		if len(same) == 1 {
 			out = same[0]
+			if out.ArchivedAt != nil {
+				if _, err := tx.Exec(ctx, `UPDATE journeys SET archived_at = NULL WHERE id = $1`, jv.JourneyID); err != nil {
+					return err
+				}
+				out.ArchivedAt = nil
+			}
 			return nil
 		}
 		rows, _ = tx.Query(ctx, sqlInsertJourneyVersion, jv.JourneyID, JourneyPublished, jv.Name, string(def), jv.Source)
@@ -108,9 +123,11 @@ func (s *Store) insertJourneyVersion(ctx context.Context, jv JourneyVersion, sta
 	return out, pgErr("publish", "journey", jv.JourneyID, err)
 }
 
+// sqlSelectJourneyVersion reads versions with their journey's archived_at;
+// the clauses appended to it name journey_versions' columns unqualified.
 const sqlSelectJourneyVersion = `
-SELECT journey_id, version, name, status, definition, source, created_at, published_at
-FROM journey_versions`
+SELECT v.journey_id, v.version, v.name, v.status, v.definition, v.source, v.created_at, v.published_at, j.archived_at
+FROM journey_versions v JOIN journeys j ON j.id = v.journey_id`
 
 // GetJourney returns a version of a journey; version 0 means the newest
 // published one. ErrNotFound when there is no such version.
@@ -129,14 +146,15 @@ WHERE journey_id = $1 AND version = $2`, id, version)
 	return jv, pgErr("get", "journey", versionID(id, version), err)
 }
 
-// ListJourneys returns the newest published version of every journey, by ID.
-func (s *Store) ListJourneys(ctx context.Context) ([]JourneyVersion, error) {
+// ListJourneys returns the newest published version of every journey, by
+// ID; archived journeys too when archived is true, left out otherwise.
+func (s *Store) ListJourneys(ctx context.Context, archived bool) ([]JourneyVersion, error) {
 	rows, _ := s.pool.Query(ctx, `
-SELECT DISTINCT ON (journey_id)
-       journey_id, version, name, status, definition, source, created_at, published_at
-FROM journey_versions
-WHERE status = 'published'
-ORDER BY journey_id, version DESC`)
+SELECT DISTINCT ON (v.journey_id)
+       v.journey_id, v.version, v.name, v.status, v.definition, v.source, v.created_at, v.published_at, j.archived_at
+FROM journey_versions v JOIN journeys j ON j.id = v.journey_id
+WHERE v.status = 'published' AND ($1 OR j.archived_at IS NULL)
+ORDER BY v.journey_id, v.version DESC`, archived)
 	jvs, err := pgx.CollectRows(rows, pgx.RowToStructByName[JourneyVersion])
 	return jvs, pgErr("list", "journeys", "", err)
 }
@@ -152,6 +170,21 @@ ORDER BY version`, id)
 		return nil, notFound("journey", id)
 	}
 	return jvs, pgErr("list", "journey versions", id, err)
+}
+
+// ArchiveJourney retires a journey and returns its newest published
+// version, archived. Archiving an archived journey changes nothing and
+// answers the same: it keeps the time it was first archived. ErrNotFound
+// when the journey has no published version.
+func (s *Store) ArchiveJourney(ctx context.Context, id string) (JourneyVersion, error) {
+	_, err := s.pool.Exec(ctx, `
+UPDATE journeys SET archived_at = now()
+WHERE id = $1 AND archived_at IS NULL
+  AND EXISTS (SELECT 1 FROM journey_versions WHERE journey_id = $1 AND status = 'published')`, id)
+	if err != nil {
+		return JourneyVersion{}, pgErr("archive", "journey", id, err)
+	}
+	return s.GetJourney(ctx, id, 0)
 }
 
 // versionID names a journey version in errors: "id" or "id@3".

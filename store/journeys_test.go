@@ -73,7 +73,7 @@ func TestJourneyVersions(t *testing.T) {
 		_, err = s.SaveDraft(ctx, journey("only-drafts"))
 		require.NoError(t, err)
 
-		all, err := s.ListJourneys(ctx)
+		all, err := s.ListJourneys(ctx, false)
 		require.NoError(t, err)
 		require.Len(t, all, 2)
 		require.Equal(t, "another", all[0].JourneyID)
@@ -224,4 +224,90 @@ func TestPublishJourneyIfChangedConcurrentlyCreatesOneVersion(t *testing.T) {
 	all, err := s.ListJourneyVersions(ctx, "busy")
 	require.NoError(t, err)
 	require.Len(t, all, 2)
+}
+
+func TestArchivingAJourney(t *testing.T) {
+	s := storetest.NewDB(t)
+	ctx := t.Context()
+	id := "erp-automation-crosssell"
+	_, err := s.PublishJourney(ctx, journey(id))
+	require.NoError(t, err)
+	v2, err := s.PublishJourney(ctx, journey(id))
+	require.NoError(t, err)
+	require.Nil(t, v2.ArchivedAt, "a published journey is live")
+	_, err = s.PublishJourney(ctx, journey("live"))
+	require.NoError(t, err)
+
+	archived, err := s.ArchiveJourney(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 2, archived.Version, "archiving answers the newest published version")
+	require.NotNil(t, archived.ArchivedAt)
+
+	t.Run("archiving again changes nothing", func(t *testing.T) {
+		again, err := s.ArchiveJourney(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, archived, again)
+	})
+	t.Run("every version reads as archived", func(t *testing.T) {
+		for _, version := range []int{0, 1, 2} {
+			got, err := s.GetJourney(ctx, id, version)
+			require.NoError(t, err)
+			require.Equal(t, archived.ArchivedAt, got.ArchivedAt, "version %d", version)
+		}
+		versions, err := s.ListJourneyVersions(ctx, id)
+		require.NoError(t, err)
+		for _, v := range versions {
+			require.Equal(t, archived.ArchivedAt, v.ArchivedAt)
+		}
+	})
+	t.Run("the list leaves it out unless asked", func(t *testing.T) {
+		live, err := s.ListJourneys(ctx, false)
+		require.NoError(t, err)
+		require.Len(t, live, 1)
+		require.Equal(t, "live", live[0].JourneyID)
+		all, err := s.ListJourneys(ctx, true)
+		require.NoError(t, err)
+		require.Len(t, all, 2)
+		require.Equal(t, id, all[0].JourneyID)
+		require.Equal(t, archived.ArchivedAt, all[0].ArchivedAt)
+		require.Nil(t, all[1].ArchivedAt)
+	})
+	t.Run("a journey that does not exist", func(t *testing.T) {
+		_, err := s.ArchiveJourney(ctx, "nope")
+		requireKind(t, err, store.ErrNotFound, "")
+		_, err = s.SaveDraft(ctx, journey("only-drafts"))
+		require.NoError(t, err)
+		_, err = s.ArchiveJourney(ctx, "only-drafts")
+		requireKind(t, err, store.ErrNotFound, "")
+	})
+	t.Run("publishing it unchanged brings it back without a version", func(t *testing.T) {
+		got, created, err := s.PublishJourneyIfChanged(ctx, journey(id))
+		require.NoError(t, err)
+		require.False(t, created)
+		require.Equal(t, 2, got.Version)
+		require.Nil(t, got.ArchivedAt)
+		newest, err := s.GetJourney(ctx, id, 0)
+		require.NoError(t, err)
+		require.Nil(t, newest.ArchivedAt)
+	})
+	t.Run("publishing a change brings it back as the next version", func(t *testing.T) {
+		_, err := s.ArchiveJourney(ctx, id)
+		require.NoError(t, err)
+		changed := journey(id)
+		changed.Definition = json.RawMessage(`{"id":"erp-automation-crosssell","name":"changed","offer":{"kind":"repeat","product":"p"}}`)
+		got, created, err := s.PublishJourneyIfChanged(ctx, changed)
+		require.NoError(t, err)
+		require.True(t, created)
+		require.Equal(t, 3, got.Version)
+		require.Nil(t, got.ArchivedAt)
+		live, err := s.ListJourneys(ctx, false)
+		require.NoError(t, err)
+		require.Len(t, live, 2)
+	})
+	t.Run("archived again, it keeps the new time", func(t *testing.T) {
+		again, err := s.ArchiveJourney(ctx, id)
+		require.NoError(t, err)
+		require.NotNil(t, again.ArchivedAt)
+		require.False(t, again.ArchivedAt.Before(*archived.ArchivedAt))
+	})
 }

@@ -145,6 +145,7 @@ func TestCustomers(t *testing.T) {
 	t.Run("put then get returns customer, owner and contacts", func(t *testing.T) {
 		c := customer("acme")
 		c.Contacts = append(c.Contacts, store.Contact{ID: "acme-anna", Email: "anna@acme.example", FirstName: "Anna"})
+		c.Products = []store.Product{} // owns nothing: GET says so with an empty list
 		require.NoError(t, s.PutCustomer(ctx, c))
 		got, err := s.GetCustomer(ctx, "acme")
 		require.NoError(t, err)

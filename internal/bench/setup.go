@@ -36,7 +36,7 @@ steps:
 // sleepYAML waits first: the scale figure is about runs asleep, not mail.
 const sleepYAML = `id: bench-sleep
 name: "Benchmark: asleep for a year"
-offer: {kind: repeat, product: bench-suite}
+offer: {kind: cross-sell, product: bench-suite}
 persona: bench-buyer
 scoring: {points: {open: 1, click: 10, visit: 5}, half_life: 30d}
 mqn: {threshold: 1000000, fast_lane: [demo]}
