@@ -12,8 +12,9 @@ import (
 
 // LoadRunContext tells the workflow the customer's owner and timezone, and
 // whether anyone can be mailed: the same store.RunContexts the API reads to
-// start a run with its context, so both agree. It only reads, so retries are
-// safe.
+// start a run with its context, so both agree. With the journey's audience
+// (req.Personas) only a contact of those personas counts as reachable. It
+// only reads, so retries are safe.
 func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContextRequest) (workflows.RunContext, error) {
 	rcs, err := a.Store.RunContexts(ctx, []string{req.CustomerID})
 	if err != nil {
@@ -22,6 +23,12 @@ func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContex
 	rc, ok := rcs[req.CustomerID]
 	if !ok {
 		return workflows.RunContext{}, temporal.NewNonRetryableApplicationError("customer "+req.CustomerID+" does not exist", "UnknownCustomer", nil)
+	}
+	if len(req.Personas) > 0 && rc.Reachable {
+		// The journey mails only its audience: someone of it must remain.
+		if rc.Reachable, err = a.Store.ReachableIn(ctx, req.CustomerID, req.Personas); err != nil {
+			return workflows.RunContext{}, fmt.Errorf("check who of customer %s can be mailed: %w", req.CustomerID, err)
+		}
 	}
 	return workflows.RunContext{OwnerID: rc.OwnerID, Timezone: rc.Timezone, Reachable: rc.Reachable}, nil
 }

@@ -60,7 +60,9 @@ type App struct {
 	Runs       *runs.Service
 	Engagement *engagement.Service
 	Activities *activities.Activities
-	API        *api.Server
+	// Renewals is the renewal detector's activity (RenewalSchedule).
+	Renewals *activities.Renewals
+	API      *api.Server
 }
 
 // NewRegistry is a metrics registry with the Go and process collectors.
@@ -96,6 +98,8 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 		Log:     d.Log.With().Str("component", "activities").Logger(),
 		Metrics: activities.NewMetrics(d.Registry),
 	}
+	a.Renewals = &activities.Renewals{Store: d.Store, Journeys: a.Journeys, Runs: a.Runs,
+		Log: d.Log.With().Str("component", "renewals").Logger()}
 	ac := t.API
 	ac.PublicURL, ac.TemporalUIURL, ac.Namespace = cfg.PublicURL, cfg.TemporalUIURL, cfg.TemporalNamespace
 	ac.WebhookKey, ac.LinkTTL = cfg.SendGridWebhookKey, cfg.LinkTTL
@@ -115,7 +119,7 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 // NewWorker builds a worker for the journey workflow and its activities,
 // sized by cfg.Worker; the caller starts and stops it.
 func (a *App) NewWorker() sdkworker.Worker {
-	return worker.New(a.Temporal, a.Activities, a.Config.Worker)
+	return worker.New(a.Temporal, a.Activities, a.Renewals, a.Config.Worker)
 }
 
 // Prune forgets, every interval until ctx ends, what ripen keeps only for a

@@ -159,6 +159,10 @@ func (a *App) runWorker(ctx context.Context) error {
 	if cfg.SendGridAPIKey == "" {
 		log.Warn().Msg("SENDGRID_API_KEY is empty: SendGrid will refuse mail unless SENDGRID_BASE_URL points at ripen sendgrid-dev")
 	}
+	// The worker runs what the schedules start, so it sees to them.
+	if err := a.EnsureSchedules(ctx); err != nil {
+		return err
+	}
 	w := a.NewWorker()
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

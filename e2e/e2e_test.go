@@ -439,3 +439,113 @@ func recordHistory(t *testing.T, st *devstack.Stack, workflowID string) {
 	require.NoError(t, os.WriteFile(file, data, 0o644))
 	t.Logf("recorded %d events of %s in %s", len(hist.Events), workflowID, file)
 }
+
+const groupJourneyYAML = `id: automation-buying-group
+name: Automation add-on, for the whole buying group
+offer: {kind: cross-sell, product: automation-suite}
+scoring: {points: {click: 10}, half_life: 30d, topics: [process-automation]}
+mqn: {threshold: 10, min_contacts: 2}
+handoff: {sla: 2d, recycle_after: 60d, max_recycles: 2}
+steps:
+  - {id: checklist, send: automation-checklist}
+  - {id: wait-1, wait: 30d, until: fast_lane}
+`
+
+// TestBuyingGroupTour walks an account as a buying group: two people of two
+// personas each get their own variant of the email, the need qualifies only
+// once both have engaged (mqn.min_contacts: 2), the account owner gets the
+// hand-off; and a cross-sell to an account that owns the product is
+// answered ineligible, with the reason.
+func TestBuyingGroupTour(t *testing.T) {
+	st := startStack(t, "", storetest.NewDatabase(t), "")
+	defer st.Stop()
+	c := newClient(t, st, adminKey(t, st))
+
+	for id, name := range map[string]string{"ops-lead": "Head of Operations", "it-lead": "Head of IT"} {
+		c.call("PUT", "/v1/personas/"+id, map[string]any{"name": name, "topics": []string{"process-automation"}}, 200, nil)
+	}
+	c.call("PUT", "/v1/content/automation-checklist", map[string]any{
+		"title": "Automation checklist", "topic": "process-automation", "stage": "awareness",
+		"personas": []string{"ops-lead", "it-lead"}, "url": "https://example.com/automation-checklist",
+		"email": map[string]any{"subject": "{{.Contact.FirstName}}, your automation checklist",
+			"html": `<p>Hi {{.Contact.FirstName}}, <a href="{{.Content.URL}}">read the checklist</a></p>`, "text": "{{.Content.URL}}"},
+		"variants": []map[string]any{{"persona": "it-lead", "locale": "de", "email": map[string]any{
+			"subject": "{{.Contact.FirstName}}, Ihre Checkliste für die IT",
+			"html":    `<p>Hallo {{.Contact.FirstName}}, <a href="{{.Content.URL}}">Checkliste lesen</a></p>`, "text": "{{.Content.URL}}"}}},
+	}, 200, nil)
+	owner := map[string]any{"id": "rep-eva", "name": "Eva Berger", "email": "eva@seller.example"}
+	c.call("PUT", "/v1/customers/globex", map[string]any{"name": "Globex AG", "persona": "ops-lead", "owner": owner,
+		"products": []map[string]any{{"product": "erp-core", "since": "2023-01-01"}},
+		"contacts": []map[string]any{
+			{"id": "globex-max", "email": "max@globex.example", "first_name": "Max", "last_name": "Muster", "timezone": "Europe/Berlin", "locale": "de", "persona": "it-lead"},
+			{"id": "globex-ann", "email": "ann@globex.example", "first_name": "Ann", "last_name": "Smith", "timezone": "Europe/London", "locale": "en", "persona": "ops-lead"},
+		}}, 200, nil)
+	c.call("PUT", "/v1/customers/initech", map[string]any{"name": "Initech", "persona": "ops-lead", "owner": owner,
+		"products": []map[string]any{{"product": "automation-suite", "since": "2024-06-01"}},
+		"contacts": []map[string]any{{"id": "initech-bob", "email": "bob@initech.example", "first_name": "Bob", "last_name": "Slydell", "timezone": "America/Chicago", "locale": "en"}},
+	}, 200, nil)
+	const id = "automation-buying-group"
+	c.call("PUT", "/v1/journeys/"+id, groupJourneyYAML, 201, nil)
+
+	var enrol struct {
+		Results []struct {
+			CustomerID string `json:"customer_id"`
+			Status     string `json:"status"`
+			Reason     string `json:"reason"`
+		} `json:"results"`
+	}
+	c.call("POST", "/v1/journeys/"+id+"/enrollments", map[string]any{"customer_ids": []string{"globex", "initech"}}, 200, &enrol)
+	require.Len(t, enrol.Results, 2)
+	require.Equal(t, "started", enrol.Results[0].Status)
+	require.Equal(t, "ineligible", enrol.Results[1].Status, "initech owns the cross-sell's product")
+	require.Equal(t, "owns automation-suite already", enrol.Results[1].Reason)
+
+	// Each person of the buying group gets their own email: Max the IT
+	// lead's German variant, Ann the base email.
+	var maxMail, annMail message
+	c.eventually("an email for each contact", func() bool {
+		m, a := c.messages("max@globex.example"), c.messages("ann@globex.example")
+		if len(m) == 1 && len(a) == 1 {
+			maxMail, annMail = m[0], a[0]
+		}
+		return len(m) == 1 && len(a) == 1
+	})
+	require.Equal(t, "Max, Ihre Checkliste für die IT", maxMail.Subject)
+	require.Equal(t, "Ann, your automation checklist", annMail.Subject)
+	require.Empty(t, c.messages("bob@initech.example"), "nobody of an ineligible account is mailed")
+
+	// Max reads his checklist: 10 points reach the threshold, but one
+	// person is not a buying group.
+	code, _, _ := c.do("GET", linkByText(t, maxMail, "Checkliste lesen"), "", nil, false)
+	require.Equal(t, http.StatusSeeOther, code)
+	c.eventually("Max's click scored", func() bool { return c.run(id, "globex").Score >= 9.9 })
+	one := c.run(id, "globex")
+	require.False(t, one.MQN, "MQN needs engagement from two contacts")
+	require.Equal(t, "nurturing", one.Stage)
+
+	// Ann reads hers: now two people engage, and the owner gets the hand-off.
+	code, _, _ = c.do("GET", linkByText(t, annMail, "read the checklist"), "", nil, false)
+	require.Equal(t, http.StatusSeeOther, code)
+	var inbox struct {
+		Handoffs []struct {
+			ID         string `json:"id"`
+			CustomerID string `json:"customer_id"`
+			Reason     string `json:"reason"`
+		} `json:"handoffs"`
+	}
+	c.eventually("a hand-off in the sales inbox", func() bool {
+		c.call("GET", "/v1/handoffs?status=open&owner=rep-eva", nil, 200, &inbox)
+		return len(inbox.Handoffs) == 1
+	})
+	require.Equal(t, "globex", inbox.Handoffs[0].CustomerID)
+	require.Equal(t, "score", inbox.Handoffs[0].Reason)
+	require.True(t, c.run(id, "globex").MQN)
+	c.eventually("the owner's email", func() bool {
+		for _, m := range c.messages("eva@seller.example") {
+			if strings.Contains(m.HTML, inbox.Handoffs[0].ID) {
+				return true
+			}
+		}
+		return false
+	})
+}

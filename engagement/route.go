@@ -38,7 +38,8 @@ import (
 // A fast-lane request (its topic names the offer) is the run's fast-lane
 // signal, not engagement: it goes to the running runs whose journey offers
 // it (only to the run it names, if it names one of its customer's), and
-// feeds no detector. A contact asking for sales is handed off by a journey
+// feeds no detector. One that no running run takes is still handed off to
+// the owner, without a run (runs.Service.StartFastLaneHandoff). A contact asking for sales is handed off by a journey
 // that sells what they asked for; a detector would start a journey about
 // topics they never showed interest in, and that run would not hear the
 // request it started for.
@@ -87,7 +88,8 @@ func (s *Service) route(ctx context.Context, evs []store.Event) (signalled, enro
 			}
 		}
 	}
-	took, err := s.deliverAll(ctx, targets, byCustomer)
+	heard := map[string]bool{} // fast-lane events a run took
+	took, err := s.deliverAll(ctx, targets, byCustomer, heard)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,8 +106,11 @@ func (s *Service) route(ctx context.Context, evs []store.Event) (signalled, enro
 			more = append(more, t)
 		}
 	}
-	tookMore, err := s.deliverAll(ctx, more, byCustomer)
+	tookMore, err := s.deliverAll(ctx, more, byCustomer, heard)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.handOffUnheard(ctx, customers, byCustomer, heard); err != nil {
 		return nil, nil, err
 	}
 	enr, sig := map[string]bool{}, map[string]bool{}
@@ -140,7 +145,7 @@ type target struct {
 // deliverAll delivers each target its customer's events, in parallel, and
 // answers which runs took them. A projected run that has ended is written
 // to the projection as ended.
-func (s *Service) deliverAll(ctx context.Context, targets []target, byCustomer map[string][]store.Event) (map[string]bool, error) {
+func (s *Service) deliverAll(ctx context.Context, targets []target, byCustomer map[string][]store.Event, heard map[string]bool) (map[string]bool, error) {
 	defs, err := s.fastLaneJourneys(ctx, targets, byCustomer)
 	if err != nil {
 		return nil, err
@@ -151,10 +156,15 @@ func (s *Service) deliverAll(ctx context.Context, targets []target, byCustomer m
 	g.SetLimit(s.runs.Concurrency())
 	for _, t := range targets {
 		g.Go(func() error {
-			ok, ended, err := s.deliver(gctx, t.workflowID, defs[t.workflowID], byCustomer[t.customerID])
+			ok, ended, fastLanes, err := s.deliver(gctx, t.workflowID, defs[t.workflowID], byCustomer[t.customerID])
 			if err != nil {
 				return err
 			}
+			mu.Lock()
+			for _, id := range fastLanes {
+				heard[id] = true
+			}
+			mu.Unlock()
 			if ended && t.projected {
 				if err := s.runs.NoteEnded(gctx, t.workflowID); err != nil {
 					return err
@@ -222,11 +232,12 @@ func (s *Service) runningRow(ctx context.Context, workflowID string) (store.Run,
 
 // deliver signals a run events in order, and reports whether it took them,
 // or that it has ended (or never existed): then the rest are skipped.
+// fastLanes are the IDs of the fast-lane requests it took.
 // Engagement goes as the engagement signal; a fast-lane request as the
 // fast-lane signal, when def (the run's journey) offers it: a run counts an
 // offer it does not list as a request all the same (fast_lane_requested, a
 // wait until fast_lane ends) without handing off, so it must not get one.
-func (s *Service) deliver(ctx context.Context, workflowID string, def *journey.Definition, evs []store.Event) (took, ended bool, err error) {
+func (s *Service) deliver(ctx context.Context, workflowID string, def *journey.Definition, evs []store.Event) (took, ended bool, fastLanes []string, err error) {
 	for _, e := range evs {
 		name, arg := workflows.SignalEngagement, any(nil)
 		if e.Type == store.FastLaneType {
@@ -246,13 +257,35 @@ func (s *Service) deliver(ctx context.Context, workflowID string, def *journey.D
 		ok, err := s.runs.Send(ctx, workflowID, name, arg)
 		switch {
 		case err != nil:
-			return took, false, fmt.Errorf("event %s: %w", e.ID, err)
+			return took, false, fastLanes, fmt.Errorf("event %s: %w", e.ID, err)
 		case !ok:
-			return took, true, nil
+			return took, true, fastLanes, nil
 		}
 		took = true
+		if name == workflows.SignalFastLane {
+			fastLanes = append(fastLanes, e.ID)
+		}
 	}
-	return took, false, nil
+	return took, false, fastLanes, nil
+}
+
+// handOffUnheard starts a FastLaneHandoff for each fast-lane request that
+// no running run took (none offers it, or the run it names has ended): the
+// owner gets it as a hand-off without a run. Its workflow ID derives from
+// the event ID, so routing the event again starts nothing new.
+func (s *Service) handOffUnheard(ctx context.Context, customers []string, byCustomer map[string][]store.Event, heard map[string]bool) error {
+	for _, cust := range customers {
+		for _, e := range byCustomer[cust] {
+			if e.Type != store.FastLaneType || heard[e.ID] || !runs.ValidOffer(e.Topic) {
+				continue
+			}
+			in := workflows.FastLaneHandoffInput{EventID: e.ID, CustomerID: e.CustomerID, Offer: e.Topic}
+			if err := s.runs.StartFastLaneHandoff(ctx, in); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // fastLaneFor: the fast-lane request e goes to the run workflowID of journey
@@ -268,7 +301,7 @@ func fastLaneFor(workflowID string, def *journey.Definition, e store.Event) bool
 func engagementOf(ev store.Event) workflows.Engagement {
 	return workflows.Engagement{
 		EventID: ev.ID, Kind: ev.Type, StepID: ev.Step, Topic: ev.Topic,
-		ContentID: ev.ContentID, ContactID: ev.ContactID, At: ev.OccurredAt,
+		ContentID: ev.ContentID, ContactID: ev.ContactID, Product: ev.Product, At: ev.OccurredAt,
 	}
 }
 

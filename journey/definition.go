@@ -23,6 +23,7 @@ type Definition struct {
 	MQN        MQN         `json:"mqn" yaml:"mqn"`
 	Handoff    Handoff     `json:"handoff" yaml:"handoff"`
 	SendWindow *SendWindow `json:"send_window,omitempty" yaml:"send_window,omitempty"`
+	Goal       *Goal       `json:"goal,omitempty" yaml:"goal,omitempty"`
 	Steps      []Step      `json:"steps" yaml:"steps"`
 }
 
@@ -85,34 +86,116 @@ func (d *Definition) SendsAs() string {
 	return d.Sender
 }
 
-// Detector is the entry rule: MinEvents engagement events on any of Topics
-// within the window enrol a customer who is not in the journey yet.
+// Detector is the entry rule, one of two kinds. By engagement: MinEvents
+// engagement events on any of Topics within the window enrol a customer who
+// is not in the journey yet. By renewal (RenewsWithin, repeat and upsell
+// offers only): a daily schedule enrols the accounts whose product renews
+// within that span from today (see RenewalProducts).
+//
+// The engagement fields are omitted when empty so that a renewal detector's
+// JSON holds renews_within alone (as the schema wants); an engagement
+// detector always sets them, so its JSON is as before.
 type Detector struct {
-	Topics    []string `json:"topics" yaml:"topics"`
-	MinEvents int      `json:"min_events" yaml:"min_events"`
-	Within    Span     `json:"within" yaml:"within"`
+	Topics       []string `json:"topics,omitempty" yaml:"topics,omitempty"`
+	MinEvents    int      `json:"min_events,omitempty" yaml:"min_events,omitempty"`
+	Within       Span     `json:"within,omitzero" yaml:"within,omitempty"`
+	RenewsWithin Span     `json:"renews_within,omitzero" yaml:"renews_within,omitempty"`
+}
+
+// OnRenewal reports whether d enrols by renewal rather than by engagement.
+func (d *Detector) OnRenewal() bool { return d != nil && d.RenewsWithin.Std() > 0 }
+
+// RenewalProducts are the products whose renewal opens the offer o to an
+// account: for a repeat, the product itself (the account buys it again);
+// for an upsell, the products it requires (the base the upsell builds on,
+// whose renewal is the moment to upgrade). A cross-sell has none: it is
+// offered only to accounts that do not own its product.
+func RenewalProducts(o Offer) []string {
+	switch o.Kind {
+	case OfferRepeat:
+		return []string{o.Product}
+	case OfferUpsell:
+		return o.Requires
+	}
+	return nil
 }
 
 // Scoring gives each engagement kind its points; points halve every HalfLife
-// (zero means no decay).
+// (zero means no decay). Topics, when set, are the only topics whose
+// engagement counts (an engagement without a topic, on the run's own email,
+// always does); publishing fills in the detector's topics and those of the
+// content the steps send when the author left them out.
 type Scoring struct {
 	Points   map[string]float64 `json:"points" yaml:"points"`
 	HalfLife Span               `json:"half_life,omitzero" yaml:"half_life,omitempty"`
+	Topics   []string           `json:"topics,omitempty" yaml:"topics,omitempty"`
 }
 
-// MQN says when a need is marketing-qualified: a score at or above Threshold,
-// or a fast-lane request of one of the FastLane kinds.
+// OnTopic reports whether engagement on topic counts: it names no topic,
+// the journey lists no topics, or topic is one of them.
+func (s Scoring) OnTopic(topic string) bool {
+	if topic == "" || len(s.Topics) == 0 {
+		return true
+	}
+	for _, t := range s.Topics {
+		if t == topic {
+			return true
+		}
+	}
+	return false
+}
+
+// MQN says when a need is marketing-qualified: a score at or above Threshold
+// with engagement from at least MinContacts distinct contacts (0 or 1: any
+// one), or a fast-lane request of one of the FastLane kinds.
 type MQN struct {
-	Threshold float64  `json:"threshold" yaml:"threshold"`
-	FastLane  []string `json:"fast_lane,omitempty" yaml:"fast_lane,omitempty"`
+	Threshold   float64  `json:"threshold" yaml:"threshold"`
+	MinContacts int      `json:"min_contacts,omitempty" yaml:"min_contacts,omitempty"`
+	FastLane    []string `json:"fast_lane,omitempty" yaml:"fast_lane,omitempty"`
+	// Assets maps an asset offer (AssetOffers) to the content emailed to
+	// the contact who asked for it on a fast lane.
+	Assets map[string]string `json:"assets,omitempty" yaml:"assets,omitempty"`
+}
+
+// AssetOffers are the fast-lane offers that are a document the contact
+// asked for: with an asset in mqn.assets, it is emailed to them.
+var AssetOffers = []string{"checklist", "implementation-note"}
+
+// IsAssetOffer reports whether offer is one of AssetOffers.
+func IsAssetOffer(offer string) bool {
+	for _, o := range AssetOffers {
+		if o == offer {
+			return true
+		}
+	}
+	return false
+}
+
+// Asset is the content ID of the asset for offer ("" when none).
+func (d *Definition) Asset(offer string) string {
+	return d.MQN.Assets[offer]
+}
+
+// GoalOrder is the one goal event: an order of the goal's product.
+const GoalOrder = "order"
+
+// Goal ends a run with outcome converted when the account orders Product
+// within Within of the run's start.
+type Goal struct {
+	Event   string `json:"event" yaml:"event"`
+	Product string `json:"product" yaml:"product"`
+	Within  Span   `json:"within" yaml:"within"`
 }
 
 // Handoff rules: SLA is how long sales has before a reminder; after
 // "not-ready" the run cools down for RecycleAfter, at most MaxRecycles times.
+// NotifyOnEnrol tells the owner at once when the detector enrols an
+// account, with the events that enrolled it.
 type Handoff struct {
-	SLA          Span `json:"sla,omitzero" yaml:"sla,omitempty"`
-	RecycleAfter Span `json:"recycle_after,omitzero" yaml:"recycle_after,omitempty"`
-	MaxRecycles  int  `json:"max_recycles,omitempty" yaml:"max_recycles,omitempty"`
+	SLA           Span `json:"sla,omitzero" yaml:"sla,omitempty"`
+	RecycleAfter  Span `json:"recycle_after,omitzero" yaml:"recycle_after,omitempty"`
+	MaxRecycles   int  `json:"max_recycles,omitempty" yaml:"max_recycles,omitempty"`
+	NotifyOnEnrol bool `json:"notify_on_enrol,omitempty" yaml:"notify_on_enrol,omitempty"`
 }
 
 // DefaultCoolDown is the cool-down of a journey that sets no recycle_after:

@@ -81,7 +81,8 @@ func decode(data []byte) (*Definition, Lines, Problems) {
 	return &d, dec.pos, probs
 }
 
-// SentContent returns the content ids the steps of a journey source send,
+// SentContent returns the content ids the steps of a journey source send
+// (and its mqn.assets),
 // read loosely: a definition with other problems still names them, so that a
 // caller can look them all up at once before ParseWith checks them. It reads
 // nothing of a source that Parse refuses before reading any field (too long,
@@ -97,6 +98,9 @@ func SentContent(data []byte) []string {
 	}
 	var ids []string
 	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "mqn" {
+			ids = append(ids, assetContent(root.Content[i+1])...)
+		}
 		steps := root.Content[i+1]
 		if root.Content[i].Value != "steps" || steps.Kind != yaml.SequenceNode || len(steps.Content) > MaxSteps {
 			continue
@@ -106,6 +110,24 @@ func SentContent(data []byte) []string {
 				if k, v := step.Content[j], step.Content[j+1]; k.Value == "send" && v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value != "" {
 					ids = append(ids, v.Value)
 				}
+			}
+		}
+	}
+	return ids
+}
+
+// assetContent is the content IDs of mqn node's assets (mqn.assets), which
+// publishing checks like the steps' sends.
+func assetContent(mqn *yaml.Node) []string {
+	var ids []string
+	for i := 0; mqn.Kind == yaml.MappingNode && i+1 < len(mqn.Content); i += 2 {
+		assets := mqn.Content[i+1]
+		if mqn.Content[i].Value != "assets" || assets.Kind != yaml.MappingNode || len(assets.Content) > 2*MaxListItems {
+			continue
+		}
+		for j := 0; j+1 < len(assets.Content); j += 2 {
+			if v := assets.Content[j+1]; v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value != "" {
+				ids = append(ids, v.Value)
 			}
 		}
 	}

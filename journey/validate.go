@@ -62,6 +62,7 @@ func Validate(d *Definition, opt ValidateOptions) Problems {
 	c.detector()
 	c.scoring()
 	c.handoff()
+	c.goal()
 	c.sendWindow()
 	c.steps()
 	return c.probs.sorted()
@@ -107,6 +108,7 @@ func (c *checker) withinLimits() bool {
 		list("detector.topics", len(d.Detector.Topics), MaxListItems, "topics")
 	}
 	list("scoring.points", len(d.Scoring.Points), MaxListItems, "entries")
+	list("scoring.topics", len(d.Scoring.Topics), MaxListItems, "topics")
 	list("mqn.fast_lane", len(d.MQN.FastLane), MaxListItems, "offers")
 	if d.Audience != nil {
 		list("audience.personas", len(d.Audience.Personas), MaxListItems, "personas")
@@ -169,6 +171,10 @@ func (c *checker) detector() {
 	if det == nil {
 		return
 	}
+	if !det.RenewsWithin.IsZero() {
+		c.renewalDetector(det)
+		return
+	}
 	if len(det.Topics) == 0 {
 		c.problem("detector.topics", "at least one topic is required")
 	}
@@ -182,6 +188,30 @@ func (c *checker) detector() {
 	}
 	if det.Within.Std() <= 0 {
 		c.problem("detector.within", "must be longer than 0")
+	}
+}
+
+// renewalDetector checks a detector by renewal: a positive span, none of
+// the engagement detector's fields (a detector is one kind or the other),
+// and an offer whose renewal can open it (RenewalProducts).
+func (c *checker) renewalDetector(det *Detector) {
+	if det.RenewsWithin.Std() <= 0 {
+		c.problem("detector.renews_within", "must be longer than 0")
+	}
+	set := []struct {
+		field string
+		set   bool
+	}{{"topics", len(det.Topics) > 0}, {"min_events", det.MinEvents != 0}, {"within", !det.Within.IsZero()}}
+	for _, f := range set {
+		if f.set {
+			c.problem("detector."+f.field, "a detector either counts engagement (topics, min_events, within) or watches renewals (renews_within), not both")
+		}
+	}
+	switch o := c.d.Offer; {
+	case o.Kind == OfferCrossSell:
+		c.problem("detector.renews_within", "only repeat and upsell offers may enrol on renewal: a cross-sell goes to accounts that do not own %s, so it has no renewal to watch", o.Product)
+	case o.Kind == OfferUpsell && len(o.Requires) == 0:
+		c.problem("detector.renews_within", "an upsell enrols on the renewal of the products it requires: set offer.requires")
 	}
 }
 
@@ -205,6 +235,17 @@ func (c *checker) scoring() {
 		}
 	}
 	c.nonNegative("scoring.half_life", s.HalfLife)
+	topics := map[string]bool{}
+	for i, t := range s.Topics {
+		field := indexField("scoring.topics", i)
+		switch {
+		case !IsSlug(t):
+			c.problem(field, "%q is not a topic: use lowercase letters, digits and hyphens (at most %d characters)", t, MaxIDLength)
+		case topics[t]:
+			c.problem(field, "%q is listed twice", t)
+		}
+		topics[t] = true
+	}
 
 	m := c.d.MQN
 	switch {
@@ -214,6 +255,9 @@ func (c *checker) scoring() {
 		c.problem("mqn.threshold", "must be greater than 0")
 	case !positive:
 		c.problem("mqn.threshold", "can never be reached: no engagement kind in scoring.points is worth any points")
+	}
+	if _, written := c.opt.lines["mqn.min_contacts"]; m.MinContacts < 0 || (m.MinContacts == 0 && written) {
+		c.problem("mqn.min_contacts", "must be at least 1")
 	}
 	seen := map[string]bool{}
 	for i, o := range m.FastLane {
@@ -226,6 +270,31 @@ func (c *checker) scoring() {
 		}
 		seen[o] = true
 	}
+	c.assets()
+}
+
+// assets checks mqn.assets: each key an asset offer (AssetOffers), each
+// value a content ID that exists (when the content is known, as at
+// publish). Offers are checked in order, so the problems come out the same
+// every time.
+func (c *checker) assets() {
+	offers := make([]string, 0, len(c.d.MQN.Assets))
+	for o := range c.d.MQN.Assets {
+		offers = append(offers, o)
+	}
+	slices.Sort(offers)
+	for _, o := range offers {
+		field := joinField("mqn.assets", o)
+		id := c.d.MQN.Assets[o]
+		switch {
+		case !IsAssetOffer(o):
+			c.problem(field, "unknown asset offer %q: want %s", o, orList(AssetOffers))
+		case strings.TrimSpace(id) == "":
+			c.problem(field, "the content ID of the %s is required", o)
+		case c.opt.Content != nil && !c.opt.Content(id):
+			c.problem(field, "unknown content %q", id)
+		}
+	}
 }
 
 func (c *checker) handoff() {
@@ -234,6 +303,30 @@ func (c *checker) handoff() {
 	c.nonNegative("handoff.recycle_after", h.RecycleAfter)
 	if h.MaxRecycles < 0 {
 		c.problem("handoff.max_recycles", "must not be negative")
+	}
+}
+
+// goal checks the goal: an order of a product within a time after the
+// run's start.
+func (c *checker) goal() {
+	g := c.d.Goal
+	if g == nil {
+		return
+	}
+	switch {
+	case g.Event == "":
+		c.problem("goal.event", "goal event is required: %q", GoalOrder)
+	case g.Event != GoalOrder:
+		c.problem("goal.event", "unknown goal event %q: want %q", g.Event, GoalOrder)
+	}
+	switch {
+	case g.Product == "":
+		c.problem("goal.product", "goal product is required")
+	case !IsProductID(g.Product):
+		c.problem("goal.product", "%q is not a product ID: 1 to %d characters without '/' or whitespace", g.Product, MaxProductIDLength)
+	}
+	if g.Within.Std() <= 0 {
+		c.problem("goal.within", "must be longer than 0")
 	}
 }
 

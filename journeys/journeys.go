@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ripen/ripen/fault"
@@ -69,6 +70,9 @@ func (s *Service) Publish(ctx context.Context, id string, source []byte) (v Vers
 		return Version{}, false, fault.InvalidField("id", "is "+def.ID+" but the path says "+id)
 	}
 	def.Version = 0
+	if err := s.defaultScoringTopics(ctx, def); err != nil {
+		return Version{}, false, err
+	}
 	defJSON, err := json.Marshal(def)
 	if err != nil {
 		return Version{}, false, fmt.Errorf("encode journey %s: %w", id, err)
@@ -79,6 +83,41 @@ func (s *Service) Publish(ctx context.Context, id string, source []byte) (v Vers
 	}
 	v, err = Decode(jv)
 	return v, created, err
+}
+
+// defaultScoringTopics fixes the topics a version scores when its author
+// left scoring.topics out: the detector's topics, then the topics of the
+// content its steps send, each once, as the library has them now. A later
+// change to the library does not change a published version (publishing
+// again does, as a new version). An explicit list wins.
+func (s *Service) defaultScoringTopics(ctx context.Context, def *journey.Definition) error {
+	if len(def.Scoring.Topics) > 0 {
+		return nil
+	}
+	var topics []string
+	add := func(t string) {
+		if t != "" && !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	if def.Detector != nil {
+		for _, t := range def.Detector.Topics {
+			add(t)
+		}
+	}
+	var sent []string
+	for _, step := range def.Steps {
+		if step.Send != "" && !slices.Contains(sent, step.Send) {
+			sent = append(sent, step.Send)
+			c, err := s.store.GetContent(ctx, step.Send)
+			if err != nil {
+				return fmt.Errorf("publish journey %s: topic of content %s: %w", def.ID, step.Send, err)
+			}
+			add(c.Topic)
+		}
+	}
+	def.Scoring.Topics = topics
+	return nil
 }
 
 // Parse parses and validates a definition with the content library known.

@@ -11,6 +11,7 @@ import (
 	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/simulate"
+	"github.com/ripen/ripen/store"
 )
 
 // Simulations run the workflow in Temporal's test environment on the CPU of
@@ -41,6 +42,12 @@ type Simulation struct {
 	Events   []simulate.Event `json:"events"`
 	Start    *time.Time       `json:"start,omitempty"`
 	Timezone string           `json:"timezone,omitempty"`
+	// Contacts are the simulated account's people (default: one, "c1");
+	// each gets the stored content's variant for their persona and locale.
+	Contacts []simulate.Contact `json:"contacts,omitempty"`
+	// Customer names the simulated customer in the report (for splits,
+	// which ripen does not have yet).
+	Customer string `json:"customer,omitempty"`
 	// Journey, when given, is simulated instead of the newest published
 	// version (try before publishing).
 	Journey *journey.Definition `json:"journey,omitempty"`
@@ -70,8 +77,11 @@ func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*sim
 		// listing the mistakes of a script that is refused anyway.
 		return nil, fault.InvalidField("events", fmt.Sprintf("at most %d events per simulation, got %d", simulate.MaxEvents, len(sim.Events)))
 	}
+	if len(sim.Contacts) > simulate.MaxContacts {
+		return nil, fault.InvalidField("contacts", fmt.Sprintf("at most %d contacts per simulation, got %d", simulate.MaxContacts, len(sim.Contacts)))
+	}
 	var fields []fault.Field
-	for _, p := range simulate.CheckEvents(def, sim.Events) {
+	for _, p := range append(simulate.CheckContacts(sim.Contacts), simulate.CheckEvents(def, sim.Events, sim.Contacts)...) {
 		fields = append(fields, fault.Field{Field: p.Field, Message: p.Message})
 	}
 	if _, err := simulate.LoadTimezone(sim.Timezone); err != nil {
@@ -80,9 +90,13 @@ func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*sim
 	if len(fields) > 0 {
 		return nil, fault.InvalidFields(fields...)
 	}
-	opt := simulate.Options{Timezone: sim.Timezone}
+	opt := simulate.Options{Timezone: sim.Timezone, Contacts: sim.Contacts, Customer: sim.Customer}
 	if sim.Start != nil {
 		opt.Start = *sim.Start
+	}
+	var err error
+	if opt.Content, err = s.contentOf(ctx, def); err != nil {
+		return nil, err
 	}
 	select {
 	case simulator.slots <- struct{}{}:
@@ -93,6 +107,7 @@ func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*sim
 	ctx, cancel := context.WithTimeoutCause(ctx, simulator.budget, errOverBudget)
 	defer cancel()
 	rep, err := simulate.RunContext(ctx, def, sim.Events, opt)
+
 	if errors.Is(err, errOverBudget) {
 		// Like the time limit below, a property of what was posted: waits
 		// that repeat every few seconds or minutes over months of timeline.
@@ -110,4 +125,30 @@ func (s *Service) Simulate(ctx context.Context, id string, sim Simulation) (*sim
 		return nil, fmt.Errorf("simulate journey %s: %w", def.ID, err)
 	}
 	return rep, nil
+}
+
+// contentOf loads the stored content def's steps send, for the variants of
+// a simulation; content that is not stored is sent as its base email.
+func (s *Service) contentOf(ctx context.Context, def *journey.Definition) (map[string]store.Content, error) {
+	lib := map[string]store.Content{}
+	if s.store == nil { // a service without a library (tests)
+		return lib, nil
+	}
+	for _, step := range def.Steps {
+		if step.Kind() != journey.StepSend {
+			continue
+		}
+		if _, ok := lib[step.Send]; ok {
+			continue
+		}
+		c, err := s.store.GetContent(ctx, step.Send)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load content %s to simulate journey %s: %w", step.Send, def.ID, err)
+		}
+		lib[step.Send] = c
+	}
+	return lib, nil
 }

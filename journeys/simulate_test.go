@@ -12,6 +12,8 @@ import (
 	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/simulate"
+	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/store/storetest"
 )
 
 // inline is a journey posted with the simulation, as marketing ops try a
@@ -65,4 +67,30 @@ func TestASimulationBeyondTheConcurrencyCapIsRefusedAtOnce(t *testing.T) {
 	assert.Equal(t, "stopped", rep.Outcome)
 	<-simulator.slots
 	assert.Empty(t, simulator.slots, "a simulation gives its slot back")
+}
+
+// The API simulates a buying group: each contact gets the stored content's
+// variant for their persona and locale, and events name who acted.
+func TestSimulateSendsEachContactTheirStoredVariant(t *testing.T) {
+	st := storetest.NewDB(t)
+	ctx := context.Background()
+	require.NoError(t, st.PutPersona(ctx, store.Persona{ID: "it-lead", Name: "IT lead"}))
+	require.NoError(t, st.PutContent(ctx, store.Content{ID: "c", Title: "C", Topic: "t", Stage: "awareness",
+		Email:    store.ContentEmail{Subject: "base", Text: "base"},
+		Variants: []store.ContentVariant{{Persona: "it-lead", Locale: "de", Email: store.ContentEmail{Subject: "de", Text: "de"}}}}))
+	contacts := []simulate.Contact{{ID: "max", Persona: "it-lead", Locale: "de"}, {ID: "ann", Persona: "ops-lead", Locale: "en"}}
+	rep, err := New(st).Simulate(ctx, "j", Simulation{Journey: inline(t, "  - {id: s, send: c}\n"), Contacts: contacts, Customer: "acme",
+		Events: []simulate.Event{{At: journey.Duration(time.Hour), Type: "stop"}}})
+	require.NoError(t, err)
+	require.Len(t, rep.Sends, 2)
+	assert.Equal(t, []string{"max", "ann"}, []string{rep.Sends[0].Contact, rep.Sends[1].Contact})
+	assert.Equal(t, []string{"it-lead/de", "base"}, []string{rep.Sends[0].Variant, rep.Sends[1].Variant})
+	assert.Equal(t, "acme", rep.Customer)
+
+	_, err = New(st).Simulate(ctx, "j", Simulation{Journey: inline(t, "  - {id: s, send: c}\n"), Contacts: contacts,
+		Events: []simulate.Event{{At: journey.Duration(time.Hour), Type: "click", Step: "s", Contact: "bob"}}})
+	f, ok := fault.As(err)
+	require.True(t, ok, "%v", err)
+	require.Len(t, f.Fields, 1)
+	assert.Equal(t, "events[0].contact", f.Fields[0].Field)
 }

@@ -39,6 +39,16 @@ func (s *Service) AnswerHandoff(ctx context.Context, c Caller, id, outcome, note
 	if err := validAnswer(outcome, note); err != nil {
 		return Answered{}, err
 	}
+	if !h.HasRun() {
+		// A fast lane's hand-off without a run: no workflow waits for
+		// the answer, which closes it at once.
+		closed, err := s.store.CloseHandoff(ctx, h.ID, outcome, note)
+		if err != nil {
+			return Answered{}, err
+		}
+		s.countSignal(SignalSalesFeedback)
+		return Answered{Handoff: closed, Applied: true}, nil
+	}
 	_, applied, err := s.answerHandoff(ctx, h, outcome, note)
 	if err != nil {
 		return Answered{}, err

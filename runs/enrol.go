@@ -189,6 +189,26 @@ func (s *Service) start(ctx context.Context, st Start) EnrolResult {
 	return res
 }
 
+// StartFastLaneHandoff starts the FastLaneHandoff workflow of a fast-lane
+// request that no running run of its customer offers. Its workflow ID
+// derives from the event ID and is never reused, so a repeated event
+// starts nothing new: that is success too.
+func (s *Service) StartFastLaneHandoff(ctx context.Context, in workflows.FastLaneHandoffInput) error {
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.FastLaneWorkflowID(in.EventID),
+		TaskQueue:                                workflows.TaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            fmt.Sprintf("fast lane %s for customer %s, no run offers it", in.Offer, in.CustomerID),
+	}, workflows.FastLaneHandoff, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err == nil || errors.As(err, &started) {
+		return nil
+	}
+	return fmt.Errorf("start the fast-lane hand-off of event %s: %w", in.EventID, err)
+}
+
 func startOptions(def *journey.Definition, customerID string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(def.ID, customerID),

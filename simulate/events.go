@@ -21,7 +21,13 @@ type Event struct {
 	Offer   string           `json:"offer,omitempty" yaml:"offer,omitempty"`
 	Outcome string           `json:"outcome,omitempty" yaml:"outcome,omitempty"`
 	Note    string           `json:"note,omitempty" yaml:"note,omitempty"`
+	// Contact is who of the account acted (default: the first contact).
+	Contact string `json:"contact,omitempty" yaml:"contact,omitempty"`
 }
+
+// contactEvents are the event types a contact does, which may name the
+// contact; sales and marketing ops do the others.
+var contactEvents = []string{"open", "click", "visit", "download", "fast-lane", "unsubscribe"}
 
 // Event types a script may use.
 var eventTypes = []string{"open", "click", "visit", "download", "fast-lane", "sales-feedback", "pause", "resume", "stop", "unsubscribe"}
@@ -30,13 +36,14 @@ var eventTypes = []string{"open", "click", "visit", "download", "fast-lane", "sa
 var feedbackOutcomes = []string{workflows.FeedbackAccepted, workflows.FeedbackWon, workflows.FeedbackLost, workflows.FeedbackRejected, workflows.FeedbackNotReady}
 
 // ParseEvents reads a YAML (or JSON) list of events and checks every one of
-// them, against def's steps and fast lane when def is not nil. On mistakes it
+// them, against def's steps and fast lane when def is not nil and against
+// the simulated contacts (nil: the one default contact). On mistakes it
 // returns a journey.Problems error listing each with its line and field
 // ("events[1].offer"), as journey.Parse does for a journey.
-func ParseEvents(data []byte, def *journey.Definition) ([]Event, error) {
+func ParseEvents(data []byte, def *journey.Definition, contacts []Contact) ([]Event, error) {
 	var evs []Event
 	lines, form := journey.DecodeYAML(data, "events", &evs)
-	probs := append(form, withoutReported(checkEvents(def, evs, lines), form)...)
+	probs := append(form, withoutReported(checkEvents(def, evs, contacts, lines), form)...)
 	if len(probs) > 0 {
 		return nil, sortByLine(probs)
 	}
@@ -44,16 +51,17 @@ func ParseEvents(data []byte, def *journey.Definition) ([]Event, error) {
 }
 
 // CheckEvents checks scripted events against def (nil: only the checks that
-// need no journey) and returns every problem (nil when there are none).
-func CheckEvents(def *journey.Definition, evs []Event) journey.Problems {
-	return checkEvents(def, evs, nil)
+// need no journey) and the simulated contacts (nil: the one default
+// contact), and returns every problem (nil when there are none).
+func CheckEvents(def *journey.Definition, evs []Event, contacts []Contact) journey.Problems {
+	return checkEvents(def, evs, contacts, nil)
 }
 
 // ValidateEvents checks scripted events without a journey: types, offers,
 // outcomes and the fields each type needs. It returns a journey.Problems
 // error, or nil. Run also checks steps and offers against the journey.
 func ValidateEvents(evs []Event) error {
-	if probs := checkEvents(nil, evs, nil); len(probs) > 0 {
+	if probs := checkEvents(nil, evs, nil, nil); len(probs) > 0 {
 		return probs
 	}
 	return nil
@@ -77,8 +85,9 @@ const (
 )
 
 // checkEvents is CheckEvents placing problems on lines (nil: Line 0).
-func checkEvents(def *journey.Definition, evs []Event, lines journey.Lines) journey.Problems {
+func checkEvents(def *journey.Definition, evs []Event, contacts []Contact, lines journey.Lines) journey.Problems {
 	var probs journey.Problems
+	ids := contactIDs(orDefault(contacts))
 	if len(evs) > MaxEvents {
 		probs = append(probs, journey.Problem{Line: lines.Line("events"), Field: "events",
 			Message: fmt.Sprintf("at most %d events per simulation, got %d", MaxEvents, len(evs))})
@@ -109,6 +118,13 @@ func checkEvents(def *journey.Definition, evs []Event, lines journey.Lines) jour
 		}
 		for _, p := range checkEvent(def, e) {
 			problem(p.field, "%s", p.msg)
+		}
+		switch {
+		case e.Contact == "":
+		case !slices.Contains(contactEvents, e.Type):
+			problem("contact", "only %s events name a contact (who of the account acted)", strings.Join(contactEvents, ", "))
+		case !slices.Contains(ids, e.Contact):
+			problem("contact", "unknown contact %q: the simulation's contacts are %s%s", e.Contact, strings.Join(ids, ", "), journey.DidYouMean(e.Contact, ids))
 		}
 	}
 	return probs

@@ -8,10 +8,12 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -21,6 +23,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/workflows"
 )
 
@@ -29,9 +32,17 @@ type Options struct {
 	// Start is the enrolment time (default: next Monday 09:00 in Timezone);
 	// the report shows it, and every time after it, in Timezone.
 	Start time.Time
-	// Timezone of the simulated contact: an IANA name (default UTC; "Local"
-	// is refused, see LoadTimezone).
+	// Timezone of the send window and the report: an IANA name (default:
+	// the first contact's, else UTC; "Local" is refused, see LoadTimezone).
 	Timezone string
+	// Contacts are the account's people (default: one contact, "c1").
+	Contacts []Contact
+	// Content is the content library by id, for the variant each contact
+	// gets; content not in it (or no library) is sent as its base email.
+	Content map[string]store.Content
+	// Customer names the simulated customer (default "simulated-customer").
+	// ripen has no splits yet, so it only names the customer in the report.
+	Customer string
 	// Horizon stops the simulation this long after the last event (default
 	// 400 days), for journeys that would wait for ever.
 	Horizon time.Duration
@@ -41,6 +52,8 @@ type Options struct {
 type Report struct {
 	Journey  string    `json:"journey"`
 	Version  int       `json:"version"`
+	Customer string    `json:"customer"`
+	Contacts []Contact `json:"contacts"`
 	Start    time.Time `json:"start"`
 	Outcome  string    `json:"outcome"`
 	Stage    string    `json:"stage"`
@@ -52,6 +65,26 @@ type Report struct {
 	Sends    []Send    `json:"sends"`
 	Timeline []Entry   `json:"timeline"`
 	EndS     float64   `json:"end_s"`
+	// Notes say where the simulation differs from a published run.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// notes says where a simulation of def differs from a published run of it:
+// the simulator does not publish, so a journey without scoring.topics
+// scores every topic here; a buying group smaller than mqn.min_contacts
+// qualifies only by a fast lane; a named customer picks nothing yet.
+func notes(def *journey.Definition, opt Options) []string {
+	var out []string
+	if len(def.Scoring.Topics) == 0 {
+		out = append(out, "scoring.topics is not set, so every topic scores here; a published version scores only the detector's topics and those of the content its steps send")
+	}
+	if n := len(orDefault(opt.Contacts)); def.MQN.MinContacts > n {
+		out = append(out, fmt.Sprintf("mqn.min_contacts is %d and the simulation has %d contact(s), so only a fast lane qualifies here; list the buying group with --contacts", def.MQN.MinContacts, n))
+	}
+	if opt.Customer != "" {
+		out = append(out, "ripen has no splits yet: the customer "+opt.Customer+" is named in the report and changes nothing else")
+	}
+	return out
 }
 
 // Handoff is one escalation to sales.
@@ -63,10 +96,14 @@ type Handoff struct {
 	Cycle  int     `json:"cycle"`
 }
 
-// Send is one email sent.
+// Send is one email sent to one contact.
 type Send struct {
-	Step    string  `json:"step"`
-	Content string  `json:"content"`
+	Step    string `json:"step"`
+	Content string `json:"content"`
+	Contact string `json:"contact"`
+	// Variant is the email the contact got (store.Content.EmailFor):
+	// "base", or the variant's "persona/locale", "persona" or "locale".
+	Variant string  `json:"variant"`
 	AtS     float64 `json:"at_s"`
 	Cycle   int     `json:"cycle"`
 }
@@ -94,9 +131,11 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("simulate %s: %w", def.ID, context.Cause(ctx))
 	}
-	if probs := CheckEvents(def, events); len(probs) > 0 {
+	if probs := append(CheckContacts(opt.Contacts), CheckEvents(def, events, opt.Contacts)...); len(probs) > 0 {
 		return nil, probs
 	}
+	contacts := orDefault(opt.Contacts)
+	opt.Timezone = cmp.Or(opt.Timezone, contacts[0].Timezone)
 	loc, err := LoadTimezone(opt.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
@@ -115,7 +154,7 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 	env := ts.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.SetTestTimeout(time.Minute)
-	rec := &recorder{env: env, start: start, tz: opt.Timezone}
+	rec := &recorder{env: env, start: start, tz: opt.Timezone, def: def, contacts: contacts, content: opt.Content, suppressed: map[string]bool{}}
 	env.RegisterActivity(rec)
 	env.RegisterWorkflow(workflows.Journey)
 
@@ -149,7 +188,8 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 		case <-finished:
 		}
 	}()
-	env.ExecuteWorkflow(workflows.Journey, workflows.Input{Journey: *def, CustomerID: "simulated-customer"})
+	customer := cmp.Or(opt.Customer, "simulated-customer")
+	env.ExecuteWorkflow(workflows.Journey, workflows.Input{Journey: *def, CustomerID: customer})
 	close(finished)
 	if gaveUp.Load() {
 		return nil, fmt.Errorf("simulate %s: stopped on %s of the simulated timeline: %w", def.ID, Day(rec.since(env.Now())), context.Cause(ctx))
@@ -163,6 +203,7 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 	}
 	rep := rec.report
 	rep.Journey, rep.Version, rep.Start = def.ID, def.Version, start
+	rep.Customer, rep.Contacts = customer, contacts
 	rep.Outcome, rep.Score, rep.Cycles, rep.Touches = res.Outcome, res.Score, res.Cycles, res.Touches
 	rep.Stage = workflows.StageDone
 	rep.MQN = len(rep.Handoffs) > 0
@@ -170,6 +211,7 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 		rep.Outcome, rep.Stage = "running", rec.horizon.Stage
 	}
 	rep.EndS = rec.since(env.Now())
+	rep.Notes = notes(def, opt)
 	rep.Timeline = append(rep.Timeline, Entry{AtS: rep.EndS, Kind: "end", Detail: rep.Outcome})
 	if rep.Sends == nil {
 		rep.Sends = []Send{}
@@ -189,6 +231,12 @@ type recorder struct {
 	report  Report
 	horizon *workflows.State
 	n       int
+	// The account: its contacts, those who unsubscribed, and the content
+	// library their variants come from.
+	def        *journey.Definition
+	contacts   []Contact
+	suppressed map[string]bool
+	content    map[string]store.Content
 }
 
 func (r *recorder) since(t time.Time) float64 { return t.Sub(r.start).Seconds() }
@@ -220,13 +268,26 @@ func (r *recorder) inject(e Event, id string) {
 	case e.Topic != "":
 		detail += " on " + e.Topic
 	}
+	contact := ""
+	if slices.Contains(contactEvents, e.Type) {
+		// An event that names nobody is the first contact's.
+		contact = cmp.Or(e.Contact, r.contacts[0].ID)
+		if len(r.contacts) > 1 {
+			detail += " by " + contact
+		}
+	}
 	r.add("event", e.Step, detail)
+	everyone := false
+	if e.Type == "unsubscribe" {
+		r.suppressed[contact] = true
+		everyone = len(r.suppressed) == len(r.contacts)
+	}
 	r.mu.Unlock()
 	switch e.Type {
 	case "open", "click", "visit", "download":
-		r.env.SignalWorkflow(workflows.SignalEngagement, workflows.Engagement{EventID: id, Kind: e.Type, StepID: e.Step, Topic: e.Topic})
+		r.env.SignalWorkflow(workflows.SignalEngagement, workflows.Engagement{EventID: id, Kind: e.Type, StepID: e.Step, Topic: e.Topic, ContactID: contact})
 	case "fast-lane":
-		r.env.SignalWorkflow(workflows.SignalFastLane, workflows.FastLane{EventID: id, Offer: e.Offer})
+		r.env.SignalWorkflow(workflows.SignalFastLane, workflows.FastLane{EventID: id, Offer: e.Offer, ContactID: contact})
 	case "sales-feedback":
 		r.env.UpdateWorkflow(workflows.UpdateFeedback, id, &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
@@ -244,24 +305,49 @@ func (r *recorder) inject(e Event, id string) {
 	case "stop":
 		r.env.SignalWorkflow(workflows.SignalStop, workflows.Control{})
 	case "unsubscribe":
-		r.env.SignalWorkflow(workflows.SignalUnsubscribe, workflows.Control{})
+		// One contact's unsubscribe suppresses that contact alone; the run
+		// hears of it when nobody of the account is left to mail.
+		if everyone {
+			r.env.SignalWorkflow(workflows.SignalUnsubscribe, workflows.Control{ContactID: contact})
+		}
 	}
 }
 
 // The activities, recorded.
 
 func (r *recorder) LoadRunContext(context.Context, workflows.RunContextRequest) (workflows.RunContext, error) {
-	return workflows.RunContext{OwnerID: "simulated-owner", Timezone: r.tz, Reachable: true}, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return workflows.RunContext{OwnerID: "simulated-owner", Timezone: r.tz, Reachable: len(r.suppressed) < len(r.contacts)}, nil
 }
 
+// SendContent sends as activities.SendContent does: one email to each
+// contact of the journey's audience who has not unsubscribed, each with the
+// variant for their persona and locale; suppressed when nobody got one.
 func (r *recorder) SendContent(_ context.Context, req workflows.SendRequest) (workflows.SendResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.n++
 	at := r.since(r.env.Now())
-	r.report.Sends = append(r.report.Sends, Send{Step: req.StepID, Content: req.ContentID, AtS: at, Cycle: req.Cycle})
-	r.add("send", req.StepID, req.ContentID)
-	return workflows.SendResult{Status: workflows.SendSent, MessageIDs: []string{fmt.Sprintf("sim-msg-%d", r.n)}}, nil
+	res := workflows.SendResult{Status: workflows.SendSuppressed}
+	for _, c := range r.contacts {
+		if !r.def.Audience.Includes(c.Persona) || r.suppressed[c.ID] {
+			continue
+		}
+		r.n++
+		variant := variantFor(r.content, req.ContentID, c)
+		r.report.Sends = append(r.report.Sends, Send{Step: req.StepID, Content: req.ContentID, Contact: c.ID, Variant: variant, AtS: at, Cycle: req.Cycle})
+		detail := req.ContentID
+		if len(r.contacts) > 1 || variant != store.VariantBase {
+			detail += fmt.Sprintf(" to %s (%s)", c.ID, variant)
+		}
+		r.add("send", req.StepID, detail)
+		res.Status = workflows.SendSent
+		res.MessageIDs = append(res.MessageIDs, fmt.Sprintf("sim-msg-%d", r.n))
+	}
+	if res.Status == workflows.SendSuppressed {
+		r.add("send-skipped", req.StepID, req.ContentID+": nobody of the audience is left to mail")
+	}
+	return res, nil
 }
 
 func (r *recorder) RecordHandoff(_ context.Context, req workflows.HandoffRequest) (workflows.HandoffRecord, error) {

@@ -32,7 +32,7 @@ func TestGreenBananaScriptRecyclesAfterNotReady(t *testing.T) {
 - {at: 6d, type: sales-feedback, outcome: not-ready}
 - {at: 70d, type: fast-lane, offer: consultation, note: "budget approved"}
 - {at: 71d, type: sales-feedback, outcome: won}
-`), exampleJourney(t))
+`), exampleJourney(t), nil)
 	require.NoError(t, err)
 	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // Monday
 	rep, err := Run(exampleJourney(t), evs, Options{Start: start})
@@ -154,7 +154,7 @@ func TestEventsFileProblemsHaveLinesAndFields(t *testing.T) {
 - {at: 10d, type: pause, step: checklist, offer: demo}
 - {at: 300000d, type: stop}
 - {type: resume}
-`), exampleJourney(t))
+`), exampleJourney(t), nil)
 	var probs journey.Problems
 	require.True(t, errors.As(err, &probs), "error is %T: %v", err, err)
 	got := strings.Join(probs.Lines("events.yaml"), "\n")
@@ -186,16 +186,16 @@ func TestEventsFileThatIsNotAList(t *testing.T) {
 		"an empty file":  "# nothing yet\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseEvents([]byte(doc), exampleJourney(t))
+			_, err := ParseEvents([]byte(doc), exampleJourney(t), nil)
 			var probs journey.Problems
 			require.True(t, errors.As(err, &probs), "error is %T: %v", err, err)
 			assert.Positive(t, probs[0].Line, "%v", probs)
 		})
 	}
-	evs, err := ParseEvents([]byte("[]\n"), exampleJourney(t))
+	evs, err := ParseEvents([]byte("[]\n"), exampleJourney(t), nil)
 	require.NoError(t, err)
 	assert.Empty(t, evs)
-	evs, err = ParseEvents([]byte(`[{"at": "2d", "type": "click",	"step": "checklist"}]`), exampleJourney(t))
+	evs, err = ParseEvents([]byte(`[{"at": "2d", "type": "click",	"step": "checklist"}]`), exampleJourney(t), nil)
 	require.NoError(t, err, "JSON, with a tab")
 	assert.Equal(t, []Event{{At: at(2, 0), Type: "click", Step: "checklist"}}, evs)
 }

@@ -13,7 +13,14 @@ func (r *Report) Text() string {
 	if r.Version > 0 {
 		version = fmt.Sprintf(" v%d", r.Version)
 	}
-	fmt.Fprintf(&b, "journey %s%s, enrolled %s\n\n", r.Journey, version, r.Start.Format("Mon 2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "journey %s%s, enrolled %s\n", r.Journey, version, r.Start.Format("Mon 2006-01-02 15:04 MST"))
+	if r.Customer != "" {
+		fmt.Fprintf(&b, "  customer %s\n", r.Customer)
+	}
+	for _, c := range r.Contacts {
+		fmt.Fprintf(&b, "  contact %s%s\n", c.ID, contactText(c))
+	}
+	b.WriteString("\n")
 	for _, e := range r.Timeline {
 		at := r.Start.Add(time.Duration(e.AtS * float64(time.Second)))
 		what := e.Detail
@@ -24,6 +31,9 @@ func (r *Report) Text() string {
 	}
 	fmt.Fprintf(&b, "\noutcome %s after %s: %d emails, %d hand-offs, %d cycles, final score %.1f, MQN %v\n",
 		r.Outcome, Day(r.EndS), len(r.Sends), len(r.Handoffs), r.Cycles, r.Score, r.MQN)
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
 	return b.String()
 }
 
@@ -34,4 +44,18 @@ func Day(s float64) string {
 	d := time.Duration(s * float64(time.Second))
 	days := int(d / (24 * time.Hour))
 	return fmt.Sprintf("day %d", days)
+}
+
+// contactText is what the report says of a contact besides the id.
+func contactText(c Contact) string {
+	var parts []string
+	for _, p := range []string{c.Persona, c.Locale, c.Timezone} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

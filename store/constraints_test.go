@@ -33,12 +33,15 @@ INSERT INTO suppressions (email, reason) VALUES ('gone@acme.example', 'bounce');
 INSERT INTO webhook_events (id) VALUES ('sg-1');
 INSERT INTO handoffs (id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, reason, sla_due_at)
 VALUES ('h-1', 'ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 1, 'score', now());
+INSERT INTO handoffs (id, customer_id, owner_id, cycle, reason, sla_due_at, event_id)
+VALUES ('h-2', 'acme', 'rep-eva', 0, 'fast-lane', now(), 'ev-fl');
 INSERT INTO outbox (run_key, step_id, cycle, contact_id, kind, status, message_id, sent_at)
 VALUES ('ripen/j/acme/r1', 'checklist', 1, 'acme-max', 'content', 'sent', 'msg-1', now());
 INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_abc', sha256('key'));
 INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/acme', 'lost', 'budget gone');
 INSERT INTO link_fetches (customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at)
 VALUES ('acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', 'l1', false, now());
+INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'acme', '2027-03-01');
 `
 
 // Shorthands for the many inserts into the same tables.
@@ -88,6 +91,11 @@ var constraintCases = []struct {
 	{"customer_products_customer_id_fkey", `INSERT INTO customer_products (customer_id, product, since) VALUES ('ghost', 'erp-core', '2025-01-01')`},
 	{"customer_products_product_check", `INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp core', '2025-01-01')`},
 	{"customer_products_renews_at_check", `INSERT INTO customer_products (customer_id, product, since, renews_at) VALUES ('acme', 'crm', '2025-01-01', '2024-12-31')`},
+
+	{"renewal_enrolments_pkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'acme', '2027-03-01')`},
+	{"renewal_enrolments_journey_id_fkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('ghost', 'acme', '2027-03-01')`},
+	{"renewal_enrolments_customer_id_fkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'ghost', '2027-03-01')`},
+	{"renewal_enrolments_status_check", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at, status) VALUES ('j', 'acme', '2028-03-01', 'maybe')`},
 
 	{"content_pkey", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'T', 'automation', 'd-1')`},
 	{"content_id_check", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('a b', 'T', 'automation', 'd-1')`},
@@ -166,6 +174,9 @@ var constraintCases = []struct {
 	{"handoffs_answered_at_check", insertHandoff + `, answer) VALUES ('r2', 'w', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'won')`},
 	{"handoffs_run_key_cycle_escalation_key", insertHandoff + `, status, feedback, closed_at) VALUES ('ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'won', 'won', now())`},
 	{"handoffs_one_open_per_run", insertHandoff + `) VALUES ('ripen/j/acme/r1', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 2, 'score', now())`},
+	{"handoffs_event_id_check", insertHandoff + `, event_id) VALUES (NULL, NULL, NULL, 'acme', 'rep-eva', 0, 'fast-lane', now(), '')`},
+	{"handoffs_event_id_key", insertHandoff + `, event_id) VALUES (NULL, NULL, NULL, 'acme', 'rep-eva', 0, 'fast-lane', now(), 'ev-fl')`},
+	{"handoffs_run_or_event_check", insertHandoff + `) VALUES (NULL, NULL, NULL, 'acme', 'rep-eva', 0, 'fast-lane', now())`},
 
 	{"outbox_pkey", `INSERT INTO outbox (id, run_key, step_id, cycle, contact_id, kind) OVERRIDING SYSTEM VALUE
 	                 SELECT min(id), 'r2', 'checklist', 1, 'acme-max', 'content' FROM outbox`},

@@ -458,6 +458,26 @@ SELECT c.id AS customer_id, c.owner_id,
 FROM customers c
 WHERE c.id = ANY($1::text[])`
 
+// A contact is of the audience when its persona (its own, else the
+// customer's) is one of the personas; no personas is every contact.
+const sqlReachableIn = `
+SELECT EXISTS (SELECT
+               FROM contacts ct
+               JOIN customers c ON c.id = ct.customer_id
+               WHERE ct.customer_id = $1
+                 AND (cardinality($2::text[]) = 0 OR COALESCE(ct.persona_id, c.persona_id) = ANY($2::text[]))
+                 AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email)))`
+
+// ReachableIn reports whether some contact of customerID whose persona is
+// one of personas (every contact when personas is empty) has an address
+// that is not suppressed: whether a journey with that audience can still
+// mail anyone. An unknown customer has nobody.
+func (s *Store) ReachableIn(ctx context.Context, customerID string, personas []string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, sqlReachableIn, customerID, nonNil(personas)).Scan(&ok)
+	return ok, pgErr("check", "reachability of customer", customerID, err)
+}
+
 // RunContexts returns the run context of each of customerIDs that names a
 // customer, keyed by customer ID; unknown IDs are simply absent. It is one
 // round trip however many customers are asked for, so bulk enrolment and

@@ -114,6 +114,11 @@ var constraints = map[string]constraint{
 	"customer_products_renews_at_check":  {"products", "renews_at must not be before since"},
 	"customer_products_customer_id_fkey": {"customer_id", "unknown customer"},
 
+	"renewal_enrolments_pkey":             {"renews_at", "this renewal is claimed already"},
+	"renewal_enrolments_journey_id_fkey":  {"journey_id", "unknown journey"},
+	"renewal_enrolments_customer_id_fkey": {"customer_id", "unknown customer"},
+	"renewal_enrolments_status_check":     {"status", "must be an enrolment result or pending"},
+
 	"content_variants_pkey":            {"variants", "lists a position twice"},
 	"content_variants_content_id_fkey": {"id", "unknown content"},
 	"content_variants_persona_id_fkey": {"variants.persona", "unknown persona"},
@@ -212,6 +217,9 @@ var constraints = map[string]constraint{
 	"handoffs_answer_check":                 {"answer", "must be one of accepted, won, lost, rejected, not-ready"},
 	"handoffs_answered_at_check":            {"answered_at", "is set exactly when the hand-off has an answer"},
 	"handoffs_one_open_per_run":             {"run_key", "the run already has an open hand-off"},
+	"handoffs_event_id_check":               {"event_id", "must not be empty"},
+	"handoffs_event_id_key":                 {"event_id", "the fast-lane event already has a hand-off"},
+	"handoffs_run_or_event_check":           {"event_id", "a hand-off has a run (run_key, workflow_id, journey_id) or a fast-lane event, not both"},
 
 	"outbox_pkey":             {"id", "already exists"},
 	"outbox_key":              {"step_id", "already claimed for this run, cycle and recipient"},

@@ -70,12 +70,40 @@ type Handoff struct {
 	Answer     string     `json:"answer,omitempty" db:"answer"`
 	AnswerNote string     `json:"-" db:"answer_note"`
 	AnsweredAt *time.Time `json:"answered_at,omitempty" db:"answered_at"`
+	// EventID is the fast-lane event a hand-off without a run answers
+	// (CreateRunlessHandoff); "" for a hand-off of a run.
+	EventID string `json:"event_id,omitempty" db:"event_id"`
 }
 
+// HasRun reports whether the hand-off is a run's (else it is a fast lane's
+// without a run: no run key, workflow or journey).
+func (h Handoff) HasRun() bool { return h.WorkflowID != "" }
+
+// MarshalJSON writes a hand-off without a run with run_key, workflow_id and
+// journey_id null, so that API clients can tell it from a run's.
+func (h Handoff) MarshalJSON() ([]byte, error) {
+	type plain Handoff
+	orNull := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return json.Marshal(struct {
+		plain
+		RunKey     *string `json:"run_key"`
+		WorkflowID *string `json:"workflow_id"`
+		JourneyID  *string `json:"journey_id"`
+	}{plain(h), orNull(h.RunKey), orNull(h.WorkflowID), orNull(h.JourneyID)})
+}
+
+// The run's columns are NULL on a hand-off without a run, "" in Handoff.
 const handoffColumns = `
-       id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle, escalation, reason,
+       id, COALESCE(run_key, '') AS run_key, COALESCE(workflow_id, '') AS workflow_id,
+       COALESCE(journey_id, '') AS journey_id, customer_id, owner_id, cycle, escalation, reason,
        offer, note, score, evidence, status, feedback, feedback_note,
-       sla_due_at, reminded_at, created_at, closed_at, answer, answer_note, answered_at`
+       sla_due_at, reminded_at, created_at, closed_at, answer, answer_note, answered_at,
+       COALESCE(event_id, '') AS event_id`
 
 // A retry with the same (run_key, cycle, escalation) inserts nothing; a
 // second open hand-off of the run violates handoffs_one_open_per_run.
@@ -125,6 +153,42 @@ func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
 		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
 	}
 	return out, pgErr("create", "hand-off", id, err)
+}
+
+// A repeated fast-lane event (or a retry) inserts nothing and reads the
+// hand-off created first.
+const sqlCreateRunlessHandoff = `
+INSERT INTO handoffs (id, customer_id, owner_id, cycle, reason, offer, note, evidence, sla_due_at, event_id)
+VALUES (COALESCE(NULLIF($1, ''), gen_random_uuid()::text), $2, $3, 0, 'fast-lane', $4, $5, $6::jsonb, $7, $8)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING` + handoffColumns
+
+// CreateRunlessHandoff records an open hand-off without a run: a fast-lane
+// request (h.EventID) for an offer that no running run of the customer
+// offers. It has no run key, workflow or journey (those fields are
+// ignored), reason fast-lane and cycle 0. Idempotent on EventID: a retry
+// returns the hand-off created first.
+func (s *Store) CreateRunlessHandoff(ctx context.Context, h Handoff) (Handoff, error) {
+	if h.EventID == "" {
+		return Handoff{}, invalid("hand-off", "", "event_id", "is required for a hand-off without a run")
+	}
+	if h.SLADueAt.IsZero() {
+		return Handoff{}, invalid("hand-off", h.EventID, "sla_due_at", "is required")
+	}
+	evidence := "{}"
+	if len(h.Evidence) > 0 {
+		if !json.Valid(h.Evidence) {
+			return Handoff{}, invalid("hand-off", h.EventID, "evidence", "must be JSON")
+		}
+		evidence = string(h.Evidence)
+	}
+	rows, _ := s.pool.Query(ctx, sqlCreateRunlessHandoff, h.ID, h.CustomerID, h.OwnerID, h.Offer, h.Note, evidence, h.SLADueAt, h.EventID)
+	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		rows, _ = s.pool.Query(ctx, `SELECT`+handoffColumns+` FROM handoffs WHERE event_id = $1`, h.EventID)
+		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
+	}
+	return out, pgErr("create", "hand-off of fast-lane event", h.EventID, err)
 }
 
 // GetHandoff returns a hand-off, or ErrNotFound.

@@ -1,5 +1,5 @@
-// Package worker wires the journey workflow and its activities to a Temporal
-// worker on the ripen task queue.
+// Package worker wires the journey workflow, the renewal detector and their
+// activities to a Temporal worker on the ripen task queue.
 package worker
 
 import (
@@ -12,9 +12,10 @@ import (
 	"github.com/ripen/ripen/workflows"
 )
 
-// New builds a worker that runs journeys and their activities, with
+// New builds a worker that runs journeys and their activities, and the
+// daily renewal detector (started by its schedule) and its activity, with
 // Options(t).
-func New(c client.Client, acts *activities.Activities, t config.WorkerTuning) worker.Worker {
+func New(c client.Client, acts *activities.Activities, renewals *activities.Renewals, t config.WorkerTuning) worker.Worker {
 	if t.StickyCacheSize > 0 {
 		// Process-wide in the SDK, so set here rather than in Options.
 		worker.SetStickyWorkflowCacheSize(t.StickyCacheSize)
@@ -22,6 +23,11 @@ func New(c client.Client, acts *activities.Activities, t config.WorkerTuning) wo
 	w := worker.New(c, workflows.TaskQueue, Options(t))
 	w.RegisterWorkflow(workflows.Journey)
 	w.RegisterActivity(acts)
+	w.RegisterWorkflow(workflows.RenewalDetector)
+	// Fast-lane hand-offs without a run; their activities are methods of
+	// acts, registered above.
+	w.RegisterWorkflow(workflows.FastLaneHandoff)
+	w.RegisterActivity(renewals)
 	return w
 }
 

@@ -17,6 +17,9 @@ const (
 	ActivityNotifyOwner    = "NotifyOwner"
 	ActivityCloseHandoff   = "CloseHandoff"
 	ActivitySyncRun        = "SyncRun"
+	// ActivityNotifyEnrolment tells the owner an account was enrolled
+	// (handoff.notify_on_enrol).
+	ActivityNotifyEnrolment = "NotifyEnrolment"
 )
 
 // Activities is what the journey workflow needs from the outside world. The
@@ -28,19 +31,39 @@ type Activities interface {
 	NotifyOwner(ctx context.Context, req NotifyRequest) error
 	CloseHandoff(ctx context.Context, req CloseHandoffRequest) error
 	SyncRun(ctx context.Context, snap RunSnapshot) error
+	NotifyEnrolment(ctx context.Context, req EnrolmentNotice) error
 }
 
 // RunContextRequest asks for what the run needs to know about its customer.
 type RunContextRequest struct {
 	CustomerID string `json:"customer_id"`
+	// Personas, when set, is the journey's audience: Reachable then counts
+	// only contacts of those personas.
+	Personas []string `json:"personas,omitempty"`
 }
 
 // RunContext is the non-personal part of a customer the workflow needs.
 type RunContext struct {
 	OwnerID  string `json:"owner_id"`
 	Timezone string `json:"timezone"`
-	// Reachable is false when every contact is suppressed or there is none.
+	// Reachable is false when every contact (of the audience asked for)
+	// is suppressed or there is none.
 	Reachable bool `json:"reachable"`
+}
+
+// EnrolmentNotice asks to tell the account owner that the run started, with
+// the events that enrolled the account (handoff.notify_on_enrol). RunKey
+// names the email: a retried or repeated request never sends it twice. The
+// engagements carry IDs only; the activity reads names from Postgres.
+type EnrolmentNotice struct {
+	RunKey      string       `json:"run_key"`
+	WorkflowID  string       `json:"workflow_id"`
+	JourneyID   string       `json:"journey_id"`
+	Version     int          `json:"version"`
+	CustomerID  string       `json:"customer_id"`
+	OwnerID     string       `json:"owner_id"`
+	Offer       string       `json:"offer,omitempty"`
+	Engagements []Engagement `json:"engagements"`
 }
 
 // SendRequest asks to send one step's content to the customer's contacts.

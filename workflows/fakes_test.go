@@ -31,6 +31,14 @@ type fakeActivities struct {
 	// the run while it records its end).
 	onSync   func(RunSnapshot)
 	onNotify func(NotifyRequest)
+	// loadReqs are the LoadRunContext requests; nobodyLeft makes every
+	// one after the first answer that nobody can be mailed.
+	loadReqs   []RunContextRequest
+	nobodyLeft bool
+	enrolments []EnrolmentNotice
+	// sendsAtEnrolment is how many emails had gone out when the owner was
+	// told of the enrolment.
+	sendsAtEnrolment int
 }
 
 type sentAt struct {
@@ -43,7 +51,16 @@ func (f *fakeActivities) LoadRunContext(_ context.Context, req RunContextRequest
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.loads++
-	return RunContext{OwnerID: "rep-eva", Timezone: f.timezone, Reachable: true}, nil
+	f.loadReqs = append(f.loadReqs, req)
+	return RunContext{OwnerID: "rep-eva", Timezone: f.timezone, Reachable: f.loads == 1 || !f.nobodyLeft}, nil
+}
+
+func (f *fakeActivities) NotifyEnrolment(_ context.Context, req EnrolmentNotice) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.enrolments = append(f.enrolments, req)
+	f.sendsAtEnrolment = len(f.sends)
+	return nil
 }
 
 func (f *fakeActivities) SendContent(_ context.Context, req SendRequest) (SendResult, error) {

@@ -16,11 +16,18 @@ func (r *run) qualified() bool {
 			return true
 		}
 		t := r.def.MQN.Threshold
-		return t > 0 && st.scoreAt(workflow.Now(r.ctx), r.halfLife) >= t
+		return t > 0 && st.scoreAt(workflow.Now(r.ctx), r.halfLife) >= t && r.enoughContacts()
 	case StageCooldown:
 		return st.PendingFastLane
 	}
 	return false
+}
+
+// enoughContacts: engagement from mqn.min_contacts distinct contacts has
+// counted in this cycle (always true for a run without the account rules).
+func (r *run) enoughContacts() bool {
+	n := r.def.MQN.MinContacts
+	return !r.st.AccountRules || n <= 1 || len(r.st.Contacts) >= n
 }
 
 // escalate hands the customer to the account owner: record the hand-off,
@@ -168,6 +175,7 @@ func (r *run) nurtureOn(now time.Time) {
 	st.setStage(StageNurturing)
 	st.ScoreBase, st.ScoreAt, st.Score = 0, now, 0
 	st.FastLane, st.PendingFastLane = nil, false
+	st.Contacts = nil
 	r.takeWaitingFastLane()
 	r.publish()
 	r.sync()

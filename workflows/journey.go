@@ -59,6 +59,13 @@ const (
 	retryFor = 24 * time.Hour
 )
 
+// accountRulesChange is the workflow.GetVersion change of the account rules
+// (issue 15): engagement scores only on the journey's scoring.topics, MQN
+// by score needs mqn.min_contacts distinct contacts, and an order that meets
+// the goal ends the run converted. A run without its marker keeps the
+// earlier behaviour.
+const accountRulesChange = "accounts-2026-12"
+
 // Journey walks one customer through one journey: send, wait, branch; score
 // what they do; hand them to sales at MQN; recycle after "not ready".
 func Journey(ctx workflow.Context, in Input) (Result, error) {
@@ -112,6 +119,8 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 	r.ctx, _ = workflow.NewDisconnectedContext(ctx)
 	if r.st == nil {
 		r.st = newState(ctx, in)
+		// Read once per run; continue-as-new carries it in the state.
+		r.st.AccountRules = workflow.GetVersion(ctx, accountRulesChange, workflow.DefaultVersion, 1) == 1
 	}
 	if err := r.listen(); err != nil {
 		return nil, err
@@ -121,6 +130,7 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 			r.countEngagement(e)
 		}
 		r.loadContext(in.Context)
+		r.notifyEnrolment(in.Engagements)
 	}
 	r.publish()
 	return r, nil
@@ -144,6 +154,48 @@ func (r *run) loadContext(known *RunContext) {
 		return
 	}
 	r.sync()
+}
+
+// checkReach follows a contact's unsubscribe (AccountRules): the run goes
+// on while a contact of its audience can still be mailed, and ends
+// unsubscribed when none can. Unsubscribes that came together cost one
+// check. When the check fails for good the run goes on: the send activity
+// skips suppressed addresses, and ends the run when nobody is left.
+func (r *run) checkReach() {
+	r.st.CheckReach = false
+	req := RunContextRequest{CustomerID: r.st.CustomerID}
+	if r.def.Audience != nil {
+		req.Personas = r.def.Audience.Personas
+	}
+	var rc RunContext
+	if err := workflow.ExecuteActivity(r.activity("anyone left to mail at "+r.st.CustomerID, retryFor), ActivityLoadRunContext, req).
+		Get(r.ctx, &rc); err != nil {
+		r.fail("check who is left to mail", err)
+		return
+	}
+	if !rc.Reachable {
+		r.finish(OutcomeUnsubscribed)
+	}
+}
+
+// notifyEnrolment tells the owner at once that the detector enrolled the
+// account, with the events that did (handoff.notify_on_enrol, AccountRules),
+// so the rep may call. A marketing enrolment brings no events and tells
+// nobody. A failure shows on the run, which goes on.
+func (r *run) notifyEnrolment(events []Engagement) {
+	st := r.st
+	if !st.AccountRules || !r.def.Handoff.NotifyOnEnrol || len(events) == 0 || st.Status != StatusRunning {
+		return
+	}
+	req := EnrolmentNotice{
+		RunKey: st.RunKey, WorkflowID: workflow.GetInfo(r.ctx).WorkflowExecution.ID,
+		JourneyID: r.def.ID, Version: r.def.Version, CustomerID: st.CustomerID, OwnerID: st.OwnerID,
+		Offer: r.def.Offer.Product, Engagements: events,
+	}
+	if err := workflow.ExecuteActivity(r.activity("tell the owner of the enrolment", retryFor), ActivityNotifyEnrolment, req).
+		Get(r.ctx, nil); err != nil {
+		r.fail("tell the owner of the enrolment", err)
+	}
 }
 
 // live takes one step after another until the run ends, or returns the
@@ -175,8 +227,12 @@ func (r *run) step() {
 		r.applyFeedback()
 	case st.Unsubscribed:
 		r.finish(OutcomeUnsubscribed)
+	case st.CheckReach:
+		r.checkReach()
 	case st.Stopped:
 		r.finish(OutcomeStopped)
+	case st.Converted:
+		r.finish(OutcomeConverted)
 	case st.Paused && st.PendingFastLane:
 		// A contact who asks for sales reaches the owner even while the
 		// run is paused ("a fast lane qualifies at once"): a pause holds

@@ -3,11 +3,14 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/ripen/ripen/journey"
 )
 
 // ErrNoOpenHandoff is the update failure type when sales answers a run that
@@ -73,7 +76,32 @@ func (r *run) drainSignals() {
 	receive(r.ctx, SignalSalesFeedback, r.onFeedbackSignal)
 	r.drainPauseResume()
 	receiveBare(r.ctx, SignalStop, func() { r.st.Stopped = true })
-	receiveBare(r.ctx, SignalUnsubscribe, func() { r.st.Unsubscribed = true })
+	if r.st.AccountRules {
+		receive(r.ctx, SignalUnsubscribe, r.onUnsubscribe)
+	} else {
+		receiveBare(r.ctx, SignalUnsubscribe, func() { r.st.Unsubscribed = true })
+	}
+}
+
+// onUnsubscribe hears an unsubscribe in a run with the account rules,
+// whatever its payload: one contact's unsubscribe suppresses that contact
+// alone (the API and the webhook have suppressed the address), and the run
+// asks at its next step whether anyone reachable remains (checkReach). An
+// unsubscribe that names no contact ends the run, as every unsubscribe
+// does in a run without the account rules.
+func (r *run) onUnsubscribe(c controlPayload) {
+	st := r.st
+	if c.ContactID == "" {
+		st.Unsubscribed = true
+		return
+	}
+	if st.Status != StatusRunning {
+		return
+	}
+	st.CheckReach = true
+	if !slices.Contains(st.Unsubscribes, c.ContactID) {
+		st.Unsubscribes = appendBounded(st.Unsubscribes, c.ContactID, maxSeenEvents)
+	}
 }
 
 // receive applies each delivered signal of name, in the order delivered.
@@ -87,7 +115,8 @@ func receive[T any](ctx workflow.Context, name string, apply func(T)) {
 }
 
 // receiveBare is receive for a signal whose payload does not matter
-// (stop, unsubscribe): whatever its sender put in it, it counts.
+// (stop, unsubscribe without the account rules): whatever its sender put
+// in it, it counts.
 func receiveBare(ctx workflow.Context, name string, apply func()) {
 	ch := workflow.GetSignalChannel(ctx, name)
 	for ch.Len() > 0 {
@@ -201,6 +230,14 @@ func (r *run) onEngagement(e Engagement) {
 // what is left of it now (arrive dates a future one now).
 func (r *run) countEngagement(e Engagement) bool {
 	st := r.st
+	if st.AccountRules && e.Kind == KindOrder {
+		return r.countOrder(e)
+	}
+	if st.AccountRules && !r.def.Scoring.OnTopic(e.Topic) {
+		// Interest in what the journey does not sell: it scores nothing,
+		// ends no wait and is no evidence.
+		return false
+	}
 	var ok bool
 	if e.At, ok = r.arrive(e.EventID, e.Kind, e.At); !ok {
 		return false
@@ -219,6 +256,25 @@ func (r *run) countEngagement(e Engagement) bool {
 		st.addPoints(now, decay(e.Points, now.Sub(e.At), r.halfLife), r.halfLife)
 	}
 	st.Engagements = appendBounded(st.Engagements, e, maxEvidence)
+	if st.AccountRules {
+		st.engagedBy(e.ContactID)
+	}
+	return true
+}
+
+// countOrder hears an order: it scores nothing, and one of the goal's
+// product placed within the goal's time after the run started converts
+// the customer (the run ends at its next step).
+func (r *run) countOrder(e Engagement) bool {
+	var ok bool
+	if e.At, ok = r.arrive(e.EventID, e.Kind, e.At); !ok {
+		return false
+	}
+	g := r.def.Goal
+	if g == nil || g.Event != journey.GoalOrder || e.Product != g.Product || e.At.Sub(r.st.StartedAt) > g.Within.Std() {
+		return false
+	}
+	r.st.Converted = true
 	return true
 }
 

@@ -23,14 +23,19 @@ const (
 // Engagement is a signal of interest. EventID makes it count once.
 type Engagement struct {
 	EventID   string    `json:"event_id"`
-	Kind      string    `json:"kind"` // open, click, visit, download, ...
+	Kind      string    `json:"kind"` // open, click, visit, download, order, ...
 	StepID    string    `json:"step_id,omitempty"`
 	Topic     string    `json:"topic,omitempty"`
 	ContentID string    `json:"content_id,omitempty"`
 	ContactID string    `json:"contact_id,omitempty"`
+	Product   string    `json:"product,omitempty"` // what an order ordered
 	At        time.Time `json:"at,omitempty"`
 	Points    float64   `json:"points,omitempty"` // filled by the workflow
 }
+
+// KindOrder is the engagement kind of an order: it scores nothing, and one
+// that meets the journey's goal ends the run converted.
+const KindOrder = "order"
 
 // FastLane is a contact asking for sales directly. What they wrote with it
 // is stored with the event in Postgres; the signal carries the event ID.

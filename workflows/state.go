@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -28,6 +29,8 @@ const (
 	OutcomeUnsubscribed = "unsubscribed"
 	OutcomeMaxRecycles  = "max-recycles"
 	OutcomeUnreachable  = "unreachable"
+	// OutcomeConverted: the account ordered the goal's product in time.
+	OutcomeConverted = "converted"
 )
 
 // Run statuses.
@@ -122,6 +125,23 @@ type State struct {
 	// Stopped and Unsubscribed end the run at the next chance.
 	Stopped      bool `json:"stopped,omitempty"`
 	Unsubscribed bool `json:"unsubscribed,omitempty"`
+
+	// AccountRules: the run follows scoring.topics, mqn.min_contacts and
+	// goal (accountRulesChange). A run started before them does not, and
+	// continue-as-new keeps it so.
+	AccountRules bool `json:"account_rules,omitempty"`
+	// Contacts are the distinct contacts whose engagement counted in this
+	// cycle, in the order they first engaged (mqn.min_contacts).
+	Contacts []string `json:"contacts,omitempty"`
+	// Converted: an order met the journey's goal; the run ends converted.
+	Converted bool `json:"converted,omitempty"`
+	// CheckReach: a contact unsubscribed (with AccountRules); at its next
+	// step the run asks whether anyone of its audience can still be
+	// mailed, and ends unsubscribed when nobody can.
+	CheckReach bool `json:"check_reach,omitempty"`
+	// Unsubscribes are the contacts who unsubscribed while the run went on
+	// (IDs only), in the order they did.
+	Unsubscribes []string `json:"unsubscribes,omitempty"`
 }
 
 // HandoffState is the open or last hand-off of the run.
@@ -224,6 +244,14 @@ func (s *State) resetEngagement(now time.Time) {
 	s.Clicked, s.Opened, s.Visits = nil, nil, nil
 	s.FastLane, s.PendingFastLane, s.WaitingFastLane = nil, false, nil
 	s.Engagements, s.Sent, s.ScoreTrail = nil, nil, nil
+	s.Contacts = nil
+}
+
+// engagedBy notes a contact whose engagement counted.
+func (s *State) engagedBy(contactID string) {
+	if contactID != "" && !slices.Contains(s.Contacts, contactID) {
+		s.Contacts = appendBounded(s.Contacts, contactID, maxSeenEvents)
+	}
 }
 
 func (s *State) seen(eventID string) bool {

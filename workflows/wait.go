@@ -50,7 +50,7 @@ func waitSummary(step journey.Step) string {
 }
 
 // awaitResume holds the run until resume, or something a paused run still
-// acts on: a stop, an unsubscribe, sales' answer, a fast lane, or
+// acts on: a stop, an unsubscribe (a contact's too), sales' answer, a fast lane, or
 // continue-as-new. The projection records the pause and the resume.
 func (r *run) awaitResume() {
 	if r.recordedStage != StagePaused {
@@ -58,7 +58,7 @@ func (r *run) awaitResume() {
 	}
 	r.waitFor(0, "", func() bool {
 		st := r.st
-		return !st.Paused || st.Stopped || st.Unsubscribed || r.feedback != nil || st.PendingFastLane || r.yields()
+		return !st.Paused || st.Stopped || st.Unsubscribed || st.CheckReach || st.Converted || r.feedback != nil || st.PendingFastLane || r.yields()
 	})
 	if !r.st.Paused {
 		r.sync()
@@ -69,13 +69,13 @@ func (r *run) awaitResume() {
 // goes on.
 func (r *run) interrupted() bool {
 	st := r.st
-	return st.Stopped || st.Unsubscribed || st.Paused || r.feedback != nil || r.qualified() || r.yields()
+	return st.Stopped || st.Unsubscribed || st.CheckReach || st.Converted || st.Paused || r.feedback != nil || r.qualified() || r.yields()
 }
 
 // interruptedInHandoff is interrupted() for the wait for sales, which a
 // score or a fast lane does not end: the run is handed off already.
 func (r *run) interruptedInHandoff() bool {
-	return r.st.Stopped || r.st.Unsubscribed || r.st.Paused || r.yields()
+	return r.st.Stopped || r.st.Unsubscribed || r.st.CheckReach || r.st.Converted || r.st.Paused || r.yields()
 }
 
 // yields: continue-as-new is due, so a wait ends and hands the run back to

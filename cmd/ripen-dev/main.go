@@ -183,7 +183,7 @@ customers acme, globex and initech. Enrol one:
 Then open the inbox, follow a link, ask for a demo; README.md has the tour.
 Ctrl-C stops everything; runs survive in %s.
 `, took.Round(10*time.Millisecond), st.APIURL, st.OpsURL, st.OpsURL, st.OpsURL, st.TemporalAddress+"  (namespace "+f.temporalNamespace+")", ui, st.SendGridURL, devstack.RedactURL(st.DatabaseURL),
-		keyLine, strings.Join(demo.Journeys, " and "), st.APIURL, keyFile, f.dataDir)
+		keyLine, strings.Join(demo.Journeys, ", "), st.APIURL, keyFile, f.dataDir)
 }
 
 // runTemporal runs only the embedded Temporal server and its Web UI, for

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/simulate"
+	"github.com/ripen/ripen/store"
 )
 
 func runJourneys(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,6 +66,7 @@ type simulateArgs struct {
 	fs                     *flag.FlagSet
 	content, events, start *string
 	timezone               *string
+	contacts, customer     *string
 	json                   *bool
 }
 
@@ -73,10 +74,12 @@ func simulateFlags(stderr io.Writer) simulateArgs {
 	fs := newFlags("ripen journeys simulate", stderr)
 	return simulateArgs{
 		fs:       fs,
-		content:  fs.String("content", "", "a YAML/JSON `FILE` listing content blocks or ids, to check what steps send"),
+		content:  fs.String("content", "", "a YAML/JSON `FILE` listing content blocks or ids, to check what steps send; blocks with variants choose each contact's email"),
 		events:   fs.String("events", "", "a YAML `FILE` listing scripted events, times relative to enrolment (required)"),
+		contacts: fs.String("contacts", "", "a YAML `FILE` listing the account's contacts (id, persona, locale, timezone; default: one contact c1)"),
+		customer: fs.String("customer", "", "the customer `ID` to name in the report (for splits, which ripen does not have yet)"),
 		start:    fs.String("start", "", "enrolment time, RFC 3339 (default: next Monday 09:00 in --timezone)"),
-		timezone: fs.String("timezone", "UTC", "the simulated contact's IANA time zone, e.g. Europe/Berlin"),
+		timezone: fs.String("timezone", "", "the IANA time zone of the send window and report, e.g. Europe/Berlin (default: the first contact's, else UTC)"),
 		json:     fs.Bool("json", false, "print one JSON object instead of the timeline"),
 	}
 }
@@ -117,6 +120,54 @@ func loadJourney(file, contentFile string, stderr io.Writer) (*journey.Definitio
 		return nil, exitError(1)
 	}
 	return def, err
+}
+
+// printProblems prints err's problems as FILE:LINE: field: problem lines
+// and reports whether it had any.
+func printProblems(err error, file string, stderr io.Writer) bool {
+	var probs journey.Problems
+	if !errors.As(err, &probs) {
+		return false
+	}
+	for _, l := range probs.Lines(file) {
+		fmt.Fprintln(stderr, l)
+	}
+	return true
+}
+
+// loadContentBlocks reads the blocks of a content file, the simulator's
+// library for each contact's variant: the file's YAML fields are the API's
+// JSON ones (variants, persona, locale, email). Plain ids are left out:
+// their emails are the base ones.
+func loadContentBlocks(file string) (map[string]store.Content, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var items []yaml.Node
+	if err := yaml.Unmarshal(data, &items); err != nil {
+		return nil, fmt.Errorf("%s: want a list of content blocks or ids: %w", file, err)
+	}
+	lib := map[string]store.Content{}
+	for i, n := range items {
+		if n.Kind != yaml.MappingNode {
+			continue
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s:%d: content[%d]: %w", file, n.Line, i, err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: content[%d]: %w", file, n.Line, i, err)
+		}
+		var c store.Content
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("%s:%d: content[%d]: %w", file, n.Line, i, err)
+		}
+		lib[c.ID] = c
+	}
+	return lib, nil
 }
 
 // loadContentIDs reads a content file: a YAML or JSON list of content blocks
@@ -215,7 +266,7 @@ func journeysSimulate(args []string, stdout, stderr io.Writer) error {
 	if *eventsFile == "" {
 		return usageError(fs, stderr, "--events FILE is required")
 	}
-	opt := simulate.Options{Timezone: *tz}
+	opt := simulate.Options{Timezone: *tz, Customer: *f.customer}
 	if _, err := simulate.LoadTimezone(*tz); err != nil {
 		return usageError(fs, stderr, "--timezone: %v", err)
 	}
@@ -229,22 +280,46 @@ func journeysSimulate(args []string, stdout, stderr io.Writer) error {
 	if err != nil && !errors.As(err, &code) {
 		return err
 	}
-	// Check the events even when the journey has problems, so that one run
-	// reports every mistake (steps and offers are checked once it has none).
+	// Check the contacts and events even when the journey has problems, so
+	// that one run reports every mistake (steps and offers are checked once
+	// it has none; events' contacts once the contacts have none).
+	var failed bool
+	if *f.contacts != "" {
+		data, readErr := os.ReadFile(*f.contacts)
+		if readErr != nil {
+			return readErr
+		}
+		opt.Contacts, readErr = simulate.ParseContacts(data)
+		if printProblems(readErr, *f.contacts, stderr) {
+			failed = true
+		} else if readErr != nil {
+			return readErr
+		}
+	}
 	data, readErr := os.ReadFile(*eventsFile)
 	if readErr != nil {
 		return readErr
 	}
-	evs, evErr := simulate.ParseEvents(data, def)
-	var probs journey.Problems
-	if errors.As(evErr, &probs) {
-		for _, l := range probs.Lines(*eventsFile) {
-			fmt.Fprintln(stderr, l)
+	var evs []simulate.Event
+	if !failed {
+		var evErr error
+		evs, evErr = simulate.ParseEvents(data, def, opt.Contacts)
+		if printProblems(evErr, *eventsFile, stderr) {
+			failed = true
+		} else if evErr != nil {
+			return evErr
 		}
+	}
+	if failed {
 		return exitError(1)
 	}
-	if err != nil || evErr != nil {
-		return cmp.Or(err, evErr)
+	if err != nil {
+		return err
+	}
+	if *content != "" {
+		if opt.Content, err = loadContentBlocks(*content); err != nil {
+			return err
+		}
 	}
 	rep, err := simulate.Run(def, evs, opt)
 	if err != nil {

@@ -587,7 +587,29 @@ func (ck *checker) inWindow(c call) (string, bool) {
 
 // acknowledged: what the API answered 2xx to happened.
 func (ck *checker) acknowledged() {
-	inv := ck.inv(invAcked, "what the API acknowledged with 2xx happened: an unsubscribe (link, one-click or SendGrid event) suppressed the address and stopped the runs (none decides another send after it has the signal), and sales' answer is the hand-off's status and the run's outcome")
+	inv := ck.inv(invAcked, "what the API acknowledged with 2xx happened: an unsubscribe (link, one-click or SendGrid event) suppressed the address, and once every contact of the customer had unsubscribed the runs stopped (none decides another send after it has the last signal; a buying group goes on while one of its contacts can be mailed), and sales' answer is the hand-off's status and the run's outcome")
+	// gone is who of each customer unsubscribed, as acknowledged.
+	gone := map[string]map[string]bool{}
+	for _, u := range ck.rec.unsubs {
+		if u.Status >= 200 && u.Status <= 299 {
+			if gone[u.Customer] == nil {
+				gone[u.Customer] = map[string]bool{}
+			}
+			gone[u.Customer][u.Contact] = true
+		}
+	}
+	everyone := func(customerID string, out map[string]bool) bool {
+		c := ck.r.ix.customers[customerID]
+		if c == nil {
+			return true
+		}
+		for _, ct := range c.Contacts {
+			if !out[ct.ID] {
+				return false
+			}
+		}
+		return true
+	}
 	for _, u := range ck.rec.unsubs {
 		if u.Status < 200 || u.Status > 299 {
 			continue
@@ -604,23 +626,37 @@ func (ck *checker) acknowledged() {
 		if rf == nil || !rf.found || rf.stateErr != nil {
 			continue
 		}
-		if rf.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			inv.add(run, rf.state.Step, "unsubscribe of %s acknowledged at %s, but the run is still running (stage %s)", u.Contact, u.End.Format("15:04:05.000"), rf.state.Stage)
+		if rf.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && everyone(u.Customer, gone[u.Customer]) {
+			inv.add(run, rf.state.Step, "every contact of %s unsubscribed (the last acknowledged at %s), but the run is still running (stage %s)", u.Customer, u.End.Format("15:04:05.000"), rf.state.Stage)
 		} else if !rf.closedAt.Before(u.Start) && rf.state.Outcome != nil && *rf.state.Outcome != workflows.OutcomeUnsubscribed {
 			ck.unsubOtherOutcome++
 		}
 	}
-	// A run that has received an unsubscribe decides no further send.
+	// A run decides no further send once it has heard the unsubscribe of
+	// every contact of its customer (or one that names no contact).
 	for _, id := range ck.runIDs() {
 		rf := ck.f.runs[id]
-		if rf.unsubscribed == 0 {
+		if len(rf.unsubscribes) == 0 {
 			continue
 		}
 		inv.Checked++
+		out := map[string]bool{}
+		last := 0
+		var lastAt time.Time
+		for _, u := range rf.unsubscribes {
+			out[u.contact] = true
+			if u.contact == "" || everyone(customerOf(id), out) {
+				last, lastAt = u.seq, u.at
+				break
+			}
+		}
+		if last == 0 {
+			continue
+		}
 		for _, s := range rf.sends {
-			if s.seq > rf.unsubscribed {
-				inv.add(id, s.req.StepID, "cycle %d: the run scheduled this send at %s, after it had received the unsubscribe signal (%s)",
-					s.req.Cycle, s.at.Format("15:04:05.000"), rf.unsubscribedAt.Format("15:04:05.000"))
+			if s.seq > last {
+				inv.add(id, s.req.StepID, "cycle %d: the run scheduled this send at %s, after it had heard its last contact unsubscribe (%s)",
+					s.req.Cycle, s.at.Format("15:04:05.000"), lastAt.Format("15:04:05.000"))
 			}
 		}
 	}

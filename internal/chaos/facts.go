@@ -66,16 +66,21 @@ type runFacts struct {
 	handoffs   []*handoffFact
 	notifies   []*notifyFact
 	badWFT     []string
-	// unsubscribed is when the run first received an unsubscribe signal
-	// (the position in its history, across continue-as-new; 0: never), and
-	// unsubscribedAt when.
-	unsubscribed   int
-	unsubscribedAt time.Time
+	// unsubscribes are the unsubscribe signals the run received, in
+	// order: one contact each (a buying group goes on while a contact of
+	// it can still be mailed); "" names none, which ends the run.
+	unsubscribes []unsubFact
 	// seq numbers the events read so far, across continue-as-new.
 	seq      int
 	state    runState
 	stateErr error
 	err      error
+}
+
+type unsubFact struct {
+	seq     int // position in the run's history, across continue-as-new
+	at      time.Time
+	contact string
 }
 
 type sendFact struct {
@@ -247,8 +252,10 @@ func (rf *runFacts) read(events []*historypb.HistoryEvent) {
 		rf.seq++
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-			if ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == workflows.SignalUnsubscribe && rf.unsubscribed == 0 {
-				rf.unsubscribed, rf.unsubscribedAt = rf.seq, ev.GetEventTime().AsTime()
+			if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a.GetSignalName() == workflows.SignalUnsubscribe {
+				var ctl workflows.Control
+				_ = rf.dc.FromPayloads(a.GetInput(), &ctl)
+				rf.unsubscribes = append(rf.unsubscribes, unsubFact{seq: rf.seq, at: ev.GetEventTime().AsTime(), contact: ctl.ContactID})
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			a := ev.GetActivityTaskScheduledEventAttributes()

@@ -23,7 +23,7 @@ import (
 var data embed.FS
 
 // Journeys lists the demo journey files' IDs.
-var Journeys = []string{"erp-automation-crosssell", "reporting-upsell"}
+var Journeys = []string{"erp-automation-crosssell", "reporting-upsell", "erp-renewal-repeat"}
 
 // Seed writes the demo records. Personas, content and customers are upserted;
 // a journey is published only when it has no version yet, so restarts do

@@ -254,6 +254,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 
 	if !o.NoWorker {
 		s.worker = true
+		// As `ripen worker` does (app.App.Run): the worker's schedules.
+		if err := s.App.EnsureSchedules(ctx); err != nil {
+			return nil, err
+		}
 		if err := s.StartWorker(); err != nil {
 			return nil, err
 		}

@@ -193,14 +193,41 @@ func record(t *testing.T, h *historypb.History) {
 }
 
 // fakeActivities stand in for Postgres and SendGrid: every send goes out,
-// every hand-off is recorded.
+// every hand-off is recorded. Contacts in unsubscribed are suppressed;
+// the customer is reachable while one of reachable is not.
 type fakeActivities struct {
-	mu    sync.Mutex
-	sends []string
+	mu           sync.Mutex
+	sends        []string
+	enrolments   []workflows.EnrolmentNotice
+	reachable    []string
+	unsubscribed map[string]bool
 }
 
 func (f *fakeActivities) LoadRunContext(context.Context, workflows.RunContextRequest) (workflows.RunContext, error) {
-	return workflows.RunContext{OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	left := len(f.reachable) == 0
+	for _, id := range f.reachable {
+		left = left || !f.unsubscribed[id]
+	}
+	return workflows.RunContext{OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: left}, nil
+}
+
+func (f *fakeActivities) NotifyEnrolment(_ context.Context, req workflows.EnrolmentNotice) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.enrolments = append(f.enrolments, req)
+	return nil
+}
+
+// unsubscribe suppresses a contact, as the API does before it signals.
+func (f *fakeActivities) unsubscribe(contactID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unsubscribed == nil {
+		f.unsubscribed = map[string]bool{}
+	}
+	f.unsubscribed[contactID] = true
 }
 
 func (f *fakeActivities) SendContent(_ context.Context, req workflows.SendRequest) (workflows.SendResult, error) {
