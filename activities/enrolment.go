@@ -25,12 +25,11 @@ const outboxEnrolment = "enrolment"
 // read, when, and by whom (names read here, never in workflow history), so
 // the rep may call at once.
 //
-// Exactly once per run through the outbox. The outbox's owner emails belong
-// to a hand-off, which an enrolment has none of, so the notice is claimed
-// as a content row under a step ID no journey step can have
-// ("enrolment:owner") and a recipient no contact can be ("owner/" and the
-// run's owner: IDs never hold '/'), so it counts towards no contact's
-// frequency cap. The email goes to the customer's owner now. A suppressed
+// Exactly once per run through the outbox, as a notice (an owner email that
+// belongs to no hand-off, so it counts towards no contact's frequency cap),
+// under a step ID no journey step can have ("enrolment:owner") and a
+// recipient no contact can be ("owner/" and the run's owner: IDs never hold
+// '/'). The email goes to the customer's owner now. A suppressed
 // owner address is not mailed: the row is marked failed and the error is
 // non-retryable, as NotifyOwner does.
 func (a *Activities) NotifyEnrolment(ctx context.Context, req workflows.EnrolmentNotice) error {
@@ -42,7 +41,7 @@ func (a *Activities) NotifyEnrolment(ctx context.Context, req workflows.Enrolmen
 		return temporal.NewNonRetryableApplicationError("customer "+cust.ID+" has no account owner to tell", "NoOwner", nil)
 	}
 	row, err := a.Store.ClaimOutbox(ctx, store.OutboxKey{RunKey: req.RunKey, StepID: "enrolment:owner", Cycle: 1,
-		ContactID: "owner/" + req.OwnerID, Kind: store.OutboxContent})
+		ContactID: "owner/" + req.OwnerID, Kind: store.OutboxNotice})
 	if err != nil {
 		return fmt.Errorf("claim outbox for the enrolment of %s: %w", req.WorkflowID, err)
 	}

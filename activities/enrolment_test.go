@@ -70,6 +70,9 @@ func TestNotifyEnrolmentTellsTheOwnerWhoReadWhatAndWhenOnce(t *testing.T) {
 	require.Equal(t, []string{"eva@seller.example"}, m.To)
 	require.Equal(t, "Acme GmbH entered j: call them now?", m.Subject)
 	require.Equal(t, "enrolment", m.CustomArgs["ripen_kind"], "the webhook ignores the owner's clicks")
+	var kind string
+	require.NoError(t, f.st.Pool().QueryRow(ctx, `SELECT kind FROM outbox WHERE step_id = 'enrolment:owner'`).Scan(&kind))
+	require.Equal(t, store.OutboxNotice, kind, "a notice: no contact's content, no frequency cap")
 	for name, part := range map[string]string{"html": m.HTML, "text": m.Text} {
 		t.Run(name, func(t *testing.T) {
 			require.Contains(t, part, "2026-11-25 08:00, Max Muster: visit on “Automation checklist”, topic process-automation",

@@ -179,7 +179,8 @@ func (s *Server) fastLaneSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !took {
-		// The journey has ended: nobody would hear the request.
+		// The journey has ended and the customer is gone: nobody would hear
+		// the request (had the customer stayed, the owner would have it).
 		p := page{Lang: l, Title: i18n.T(l, "fastlane.gone.title"), Paragraphs: []string{i18n.T(l, "fastlane.gone", who.ownerOr(l))}}
 		if who.OwnerEmail != "" {
 			p.Link = &pageLink{Href: "mailto:" + who.OwnerEmail, Text: who.OwnerEmail}

@@ -510,3 +510,38 @@ func TestAClickInOneJourneysEmailFeedsTheDetectorsOfOthers(t *testing.T) {
 	require.Empty(t, seats.Engagements[0].StepID, "a step names an email of the run that sent it, not of this one")
 	require.Equal(t, 1, h.linkRun("acme").engagements("click"), "the sending run counts the click once")
 }
+
+// A contact who confirms a fast-lane link after its journey ended is still
+// heard: the owner gets a hand-off without a run, and the page thanks them.
+func TestFastLaneAfterTheRunEndedIsHandedOffWithoutARun(t *testing.T) {
+	h := newHarness(t)
+	msg := h.enrolForLinks()
+	demo := h.linksOf(msg).fastLane["demo"]
+	workflowID := "ripen/" + linkJourney + "/acme"
+	h.json("POST", "/v1/journeys/"+linkJourney+"/runs/acme/signals", "marketing", map[string]any{"type": "stop"}, 202, nil)
+	h.waitClosed(workflowID)
+
+	formToken := formTokenOf(t, fetch(t, "GET", demo, nil, nil).body)
+	for range 2 { // a double submit is one request
+		p := fetch(t, "POST", demo, url.Values{"note": {"Bitte anrufen."}, "form_token": {formToken}},
+			map[string]string{"Origin": h.stack.APIURL, "Sec-Fetch-Site": "same-origin"})
+		requireHTMLPage(t, p, http.StatusOK, "de")
+		require.Contains(t, p.body, "Eva Berger hat Ihre Anfrage (Demo vereinbaren) erhalten")
+	}
+	var open struct {
+		Handoffs []struct {
+			JourneyID  *string `json:"journey_id"`
+			WorkflowID *string `json:"workflow_id"`
+			Reason     string  `json:"reason"`
+			CustomerID string  `json:"customer_id"`
+		} `json:"handoffs"`
+	}
+	h.eventually("a hand-off without a run", func() bool {
+		h.json("GET", "/v1/handoffs?status=open&customer=acme", "sales", nil, 200, &open)
+		return len(open.Handoffs) > 0
+	})
+	require.Len(t, open.Handoffs, 1, "one hand-off for the request, however often it was sent")
+	require.Nil(t, open.Handoffs[0].JourneyID)
+	require.Nil(t, open.Handoffs[0].WorkflowID)
+	require.Equal(t, "fast-lane", open.Handoffs[0].Reason)
+}

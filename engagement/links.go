@@ -151,11 +151,14 @@ type FastLaneRequest struct {
 
 // RequestFastLane stores the request (with the contact's note) as a
 // fast-lane event and signals the run, once per link however often it is
-// sent (the event ID derives from the token; the first note wins). heard
-// is false when the run has ended: nobody would act on the request.
+// sent (the event ID derives from the token; the first note wins). When the
+// run has ended, the stored request goes to the owner as a hand-off without
+// a run, as one posted to /v1/events does. heard is false only when nobody
+// will act on it: the run has ended and the customer is gone.
 func (s *Service) RequestFastLane(ctx context.Context, r FastLaneRequest) (heard bool, err error) {
 	c := r.Claims
 	id := "fast-lane-" + digest(r.Token)
+	stored := false
 	if r.CustomerID != "" {
 		// The offer is the topic, as for a fast-lane event posted to
 		// /v1/events: an ID posted again there is routed as stored.
@@ -169,16 +172,26 @@ func (s *Service) RequestFastLane(ctx context.Context, r FastLaneRequest) (heard
 		case err != nil:
 			return false, err
 		case len(inserted) == 1:
+			stored = true
 			s.metrics.events.WithLabelValues("accepted").Inc()
 		default:
+			stored = true
 			s.metrics.events.WithLabelValues("duplicate").Inc()
 		}
 	}
 	// The note stays in Postgres with the event; the run gets the event ID,
 	// so no personal text enters workflow history.
-	return s.runs.Send(ctx, c.RunID, workflows.SignalFastLane, workflows.FastLane{
+	heard, err = s.runs.Send(ctx, c.RunID, workflows.SignalFastLane, workflows.FastLane{
 		EventID: id, Offer: c.Target, ContactID: c.ContactID, At: r.At,
 	})
+	if err != nil || heard || !stored {
+		return heard, err
+	}
+	in := workflows.FastLaneHandoffInput{EventID: id, CustomerID: r.CustomerID, Offer: c.Target}
+	if err := s.runs.StartFastLaneHandoff(ctx, in); err != nil {
+		return false, fmt.Errorf("hand off fast lane %s without a run: %w", id, err)
+	}
+	return true, nil
 }
 
 // Unsubscribe suppresses the recipient's address and stops the run of the

@@ -227,7 +227,7 @@ var constraints = map[string]constraint{
 	"outbox_step_id_check":    {"step_id", "is required"},
 	"outbox_cycle_check":      {"cycle", "must not be negative"},
 	"outbox_contact_id_check": {"contact_id", "is required"},
-	"outbox_kind_check":       {"kind", "must be content, handoff or reminder"},
+	"outbox_kind_check":       {"kind", "must be content, handoff, reminder or notice"},
 	"outbox_handoff_id_check": {"handoff_id", "is required for hand-off and reminder emails, and only for them"},
 	"outbox_handoff_id_fkey":  {"handoff_id", "unknown hand-off"},
 

@@ -15,6 +15,7 @@ const (
 	OutboxContent  = "content"  // nurture content to a contact
 	OutboxHandoff  = "handoff"  // the hand-off to the account owner
 	OutboxReminder = "reminder" // an SLA reminder to the account owner
+	OutboxNotice   = "notice"   // a notice to the account owner outside a hand-off
 )
 
 // Outbox statuses. A row is pending until SendGrid accepted the message
