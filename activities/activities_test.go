@@ -268,7 +268,7 @@ func TestLoadRunContextCarriesNoPersonalData(t *testing.T) {
 	f := newFixture(t)
 	rc, err := f.acts.LoadRunContext(context.Background(), workflows.RunContextRequest{CustomerID: "acme"})
 	require.NoError(t, err)
-	require.Equal(t, workflows.RunContext{OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true}, rc)
+	require.Equal(t, workflows.RunContext{OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true, Timezones: []string{"Europe/Berlin"}}, rc)
 	_, err = f.acts.LoadRunContext(context.Background(), workflows.RunContextRequest{CustomerID: "nobody"})
 	var app *temporal.ApplicationError
 	require.True(t, errors.As(err, &app))

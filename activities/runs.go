@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -30,7 +31,57 @@ func (a *Activities) LoadRunContext(ctx context.Context, req workflows.RunContex
 			return workflows.RunContext{}, fmt.Errorf("check who of customer %s can be mailed: %w", req.CustomerID, err)
 		}
 	}
-	return workflows.RunContext{OwnerID: rc.OwnerID, Timezone: rc.Timezone, Reachable: rc.Reachable}, nil
+	out := workflows.RunContext{OwnerID: rc.OwnerID, Timezone: rc.Timezone, Reachable: rc.Reachable}
+	if rc.Reachable {
+		if out.Timezones, err = a.reachableZones(ctx, req); err != nil {
+			return workflows.RunContext{}, err
+		}
+	}
+	return out, nil
+}
+
+// reachableZones are the distinct timezones (contactZone) of the
+// customer's contacts of the audience (req.Personas; none: every contact)
+// whose address is not suppressed, sorted.
+func (a *Activities) reachableZones(ctx context.Context, req workflows.RunContextRequest) ([]string, error) {
+	cust, err := a.Store.GetCustomer(ctx, req.CustomerID)
+	if err != nil {
+		return nil, storeError(err, "Customer", "load customer "+req.CustomerID)
+	}
+	var zones []string
+	for _, ct := range cust.Contacts {
+		if len(req.Personas) > 0 && !slices.Contains(req.Personas, cust.PersonaOf(ct)) {
+			continue
+		}
+		zone := contactZone(cust, ct)
+		if slices.Contains(zones, zone) {
+			continue
+		}
+		suppressed, err := a.Store.IsSuppressed(ctx, ct.Email)
+		if err != nil {
+			return nil, fmt.Errorf("check suppression of contact %s: %w", ct.ID, err)
+		}
+		if !suppressed {
+			zones = append(zones, zone)
+		}
+	}
+	slices.Sort(zones)
+	return zones, nil
+}
+
+// contactZone is the timezone contact ct is sent in: its own, else the
+// customer's (the first contact's that names one, as the run's Timezone),
+// else UTC. SendRequest.Timezone names a zone this way.
+func contactZone(c store.Customer, ct store.Contact) string {
+	if ct.Timezone != "" {
+		return ct.Timezone
+	}
+	for _, o := range c.Contacts {
+		if o.Timezone != "" {
+			return o.Timezone
+		}
+	}
+	return "UTC"
 }
 
 // SyncRun writes the run's projection and, once the run has completed,

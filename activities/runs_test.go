@@ -31,7 +31,27 @@ func TestLoadRunContext(t *testing.T) {
 	t.Run("the first zone a contact names", func(t *testing.T) {
 		rc, err := load("globex")
 		require.NoError(t, err)
-		require.Equal(t, workflows.RunContext{OwnerID: "rep-eva", Timezone: "America/New_York", Reachable: true}, rc)
+		require.Equal(t, workflows.RunContext{OwnerID: "rep-eva", Timezone: "America/New_York", Reachable: true,
+			Timezones: []string{"America/New_York"}}, rc, "Ann has no zone of her own: she has the customer's")
+	})
+	t.Run("the distinct zones of the reachable contacts of the audience, sorted", func(t *testing.T) {
+		require.NoError(t, f.st.PutPersona(ctx, store.Persona{ID: "it-lead", Name: "IT lead"}))
+		require.NoError(t, f.st.PutCustomer(ctx, store.Customer{ID: "initech", Name: "Initech",
+			Owner: store.Owner{ID: "rep-eva"},
+			Contacts: []store.Contact{
+				{ID: "initech-pam", Email: "pam@initech.example", Timezone: "Europe/Berlin"},
+				{ID: "initech-sam", Email: "sam@initech.example", Timezone: "America/New_York"},
+				{ID: "initech-joe", Email: "joe@initech.example", Timezone: "Asia/Tokyo", Persona: "it-lead"},
+				{ID: "initech-ida", Email: "ida@initech.example", Timezone: "Europe/Berlin"},
+				{ID: "initech-gone", Email: "gone@initech.example", Timezone: "Europe/Lisbon"},
+			}}))
+		require.NoError(t, f.st.Suppress(ctx, "gone@initech.example", "unsubscribe", "test"))
+		rc, err := load("initech")
+		require.NoError(t, err)
+		require.Equal(t, []string{"America/New_York", "Asia/Tokyo", "Europe/Berlin"}, rc.Timezones)
+		rc, err = f.acts.LoadRunContext(ctx, workflows.RunContextRequest{CustomerID: "initech", Personas: []string{"it-lead"}})
+		require.NoError(t, err)
+		require.Equal(t, []string{"Asia/Tokyo"}, rc.Timezones)
 	})
 	t.Run("unreachable once every address is suppressed, in any case", func(t *testing.T) {
 		require.NoError(t, f.st.Suppress(ctx, "ann@globex.example", "unsubscribe", "test"))

@@ -42,7 +42,8 @@ const (
 // own, or else the customer's) the version's audience lists; each gets the
 // content's variant for its persona and locale (store.Content.EmailFor),
 // and the outbox row says which. The email goes out in the journey's
-// sender's name (fromFor).
+// sender's name (fromFor). With req.Timezone only the contacts in that
+// zone (contactZone) are mailed: each zone's window sends its own.
 //
 // Suppressed addresses are skipped (checked here, at the last moment); the
 // frequency cap answers "not before T" instead of sending. A permanent
@@ -77,6 +78,10 @@ func (a *Activities) SendContent(ctx context.Context, req workflows.SendRequest)
 	var failures []contactFailure
 	for _, ct := range cust.Contacts {
 		if !def.Audience.Includes(cust.PersonaOf(ct)) {
+			continue
+		}
+		if req.Timezone != "" && contactZone(cust, ct) != req.Timezone {
+			// Another zone's contact: its own window sends it.
 			continue
 		}
 		progress.Contact = ct.ID

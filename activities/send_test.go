@@ -615,3 +615,40 @@ func TestAnEmailSentAsTheDeadlinePassesIsStillRecorded(t *testing.T) {
 	require.Equal(t, 1, m.callsTo("max@acme.example"), "the retry does not call SendGrid")
 	require.Len(t, f.sg.Messages(), 1)
 }
+
+func TestASendWithATimezoneMailsOnlyThatZonesContacts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	require.NoError(t, f.st.PutCustomer(ctx, store.Customer{ID: "acme", Name: "Acme GmbH",
+		Owner: store.Owner{ID: "rep-eva", Name: "Eva Berger", Email: "eva@seller.example"},
+		Contacts: []store.Contact{
+			{ID: "acme-max", Email: "max@acme.example", FirstName: "Max", Timezone: "Europe/Berlin", Locale: "de"},
+			{ID: "acme-bob", Email: "bob@acme.example", FirstName: "Bob", Timezone: "America/New_York", Locale: "en"},
+			{ID: "acme-ina", Email: "ina@acme.example", FirstName: "Ina", Locale: "de"}, // the customer's zone: Berlin
+		}}))
+	req := sendReq("checklist", "checklist", 1)
+	req.Timezone = "Europe/Berlin"
+	res, err := f.acts.SendContent(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, workflows.SendSent, res.Status)
+	require.Len(t, f.mailsTo("max@acme.example"), 1)
+	require.Len(t, f.mailsTo("ina@acme.example"), 1)
+	require.Empty(t, f.mailsTo("bob@acme.example"), "New York's window sends Bob's")
+
+	req.Timezone = "America/New_York"
+	_, err = f.acts.SendContent(ctx, req)
+	require.NoError(t, err)
+	require.Len(t, f.mailsTo("bob@acme.example"), 1)
+	require.Len(t, f.sg.Messages(), 3, "nobody twice")
+
+	req.Timezone = "Asia/Tokyo"
+	res, err = f.acts.SendContent(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, workflows.SendSuppressed, res.Status, "nobody in that zone")
+	require.Len(t, f.sg.Messages(), 3)
+
+	req.Timezone = ""
+	_, err = f.acts.SendContent(ctx, req)
+	require.NoError(t, err)
+	require.Len(t, f.sg.Messages(), 3, "every contact, each once: the outbox is per contact")
+}

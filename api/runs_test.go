@@ -74,6 +74,8 @@ func TestTheRequestIDReachesTheWorkflow(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(attrs.GetInput(), &in))
 	require.Equal(t, "crm-sync-42", in.RequestID)
 	require.Equal(t, "acme", in.CustomerID)
+	require.NotNil(t, in.Context, "the starter sends what it knows")
+	require.Equal(t, []string{"Europe/Berlin"}, in.Context.Timezones, "the contacts' zones, for their own send windows")
 
 	// A start that fails is logged with the request's ID.
 	var logs syncBuffer

@@ -174,7 +174,8 @@ func (s *Service) start(ctx context.Context, st Start) EnrolResult {
 	customerID := st.Customer.CustomerID
 	res := EnrolResult{CustomerID: customerID, WorkflowID: workflows.WorkflowID(st.Journey.ID, customerID)}
 	in := workflows.Input{Journey: *st.Journey, CustomerID: customerID, RequestID: logging.RequestID(ctx),
-		Context:     &workflows.RunContext{OwnerID: st.Customer.OwnerID, Timezone: st.Customer.Timezone, Reachable: st.Customer.Reachable},
+		Context: &workflows.RunContext{OwnerID: st.Customer.OwnerID, Timezone: st.Customer.Timezone, Reachable: st.Customer.Reachable,
+			Timezones: st.Customer.Timezones},
 		Engagements: st.Events}
 	run, err := s.temporal.ExecuteWorkflow(ctx, startOptions(st.Journey, customerID), workflows.Journey, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

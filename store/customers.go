@@ -439,23 +439,31 @@ type RunContext struct {
 	Timezone string `db:"timezone"`
 	// Reachable: some contact's address is not suppressed.
 	Reachable bool `db:"reachable"`
+	// Timezones are the distinct zones of the contacts whose address is
+	// not suppressed, sorted; a contact without one has Timezone, else
+	// "UTC".
+	Timezones []string `db:"timezones"`
 }
 
 // Suppressions hold normalizeEmail's form; contact emails cannot hold
 // whitespace (a CHECK), so lower() of a contact's email is that form too,
 // and the match ignores case exactly as IsSuppressed does.
 const sqlRunContexts = `
-SELECT c.id AS customer_id, c.owner_id,
-       COALESCE((SELECT ct.timezone
-                 FROM contacts ct
-                 WHERE ct.customer_id = c.id AND ct.timezone <> ''
-                 ORDER BY ct.position, ct.id
-                 LIMIT 1), '') AS timezone,
+SELECT c.id AS customer_id, c.owner_id, tz.timezone,
        EXISTS (SELECT
                FROM contacts ct
                WHERE ct.customer_id = c.id
-                 AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS reachable
+                 AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS reachable,
+       ARRAY(SELECT DISTINCT COALESCE(NULLIF(ct.timezone, ''), NULLIF(tz.timezone, ''), 'UTC')
+             FROM contacts ct
+             WHERE ct.customer_id = c.id
+               AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS timezones
 FROM customers c
+CROSS JOIN LATERAL (SELECT COALESCE((SELECT ct.timezone
+                                     FROM contacts ct
+                                     WHERE ct.customer_id = c.id AND ct.timezone <> ''
+                                     ORDER BY ct.position, ct.id
+                                     LIMIT 1), '') AS timezone) tz
 WHERE c.id = ANY($1::text[])`
 
 // A contact is of the audience when its persona (its own, else the
@@ -490,6 +498,10 @@ func (s *Store) RunContexts(ctx context.Context, customerIDs []string) (map[stri
 	}
 	out := make(map[string]RunContext, len(rcs))
 	for _, rc := range rcs {
+		slices.Sort(rc.Timezones) // in Go's order, not the database's collation
+		if len(rc.Timezones) == 0 {
+			rc.Timezones = nil
+		}
 		out[rc.CustomerID] = rc
 	}
 	return out, nil

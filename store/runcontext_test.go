@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"cmp"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,11 +43,11 @@ func TestRunContexts(t *testing.T) {
 	got, err := s.RunContexts(ctx, []string{"acme", "globex", "initech", "umbrella", "nobody", "acme"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]store.RunContext{
-		"acme":     {CustomerID: "acme", OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true},
-		"globex":   {CustomerID: "globex", OwnerID: "rep-tom", Timezone: "America/New_York", Reachable: true},
+		"acme":     {CustomerID: "acme", OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true, Timezones: []string{"Europe/Berlin"}},
+		"globex":   {CustomerID: "globex", OwnerID: "rep-tom", Timezone: "America/New_York", Reachable: true, Timezones: []string{"America/New_York", "Asia/Tokyo"}},
 		"initech":  {CustomerID: "initech", OwnerID: "rep-eva", Timezone: "Europe/Vienna", Reachable: false},
-		"umbrella": {CustomerID: "umbrella", OwnerID: "rep-tom", Timezone: "", Reachable: true},
-	}, got, "unknown customers are absent")
+		"umbrella": {CustomerID: "umbrella", OwnerID: "rep-tom", Timezone: "", Reachable: true, Timezones: []string{"UTC"}},
+	}, got, "unknown customers are absent; the zones are the reachable contacts' (Ann is suppressed)")
 
 	t.Run("agrees with GetCustomer and IsSuppressed", func(t *testing.T) {
 		for id, rc := range got {
@@ -56,10 +58,17 @@ func TestRunContexts(t *testing.T) {
 				if want.Timezone == "" {
 					want.Timezone = ct.Timezone
 				}
+			}
+			for _, ct := range c.Contacts {
 				sup, err := s.IsSuppressed(ctx, ct.Email)
 				require.NoError(t, err)
 				want.Reachable = want.Reachable || !sup
+				zone := cmp.Or(ct.Timezone, want.Timezone, "UTC")
+				if !sup && !slices.Contains(want.Timezones, zone) {
+					want.Timezones = append(want.Timezones, zone)
+				}
 			}
+			slices.Sort(want.Timezones)
 			require.Equal(t, want, rc, id)
 		}
 	})

@@ -32,6 +32,8 @@ type Activities interface {
 	CloseHandoff(ctx context.Context, req CloseHandoffRequest) error
 	SyncRun(ctx context.Context, snap RunSnapshot) error
 	NotifyEnrolment(ctx context.Context, req EnrolmentNotice) error
+	// SendFastLaneAsset emails a requested asset (AccountRules).
+	SendFastLaneAsset(ctx context.Context, req FastLaneAssetRequest) (FastLaneAssetResult, error)
 }
 
 // RunContextRequest asks for what the run needs to know about its customer.
@@ -49,6 +51,10 @@ type RunContext struct {
 	// Reachable is false when every contact (of the audience asked for)
 	// is suppressed or there is none.
 	Reachable bool `json:"reachable"`
+	// Timezones are the distinct timezones of the reachable contacts (of
+	// the audience asked for), sorted; a contact without a zone has the
+	// customer's (Timezone), else UTC.
+	Timezones []string `json:"timezones,omitempty"`
 }
 
 // EnrolmentNotice asks to tell the account owner that the run started, with
@@ -82,6 +88,9 @@ type SendRequest struct {
 	// send step sends it again, once per visit.
 	Visit    int      `json:"visit,omitempty"`
 	FastLane []string `json:"fast_lane,omitempty"`
+	// Timezone, when set, mails only the contacts in that zone (as
+	// RunContext.Timezones names them); empty mails every contact.
+	Timezone string `json:"timezone,omitempty"`
 }
 
 // Send statuses.

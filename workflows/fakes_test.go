@@ -11,13 +11,15 @@ import (
 // fakeActivities stands in for Postgres and SendGrid: it records what the
 // workflow asked for, against the test environment's clock.
 type fakeActivities struct {
-	mu        sync.Mutex
-	env       *testsuite.TestWorkflowEnvironment
-	sends     []sentAt
-	handoffs  []HandoffRequest
-	notices   []NotifyRequest
-	closed    []CloseHandoffRequest
-	timezone  string
+	mu       sync.Mutex
+	env      *testsuite.TestWorkflowEnvironment
+	sends    []sentAt
+	handoffs []HandoffRequest
+	notices  []NotifyRequest
+	closed   []CloseHandoffRequest
+	timezone string
+	// timezones are the contacts' zones LoadRunContext answers.
+	timezones []string
 	capUntil  time.Time // sends before this are deferred
 	suppress  bool
 	runStages []string
@@ -39,12 +41,16 @@ type fakeActivities struct {
 	// sendsAtEnrolment is how many emails had gone out when the owner was
 	// told of the enrolment.
 	sendsAtEnrolment int
+	// assets are the SendFastLaneAsset requests.
+	assets []FastLaneAssetRequest
 }
 
 type sentAt struct {
 	Step  string
 	Cycle int
 	At    time.Time
+	// Zone is the request's Timezone ("" for every contact).
+	Zone string
 }
 
 func (f *fakeActivities) LoadRunContext(_ context.Context, req RunContextRequest) (RunContext, error) {
@@ -52,7 +58,7 @@ func (f *fakeActivities) LoadRunContext(_ context.Context, req RunContextRequest
 	defer f.mu.Unlock()
 	f.loads++
 	f.loadReqs = append(f.loadReqs, req)
-	return RunContext{OwnerID: "rep-eva", Timezone: f.timezone, Reachable: f.loads == 1 || !f.nobodyLeft}, nil
+	return RunContext{OwnerID: "rep-eva", Timezone: f.timezone, Reachable: f.loads == 1 || !f.nobodyLeft, Timezones: f.timezones}, nil
 }
 
 func (f *fakeActivities) NotifyEnrolment(_ context.Context, req EnrolmentNotice) error {
@@ -61,6 +67,13 @@ func (f *fakeActivities) NotifyEnrolment(_ context.Context, req EnrolmentNotice)
 	f.enrolments = append(f.enrolments, req)
 	f.sendsAtEnrolment = len(f.sends)
 	return nil
+}
+
+func (f *fakeActivities) SendFastLaneAsset(_ context.Context, req FastLaneAssetRequest) (FastLaneAssetResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.assets = append(f.assets, req)
+	return FastLaneAssetResult{ContentID: "automation-checklist-pdf", Sent: true}, nil
 }
 
 func (f *fakeActivities) SendContent(_ context.Context, req SendRequest) (SendResult, error) {
@@ -78,7 +91,7 @@ func (f *fakeActivities) SendContent(_ context.Context, req SendRequest) (SendRe
 	if now.Before(f.capUntil) {
 		return SendResult{Status: SendDeferred, NotBefore: f.capUntil}, nil
 	}
-	f.sends = append(f.sends, sentAt{Step: req.StepID, Cycle: req.Cycle, At: now})
+	f.sends = append(f.sends, sentAt{Step: req.StepID, Cycle: req.Cycle, At: now, Zone: req.Timezone})
 	f.visits = append(f.visits, req.Visit)
 	return SendResult{Status: SendSent, MessageIDs: []string{"msg-" + req.StepID}}, nil
 }

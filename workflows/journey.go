@@ -62,7 +62,9 @@ const (
 // accountRulesChange is the workflow.GetVersion change of the account rules
 // (issue 15): engagement scores only on the journey's scoring.topics, MQN
 // by score needs mqn.min_contacts distinct contacts, and an order that meets
-// the goal ends the run converted. A run without its marker keeps the
+// the goal ends the run converted; a requested asset goes to the contact
+// who asked (sendAssets), and with a send window each contact is sent in
+// its own zone's window (sendByZone). A run without its marker keeps the
 // earlier behaviour.
 const accountRulesChange = "accounts-2026-12"
 
@@ -149,6 +151,9 @@ func (r *run) loadContext(known *RunContext) {
 		return
 	}
 	r.st.OwnerID, r.st.Timezone = rc.OwnerID, rc.Timezone
+	if r.st.AccountRules {
+		r.st.Timezones = rc.Timezones
+	}
 	if !rc.Reachable {
 		r.finish(OutcomeUnreachable)
 		return

@@ -81,6 +81,23 @@ func (r *run) drainSignals() {
 	} else {
 		receiveBare(r.ctx, SignalUnsubscribe, func() { r.st.Unsubscribed = true })
 	}
+	r.sendAssets()
+}
+
+// sendAssets emails each asset asked for on a fast lane (PendingAssets) to
+// the contact who asked, with the run's journey and version. The outbox key
+// is the one FastLaneHandoff uses too, so the contact gets one email
+// whichever asks. A failure for good shows on the run, which goes on.
+func (r *run) sendAssets() {
+	for len(r.st.PendingAssets) > 0 {
+		eventID := r.st.PendingAssets[0]
+		r.st.PendingAssets = r.st.PendingAssets[1:]
+		if err := workflow.ExecuteActivity(r.activity("send the requested asset ("+eventID+")", retryFor), ActivitySendFastLaneAsset,
+			FastLaneAssetRequest{EventID: eventID, JourneyID: r.def.ID, Version: r.def.Version}).Get(r.ctx, nil); err != nil {
+			r.fail("send the asset of fast lane "+eventID, err)
+		}
+	}
+	r.st.PendingAssets = nil
 }
 
 // onUnsubscribe hears an unsubscribe in a run with the account rules,
@@ -292,6 +309,9 @@ func (r *run) onFastLane(f FastLane) {
 		return
 	}
 	st.FastLane = &f
+	if st.AccountRules && f.EventID != "" && journey.IsAssetOffer(f.Offer) && r.def.Asset(f.Offer) != "" {
+		st.PendingAssets = appendBounded(st.PendingAssets, f.EventID, maxSeenEvents)
+	}
 	switch {
 	case !r.def.IsFastLane(f.Offer):
 	case st.Stage == StageNurturing || st.Stage == StageCooldown || (st.Paused && st.StageBeforePause != StageHandoff):

@@ -142,6 +142,34 @@ type State struct {
 	// Unsubscribes are the contacts who unsubscribed while the run went on
 	// (IDs only), in the order they did.
 	Unsubscribes []string `json:"unsubscribes,omitempty"`
+	// PendingAssets are fast-lane events (IDs) asking for an asset the
+	// journey's mqn.assets lists (AccountRules), not yet sent to the
+	// contact who asked; drainSignals sends them.
+	PendingAssets []string `json:"pending_assets,omitempty"`
+	// Timezones are the distinct timezones of the run's reachable contacts,
+	// sorted (AccountRules): with a send window, each contact is sent a
+	// step inside its own zone's window (sendByZone). Empty, the run sends
+	// to every contact at once in Timezone's window.
+	Timezones []string `json:"timezones,omitempty"`
+	// ZoneSend is the progress of the current send step through its
+	// zones, kept across an interruption of the step.
+	ZoneSend *ZoneSend `json:"zone_send,omitempty"`
+}
+
+// ZoneSend is how far one visit of a send step has got through the zones
+// of the run's contacts.
+type ZoneSend struct {
+	StepID string   `json:"step_id"`
+	Cycle  int      `json:"cycle"`
+	Visit  int      `json:"visit"`
+	Zones  []string `json:"zones"`
+	// Done are the zones sent, suppressed or failed for good.
+	Done []string `json:"done,omitempty"`
+	// NotBefore holds back a zone the frequency cap deferred.
+	NotBefore map[string]time.Time `json:"not_before,omitempty"`
+	Sent      int                  `json:"sent,omitempty"`
+	Failed    int                  `json:"failed,omitempty"`
+	FirstSent *time.Time           `json:"first_sent,omitempty"`
 }
 
 // HandoffState is the open or last hand-off of the run.

@@ -201,6 +201,11 @@ type fakeActivities struct {
 	enrolments   []workflows.EnrolmentNotice
 	reachable    []string
 	unsubscribed map[string]bool
+	// timezones are the contacts' zones LoadRunContext answers; zones
+	// are the Timezone of each send; assets the asset requests.
+	timezones []string
+	zones     []string
+	assets    []workflows.FastLaneAssetRequest
 }
 
 func (f *fakeActivities) LoadRunContext(context.Context, workflows.RunContextRequest) (workflows.RunContext, error) {
@@ -210,7 +215,7 @@ func (f *fakeActivities) LoadRunContext(context.Context, workflows.RunContextReq
 	for _, id := range f.reachable {
 		left = left || !f.unsubscribed[id]
 	}
-	return workflows.RunContext{OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: left}, nil
+	return workflows.RunContext{OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: left, Timezones: f.timezones}, nil
 }
 
 func (f *fakeActivities) NotifyEnrolment(_ context.Context, req workflows.EnrolmentNotice) error {
@@ -218,6 +223,13 @@ func (f *fakeActivities) NotifyEnrolment(_ context.Context, req workflows.Enrolm
 	defer f.mu.Unlock()
 	f.enrolments = append(f.enrolments, req)
 	return nil
+}
+
+func (f *fakeActivities) SendFastLaneAsset(_ context.Context, req workflows.FastLaneAssetRequest) (workflows.FastLaneAssetResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.assets = append(f.assets, req)
+	return workflows.FastLaneAssetResult{ContentID: "automation-checklist-pdf", Sent: true}, nil
 }
 
 // unsubscribe suppresses a contact, as the API does before it signals.
@@ -234,6 +246,7 @@ func (f *fakeActivities) SendContent(_ context.Context, req workflows.SendReques
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends = append(f.sends, req.StepID)
+	f.zones = append(f.zones, req.Timezone)
 	return workflows.SendResult{Status: workflows.SendSent, MessageIDs: []string{"msg-" + req.StepID}}, nil
 }
 
