@@ -75,7 +75,7 @@ func (r *runner) check(ctx context.Context) (*Report, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d storm events were never answered 2xx, however often they were posted", n))
 	}
 	if ck.unsubOtherOutcome > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d runs closed after an acknowledged unsubscribe with an outcome other than unsubscribed: their journey ended as the unsubscribe arrived", ck.unsubOtherOutcome))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d runs closed after an acknowledged unsubscribe with an outcome other than unsubscribed: the unsubscribe was one contact's of a buying group that went on, or their journey ended as it arrived", ck.unsubOtherOutcome))
 	}
 	sort.Strings(rep.Notes)
 	return rep, nil
@@ -388,7 +388,7 @@ func sortedKeys(m map[int]bool) []int {
 // fastLanes: every fast-lane request answered with a thank-you page (or 202
 // through the API) reached sales.
 func (ck *checker) fastLanes() {
-	inv := ck.inv(invFastLane, "every fast-lane request the API acknowledged (thank-you page, or 202 through the API) is with sales: a hand-off of the run was open at the time, or a fast-lane hand-off followed")
+	inv := ck.inv(invFastLane, "every fast-lane request the API acknowledged (thank-you page, or 202 through the API) is with sales: a hand-off of the run was open at the time, or a fast-lane hand-off followed (of the run, or without a run when the run had ended)")
 	for _, a := range ck.rec.fastLanes {
 		if a.Status < 200 || a.Status > 299 {
 			continue
@@ -402,6 +402,13 @@ func (ck *checker) fastLanes() {
 			if openDuring || after {
 				covered = true
 				break
+			}
+		}
+		for _, h := range ck.f.handoffs {
+			// A request that reached no running run is the owner's as a
+			// hand-off without a run.
+			if !covered && h.WorkflowID == "" && h.CustomerID == a.Customer && h.Reason == "fast-lane" && !h.CreatedAt.Before(a.Start.Add(-time.Second)) {
+				covered = true
 			}
 		}
 		if covered {

@@ -132,7 +132,7 @@ func (r *runner) gather(ctx context.Context) (*facts, error) {
 		return nil, err
 	}
 	var h handoffRow
-	if err := read("hand-offs", `SELECT id, run_key, workflow_id, customer_id, cycle, reason, offer, status, created_at, closed_at FROM handoffs ORDER BY created_at`,
+	if err := read("hand-offs", `SELECT id, COALESCE(run_key, ''), COALESCE(workflow_id, ''), customer_id, cycle, reason, offer, status, created_at, closed_at FROM handoffs ORDER BY created_at`,
 		[]any{&h.ID, &h.RunKey, &h.WorkflowID, &h.CustomerID, &h.Cycle, &h.Reason, &h.Offer, &h.Status, &h.CreatedAt, &h.ClosedAt},
 		func() {
 			row := h // the scan target is reused: copy what it points to
