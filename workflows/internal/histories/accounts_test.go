@@ -1,17 +1,11 @@
 package histories_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
-	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/workflows"
-	"github.com/ripen/ripen/workflows/internal/histories"
 )
 
 // accountsJourney has the account rules: it scores only process-automation,
@@ -39,27 +33,8 @@ steps:
 //
 //	RIPEN_RECORD_HISTORY=$PWD/workflows/testdata/accounts-history.json go test ./workflows/internal/histories -run AccountRules
 func TestAccountRulesOnTheEmbeddedServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := startTemporal(ctx, t)
-	acts := &fakeActivities{}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.Journey)
-	w.RegisterActivity(acts)
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
-	def, probs := parseJourney(accountsJourney)
-	require.Empty(t, probs)
-	r := &liveRun{ctx: ctx, t: t, c: c, id: workflows.WorkflowID(def.ID, "acme")}
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: r.id, TaskQueue: workflows.TaskQueue,
-		TypedSearchAttributes: workflows.StartSearchAttributes(def.ID, "acme", def.Offer.Kind),
-	}, workflows.Journey, workflows.Input{Journey: def, CustomerID: "acme"})
-	require.NoError(t, err)
+	ctx, c, acts := onTheEmbeddedServer(t, &fakeActivities{})
+	r, _ := startJourney(ctx, t, c, accountsJourney, workflows.Input{})
 
 	r.until("sleeping in wait-1", func(st workflows.State) bool { return r.sleepingIn(st, "wait-1") })
 	for _, id := range []string{"fin-1", "fin-2", "fin-3", "fin-4"} {
@@ -84,16 +59,5 @@ func TestAccountRulesOnTheEmbeddedServer(t *testing.T) {
 	require.Equal(t, 21.0, res.Score)
 	require.Equal(t, []string{"checklist"}, acts.sentSteps())
 
-	h := fetchHistory(ctx, t, c, r.id)
-	require.NoError(t, histories.CheckTimers(h))
-	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflow(workflows.Journey)
-	require.NoError(t, replayer.ReplayWorkflowHistory(nil, h))
-	record(t, h)
-}
-
-func parseJourney(src string) (journey.Definition, journey.Problems) {
-	var def journey.Definition
-	_, probs := journey.DecodeYAML([]byte(src), "journey", &def)
-	return def, probs
+	checkAndRecord(ctx, t, c, r.id)
 }

@@ -1,16 +1,12 @@
 package histories_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/ripen/ripen/workflows"
-	"github.com/ripen/ripen/workflows/internal/histories"
 )
 
 // buyingGroupJourney mails two contacts of an account and tells the owner
@@ -38,32 +34,13 @@ steps:
 //
 //	RIPEN_RECORD_HISTORY=$PWD/workflows/testdata/buying-group-history.json go test ./workflows/internal/histories -run BuyingGroup
 func TestBuyingGroupOnTheEmbeddedServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := startTemporal(ctx, t)
-	acts := &fakeActivities{reachable: []string{"acme-max", "acme-ina"}}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.Journey)
-	w.RegisterActivity(acts)
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
-	def, probs := parseJourney(buyingGroupJourney)
-	require.Empty(t, probs)
-	r := &liveRun{ctx: ctx, t: t, c: c, id: workflows.WorkflowID(def.ID, "acme")}
+	ctx, c, acts := onTheEmbeddedServer(t, &fakeActivities{reachable: []string{"acme-max", "acme-ina"}})
 	enrolled := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 	events := []workflows.Engagement{
 		{EventID: "ev-1", Kind: "visit", Topic: "process-automation", ContentID: "automation-checklist", ContactID: "acme-max", At: enrolled},
 		{EventID: "ev-2", Kind: "download", Topic: "process-automation", ContactID: "acme-ina", At: enrolled},
 	}
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: r.id, TaskQueue: workflows.TaskQueue,
-		TypedSearchAttributes: workflows.StartSearchAttributes(def.ID, "acme", def.Offer.Kind),
-	}, workflows.Journey, workflows.Input{Journey: def, CustomerID: "acme", Engagements: events})
-	require.NoError(t, err)
+	r, _ := startJourney(ctx, t, c, buyingGroupJourney, workflows.Input{Engagements: events})
 
 	r.until("sleeping in wait-1", func(st workflows.State) bool { return r.sleepingIn(st, "wait-1") })
 	acts.mu.Lock()
@@ -84,10 +61,5 @@ func TestBuyingGroupOnTheEmbeddedServer(t *testing.T) {
 	require.Equal(t, workflows.OutcomeUnsubscribed, res.Outcome)
 	require.Equal(t, []string{"checklist"}, acts.sentSteps())
 
-	h := fetchHistory(ctx, t, c, r.id)
-	require.NoError(t, histories.CheckTimers(h))
-	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflow(workflows.Journey)
-	require.NoError(t, replayer.ReplayWorkflowHistory(nil, h))
-	record(t, h)
+	checkAndRecord(ctx, t, c, r.id)
 }

@@ -51,19 +51,7 @@ steps:
 //
 //	RIPEN_RECORD_HISTORY=$PWD/workflows/testdata/recycle-history.json go test ./workflows/internal/histories -run Recycle
 func TestRecycleOnTheEmbeddedServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := startTemporal(ctx, t)
-	acts := &fakeActivities{}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.Journey)
-	w.RegisterActivity(acts)
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
+	ctx, c, acts := onTheEmbeddedServer(t, &fakeActivities{})
 	r := startRun(ctx, t, c)
 	r.recycle()
 	r.pauseAndStop()
@@ -72,8 +60,49 @@ func TestRecycleOnTheEmbeddedServer(t *testing.T) {
 	require.Equal(t, workflows.OutcomeStopped, res.Outcome)
 	require.Equal(t, 2, res.Cycles)
 	require.Equal(t, []string{"checklist", "case-study", "checklist"}, acts.sentSteps())
+	checkAndRecord(ctx, t, c, r.id)
+}
 
-	h := fetchHistory(ctx, t, c, r.id)
+// onTheEmbeddedServer starts an embedded Temporal server and a worker of
+// the journey workflow with acts as its activities (skipped under -short).
+func onTheEmbeddedServer(t *testing.T, acts *fakeActivities) (context.Context, client.Client, *fakeActivities) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Temporal server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	c := startTemporal(ctx, t)
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.Journey)
+	w.RegisterActivity(acts)
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return ctx, c, acts
+}
+
+// startJourney starts a run of the journey src for customer acme, as the
+// API would, with in's other fields.
+func startJourney(ctx context.Context, t *testing.T, c client.Client, src string, in workflows.Input) (*liveRun, journey.Definition) {
+	t.Helper()
+	var def journey.Definition
+	_, probs := journey.DecodeYAML([]byte(src), "journey", &def)
+	require.Empty(t, probs)
+	in.Journey, in.CustomerID = def, "acme"
+	r := &liveRun{ctx: ctx, t: t, c: c, id: workflows.WorkflowID(def.ID, "acme")}
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: r.id, TaskQueue: workflows.TaskQueue,
+		TypedSearchAttributes: workflows.StartSearchAttributes(def.ID, "acme", def.Offer.Kind),
+	}, workflows.Journey, in)
+	require.NoError(t, err)
+	return r, def
+}
+
+// checkAndRecord fetches the run's history, checks that no timer outlived
+// its wait and that it replays, and records it (record).
+func checkAndRecord(ctx context.Context, t *testing.T, c client.Client, id string) {
+	t.Helper()
+	h := fetchHistory(ctx, t, c, id)
 	require.NoError(t, histories.CheckTimers(h))
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(workflows.Journey)
@@ -104,15 +133,7 @@ type liveRun struct {
 }
 
 func startRun(ctx context.Context, t *testing.T, c client.Client) *liveRun {
-	var def journey.Definition
-	_, probs := journey.DecodeYAML([]byte(recycleJourney), "journey", &def)
-	require.Empty(t, probs)
-	r := &liveRun{ctx: ctx, t: t, c: c, id: workflows.WorkflowID(def.ID, "acme")}
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: r.id, TaskQueue: workflows.TaskQueue,
-		TypedSearchAttributes: workflows.StartSearchAttributes(def.ID, "acme", def.Offer.Kind),
-	}, workflows.Journey, workflows.Input{Journey: def, CustomerID: "acme"})
-	require.NoError(t, err)
+	r, _ := startJourney(ctx, t, c, recycleJourney, workflows.Input{})
 	return r
 }
 

@@ -1,18 +1,14 @@
 package histories_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/ripen/ripen/workflows"
-	"github.com/ripen/ripen/workflows/internal/histories"
 )
 
 // zonesJourney has the account rules, a checklist asset and a send window
@@ -39,29 +35,10 @@ steps:
 //
 //	RIPEN_RECORD_HISTORY=$PWD/workflows/testdata/zones-history.json go test ./workflows/internal/histories -run ContactZones
 func TestContactZonesOnTheEmbeddedServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := startTemporal(ctx, t)
-	acts := &fakeActivities{timezones: []string{"Etc/GMT+12", "Etc/GMT-12"}}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.Journey)
-	w.RegisterActivity(acts)
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
+	ctx, c, acts := onTheEmbeddedServer(t, &fakeActivities{timezones: []string{"Etc/GMT+12", "Etc/GMT-12"}})
 	// Etc/GMT-12 is UTC+12: its weekday is the window's, UTC-12's is the day before.
 	day := strings.ToLower(time.Now().In(time.FixedZone("UTC+12", 12*3600)).Format("Mon"))
-	def, probs := parseJourney(fmt.Sprintf(zonesJourney, day))
-	require.Empty(t, probs)
-	r := &liveRun{ctx: ctx, t: t, c: c, id: workflows.WorkflowID(def.ID, "acme")}
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: r.id, TaskQueue: workflows.TaskQueue,
-		TypedSearchAttributes: workflows.StartSearchAttributes(def.ID, "acme", def.Offer.Kind),
-	}, workflows.Journey, workflows.Input{Journey: def, CustomerID: "acme"})
-	require.NoError(t, err)
+	r, def := startJourney(ctx, t, c, fmt.Sprintf(zonesJourney, day), workflows.Input{})
 
 	r.until("UTC+12 sent, waiting for UTC-12's window", func(st workflows.State) bool {
 		return st.Step == "checklist" && st.ZoneSend != nil && len(st.ZoneSend.Done) == 1 && st.NextWakeAt != nil
@@ -78,10 +55,5 @@ func TestContactZonesOnTheEmbeddedServer(t *testing.T) {
 	require.Equal(t, []string{"Etc/GMT-12"}, acts.zones)
 	require.Equal(t, []workflows.FastLaneAssetRequest{{EventID: "fl-1", JourneyID: def.ID, Version: def.Version}}, acts.assets)
 
-	h := fetchHistory(ctx, t, c, r.id)
-	require.NoError(t, histories.CheckTimers(h))
-	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflow(workflows.Journey)
-	require.NoError(t, replayer.ReplayWorkflowHistory(nil, h))
-	record(t, h)
+	checkAndRecord(ctx, t, c, r.id)
 }
