@@ -46,11 +46,7 @@ func isRecordID(s string) bool {
 // names, read loosely as SentContent reads content ids, so that a caller
 // can look them up at once and pass ValidateOptions.Persona to ParseWith.
 func AudiencePersonas(data []byte) []string {
-	if len(data) > MaxSourceBytes {
-		return nil
-	}
-	data, _ = quoteNegatedConditions(data)
-	root, _ := parseYAML(data)
+	root := looseRoot(data)
 	if root == nil {
 		return nil
 	}

@@ -81,18 +81,25 @@ func decode(data []byte) (*Definition, Lines, Problems) {
 	return &d, dec.pos, probs
 }
 
-// SentContent returns the content ids the steps of a journey source send
-// (and its mqn.assets),
-// read loosely: a definition with other problems still names them, so that a
-// caller can look them all up at once before ParseWith checks them. It reads
-// nothing of a source that Parse refuses before reading any field (too long,
-// not YAML, anchors or aliases, too deep) and returns nil for it.
-func SentContent(data []byte) []string {
+// looseRoot is a source's top-level mapping for the loose readers
+// (SentContent, AudiencePersonas): nil for a source that Parse refuses
+// before reading any field (too long, not YAML, anchors or aliases, too
+// deep), so they read nothing of it.
+func looseRoot(data []byte) *yaml.Node {
 	if len(data) > MaxSourceBytes {
 		return nil
 	}
 	data, _ = quoteNegatedConditions(data)
 	root, _ := parseYAML(data)
+	return root
+}
+
+// SentContent returns the content ids the steps of a journey source send
+// (and its mqn.assets), read loosely: a definition with other problems still
+// names them, so that a caller can look them all up at once before
+// ParseWith checks them. It returns nil for a source looseRoot refuses.
+func SentContent(data []byte) []string {
+	root := looseRoot(data)
 	if root == nil {
 		return nil
 	}
