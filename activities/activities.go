@@ -42,6 +42,9 @@ type Config struct {
 	FrequencyPer time.Duration
 	// LinkTTL is how long links in an email stay valid.
 	LinkTTL time.Duration
+	// HandoffLinkTTL is how long the hand-off page's link in an owner's
+	// email works (0: linktoken.DefaultHandoffTTL).
+	HandoffLinkTTL time.Duration
 }
 
 // Activities holds the activities' dependencies; the worker builds it once.
@@ -54,6 +57,8 @@ type Activities struct {
 	Log    zerolog.Logger
 	// Metrics, when set, count emails, failures and hand-offs.
 	Metrics *Metrics
+	// Outbound delivers outbound webhooks (DeliverWebhook).
+	Outbound Outbound
 }
 
 var _ workflows.Activities = (*Activities)(nil)

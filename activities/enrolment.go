@@ -31,8 +31,14 @@ const outboxEnrolment = "enrolment"
 // recipient no contact can be ("owner/" and the run's owner: IDs never hold
 // '/'). The email goes to the customer's owner now. A suppressed
 // owner address is not mailed: the row is marked failed and the error is
-// non-retryable, as NotifyOwner does.
+// non-retryable, as NotifyOwner does. The events also go into the run's
+// run.started webhook event (announceEnrolment).
 func (a *Activities) NotifyEnrolment(ctx context.Context, req workflows.EnrolmentNotice) error {
+	// The run.started webhook first: it waits for these events, the
+	// email does not.
+	if err := a.announceEnrolment(ctx, req); err != nil {
+		return err
+	}
 	cust, err := a.Store.GetCustomer(ctx, req.CustomerID)
 	if err != nil {
 		return storeError(err, "Customer", "load customer "+req.CustomerID)

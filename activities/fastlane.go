@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"net/url"
 	"strings"
 	"time"
 
@@ -59,13 +58,13 @@ func (a *Activities) RecordFastLaneHandoff(ctx context.Context, req workflows.Fa
 		return workflows.HandoffRecord{}, temporal.NewNonRetryableApplicationError("encode evidence: "+err.Error(), "BadEvidence", err)
 	}
 	h, err := a.Store.CreateRunlessHandoff(ctx, store.Handoff{
-		CustomerID: ev.CustomerID, OwnerID: owner, Offer: ev.Topic, Note: ev.Note, EventID: ev.ID,
+		CustomerID: ev.CustomerID, OwnerID: owner, Offer: ev.Topic, Note: ev.Note, EventID: ev.ID, ContactID: ev.ContactID,
 		Evidence: evidence, SLADueAt: a.now().Add(FastLaneSLA),
 	})
 	if err != nil {
 		return workflows.HandoffRecord{}, storeError(err, "Handoff", "record the hand-off of fast-lane event "+ev.ID)
 	}
-	a.Metrics.handoff(store.ReasonFastLane)
+	a.Metrics.handoff("", store.ReasonFastLane) // no journey: no run offered it
 	return workflows.HandoffRecord{ID: h.ID}, nil
 }
 
@@ -111,12 +110,19 @@ func (a *Activities) NotifyFastLaneOwner(ctx context.Context, req workflows.Noti
 		for _, ct := range cust.Contacts {
 			if ct.ID == ev.ContactID {
 				who = strings.TrimSpace(joinName(ct.FirstName, ct.LastName) + " <" + ct.Email + ">")
+				if ct.Phone != "" {
+					who += " · " + ct.Phone
+				}
 			}
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("load fast-lane event %s: %w", h.EventID, err)
 	}
-	subject, html, text := a.runlessHandoffEmail(h, cust, who)
+	link, err := a.handoffURL(h)
+	if err != nil {
+		return err
+	}
+	subject, html, text := a.runlessHandoffEmail(h, cust, who, link)
 	_, _, err = a.deliver(ctx, row, sendgrid.Message{
 		From: a.Config.From, To: sendgrid.Address{Email: owner.Email, Name: owner.Name},
 		Subject: subject, HTML: html, Text: text,
@@ -145,11 +151,11 @@ var runlessHTML = template.Must(template.New("runless").Funcs(template.FuncMap{"
 // runlessHandoffEmail is the owner's email of a hand-off without a run.
 // Owners have no language in the store: it speaks English, as the
 // hand-off email does.
-func (a *Activities) runlessHandoffEmail(h store.Handoff, c store.Customer, who string) (subject, html, text string) {
+func (a *Activities) runlessHandoffEmail(h store.Handoff, c store.Customer, who, link string) (subject, html, text string) {
 	lang := i18n.English
 	v := runlessView{Lang: lang, Customer: c.Name, Contact: who, Offer: i18n.OfferLabel(h.Offer, lang) + " (" + h.Offer + ")",
 		Note: h.Note, Due: h.SLADueAt.UTC().Format(time.RFC1123),
-		HandoffURL: a.Config.PublicURL + "/v1/handoffs/" + url.PathEscape(h.ID)}
+		HandoffURL: link}
 	subject = i18n.T(lang, "runless.subject", c.Name, h.Offer)
 	var b strings.Builder
 	_ = runlessHTML.Execute(&b, v)

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ripen/ripen/i18n"
+	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/workflows"
@@ -32,11 +34,15 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 		return workflows.HandoffRecord{}, err
 	}
 	var note string
+	contactID := mostEngaged(req.Evidence.Engagements)
 	if req.FastLaneEventID != "" {
 		ev, err := a.Store.GetEvent(ctx, req.FastLaneEventID)
 		switch {
 		case err == nil:
 			note = ev.Note
+			if ev.ContactID != "" {
+				contactID = ev.ContactID
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return workflows.HandoffRecord{}, fmt.Errorf("load fast-lane event %s: %w", req.FastLaneEventID, err)
 		}
@@ -48,7 +54,7 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 	h, err := a.Store.CreateHandoff(ctx, store.Handoff{
 		RunKey: req.RunKey, WorkflowID: req.WorkflowID, JourneyID: req.JourneyID, CustomerID: req.CustomerID,
 		OwnerID: owner, Cycle: req.Cycle, Escalation: req.Escalation, Reason: req.Reason, Offer: req.Offer, Note: note,
-		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA),
+		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA), ContactID: contactID,
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -59,8 +65,26 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 		// ErrConflict (the run has another open hand-off) stays retryable.
 		return workflows.HandoffRecord{}, storeError(err, "Handoff", "record hand-off of "+req.WorkflowID)
 	}
-	a.Metrics.handoff(req.Reason)
+	a.Metrics.handoff(req.JourneyID, req.Reason)
 	return workflows.HandoffRecord{ID: h.ID}, nil
+}
+
+// mostEngaged is the contact whose engagements in the evidence are worth
+// the most points (the first to get there on a tie, so a retry names the
+// same one); "" when no engagement names a contact.
+func mostEngaged(es []workflows.Engagement) string {
+	points := map[string]float64{}
+	best := ""
+	for _, e := range es {
+		if e.ContactID == "" {
+			continue
+		}
+		points[e.ContactID] += e.Points
+		if best == "" || points[e.ContactID] > points[best] {
+			best = e.ContactID
+		}
+	}
+	return best
 }
 
 // currentOwner is the ID of customerID's account owner in the store, or
@@ -82,7 +106,7 @@ func (a *Activities) currentOwner(ctx context.Context, customerID, runOwner stri
 // CloseHandoff records sales' answer. Idempotent: closing again with the
 // same outcome is a no-op; the API may have recorded it already.
 func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandoffRequest) error {
-	_, err := a.Store.CloseHandoff(ctx, req.HandoffID, req.Outcome, req.Note)
+	h, err := a.Store.CloseHandoff(ctx, req.HandoffID, req.Outcome, req.Note)
 	if errors.Is(err, store.ErrConflict) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "HandoffClosed", err)
 	}
@@ -91,6 +115,7 @@ func (a *Activities) CloseHandoff(ctx context.Context, req workflows.CloseHandof
 		// will be; an outcome the store refuses stays refused.
 		return storeError(err, "Handoff", "close hand-off "+req.HandoffID)
 	}
+	a.Metrics.answered(h.JourneyID, req.Outcome)
 	return nil
 }
 
@@ -153,7 +178,15 @@ func (a *Activities) NotifyOwner(ctx context.Context, req workflows.NotifyReques
 	if err != nil {
 		return err
 	}
-	subject, html, text := a.handoffEmail(h, cust, ev, titles, req.Reminder)
+	journeyName, err := a.journeyName(ctx, h.JourneyID)
+	if err != nil {
+		return err
+	}
+	link, err := a.handoffURL(h)
+	if err != nil {
+		return err
+	}
+	subject, html, text := a.handoffEmail(h, cust, journeyName, link, ev, titles, req.Reminder)
 	msg := sendgrid.Message{
 		From: a.Config.From, To: sendgrid.Address{Email: cust.Owner.Email, Name: cust.Owner.Name},
 		Subject: subject, HTML: html, Text: text,
@@ -201,9 +234,58 @@ func (a *Activities) recordReminder(ctx context.Context, h store.Handoff, remind
 	}
 }
 
+// journeyName is the name of the journey's newest version, its ID when it
+// has none (or for a journey the store no longer has).
+func (a *Activities) journeyName(ctx context.Context, journeyID string) (string, error) {
+	if journeyID == "" {
+		return "", nil
+	}
+	jv, err := a.Store.GetJourney(ctx, journeyID, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return journeyID, nil
+	case err != nil:
+		return "", fmt.Errorf("load the name of journey %s: %w", journeyID, err)
+	case jv.Name == "":
+		return journeyID, nil
+	}
+	return jv.Name, nil
+}
+
+// handoffURL is the signed link to the hand-off's page (/h/), where its
+// owner reads the evidence and answers without an API key. Each email gets
+// a link of its own that works for HandoffLinkTTL from when it is sent.
+func (a *Activities) handoffURL(h store.Handoff) (string, error) {
+	if a.Links == nil {
+		return "", temporal.NewNonRetryableApplicationError("no link keys configured: the hand-off email needs its page's link", "NoLinkKeys", nil)
+	}
+	ttl := a.Config.HandoffLinkTTL
+	if ttl <= 0 {
+		ttl = linktoken.DefaultHandoffTTL
+	}
+	token, err := a.Links.Sign(linktoken.Handoff(h.ID, a.now().Add(ttl)))
+	if err != nil {
+		return "", temporal.NewNonRetryableApplicationError("sign the link of hand-off "+h.ID+": "+err.Error(), "BadLink", err)
+	}
+	return a.Config.PublicURL + "/h/" + token, nil
+}
+
+// handoffPerson is the contact a hand-off names, when the customer still
+// has them.
+func handoffPerson(h store.Handoff, c store.Customer) (store.Contact, bool) {
+	for _, ct := range c.Contacts {
+		if h.ContactID != "" && ct.ID == h.ContactID {
+			return ct, true
+		}
+	}
+	return store.Contact{}, false
+}
+
 type handoffView struct {
 	Lang                   i18n.Lang
 	Reminder               int
+	PersonLabel            string
+	Person, Email, Phone   string
 	Customer, Owner        string
 	Journey, Reason, Offer string
 	Note                   string
@@ -218,7 +300,8 @@ type handoffView struct {
 var handoffHTML = template.Must(template.New("handoff").Funcs(template.FuncMap{"t": i18n.T}).Parse(`<p>{{if .Reminder}}<strong>{{t .Lang "handoff.reminder" .Reminder}}</strong> {{t .Lang "handoff.reminder.waiting"}}{{else}}{{t .Lang "handoff.ready"}}{{end}}</p>
 <table>
 <tr><th align="left">{{t .Lang "handoff.customer"}}</th><td>{{.Customer}}</td></tr>
-<tr><th align="left">{{t .Lang "handoff.journey"}}</th><td>{{.Journey}}</td></tr>
+{{if .Person}}<tr><th align="left">{{.PersonLabel}}</th><td>{{.Person}}{{if .Email}} · <a href="mailto:{{.Email}}">{{.Email}}</a>{{end}}{{if .Phone}} · <a href="tel:{{.Phone}}">{{.Phone}}</a>{{end}}</td></tr>{{end}}
+{{if .Journey}}<tr><th align="left">{{t .Lang "handoff.journey"}}</th><td>{{.Journey}}</td></tr>{{end}}
 <tr><th align="left">{{t .Lang "handoff.why"}}</th><td>{{.Reason}}{{if .Offer}}: {{.Offer}}{{end}}</td></tr>
 {{if .Note}}<tr><th align="left">{{t .Lang "handoff.note"}}</th><td>{{.Note}}</td></tr>{{end}}
 <tr><th align="left">{{t .Lang "handoff.score"}}</th><td>{{printf "%.1f" .Score}}</td></tr>
@@ -256,17 +339,27 @@ func (a *Activities) contentTitles(ctx context.Context, ev workflows.Evidence) (
 	return titles, nil
 }
 
-func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflows.Evidence, titles map[string]string, reminder int) (subject, html, text string) {
+func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, journeyName, link string, ev workflows.Evidence, titles map[string]string, reminder int) (subject, html, text string) {
 	// Owners have no language in the store: the hand-off email speaks
 	// English, as it always has.
 	lang := i18n.English
 	v := handoffView{
-		Lang: lang, Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: h.JourneyID,
+		Lang: lang, Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: journeyName,
 		Reason: h.Reason, Offer: h.Offer, Note: h.Note, Score: h.Score,
 		Created: h.CreatedAt.UTC().Format(time.RFC1123), Due: h.SLADueAt.UTC().Format(time.RFC1123),
-		HandoffURL: a.Config.PublicURL + "/v1/handoffs/" + url.PathEscape(h.ID),
+		HandoffURL: link,
 		RunURL: fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(a.Config.TemporalUIURL, "/"),
 			url.PathEscape(a.Config.Namespace), url.PathEscape(h.WorkflowID)),
+	}
+	v.PersonLabel = i18n.T(lang, "handoff.person.engaged")
+	if h.Reason == store.ReasonFastLane {
+		v.PersonLabel = i18n.T(lang, "handoff.person.asked")
+	}
+	if ct, ok := handoffPerson(h, c); ok {
+		v.Person, v.Email, v.Phone = joinName(ct.FirstName, ct.LastName), ct.Email, ct.Phone
+		if v.Person == "" {
+			v.Person = ct.Email
+		}
 	}
 	// The content an engagement was about: its own, or the one its step sent.
 	title := func(contentID string) string {
@@ -317,8 +410,15 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, ev workflow
 	html = b.String()
 	var t strings.Builder
 	label := func(key string) string { return i18n.T(lang, key) }
-	fmt.Fprintf(&t, "%s\n\n%s: %s\n%s: %s\n%s: %s %s\n%s: %.1f\n%s: %s\n", subject,
-		label("handoff.customer"), v.Customer, label("handoff.journey"), v.Journey, label("handoff.why"), v.Reason, v.Offer,
+	fmt.Fprintf(&t, "%s\n\n%s: %s\n", subject, label("handoff.customer"), v.Customer)
+	if v.Person != "" {
+		reach := strings.Join(slices.DeleteFunc([]string{v.Person, v.Email, v.Phone}, func(s string) bool { return s == "" }), " · ")
+		fmt.Fprintf(&t, "%s: %s\n", v.PersonLabel, reach)
+	}
+	if v.Journey != "" {
+		fmt.Fprintf(&t, "%s: %s\n", label("handoff.journey"), v.Journey)
+	}
+	fmt.Fprintf(&t, "%s: %s %s\n%s: %.1f\n%s: %s\n", label("handoff.why"), v.Reason, v.Offer,
 		label("handoff.score"), v.Score, label("handoff.due"), v.Due)
 	if v.Note != "" {
 		fmt.Fprintf(&t, "%s: %s\n", label("handoff.note"), v.Note)

@@ -220,3 +220,55 @@ func TestAnSLAReminderIsRecordedOnTheHandoff(t *testing.T) {
 	require.Len(t, f.sg.Messages(), 2)
 	require.Equal(t, *second, *remindedAt())
 }
+
+func TestAHandoffNamesWhoEngagedMostAndTheJourneyByName(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	require.NoError(t, f.st.PutCustomer(ctx, store.Customer{ID: "acme", Name: "Acme GmbH",
+		Owner: store.Owner{ID: "rep-eva", Name: "Eva Berger", Email: "eva@seller.example"},
+		Contacts: []store.Contact{
+			{ID: "acme-max", Email: "max@acme.example", FirstName: "Max", LastName: "Muster"},
+			{ID: "acme-ina", Email: "ina@acme.example", FirstName: "Ina", LastName: "Kraus", Phone: "+49 30 1234-56"},
+		}}))
+	id := f.recordHandoff(workflows.Evidence{Engagements: []workflows.Engagement{
+		{EventID: "e1", Kind: "click", ContactID: "acme-max", At: f.now, Points: 10},
+		{EventID: "e2", Kind: "visit", ContactID: "acme-ina", At: f.now, Points: 5},
+		{EventID: "e3", Kind: "download", ContactID: "acme-ina", At: f.now, Points: 15},
+	}})
+	h, err := f.st.GetHandoff(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "acme-ina", h.ContactID, "20 points against 10")
+
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: id}))
+	m := f.sg.Messages()[0]
+	for name, part := range map[string]string{"html": m.HTML, "text": m.Text} {
+		t.Run(name, func(t *testing.T) {
+			require.Contains(t, part, "Most engaged")
+			require.Contains(t, part, "Ina Kraus")
+			require.Contains(t, part, "ina@acme.example")
+			require.Contains(t, part, "49 30 1234-56")
+		})
+	}
+	require.Contains(t, m.Text, "+49 30 1234-56")
+	require.Contains(t, m.Text, "Journey: J\n", "the journey by its name, not its ID")
+	require.Contains(t, m.HTML, "<td>J</td>")
+}
+
+func TestAFastLaneHandoffNamesWhoAsked(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, _, err := f.st.InsertEvents(ctx, []store.Event{{ID: "fl-1", CustomerID: "acme", ContactID: "acme-max", Type: "fast-lane", Topic: "demo", OccurredAt: f.now}})
+	require.NoError(t, err)
+	_, err = f.st.PublishJourney(ctx, store.JourneyVersion{JourneyID: "j", Name: "J",
+		Definition: json.RawMessage(`{"id":"j","name":"J","offer":{"kind":"upsell","product":"p"},"steps":[{"id":"a","end":true}]}`)})
+	require.NoError(t, err)
+	rec, err := f.acts.RecordHandoff(ctx, workflows.HandoffRequest{RunKey: "ripen/j/acme/run-1", WorkflowID: "ripen/j/acme", JourneyID: "j", Version: 1,
+		CustomerID: "acme", OwnerID: "rep-eva", Cycle: 1, Reason: "fast-lane", Offer: "demo", FastLaneEventID: "fl-1", SLA: time.Hour,
+		Evidence: workflows.Evidence{Engagements: []workflows.Engagement{{EventID: "e9", Kind: "download", ContactID: "someone-else", Points: 50}}}})
+	require.NoError(t, err)
+	h, err := f.st.GetHandoff(ctx, rec.ID)
+	require.NoError(t, err)
+	require.Equal(t, "acme-max", h.ContactID, "who asked, over who engaged most")
+	require.NoError(t, f.acts.NotifyOwner(ctx, workflows.NotifyRequest{HandoffID: rec.ID}))
+	require.Contains(t, f.sg.Messages()[0].Text, "Who asked: Max Muster · max@acme.example")
+}

@@ -114,5 +114,6 @@ func (a *Activities) SyncRun(ctx context.Context, snap workflows.RunSnapshot) er
 	if err := a.Store.EndRun(ctx, r, snap.RunKey); err != nil {
 		return storeError(err, "Run", "record the end of run "+snap.RunKey)
 	}
+	a.Metrics.ended(snap.JourneyID, snap.Outcome)
 	return nil
 }

@@ -359,7 +359,7 @@ func (a *Activities) deliver(ctx context.Context, row store.OutboxRow, msg sendg
 	if id == "" {
 		id = fmt.Sprintf("outbox-%d", row.ID)
 	}
-	a.Metrics.sent(row.Kind)
+	a.Metrics.sent(row.Kind, row.RunKey)
 	if err := a.recordSent(ctx, row.ID, id); err != nil {
 		a.Log.Error().Err(err).Int64("outbox_id", row.ID).Str("message_id", id).Str("kind", row.Kind).
 			Msg("email sent but not recorded in the outbox; it will not be sent again")

@@ -40,6 +40,12 @@ var designRoles = map[string][]string{
 	"GET /v1/journeys/{id}/versions":     {"marketing"},
 	"POST /v1/journeys/{id}/simulate":    {"marketing"},
 	"POST /v1/journeys/{id}/enrollments": {"marketing"},
+	"GET /v1/journeys/{id}/report":       {"marketing"},
+
+	"GET /v1/sites":         {"marketing"},
+	"GET /v1/sites/{id}":    {"marketing"},
+	"PUT /v1/sites/{id}":    {"marketing"},
+	"DELETE /v1/sites/{id}": {"marketing"},
 
 	"GET /v1/journeys/{id}/runs/{customerID}":          {"marketing", "sales"},
 	"POST /v1/journeys/{id}/runs/{customerID}/signals": {"marketing", "sales"},
@@ -52,6 +58,11 @@ var designRoles = map[string][]string{
 	"GET /v1/handoffs/{id}":           {"sales"},
 	"POST /v1/handoffs/{id}/feedback": {"sales"},
 
+	"GET /v1/webhooks/{id}":            {},
+	"PUT /v1/webhooks/{id}":            {},
+	"DELETE /v1/webhooks/{id}":         {},
+	"GET /v1/webhooks/{id}/deliveries": {},
+
 	"GET /r/{token}":          nil,
 	"HEAD /r/{token}":         nil,
 	"GET /f/{token}":          nil,
@@ -59,6 +70,23 @@ var designRoles = map[string][]string{
 	"GET /u/{token}":          nil,
 	"POST /u/{token}":         nil,
 	"POST /webhooks/sendgrid": nil,
+
+	"GET /h/{token}":             nil,
+	"POST /h/{token}":            nil,
+	"GET /inbox":                 nil,
+	"GET /inbox/login":           nil,
+	"POST /inbox/login":          nil,
+	"GET /inbox/signin/{token}":  nil,
+	"POST /inbox/signin/{token}": nil,
+	"POST /inbox/handoffs/{id}":  nil,
+	"POST /inbox/logout":         nil,
+
+	"GET /t.js":           nil,
+	"GET /t/site/{id}":    nil,
+	"POST /t/collect":     nil,
+	"OPTIONS /t/collect":  nil,
+	"POST /t/identify":    nil,
+	"OPTIONS /t/identify": nil,
 }
 
 var pathVar = regexp.MustCompile(`\{[^}]+\}`)

@@ -123,8 +123,30 @@ func TestOffersGoOnlyToAccountsTheyFit(t *testing.T) {
 		require.Equal(t, 422, code, "%s", body)
 		require.Equal(t, []string{"events[0].product"}, problemOf(t, body).fields())
 	})
+	t.Run("an account with no contact of the journey's audience is ineligible, and no run starts", func(t *testing.T) {
+		h.json("PUT", "/v1/personas/it-lead", "marketing", map[string]any{"name": "IT lead"}, 200, nil)
+		h.json("PUT", "/v1/journeys/it-upsell", "marketing", strings.Replace(strings.Replace(proUpsellJourney,
+			"id: automation-pro-upsell", "id: it-upsell", 1), "scoring:", "audience: {personas: [it-lead]}\nscoring:", 1), 201, nil)
+		var res eligibilityResults
+		h.json("POST", "/v1/journeys/it-upsell/enrollments", "marketing",
+			map[string]any{"customer_ids": []string{"globex"}}, 200, &res)
+		require.Equal(t, "ineligible", res.Results[0].Status)
+		require.Equal(t, "no contact of the audience (it-lead)", res.Results[0].Reason)
+		h.noRun("ripen/it-upsell/globex")
+
+		// Once the account has an IT lead, it fits.
+		h.json("PUT", "/v1/customers/globex", "marketing", map[string]any{
+			"name": "globex GmbH", "persona": "ops-lead", "owner": map[string]any{"id": "rep-eva"},
+			"contacts": []map[string]any{{"id": "globex-max", "email": "max@globex.example"},
+				{"id": "globex-ina", "email": "ina@globex.example", "persona": "it-lead"}},
+			"products": []map[string]any{{"product": "erp-core", "since": "2024-03-01"}, {"product": "automation-suite", "since": "2025-01-15"}},
+		}, 200, nil)
+		h.json("POST", "/v1/journeys/it-upsell/enrollments", "marketing",
+			map[string]any{"customer_ids": []string{"globex"}}, 200, &res)
+		require.Equal(t, "started", res.Results[0].Status)
+	})
 	t.Run("ineligible enrolments are counted", func(t *testing.T) {
 		_, _, body := h.doAt(h.stack.OpsURL, "GET", "/metrics", "", nil, nil)
-		require.True(t, strings.Contains(string(body), `ripen_enrollments_total{result="ineligible"} 2`), "metrics lack the ineligible count")
+		require.True(t, strings.Contains(string(body), `ripen_enrollments_total{result="ineligible"} 3`), "metrics lack the ineligible count")
 	})
 }

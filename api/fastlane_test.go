@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid/sendgriddev"
 	"github.com/ripen/ripen/workflows"
 )
@@ -74,7 +76,11 @@ func TestAFastLaneNoRunOffersIsHandedOffWithoutARun(t *testing.T) {
 	require.Len(t, mails, 1, "the owner is told once")
 	require.Contains(t, mails[0].Text, "please call before noon")
 	require.Contains(t, mails[0].Text, "max@acme.example", "the owner learns who asked")
-	require.Contains(t, mails[0].Text, "/v1/handoffs/"+got.ID)
+	link := regexp.MustCompile(`/h/([A-Za-z0-9_-]+)`).FindStringSubmatch(mails[0].Text)
+	require.NotNil(t, link, "the owner's email links to the hand-off's page")
+	c, err := h.stack.Links.VerifyKind(link[1], linktoken.KindHandoff, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, got.ID, c.Target)
 
 	var closed struct {
 		Status, Feedback string

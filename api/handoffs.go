@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/ripen/ripen/runs"
 	"github.com/ripen/ripen/store"
 )
 
@@ -48,10 +49,15 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []store.Handoff{}
+	views, err := s.runs.DescribeHandoffs(r.Context(), list)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	out := map[string]any{"handoffs": list}
+	if views == nil {
+		views = []runs.HandoffView{}
+	}
+	out := map[string]any{"handoffs": views}
 	if next != nil {
 		out["next_page_token"] = handoffToken(*next)
 	}
@@ -90,7 +96,12 @@ func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h)
+	v, err := s.runs.DescribeHandoff(r.Context(), h)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 type feedbackRequest struct {

@@ -207,8 +207,10 @@ func TestOpenAPIOperations(t *testing.T) {
 
 // checkPathParams: every {variable} of the path is a required path
 // parameter, and no path parameter is declared that the path lacks.
-// publicPages are the routes a contact's browser opens.
-var publicPages = []string{"GET /r/{token}", "HEAD /r/{token}", "GET /f/{token}", "POST /f/{token}", "GET /u/{token}", "POST /u/{token}"}
+// publicPages are the routes a contact's (or a rep's) browser opens.
+var publicPages = []string{"GET /r/{token}", "HEAD /r/{token}", "GET /f/{token}", "POST /f/{token}", "GET /u/{token}", "POST /u/{token}",
+	"GET /h/{token}", "POST /h/{token}", "GET /inbox", "GET /inbox/login", "POST /inbox/login", "GET /inbox/signin/{token}",
+	"POST /inbox/signin/{token}", "POST /inbox/handoffs/{id}", "POST /inbox/logout"}
 
 func checkPathParams(t *testing.T, doc map[string]any, o specOp) {
 	t.Helper()

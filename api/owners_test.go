@@ -128,7 +128,7 @@ func TestEachSignalTypeHasItsRoles(t *testing.T) {
 }
 
 // A sales key bound to an owner works that owner's book only: the hand-offs
-// made to them and the runs of their customers. Another owner's are not
+// made to them, their customers and those customers' runs. Another owner's are not
 // found, and asking for another owner's list is refused.
 func TestAnOwnersKeySeesOnlyThatOwnersHandoffsAndRuns(t *testing.T) {
 	h := newHarness(t)
@@ -213,6 +213,23 @@ func TestAnOwnersKeySeesOnlyThatOwnersHandoffsAndRuns(t *testing.T) {
 		var st struct{ Paused bool }
 		h.json("GET", "/v1/journeys/erp-automation-crosssell/runs/globex", "sales", nil, 200, &st)
 		require.False(t, st.Paused, "the refused pause did not reach the run")
+	})
+	t.Run("customers", func(t *testing.T) {
+		var mine struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		h.json("GET", "/v1/customers", "eva", nil, 200, &mine)
+		require.Len(t, mine.Items, 1)
+		require.Equal(t, "acme", mine.Items[0].ID)
+		h.json("GET", "/v1/customers/acme", "eva", nil, 200, nil)
+		h.json("GET", "/v1/customers/globex", "eva", nil, 404, nil)
+		var every struct {
+			Items []any `json:"items"`
+		}
+		h.json("GET", "/v1/customers", "sales", nil, 200, &every)
+		require.Len(t, every.Items, 2, "a key bound to no owner reads every customer")
 	})
 	t.Run("her own hand-off she answers", func(t *testing.T) {
 		h.json("POST", "/v1/handoffs/"+handoffOf["rep-eva"]+"/feedback", "eva", map[string]any{"outcome": "accepted"}, 200, nil)

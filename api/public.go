@@ -79,7 +79,7 @@ func (s *Server) trackedLink(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	w.Header().Set("Location", c.Target)
+	w.Header().Set("Location", s.withIdentity(ctx, c, now))
 	w.WriteHeader(http.StatusSeeOther)
 }
 

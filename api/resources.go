@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/store"
 )
@@ -74,9 +75,22 @@ func (s *Server) contents() resource[store.Content] {
 	}
 }
 
+// customers are every customer, but a key bound to an account owner (a
+// rep's own) reads only that owner's: another's is not found, as its
+// hand-offs and runs are not.
 func (s *Server) customers() resource[store.Customer] {
 	return resource[store.Customer]{
-		id: func(c *store.Customer) *string { return &c.ID }, put: s.store.PutCustomer, get: s.store.GetCustomer, list: s.store.ListCustomers,
+		id: func(c *store.Customer) *string { return &c.ID }, put: s.store.PutCustomer,
+		get: func(ctx context.Context, id string) (store.Customer, error) {
+			c, err := s.store.GetCustomer(ctx, id)
+			if owner := PrincipalOf(ctx).OwnerID; err == nil && owner != "" && c.Owner.ID != owner {
+				return store.Customer{}, fault.Newf(fault.NotFound, "customer %s not found", id)
+			}
+			return c, err
+		},
+		list: func(ctx context.Context, page store.Page) ([]store.Customer, error) {
+			return s.store.ListCustomersOf(ctx, PrincipalOf(ctx).OwnerID, page)
+		},
 	}
 }
 

@@ -22,9 +22,13 @@ import (
 	"github.com/ripen/ripen/engagement"
 	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/reports"
 	"github.com/ripen/ripen/runs"
+	"github.com/ripen/ripen/sales"
 	"github.com/ripen/ripen/sendgrid"
+	"github.com/ripen/ripen/sites"
 	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/webhooks"
 )
 
 // UseCases are what the API calls. Store serves the records that need no
@@ -36,8 +40,18 @@ type UseCases struct {
 	Journeys   *journeys.Service
 	Runs       *runs.Service
 	Engagement *engagement.Service
+	// Sales serves the hand-off page and the rep's inbox; a nil one is
+	// built on Store, Runs and Links, and sends no email.
+	Sales *sales.Service
 	// Links verifies the public links (nil: no link is valid).
 	Links *linktoken.Signer
+	// Webhooks are the outbound webhooks (admin); a nil one is built on
+	// Store with a guard that refuses private addresses.
+	Webhooks *webhooks.Service
+	// Reports answer what a journey achieved; a nil one is built on Store.
+	Reports *reports.Service
+	// Sites are the water hole's websites; a nil one is built on Store.
+	Sites *sites.Service
 	// TemporalReady reports whether Temporal answers, for /readyz.
 	TemporalReady func(context.Context) error
 }
@@ -86,7 +100,11 @@ type Server struct {
 	journeys   *journeys.Service
 	runs       *runs.Service
 	engagement *engagement.Service
+	sales      *sales.Service
 	links      *linktoken.Signer
+	webhooks   *webhooks.Service
+	reports    *reports.Service
+	sites      *sites.Service
 	ready      func(context.Context) error
 	cfg        Config
 	log        zerolog.Logger
@@ -107,6 +125,9 @@ func New(uc UseCases, cfg Config, log zerolog.Logger, m *Metrics) *Server {
 	if uc.Runs == nil && uc.Store != nil {
 		uc.Runs = runs.New(uc.Store, nil, uc.Journeys, runs.Config{}, log, nil)
 	}
+	if uc.Sales == nil && uc.Store != nil {
+		uc.Sales = sales.New(uc.Store, uc.Runs, uc.Journeys, uc.Links, nil, sales.Config{PublicURL: cfg.PublicURL}, log)
+	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 2 * time.Minute
 	}
@@ -116,9 +137,21 @@ func New(uc UseCases, cfg Config, log zerolog.Logger, m *Metrics) *Server {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	s := &Server{store: uc.Store, journeys: uc.Journeys, runs: uc.Runs, engagement: uc.Engagement, links: uc.Links,
+	s := &Server{store: uc.Store, journeys: uc.Journeys, runs: uc.Runs, engagement: uc.Engagement, sales: uc.Sales, links: uc.Links,
 		ready: uc.TemporalReady, cfg: cfg, log: log, metrics: m, now: time.Now}
 	s.guard = newGuard(cfg, s.routeTable)
+	s.webhooks = uc.Webhooks
+	s.reports = uc.Reports
+	if s.reports == nil && uc.Store != nil {
+		s.reports = reports.New(uc.Store)
+	}
+	s.sites = uc.Sites
+	if s.sites == nil && uc.Store != nil {
+		s.sites = sites.New(uc.Store)
+	}
+	if s.webhooks == nil && uc.Store != nil {
+		s.webhooks = webhooks.New(uc.Store, webhooks.Guard{})
+	}
 	return s
 }
 
@@ -212,6 +245,19 @@ func (s *Server) routeTable() []route {
 		{"DELETE", "/v1/journeys/{id}", mk, s.deleteJourney},
 		{"GET", "/v1/journeys/{id}/versions", mk, s.listJourneyVersions},
 		{"POST", "/v1/journeys/{id}/simulate", mk, s.simulateJourney},
+		{"GET", "/v1/journeys/{id}/report", mk, s.journeyReport},
+
+		// The water hole (api/tracking.go): ripen's script and its beacons.
+		{"GET", "/t.js", nil, s.script},
+		{"GET", "/t/site/{id}", nil, s.siteForScript},
+		{"POST", "/t/collect", nil, s.collect},
+		{"OPTIONS", "/t/collect", nil, s.beaconPreflight},
+		{"POST", "/t/identify", nil, s.identify},
+		{"OPTIONS", "/t/identify", nil, s.beaconPreflight},
+		{"GET", "/v1/sites", mk, s.listSites},
+		{"GET", "/v1/sites/{id}", mk, s.getSite},
+		{"PUT", "/v1/sites/{id}", mk, s.putSite},
+		{"DELETE", "/v1/sites/{id}", mk, s.deleteSite},
 		{"POST", "/v1/journeys/{id}/enrollments", mk, s.enroll},
 		{"GET", "/v1/journeys/{id}/runs/{customerID}", all, s.getRun},
 		{"POST", "/v1/journeys/{id}/runs/{customerID}/signals", all, s.signalRun},
@@ -223,6 +269,11 @@ func (s *Server) routeTable() []route {
 		{"GET", "/v1/handoffs/{id}", sl, s.getHandoff},
 		{"POST", "/v1/handoffs/{id}/feedback", sl, s.handoffFeedback},
 
+		{"GET", "/v1/webhooks/{id}", admin, s.getWebhook},
+		{"PUT", "/v1/webhooks/{id}", admin, s.putWebhook},
+		{"DELETE", "/v1/webhooks/{id}", admin, s.deleteWebhook},
+		{"GET", "/v1/webhooks/{id}/deliveries", admin, s.listWebhookDeliveries},
+
 		{"GET", "/r/{token}", nil, s.trackedLink},
 		// Mail scanners check links with HEAD: redirected, never counted.
 		{"HEAD", "/r/{token}", nil, s.trackedLink},
@@ -231,6 +282,18 @@ func (s *Server) routeTable() []route {
 		{"GET", "/u/{token}", nil, s.unsubscribePage},
 		{"POST", "/u/{token}", nil, s.unsubscribeSubmit},
 		{"POST", "/webhooks/sendgrid", nil, s.sendgridWebhook},
+
+		// Sales surfaces (api/sales.go): the hand-off page of the
+		// owner's email, and the rep's inbox behind an emailed sign-in.
+		{"GET", "/h/{token}", nil, s.handoffPage},
+		{"POST", "/h/{token}", nil, s.handoffSubmit},
+		{"GET", "/inbox", nil, s.inboxPage},
+		{"GET", "/inbox/login", nil, s.inboxLoginPage},
+		{"POST", "/inbox/login", nil, s.inboxLoginSubmit},
+		{"GET", "/inbox/signin/{token}", nil, s.inboxSignInPage},
+		{"POST", "/inbox/signin/{token}", nil, s.inboxSignInSubmit},
+		{"POST", "/inbox/handoffs/{id}", nil, s.inboxAnswer},
+		{"POST", "/inbox/logout", nil, s.inboxLogout},
 	}
 }
 

@@ -24,9 +24,12 @@ import (
 	"github.com/ripen/ripen/engagement"
 	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/linktoken"
+	"github.com/ripen/ripen/metrics"
 	"github.com/ripen/ripen/runs"
+	"github.com/ripen/ripen/sales"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
+	"github.com/ripen/ripen/webhooks"
 	"github.com/ripen/ripen/worker"
 )
 
@@ -59,10 +62,15 @@ type App struct {
 	Journeys   *journeys.Service
 	Runs       *runs.Service
 	Engagement *engagement.Service
+	Sales      *sales.Service
 	Activities *activities.Activities
 	// Renewals is the renewal detector's activity (RenewalSchedule).
 	Renewals *activities.Renewals
-	API      *api.Server
+	// Webhooks are the outbound webhooks' use cases; the Dispatcher starts
+	// their deliveries, in every worker (NewWorker).
+	Webhooks   *webhooks.Service
+	Dispatcher *webhooks.Dispatcher
+	API        *api.Server
 }
 
 // NewRegistry is a metrics registry with the Go and process collectors.
@@ -84,6 +92,9 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 		rc.Namespace = cfg.TemporalNamespace
 	}
 	a.Runs = runs.New(d.Store, d.Temporal, a.Journeys, rc, d.Log.With().Str("component", "runs").Logger(), d.Registry)
+	// The API's enrolments and the worker's sends count on one set.
+	journeyMetrics := metrics.NewJourneys(d.Registry)
+	a.Runs.JourneyMetrics = journeyMetrics
 	a.Engagement = engagement.New(d.Store, a.Runs, a.Journeys, engagement.Config{PublicURL: cfg.PublicURL},
 		d.Log.With().Str("component", "engagement").Logger(), d.Registry)
 	a.Activities = &activities.Activities{
@@ -94,10 +105,18 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 			From: sendgrid.Address{Email: cfg.FromEmail, Name: cfg.FromName}, ASMGroupID: cfg.ASMGroupID,
 			PublicURL: cfg.PublicURL, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 			FrequencyMax: cfg.FrequencyCap.Max, FrequencyPer: cfg.FrequencyCap.Per, LinkTTL: cfg.LinkTTL,
+			HandoffLinkTTL: cfg.HandoffLinkTTL,
 		},
 		Log:     d.Log.With().Str("component", "activities").Logger(),
-		Metrics: activities.NewMetrics(d.Registry),
+		Metrics: activities.NewMetrics(d.Registry, journeyMetrics),
 	}
+	a.Sales = sales.New(d.Store, a.Runs, a.Journeys, d.Links, a.Activities.Mail, sales.Config{
+		PublicURL: cfg.PublicURL, From: sendgrid.Address{Email: cfg.FromEmail, Name: cfg.FromName}, HandoffLinkTTL: cfg.HandoffLinkTTL,
+	}, d.Log.With().Str("component", "sales").Logger())
+	guard := webhooks.Guard{AllowPrivate: cfg.WebhooksAllowPrivate}
+	a.Webhooks = webhooks.New(d.Store, guard)
+	a.Activities.Outbound = activities.Outbound{Client: guard.Client()}
+	a.Dispatcher = &webhooks.Dispatcher{Store: d.Store, Temporal: d.Temporal, Log: d.Log.With().Str("component", "webhooks").Logger()}
 	a.Renewals = &activities.Renewals{Store: d.Store, Journeys: a.Journeys, Runs: a.Runs,
 		Log: d.Log.With().Str("component", "renewals").Logger()}
 	ac := t.API
@@ -107,7 +126,8 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 	ac.TrustedProxies = cfg.TrustedProxies
 	ac.Codec, ac.CodecCORSOrigin, ac.CodecAuthNone = d.Codec, cfg.CodecCORSOrigin, cfg.CodecAuth == config.CodecAuthNone
 	a.API = api.New(api.UseCases{
-		Store: d.Store, Journeys: a.Journeys, Runs: a.Runs, Engagement: a.Engagement, Links: d.Links,
+		Store: d.Store, Journeys: a.Journeys, Runs: a.Runs, Engagement: a.Engagement, Sales: a.Sales, Links: d.Links,
+		Webhooks: a.Webhooks,
 		TemporalReady: func(ctx context.Context) error {
 			_, err := d.Temporal.CheckHealth(ctx, nil)
 			return err
@@ -118,8 +138,9 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 
 // NewWorker builds a worker for the journey workflow and its activities,
 // sized by cfg.Worker; the caller starts and stops it.
+// While it runs it dispatches outbound webhook events too.
 func (a *App) NewWorker() sdkworker.Worker {
-	return worker.New(a.Temporal, a.Activities, a.Renewals, a.Config.Worker)
+	return &dispatchingWorker{Worker: worker.New(a.Temporal, a.Activities, a.Renewals, a.Config.Worker), dispatcher: a.Dispatcher}
 }
 
 // Prune forgets, every interval until ctx ends, what ripen keeps only for a
@@ -132,6 +153,11 @@ func (a *App) Prune(ctx context.Context, interval time.Duration) {
 	for {
 		a.pruneOnce(ctx, "old webhook events", a.Engagement.PruneWebhookEvents)
 		a.pruneOnce(ctx, "stale feedback notes", a.Runs.PruneNotes)
+		a.pruneOnce(ctx, "old outbound webhook events", func(ctx context.Context) (int64, error) {
+			return a.Store.PruneOutbound(ctx, time.Now().Add(-webhooks.KeepEvents))
+		})
+		a.pruneOnce(ctx, "ended inbox sessions", a.Sales.PruneSessions)
+		a.pruneOnce(ctx, "anonymous page views", a.Engagement.PruneWebViews)
 		select {
 		case <-ctx.Done():
 			return

@@ -46,6 +46,11 @@ type Config struct {
 	LinkKeys string
 	// LinkTTL is how long public links stay valid.
 	LinkTTL time.Duration
+	// HandoffLinkTTL (RIPEN_HANDOFF_LINK_TTL, default 30d) is how long the
+	// link to a hand-off's page in the owner's email stays valid: it
+	// answers the hand-off without a key, so it lives shorter than
+	// contacts' links.
+	HandoffLinkTTL time.Duration
 	// RateLimitKey bounds the requests of each API key
 	// (RIPEN_RATE_LIMIT_KEY), RateLimitPublic those of each client address
 	// on the public routes (RIPEN_RATE_LIMIT_PUBLIC); zero is no limit.
@@ -65,6 +70,12 @@ type Config struct {
 
 	// FrequencyCap limits content emails per contact across all journeys.
 	FrequencyCap FrequencyCap
+
+	// WebhooksAllowPrivate (RIPEN_WEBHOOKS_ALLOW_PRIVATE) lets outbound
+	// webhooks use http and reach loopback, private and link-local
+	// addresses: for a dev stack, never where ripen runs for real, whose
+	// internal network a webhook URL must not reach.
+	WebhooksAllowPrivate bool
 
 	LogFormat string // json or console
 	LogLevel  string
@@ -435,6 +446,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("RIPEN_LINK_TTL: want a duration such as 90d")
 	}
 	c.LinkTTL = ttl.Std()
+	httl, err := journey.ParseDuration(get("RIPEN_HANDOFF_LINK_TTL", "30d"))
+	if err != nil || httl <= 0 {
+		return c, fmt.Errorf("RIPEN_HANDOFF_LINK_TTL: want a duration such as 30d")
+	}
+	c.HandoffLinkTTL = httl.Std()
 	c.RateLimitKey, c.RateLimitPublic = DefaultRateLimitKey, DefaultRateLimitPublic
 	if v := getenv("RIPEN_RATE_LIMIT_KEY"); v != "" {
 		if c.RateLimitKey, err = ParseRateLimit("RIPEN_RATE_LIMIT_KEY", v); err != nil {
@@ -448,6 +464,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustedProxies, err = ParseTrustedProxies(getenv("RIPEN_TRUSTED_PROXIES")); err != nil {
 		return c, err
+	}
+	if v := getenv("RIPEN_WEBHOOKS_ALLOW_PRIVATE"); v != "" {
+		if c.WebhooksAllowPrivate, err = parseBool("RIPEN_WEBHOOKS_ALLOW_PRIVATE", v); err != nil {
+			return c, err
+		}
 	}
 	if v := getenv("SENDGRID_ASM_GROUP_ID"); v != "" {
 		if c.ASMGroupID, err = strconv.Atoi(v); err != nil {

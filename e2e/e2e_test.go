@@ -313,7 +313,9 @@ func TestNewcomersTour(t *testing.T) {
 	require.Equal(t, "fast-lane", inbox.Handoffs[0].Reason)
 	require.Equal(t, "Bitte nächste Woche anrufen", inbox.Handoffs[0].Note)
 	c.eventually("the owner's email", func() bool { return len(c.messages("eva@seller.example")) == 1 })
-	require.Contains(t, c.messages("eva@seller.example")[0].HTML, inbox.Handoffs[0].ID)
+	handoffMail := c.messages("eva@seller.example")[0]
+	require.Contains(t, handoffMail.HTML, "Max Muster", "the email names who asked")
+	handoffPage := linkByText(t, handoffMail, "Answer the hand-off")
 
 	// Visibility finds the ripe run.
 	var runs struct {
@@ -328,8 +330,12 @@ func TestNewcomersTour(t *testing.T) {
 	})
 	require.Equal(t, "ripen/"+journeyID+"/acme", runs.Runs[0].WorkflowID)
 
-	// Sales: not ready yet → cool-down.
-	c.call("POST", "/v1/handoffs/"+inbox.Handoffs[0].ID+"/feedback", map[string]any{"outcome": "not-ready", "note": "budget next year"}, 200, nil)
+	// Sales: not ready yet → cool-down, answered on the page the email
+	// links to, with no API key.
+	code, answered := c.submitForm(handoffPage, url.Values{"outcome": {"not-ready"}, "note": {"budget next year"}})
+	require.Equal(t, 200, code, answered)
+	require.Contains(t, answered, "Answer recorded")
+	c.eventually("the run cools down", func() bool { return c.run(journeyID, "acme").Stage == "cooldown" })
 	before := c.run(journeyID, "acme")
 	require.Equal(t, "cooldown", before.Stage)
 	require.Equal(t, 1, before.Cycle)
@@ -542,7 +548,7 @@ func TestBuyingGroupTour(t *testing.T) {
 	require.True(t, c.run(id, "globex").MQN)
 	c.eventually("the owner's email", func() bool {
 		for _, m := range c.messages("eva@seller.example") {
-			if strings.Contains(m.HTML, inbox.Handoffs[0].ID) {
+			if strings.HasPrefix(m.Subject, "Globex AG is ready") && strings.Contains(m.HTML, "/h/") {
 				return true
 			}
 		}

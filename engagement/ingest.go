@@ -33,11 +33,73 @@ type Result struct {
 // detectors of published journeys. Stored events are safe when routing
 // fails: a retry of the batch reports them as duplicates and routes them
 // again, and the runs count each event ID once.
+//
+// An event may name its contact by contact_email instead of customer_id:
+// the address is looked up among the contacts and replaced by the
+// customer and contact it names, and is never stored.
 func (s *Service) Ingest(ctx context.Context, evs []store.Event) (Result, error) {
-	if err := s.validate(ctx, evs); err != nil {
+	if len(evs) > MaxEvents {
+		return Result{}, fault.InvalidField("events", fmt.Sprintf("at most %d events per request, got %d", MaxEvents, len(evs)))
+	}
+	unresolved, err := s.resolveEmails(ctx, evs)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.validate(ctx, evs, unresolved); err != nil {
 		return Result{}, err
 	}
 	return s.record(ctx, evs)
+}
+
+// maxContactEmail bounds an address, as RFC 5321 bounds a path.
+const maxContactEmail = 254
+
+// resolveEmails names the customer and contact of every event that gives
+// contact_email, and clears the address. It returns, by the event's place
+// in the batch, why an address named nobody (or more than one account, or
+// another customer than customer_id).
+func (s *Service) resolveEmails(ctx context.Context, evs []store.Event) (map[int]string, error) {
+	var emails []string
+	for _, e := range evs {
+		if e.ContactEmail != "" && len(e.ContactEmail) <= maxContactEmail {
+			emails = append(emails, e.ContactEmail)
+		}
+	}
+	problems := map[int]string{}
+	if len(emails) == 0 {
+		return problems, nil
+	}
+	slices.Sort(emails)
+	found, err := s.store.ContactsByEmail(ctx, slices.Compact(emails))
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		e := &evs[i]
+		if e.ContactEmail == "" {
+			continue
+		}
+		refs := found[e.ContactEmail]
+		if e.CustomerID != "" {
+			refs = slices.DeleteFunc(slices.Clone(refs), func(r store.ContactRef) bool { return r.CustomerID != e.CustomerID })
+		}
+		switch {
+		case len(e.ContactEmail) > maxContactEmail:
+			problems[i] = fmt.Sprintf("at most %d characters", maxContactEmail)
+		case len(refs) == 0 && e.CustomerID != "":
+			problems[i] = "no contact of customer " + e.CustomerID + " has this address"
+		case len(refs) == 0:
+			problems[i] = "no contact has this address"
+		case len(refs) > 1 && e.CustomerID == "":
+			problems[i] = "contacts of several customers have this address: name the customer in customer_id"
+		case e.ContactID != "" && e.ContactID != refs[0].ContactID:
+			problems[i] = "is not the address of contact " + e.ContactID
+		default:
+			e.CustomerID, e.ContactID = refs[0].CustomerID, refs[0].ContactID
+		}
+		e.ContactEmail = ""
+	}
+	return problems, nil
 }
 
 // record is the one way in for engagement events, whatever their source:
@@ -102,7 +164,7 @@ func (s *Service) asStored(ctx context.Context, evs []store.Event, dups []string
 
 // eventFieldOrder is the order in which an event's problems are listed: the
 // order of the Event schema. A field missing here is listed last.
-var eventFieldOrder = []string{"id", "customer_id", "contact_id", "type", "topic",
+var eventFieldOrder = []string{"id", "customer_id", "contact_id", "contact_email", "type", "topic",
 	"content_id", "url", "run_id", "step", "note", "occurred_at"}
 
 // validate lists every problem of every event, by path (events[3].note), in
@@ -110,7 +172,7 @@ var eventFieldOrder = []string{"id", "customer_id", "contact_id", "type", "topic
 // so the limits cannot drift from the schema's), plus what only ripen
 // knows: unknown customers, times in the future, and the offer of a
 // fast-lane request.
-func (s *Service) validate(ctx context.Context, evs []store.Event) error {
+func (s *Service) validate(ctx context.Context, evs []store.Event, emailProblems map[int]string) error {
 	if len(evs) == 0 {
 		return fault.InvalidField("events", "must hold at least one event")
 	}
@@ -141,6 +203,14 @@ func (s *Service) validate(ctx context.Context, evs []store.Event) error {
 		check := func(field string, ok bool, msg string) {
 			if _, known := bad[field]; !known && !ok {
 				bad[field] = msg
+			}
+		}
+		if msg, ok := emailProblems[i]; ok {
+			// The address was to name the customer: that it did not is
+			// the one problem, not a missing customer_id besides.
+			bad["contact_email"] = msg
+			if e.CustomerID == "" {
+				delete(bad, "customer_id")
 			}
 		}
 		check("customer_id", !unknown[e.CustomerID], "customer "+e.CustomerID+" does not exist")

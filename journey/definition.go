@@ -24,7 +24,10 @@ type Definition struct {
 	Handoff    Handoff     `json:"handoff" yaml:"handoff"`
 	SendWindow *SendWindow `json:"send_window,omitempty" yaml:"send_window,omitempty"`
 	Goal       *Goal       `json:"goal,omitempty" yaml:"goal,omitempty"`
-	Steps      []Step      `json:"steps" yaml:"steps"`
+	// Holdout is the percent (0 to MaxHoldout) of enrolled accounts that
+	// get no email, the control group of the journey (see HeldOut).
+	Holdout int    `json:"holdout,omitempty" yaml:"holdout,omitempty"`
+	Steps   []Step `json:"steps" yaml:"steps"`
 }
 
 // Offer kinds.
@@ -218,8 +221,8 @@ type SendWindow struct {
 	To   string   `json:"to,omitempty" yaml:"to,omitempty"`
 }
 
-// Step is one step. Exactly one of Send, Wait, Goto or End is its action;
-// If guards it (a false guard skips the step).
+// Step is one step. Exactly one of Send, Wait, Goto, Split or End is its
+// action; If guards it (a false guard skips the step).
 type Step struct {
 	ID    string `json:"id" yaml:"id"`
 	If    string `json:"if,omitempty" yaml:"if,omitempty"`
@@ -227,7 +230,9 @@ type Step struct {
 	Wait  Span   `json:"wait,omitzero" yaml:"wait,omitempty"`
 	Until Kinds  `json:"until,omitempty" yaml:"until,omitempty"`
 	Goto  string `json:"goto,omitempty" yaml:"goto,omitempty"`
-	End   bool   `json:"end,omitempty" yaml:"end,omitempty"`
+	// Split sends each account down one of its arms (SplitArm).
+	Split []Arm `json:"split,omitempty" yaml:"split,omitempty"`
+	End   bool  `json:"end,omitempty" yaml:"end,omitempty"`
 }
 
 // Step kinds as returned by Step.Kind.
@@ -247,6 +252,8 @@ func (s Step) Kind() string {
 		return StepWait
 	case s.Goto != "":
 		return StepGoto
+	case len(s.Split) > 0:
+		return StepSplit
 	default:
 		return StepEnd
 	}

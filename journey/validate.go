@@ -63,6 +63,7 @@ func Validate(d *Definition, opt ValidateOptions) Problems {
 	c.scoring()
 	c.handoff()
 	c.goal()
+	c.holdout()
 	c.sendWindow()
 	c.steps()
 	return c.probs.sorted()
@@ -120,6 +121,7 @@ func (c *checker) withinLimits() bool {
 	if len(d.Steps) <= MaxSteps {
 		for i, s := range d.Steps {
 			list(joinField(indexField("steps", i), "until"), len(s.Until), MaxListItems, "signal kinds")
+			list(joinField(indexField("steps", i), "split"), len(s.Split), MaxListItems, "arms")
 		}
 	}
 	return len(c.probs) == 0
@@ -398,6 +400,9 @@ func (c *checker) actions(i int) []string {
 	if s.Goto != "" {
 		actions = append(actions, StepGoto)
 	}
+	if len(s.Split) > 0 || c.opt.lines.Has(joinField(indexField("steps", i), "split")) {
+		actions = append(actions, StepSplit)
+	}
 	if s.End {
 		actions = append(actions, StepEnd)
 	}
@@ -420,7 +425,7 @@ func (c *checker) step(i int, s Step) {
 	actions := c.actions(i)
 	switch len(actions) {
 	case 0:
-		c.problem(field, "step %q has no action: give it one of send, wait, goto or end", s.ID)
+		c.problem(field, "step %q has no action: give it one of send, wait, goto, split or end", s.ID)
 	case 1:
 	default:
 		c.problem(field, "step %q has %d actions (%s): a step does exactly one thing", s.ID, len(actions), strings.Join(actions, ", "))
@@ -434,6 +439,7 @@ func (c *checker) step(i int, s Step) {
 	if s.Goto != "" && c.d.StepIndex(s.Goto) < 0 {
 		c.problem(joinField(field, "goto"), "unknown step %q", s.Goto)
 	}
+	c.split(i, s)
 	if len(s.Until) > 0 && !slices.Contains(actions, StepWait) {
 		c.problem(joinField(field, "until"), "until is only allowed on a wait step")
 	}
@@ -462,8 +468,8 @@ func (c *checker) step(i int, s Step) {
 
 // next returns the steps that may run after step i: the following one
 // (after a send or wait, when an `if` skips the step, or after a step with
-// no action, already reported) and a goto's target. An end step, or the last
-// step, has no successor.
+// no action, already reported), a goto's target and a split's arms'
+// targets. An end step, or the last step, has no successor.
 func (c *checker) next(i int) []int {
 	s, kind := c.d.Steps[i], c.kind(i)
 	var out []int
@@ -473,6 +479,13 @@ func (c *checker) next(i int) []int {
 	if kind == StepGoto {
 		if t := c.d.StepIndex(s.Goto); t >= 0 && !slices.Contains(out, t) {
 			out = append(out, t)
+		}
+	}
+	if kind == StepSplit {
+		for _, t := range c.splitTargets(s) {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
@@ -506,20 +519,41 @@ func (c *checker) reachability() {
 // wait with an `if` may be skipped and so does not count.
 func (c *checker) loops() {
 	waits := func(i int) bool { return c.kind(i) == StepWait && c.d.Steps[i].If == "" }
-	for g, s := range c.d.Steps {
-		t := c.d.StepIndex(s.Goto)
-		if c.kind(g) != StepGoto || t < 0 || t > g || waits(t) {
-			continue
-		}
-		if path := c.pathAvoidingWaits(t, g, waits); path != nil {
-			ids := make([]string, 0, len(path)+1)
-			for _, i := range path {
-				ids = append(ids, fmt.Sprintf("%q", c.d.Steps[i].ID))
+	for g := range c.d.Steps {
+		for _, j := range c.jumps(g) {
+			t := c.d.StepIndex(j.target)
+			if t < 0 || t > g || waits(t) {
+				continue
 			}
-			ids = append(ids, fmt.Sprintf("%q", s.Goto))
-			c.problem(joinField(indexField("steps", g), "goto"), "loop without a wait: %s; add a wait step to the loop", strings.Join(ids, " → "))
+			if path := c.pathAvoidingWaits(t, g, waits); path != nil {
+				ids := make([]string, 0, len(path)+1)
+				for _, i := range path {
+					ids = append(ids, fmt.Sprintf("%q", c.d.Steps[i].ID))
+				}
+				ids = append(ids, fmt.Sprintf("%q", j.target))
+				c.problem(j.field, "loop without a wait: %s; add a wait step to the loop", strings.Join(ids, " → "))
+			}
 		}
 	}
+}
+
+// jump is a goto of step: its own, or one of its split's arms'.
+type jump struct{ field, target string }
+
+// jumps are the gotos of step g, with the field each is written in.
+func (c *checker) jumps(g int) []jump {
+	s, field := c.d.Steps[g], indexField("steps", g)
+	switch c.kind(g) {
+	case StepGoto:
+		return []jump{{joinField(field, "goto"), s.Goto}}
+	case StepSplit:
+		out := make([]jump, 0, len(s.Split))
+		for j, a := range s.Split {
+			out = append(out, jump{joinField(indexField(joinField(field, "split"), j), "goto"), a.Goto})
+		}
+		return out
+	}
+	return nil
 }
 
 // pathAvoidingWaits finds a path of steps from..to that passes no wait step,

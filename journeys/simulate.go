@@ -45,8 +45,10 @@ type Simulation struct {
 	// Contacts are the simulated account's people (default: one, "c1");
 	// each gets the stored content's variant for their persona and locale.
 	Contacts []simulate.Contact `json:"contacts,omitempty"`
-	// Customer names the simulated customer in the report (for splits,
-	// which ripen does not have yet).
+	// Customer is the simulated customer's ID (default
+	// simulate.DefaultCustomer): the arm it takes at each split and whether
+	// the journey's holdout holds it out are that ID's, by the hash alone
+	// (the report's arms and holdout).
 	Customer string `json:"customer,omitempty"`
 	// Journey, when given, is simulated instead of the newest published
 	// version (try before publishing).

@@ -1,5 +1,6 @@
 // Package linktoken makes and checks the tokens of ripen's public links
-// (/r/ tracked clicks, /f/ fast-lane requests, /u/ unsubscribes): short,
+// (/r/ tracked clicks, /f/ fast-lane requests, /u/ unsubscribes, /h/
+// hand-off pages for the account owner): short,
 // URL-safe, expiring and HMAC-signed, with key rotation.
 //
 // A token carries its claims in the clear (base64url, not encrypted): never
@@ -29,7 +30,24 @@ const (
 	// it, so whatever follows it is a machine scanning the email. Target is
 	// the content URL, where it leads like the visible link.
 	KindTrap = "t"
+	// KindHandoff opens a hand-off's page for its account owner, who
+	// answers it there without an API key: Target is the hand-off's ID.
+	KindHandoff = "h"
+	// KindVisitor is the rpn parameter a tracked link adds when it leads
+	// to a registered website: ripen's script there trades it for the
+	// visitor's identity. RunID and ContactID are the link's.
+	KindVisitor = "v"
 )
+
+// DefaultHandoffTTL is how long a hand-off page's link works unless
+// configured otherwise: long enough for a rep back from holiday, short
+// enough that an old forwarded email stops answering hand-offs.
+const DefaultHandoffTTL = 30 * 24 * time.Hour
+
+// Handoff is the claims of a hand-off page's link.
+func Handoff(handoffID string, expires time.Time) Claims {
+	return Claims{Kind: KindHandoff, Target: handoffID, Expires: expires}
+}
 
 var (
 	// ErrInvalid is wrapped by every Verify failure other than expiry: a
@@ -53,11 +71,11 @@ const (
 
 // Claims are what a link token says.
 type Claims struct {
-	Kind      string // KindRedirect, KindTrap, KindFastLane or KindUnsubscribe
+	Kind      string // KindRedirect, KindTrap, KindFastLane, KindUnsubscribe or KindHandoff
 	RunID     string // workflow ID, e.g. ripen/{journey}/{customer}
 	ContactID string
 	Step      string
-	Target    string // a URL for KindRedirect, an offer for KindFastLane
+	Target    string // a URL for KindRedirect, an offer for KindFastLane, a hand-off ID for KindHandoff
 	Cycle     int
 	// Expires is when the token stops verifying; it is kept to the second.
 	Expires time.Time

@@ -334,3 +334,17 @@ func FuzzSignVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestAHandoffLinkNamesItsHandoffAndOpensNothingElse(t *testing.T) {
+	s := signer(t, key(t, "k1"))
+	token, err := s.Sign(Handoff("3f2a-handoff", now.Add(30*24*time.Hour)))
+	require.NoError(t, err)
+	c, err := s.VerifyKind(token, KindHandoff, now)
+	require.NoError(t, err)
+	assert.Equal(t, "3f2a-handoff", c.Target)
+	_, err = s.VerifyKind(token, KindFastLane, now)
+	require.ErrorIs(t, err, ErrInvalid, "a hand-off link is no fast-lane link")
+	c, err = s.VerifyKind(token, KindHandoff, now.Add(31*24*time.Hour))
+	require.ErrorIs(t, err, ErrExpired)
+	assert.Equal(t, "3f2a-handoff", c.Target, "an expired link still names its hand-off, for a fresh one")
+}

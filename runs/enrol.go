@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -129,9 +131,7 @@ func (s *Service) StartAll(ctx context.Context, starts []Start) []EnrolResult {
 	results := make([]EnrolResult, len(starts))
 	for i, st := range starts {
 		results[i] = EnrolResult{CustomerID: st.Customer.CustomerID, WorkflowID: workflows.WorkflowID(st.Journey.ID, st.Customer.CustomerID)}
-		if !st.Customer.Reachable {
-			results[i].Status = EnrolSuppressed
-		}
+		results[i].Status, results[i].Reason = audienceStatus(st.Journey.Audience, st.Customer)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.Concurrency)
@@ -154,6 +154,7 @@ func (s *Service) StartAll(ctx context.Context, starts []Start) []EnrolResult {
 			s.logOf(ctx).Warn().Str("workflow_id", results[i].WorkflowID).Str("error", results[i].Error).Msg("run not started")
 		}
 		if results[i].Status == EnrolStarted {
+			s.JourneyMetrics.Enrolled(st.Journey.ID)
 			reg = append(reg, store.RunStart{WorkflowID: results[i].WorkflowID, RunKey: results[i].WorkflowID + "/" + results[i].RunID,
 				JourneyID: st.Journey.ID, Version: st.Journey.Version, CustomerID: st.Customer.CustomerID, OwnerID: st.Customer.OwnerID})
 		}
@@ -166,6 +167,30 @@ func (s *Service) StartAll(ctx context.Context, starts []Start) []EnrolResult {
 		}
 	}
 	return results
+}
+
+// audienceStatus says why a run of a journey with audience cannot start
+// for the customer of rc ("" when it can): an account with no contact of
+// the audience is ineligible, as an offer it does not fit is; one whose
+// contacts of the audience are all suppressed is suppressed. A run started
+// anyway would only end unsubscribed at its first send.
+func audienceStatus(audience *journey.Audience, rc store.RunContext) (status, reason string) {
+	if audience == nil {
+		if !rc.Reachable {
+			return EnrolSuppressed, ""
+		}
+		return "", ""
+	}
+	in := func(personas []string) bool {
+		return slices.ContainsFunc(personas, audience.Includes)
+	}
+	switch {
+	case !in(rc.Personas):
+		return EnrolIneligible, "no contact of the audience (" + strings.Join(audience.Personas, ", ") + ")"
+	case !in(rc.ReachablePersonas):
+		return EnrolSuppressed, ""
+	}
+	return "", ""
 }
 
 // start starts one run with its customer's context in the input, so the

@@ -24,6 +24,7 @@ import (
 	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/logging"
+	journeymetrics "github.com/ripen/ripen/metrics"
 	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/workflows"
 )
@@ -51,6 +52,8 @@ type Service struct {
 	metrics  metrics
 	// Now is the clock (time.Now); tests may set it.
 	Now func() time.Time
+	// JourneyMetrics count started runs per journey (nil: not at all).
+	JourneyMetrics *journeymetrics.Journeys
 }
 
 type metrics struct {

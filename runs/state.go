@@ -44,6 +44,12 @@ type View struct {
 	Engagements    []workflows.Engagement  `json:"engagements,omitempty"`
 	Sent           []workflows.SentStep    `json:"sent,omitempty"`
 	ScoreTrail     []workflows.ScorePoint  `json:"score_trail,omitempty"`
+	// Arms are the arms the run took at the journey's split steps (step
+	// ID → arm); Holdout says the journey's holdout holds the account out,
+	// and Withheld counts the emails it did not get for that.
+	Arms     map[string]string `json:"arms,omitempty"`
+	Holdout  bool              `json:"holdout"`
+	Withheld int               `json:"withheld,omitempty"`
 }
 
 // Run statuses besides the store's.
@@ -64,6 +70,7 @@ func viewOf(workflowID, runID, status string, st workflows.State) View {
 		StartedAt: st.StartedAt, CycleStartedAt: st.CycleStart, LastError: st.LastError,
 		Clicked: st.Clicked, Opened: st.Opened, Visits: st.Visits, FastLane: st.FastLane,
 		Engagements: st.Engagements, Sent: st.Sent, ScoreTrail: st.ScoreTrail,
+		Arms: st.Arms, Holdout: st.Holdout, Withheld: st.Withheld,
 	}
 	if st.Outcome != "" {
 		outcome := st.Outcome

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -40,13 +41,18 @@ type Options struct {
 	// Content is the content library by id, for the variant each contact
 	// gets; content not in it (or no library) is sent as its base email.
 	Content map[string]store.Content
-	// Customer names the simulated customer (default "simulated-customer").
-	// ripen has no splits yet, so it only names the customer in the report.
+	// Customer is the simulated customer's ID (default DefaultCustomer). It
+	// decides, by the same hash as for a real run, the arm the account
+	// takes at each split and whether the journey's holdout holds it out.
 	Customer string
 	// Horizon stops the simulation this long after the last event (default
 	// 400 days), for journeys that would wait for ever.
 	Horizon time.Duration
 }
+
+// DefaultCustomer is the customer ID a simulation runs for when it names
+// none: the arms and holdout it shows are this ID's.
+const DefaultCustomer = "simulated-customer"
 
 // Report is what happened. Times are seconds since enrolment.
 type Report struct {
@@ -65,6 +71,12 @@ type Report struct {
 	Sends    []Send    `json:"sends"`
 	Timeline []Entry   `json:"timeline"`
 	EndS     float64   `json:"end_s"`
+	// Arms and Holdout are the run's, as its state lists them: the arm the
+	// customer took at each split step it reached, and whether the
+	// journey's holdout held it out (its sends are then withheld, kind
+	// "send-withheld" in the timeline).
+	Arms    map[string]string `json:"arms"`
+	Holdout bool              `json:"holdout"`
 	// Notes say where the simulation differs from a published run.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -72,7 +84,8 @@ type Report struct {
 // notes says where a simulation of def differs from a published run of it:
 // the simulator does not publish, so a journey without scoring.topics
 // scores every topic here; a buying group smaller than mqn.min_contacts
-// qualifies only by a fast lane; a named customer picks nothing yet.
+// qualifies only by a fast lane; the arms and holdout of a journey with
+// experiments are those of the customer simulated, by the hash alone.
 func notes(def *journey.Definition, opt Options) []string {
 	var out []string
 	if len(def.Scoring.Topics) == 0 {
@@ -81,8 +94,9 @@ func notes(def *journey.Definition, opt Options) []string {
 	if n := len(orDefault(opt.Contacts)); def.MQN.MinContacts > n {
 		out = append(out, fmt.Sprintf("mqn.min_contacts is %d and the simulation has %d contact(s), so only a fast lane qualifies here; list the buying group with --contacts", def.MQN.MinContacts, n))
 	}
-	if opt.Customer != "" {
-		out = append(out, "ripen has no splits yet: the customer "+opt.Customer+" is named in the report and changes nothing else")
+	if hasExperiments(def) {
+		customer := cmp.Or(opt.Customer, DefaultCustomer)
+		out = append(out, "arms and holdout are those the hash gives customer "+customer+" (--customer names another); a real account keeps the arm it took first, in any version")
 	}
 	return out
 }
@@ -188,7 +202,7 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 		case <-finished:
 		}
 	}()
-	customer := cmp.Or(opt.Customer, "simulated-customer")
+	customer := cmp.Or(opt.Customer, DefaultCustomer)
 	env.ExecuteWorkflow(workflows.Journey, workflows.Input{Journey: *def, CustomerID: customer})
 	close(finished)
 	if gaveUp.Load() {
@@ -211,6 +225,12 @@ func RunContext(ctx context.Context, def *journey.Definition, events []Event, op
 		rep.Outcome, rep.Stage = "running", rec.horizon.Stage
 	}
 	rep.EndS = rec.since(env.Now())
+	rep.Arms, rep.Holdout = map[string]string{}, false
+	if st, err := rec.state(); err == nil {
+		rep.Holdout = st.Holdout
+		maps.Copy(rep.Arms, st.Arms)
+		rep.Timeline = withWithheld(rep.Timeline, st, rec)
+	}
 	rep.Notes = notes(def, opt)
 	rep.Timeline = append(rep.Timeline, Entry{AtS: rep.EndS, Kind: "end", Detail: rep.Outcome})
 	if rep.Sends == nil {

@@ -2,6 +2,8 @@ package simulate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,6 +33,9 @@ func (r *Report) Text() string {
 	}
 	fmt.Fprintf(&b, "\noutcome %s after %s: %d emails, %d hand-offs, %d cycles, final score %.1f, MQN %v\n",
 		r.Outcome, Day(r.EndS), len(r.Sends), len(r.Handoffs), r.Cycles, r.Score, r.MQN)
+	if len(r.Arms) > 0 || r.Holdout {
+		fmt.Fprintf(&b, "%s\n", experimentText(r))
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
@@ -58,4 +63,18 @@ func contactText(c Contact) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// experimentText is the summary's line on experiments: the arms taken, in
+// step ID order, and whether the account is held out.
+func experimentText(r *Report) string {
+	steps := slices.Sorted(maps.Keys(r.Arms))
+	parts := make([]string, 0, len(steps)+1)
+	for _, s := range steps {
+		parts = append(parts, s+" → arm "+r.Arms[s])
+	}
+	if r.Holdout {
+		parts = append(parts, "held out (no email)")
+	}
+	return "experiments: " + strings.Join(parts, ", ")
 }

@@ -42,6 +42,12 @@ INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j
 INSERT INTO link_fetches (customer_id, run_id, step, cycle, contact_id, link, machine, fetched_at)
 VALUES ('acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', 'l1', false, now());
 INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'acme', '2027-03-01');
+INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'subject-test', 'a', 1);
+INSERT INTO sites (id, origins, consent) VALUES ('www', '{https://www.example.com}', 'required');
+INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'acme', 'acme-max');
+INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now());
+INSERT INTO webhooks (id, url, events, format, secret) VALUES ('crm', 'https://crm.example/hook', '{run.ended}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==');
+INSERT INTO webhook_deliveries (webhook_id, event_id, message_id, attempt, at, duration_ms, delivered) VALUES ('crm', 'handoff.created:h-1', 'msg_1', 1, now(), 5, true);
 `
 
 // Shorthands for the many inserts into the same tables.
@@ -52,6 +58,7 @@ const (
 	insertEnded   = `INSERT INTO ended_runs (workflow_id, journey_id, version, customer_id, owner_id, status, stage, score, mqn, cycle, outcome, started_at, updated_at, ended_at`
 	insertVersion = `INSERT INTO journey_versions (journey_id, version, status, definition`
 	insertVariant = `INSERT INTO content_variants (content_id, position, persona_id, locale, email_template_id)`
+	insertWebhook = `INSERT INTO webhooks (id, url, events, format, secret) VALUES `
 )
 
 // constraintCases trigger every named constraint and unique index of the
@@ -96,6 +103,26 @@ var constraintCases = []struct {
 	{"renewal_enrolments_journey_id_fkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('ghost', 'acme', '2027-03-01')`},
 	{"renewal_enrolments_customer_id_fkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'ghost', '2027-03-01')`},
 	{"renewal_enrolments_status_check", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at, status) VALUES ('j', 'acme', '2028-03-01', 'maybe')`},
+
+	{"experiment_arms_pkey", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'subject-test', 'b', 1)`},
+	{"experiment_arms_journey_id_fkey", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('ghost', 'acme', 'subject-test', 'a', 1)`},
+	{"experiment_arms_customer_id_fkey", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'ghost', 'subject-test', 'a', 1)`},
+	{"experiment_arms_step_id_check", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', '', 'a', 1)`},
+	{"experiment_arms_arm_check", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'other-test', '', 1)`},
+	{"experiment_arms_version_check", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'other-test', 'a', 0)`},
+	{"sites_pkey", `INSERT INTO sites (id, origins, consent) VALUES ('www', '{https://blog.example.com}', 'implied')`},
+	{"sites_id_check", `INSERT INTO sites (id, origins, consent) VALUES ('w w', '{https://blog.example.com}', 'implied')`},
+	{"sites_origins_check", `INSERT INTO sites (id, origins, consent) VALUES ('blog', '{}', 'implied')`},
+	{"sites_topics_check", `INSERT INTO sites (id, origins, topics, consent) VALUES ('blog', '{https://blog.example.com}', '{}', 'implied')`},
+	{"sites_consent_check", `INSERT INTO sites (id, origins, consent) VALUES ('blog', '{https://blog.example.com}', 'maybe')`},
+	{"web_visitors_pkey", `INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'acme', 'acme-max')`},
+	{"web_visitors_site_id_fkey", `INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('ghost', 'v-0123456789abcdef', 'acme', 'acme-max')`},
+	{"web_visitors_visitor_id_check", `INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'short', 'acme', 'acme-max')`},
+	{"web_visitors_customer_id_fkey", `INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-1111111111111111', 'ghost', 'acme-max')`},
+	{"web_views_pkey", `INSERT INTO web_views (id, site_id, visitor_id, kind, page, occurred_at) OVERRIDING SYSTEM VALUE VALUES (1, 'www', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now())`},
+	{"web_views_site_id_fkey", `INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('ghost', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now())`},
+	{"web_views_kind_check", `INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'click', 'https://www.example.com/', now())`},
+	{"web_views_page_check", `INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'visit', '', now())`},
 
 	{"content_pkey", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'T', 'automation', 'd-1')`},
 	{"content_id_check", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('a b', 'T', 'automation', 'd-1')`},
@@ -177,6 +204,12 @@ var constraintCases = []struct {
 	{"handoffs_event_id_check", insertHandoff + `, event_id) VALUES (NULL, NULL, NULL, 'acme', 'rep-eva', 0, 'fast-lane', now(), '')`},
 	{"handoffs_event_id_key", insertHandoff + `, event_id) VALUES (NULL, NULL, NULL, 'acme', 'rep-eva', 0, 'fast-lane', now(), 'ev-fl')`},
 	{"handoffs_run_or_event_check", insertHandoff + `) VALUES (NULL, NULL, NULL, 'acme', 'rep-eva', 0, 'fast-lane', now())`},
+	{"handoffs_contact_id_fkey", insertHandoff + `, contact_id) VALUES ('r2', 'ripen/j/acme', 'j', 'acme', 'rep-eva', 1, 'score', now(), 'ghost')`},
+	{"contacts_phone_check", `UPDATE contacts SET phone = 'call me' WHERE id = 'acme-max'`},
+	{"inbox_signins_pkey", `INSERT INTO inbox_signins (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'rep-eva', now()), (sha256('s'), 'rep-eva', now())`},
+	{"inbox_signins_owner_id_fkey", `INSERT INTO inbox_signins (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
+	{"inbox_sessions_pkey", `INSERT INTO inbox_sessions (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'rep-eva', now()), (sha256('s'), 'rep-eva', now())`},
+	{"inbox_sessions_owner_id_fkey", `INSERT INTO inbox_sessions (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
 
 	{"outbox_pkey", `INSERT INTO outbox (id, run_key, step_id, cycle, contact_id, kind) OVERRIDING SYSTEM VALUE
 	                 SELECT min(id), 'r2', 'checklist', 1, 'acme-max', 'content' FROM outbox`},
@@ -210,6 +243,19 @@ var constraintCases = []struct {
 	{"pending_feedback_notes_note_check", `INSERT INTO pending_feedback_notes (workflow_id, outcome, note) VALUES ('ripen/j/b', 'lost', '')`},
 
 	{"api_keys_hash_key", `INSERT INTO api_keys (role, prefix, hash) VALUES ('sales', 'rpn_def', sha256('key'))`},
+
+	{"webhooks_pkey", insertWebhook + `('crm', 'https://crm.example/other', '{run.ended}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==')`},
+	{"webhooks_id_check", insertWebhook + `('CRM/1', 'https://crm.example/hook', '{run.ended}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==')`},
+	{"webhooks_url_check", insertWebhook + `('slack', 'ftp://crm.example/hook', '{run.ended}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==')`},
+	{"webhooks_events_check", insertWebhook + `('slack', 'https://crm.example/hook', '{run.paused}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==')`},
+	{"webhooks_format_check", insertWebhook + `('slack', 'https://crm.example/hook', '{run.ended}', 'teams', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==')`},
+	{"webhooks_secret_check", insertWebhook + `('slack', 'https://crm.example/hook', '{run.ended}', 'standard', 'secret')`},
+	{"outbound_events_pkey", `INSERT INTO outbound_events (id, type, data) VALUES ('handoff.created:h-1', 'handoff.created', '{}')`},
+	{"outbound_events_type_check", `INSERT INTO outbound_events (id, type, data) VALUES ('run.paused:r1', 'run.paused', '{}')`},
+	{"webhook_deliveries_pkey", `INSERT INTO webhook_deliveries (id, webhook_id, event_id, message_id, attempt, at, duration_ms, delivered) OVERRIDING SYSTEM VALUE
+	                             SELECT min(id), 'crm', 'handoff.created:h-1', 'msg_1', 2, now(), 5, true FROM webhook_deliveries`},
+	{"webhook_deliveries_webhook_id_fkey", `INSERT INTO webhook_deliveries (webhook_id, event_id, message_id, attempt, at, duration_ms, delivered) VALUES ('ghost', 'handoff.created:h-1', 'msg_1', 2, now(), 5, true)`},
+	{"webhook_deliveries_event_id_fkey", `INSERT INTO webhook_deliveries (webhook_id, event_id, message_id, attempt, at, duration_ms, delivered) VALUES ('crm', 'handoff.created:ghost', 'msg_1', 2, now(), 5, true)`},
 }
 
 // raisedByTriggers are constraint names that triggers raise; pg_constraint

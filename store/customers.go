@@ -43,6 +43,9 @@ type Contact struct {
 	Locale    string `json:"locale" db:"locale"`
 	// Persona is the contact's own; "" means the customer's (PersonaOf).
 	Persona string `json:"persona,omitempty" db:"persona"`
+	// Phone is for the rep to call: optional, digits and the usual
+	// separators (ValidPhone).
+	Phone string `json:"phone,omitempty" db:"phone"`
 }
 
 // PersonaOf is the persona that chooses ct's email: its own, or else the
@@ -70,8 +73,8 @@ WHERE customer_id = $1 AND NOT (id = ANY($2::text[]))`
 // A contact ID that belongs to another customer updates nothing and returns
 // no row.
 const sqlPutContact = `
-INSERT INTO contacts (id, customer_id, position, email, first_name, last_name, timezone, locale, persona_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))
+INSERT INTO contacts (id, customer_id, position, email, first_name, last_name, timezone, locale, persona_id, phone)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10)
 ON CONFLICT (id) DO UPDATE SET
     position   = EXCLUDED.position,
     email      = EXCLUDED.email,
@@ -80,6 +83,7 @@ ON CONFLICT (id) DO UPDATE SET
     timezone   = EXCLUDED.timezone,
     locale     = EXCLUDED.locale,
     persona_id = EXCLUDED.persona_id,
+    phone      = EXCLUDED.phone,
     updated_at = now()
 WHERE contacts.customer_id = EXCLUDED.customer_id
 RETURNING id`
@@ -145,7 +149,7 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 		}
 		b.Queue(sqlDeleteOtherContacts, c.ID, ids)
 		for i, ct := range c.Contacts {
-			b.Queue(sqlPutContact, ct.ID, c.ID, i, ct.Email, ct.FirstName, ct.LastName, ct.Timezone, ct.Locale, ct.Persona)
+			b.Queue(sqlPutContact, ct.ID, c.ID, i, ct.Email, ct.FirstName, ct.LastName, ct.Timezone, ct.Locale, ct.Persona, ct.Phone)
 		}
 
 		br := tx.SendBatch(ctx, b)
@@ -232,6 +236,9 @@ func checkCustomer(c Customer) *fieldCheck {
 		}
 		seen[ct.ID] = true
 		check.email(at("email"), ct.Email)
+		if !ValidPhone(ct.Phone) {
+			check.add(at("phone"), phoneRule)
+		}
 		if ct.Timezone != "" {
 			if _, err := time.LoadLocation(ct.Timezone); err != nil || ct.Timezone == "Local" {
 				check.add(at("timezone"), fmt.Sprintf("unknown timezone %q", ct.Timezone))
@@ -311,7 +318,7 @@ JOIN owners o ON o.id = c.owner_id
 WHERE c.id = $1`
 
 const sqlGetContacts = `
-SELECT id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '') AS persona
+SELECT id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '') AS persona, phone
 FROM contacts
 WHERE customer_id = $1
 ORDER BY position, id`
@@ -352,12 +359,12 @@ const sqlListCustomers = `
 SELECT c.id, c.name, COALESCE(c.persona_id, ''), o.id, o.name, o.email
 FROM customers c
 JOIN owners o ON o.id = c.owner_id
-WHERE c.id > $1
+WHERE c.id > $1 AND ($3 = '' OR c.owner_id = $3)
 ORDER BY c.id
 LIMIT $2`
 
 const sqlListContacts = `
-SELECT customer_id, id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '')
+SELECT customer_id, id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, ''), phone
 FROM contacts
 WHERE customer_id = ANY($1::text[])
 ORDER BY customer_id, position, id`
@@ -365,7 +372,13 @@ ORDER BY customer_id, position, id`
 // ListCustomers returns one page of customers ordered by ID, each with its
 // owner and contacts.
 func (s *Store) ListCustomers(ctx context.Context, page Page) ([]Customer, error) {
-	rows, _ := s.pool.Query(ctx, sqlListCustomers, page.After, page.limit())
+	return s.ListCustomersOf(ctx, "", page)
+}
+
+// ListCustomersOf is ListCustomers of the customers ownerID owns ("":
+// every customer).
+func (s *Store) ListCustomersOf(ctx context.Context, ownerID string, page Page) ([]Customer, error) {
+	rows, _ := s.pool.Query(ctx, sqlListCustomers, page.After, page.limit(), ownerID)
 	cs, err := pgx.CollectRows(rows, scanCustomer)
 	if err != nil || len(cs) == 0 {
 		return cs, pgErr("list", "customers", "", err)
@@ -381,7 +394,7 @@ func (s *Store) ListCustomers(ctx context.Context, page Page) ([]Customer, error
 	var customerID string
 	var ct Contact
 	_, err = pgx.ForEachRow(rows,
-		[]any{&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale, &ct.Persona},
+		[]any{&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale, &ct.Persona, &ct.Phone},
 		func() error {
 			c := byID[customerID]
 			c.Contacts = append(c.Contacts, ct)
@@ -398,7 +411,7 @@ func (s *Store) ListCustomers(ctx context.Context, page Page) ([]Customer, error
 }
 
 const sqlGetContact = `
-SELECT customer_id, id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, '')
+SELECT customer_id, id, email, first_name, last_name, timezone, locale, COALESCE(persona_id, ''), phone
 FROM contacts
 WHERE id = $1`
 
@@ -407,7 +420,7 @@ func (s *Store) GetContact(ctx context.Context, id string) (Contact, string, err
 	var customerID string
 	var ct Contact
 	err := s.pool.QueryRow(ctx, sqlGetContact, id).
-		Scan(&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale, &ct.Persona)
+		Scan(&customerID, &ct.ID, &ct.Email, &ct.FirstName, &ct.LastName, &ct.Timezone, &ct.Locale, &ct.Persona, &ct.Phone)
 	if err != nil {
 		return Contact{}, "", pgErr("get", "contact", id, err)
 	}
@@ -443,6 +456,12 @@ type RunContext struct {
 	// not suppressed, sorted; a contact without one has Timezone, else
 	// "UTC".
 	Timezones []string `db:"timezones"`
+	// Personas are the distinct personas of the contacts (each its own,
+	// else the customer's), ReachablePersonas those of the contacts whose
+	// address is not suppressed; both sorted, a contact without any
+	// persona left out.
+	Personas          []string `db:"personas"`
+	ReachablePersonas []string `db:"reachable_personas"`
 }
 
 // Suppressions hold normalizeEmail's form; contact emails cannot hold
@@ -457,7 +476,14 @@ SELECT c.id AS customer_id, c.owner_id, tz.timezone,
        ARRAY(SELECT DISTINCT COALESCE(NULLIF(ct.timezone, ''), NULLIF(tz.timezone, ''), 'UTC')
              FROM contacts ct
              WHERE ct.customer_id = c.id
-               AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS timezones
+               AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS timezones,
+       ARRAY(SELECT DISTINCT COALESCE(ct.persona_id, c.persona_id)
+             FROM contacts ct
+             WHERE ct.customer_id = c.id AND COALESCE(ct.persona_id, c.persona_id) IS NOT NULL) AS personas,
+       ARRAY(SELECT DISTINCT COALESCE(ct.persona_id, c.persona_id)
+             FROM contacts ct
+             WHERE ct.customer_id = c.id AND COALESCE(ct.persona_id, c.persona_id) IS NOT NULL
+               AND NOT EXISTS (SELECT FROM suppressions s WHERE s.email = lower(ct.email))) AS reachable_personas
 FROM customers c
 CROSS JOIN LATERAL (SELECT COALESCE((SELECT ct.timezone
                                      FROM contacts ct
@@ -486,6 +512,16 @@ func (s *Store) ReachableIn(ctx context.Context, customerID string, personas []s
 	return ok, pgErr("check", "reachability of customer", customerID, err)
 }
 
+// sortedOrNil sorts ids in Go's order (not the database's collation), and
+// makes an empty list nil as a RunContext built in Go has it.
+func sortedOrNil(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // RunContexts returns the run context of each of customerIDs that names a
 // customer, keyed by customer ID; unknown IDs are simply absent. It is one
 // round trip however many customers are asked for, so bulk enrolment and
@@ -502,6 +538,7 @@ func (s *Store) RunContexts(ctx context.Context, customerIDs []string) (map[stri
 		if len(rc.Timezones) == 0 {
 			rc.Timezones = nil
 		}
+		rc.Personas, rc.ReachablePersonas = sortedOrNil(rc.Personas), sortedOrNil(rc.ReachablePersonas)
 		out[rc.CustomerID] = rc
 	}
 	return out, nil

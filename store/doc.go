@@ -1,7 +1,8 @@
 // Package store keeps ripen's business records in PostgreSQL: account owners,
 // customers and their contacts, personas, content, journey versions,
 // engagement events, the projection of runs, the email outbox, hand-offs,
-// suppressions, SendGrid webhook events seen and API keys.
+// suppressions, SendGrid webhook events seen, API keys, and outbound
+// webhooks with the outbox of facts they announce.
 //
 // The schema lives in embedded goose migrations (migrations/*.sql) and guards
 // its own integrity with keys, foreign keys, CHECKs and unique indexes; each

@@ -32,9 +32,13 @@ type Event struct {
 	// Note is what the contact wrote with a fast-lane request.
 	Note string `json:"note,omitempty" db:"note"`
 	// Product is what an order (OrderType) ordered; other events name none.
-	Product    string    `json:"product,omitempty" db:"product"`
-	OccurredAt time.Time `json:"occurred_at" db:"occurred_at"`
-	ReceivedAt time.Time `json:"received_at" db:"received_at"`
+	Product string `json:"product,omitempty" db:"product"`
+	// ContactEmail may name the contact in place of CustomerID and
+	// ContactID when an event is posted; the use case resolves it and
+	// clears it, so an address is never stored with an event.
+	ContactEmail string    `json:"contact_email,omitempty" db:"-"`
+	OccurredAt   time.Time `json:"occurred_at" db:"occurred_at"`
+	ReceivedAt   time.Time `json:"received_at" db:"received_at"`
 }
 
 var eventColumns = []string{

@@ -15,8 +15,13 @@ func TestRunContexts(t *testing.T) {
 	s := storetest.NewDB(t)
 	ctx := t.Context()
 	require.NoError(t, s.PutPersona(ctx, store.Persona{ID: "ops-lead", Name: "Head of Operations"}))
+	require.NoError(t, s.PutPersona(ctx, store.Persona{ID: "it-lead", Name: "Head of IT"}))
 	contact := func(id, email, tz string) store.Contact {
 		return store.Contact{ID: id, Email: email, FirstName: "X", Timezone: tz}
+	}
+	itLead := func(c store.Contact) store.Contact {
+		c.Persona = "it-lead"
+		return c
 	}
 	put := func(id, owner string, contacts ...store.Contact) {
 		t.Helper()
@@ -30,10 +35,10 @@ func TestRunContexts(t *testing.T) {
 	put("globex", "rep-tom",
 		contact("globex-ann", "ann@globex.example", ""),
 		contact("globex-bob", "Bob@Globex.example", "America/New_York"),
-		contact("globex-cid", "cid@globex.example", "Asia/Tokyo"))
+		itLead(contact("globex-cid", "cid@globex.example", "Asia/Tokyo")))
 	// Every contact suppressed, one by an address in another case.
 	put("initech", "rep-eva",
-		contact("initech-pam", "PAM@initech.example", "Europe/Vienna"),
+		itLead(contact("initech-pam", "PAM@initech.example", "Europe/Vienna")),
 		contact("initech-sam", "sam@initech.example", ""))
 	put("umbrella", "rep-tom", contact("umbrella-joe", "joe@umbrella.example", ""))
 	for _, email := range []string{"pam@initech.example", "Sam@Initech.example", "ann@globex.example"} {
@@ -43,11 +48,15 @@ func TestRunContexts(t *testing.T) {
 	got, err := s.RunContexts(ctx, []string{"acme", "globex", "initech", "umbrella", "nobody", "acme"})
 	require.NoError(t, err)
 	require.Equal(t, map[string]store.RunContext{
-		"acme":     {CustomerID: "acme", OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true, Timezones: []string{"Europe/Berlin"}},
-		"globex":   {CustomerID: "globex", OwnerID: "rep-tom", Timezone: "America/New_York", Reachable: true, Timezones: []string{"America/New_York", "Asia/Tokyo"}},
-		"initech":  {CustomerID: "initech", OwnerID: "rep-eva", Timezone: "Europe/Vienna", Reachable: false},
-		"umbrella": {CustomerID: "umbrella", OwnerID: "rep-tom", Timezone: "", Reachable: true, Timezones: []string{"UTC"}},
-	}, got, "unknown customers are absent; the zones are the reachable contacts' (Ann is suppressed)")
+		"acme": {CustomerID: "acme", OwnerID: "rep-eva", Timezone: "Europe/Berlin", Reachable: true, Timezones: []string{"Europe/Berlin"},
+			Personas: []string{"ops-lead"}, ReachablePersonas: []string{"ops-lead"}},
+		"globex": {CustomerID: "globex", OwnerID: "rep-tom", Timezone: "America/New_York", Reachable: true, Timezones: []string{"America/New_York", "Asia/Tokyo"},
+			Personas: []string{"it-lead", "ops-lead"}, ReachablePersonas: []string{"it-lead", "ops-lead"}},
+		"initech": {CustomerID: "initech", OwnerID: "rep-eva", Timezone: "Europe/Vienna", Reachable: false,
+			Personas: []string{"it-lead", "ops-lead"}},
+		"umbrella": {CustomerID: "umbrella", OwnerID: "rep-tom", Timezone: "", Reachable: true, Timezones: []string{"UTC"},
+			Personas: []string{"ops-lead"}, ReachablePersonas: []string{"ops-lead"}},
+	}, got, "unknown customers are absent; the zones and reachable personas are the reachable contacts' (Ann is suppressed)")
 
 	t.Run("agrees with GetCustomer and IsSuppressed", func(t *testing.T) {
 		for id, rc := range got {
@@ -67,8 +76,17 @@ func TestRunContexts(t *testing.T) {
 				if !sup && !slices.Contains(want.Timezones, zone) {
 					want.Timezones = append(want.Timezones, zone)
 				}
+				persona := c.PersonaOf(ct)
+				if !slices.Contains(want.Personas, persona) {
+					want.Personas = append(want.Personas, persona)
+				}
+				if !sup && !slices.Contains(want.ReachablePersonas, persona) {
+					want.ReachablePersonas = append(want.ReachablePersonas, persona)
+				}
 			}
 			slices.Sort(want.Timezones)
+			slices.Sort(want.Personas)
+			slices.Sort(want.ReachablePersonas)
 			require.Equal(t, want, rc, id)
 		}
 	})

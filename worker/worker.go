@@ -27,6 +27,8 @@ func New(c client.Client, acts *activities.Activities, renewals *activities.Rene
 	// Fast-lane hand-offs without a run; their activities are methods of
 	// acts, registered above.
 	w.RegisterWorkflow(workflows.FastLaneHandoff)
+	// Outbound webhook deliveries; DeliverWebhook is a method of acts.
+	w.RegisterWorkflow(workflows.WebhookDelivery)
 	w.RegisterActivity(renewals)
 	return w
 }

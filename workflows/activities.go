@@ -20,6 +20,9 @@ const (
 	// ActivityNotifyEnrolment tells the owner an account was enrolled
 	// (handoff.notify_on_enrol).
 	ActivityNotifyEnrolment = "NotifyEnrolment"
+	// ActivityChooseArm keeps the arm an account takes at a split, and
+	// its holdout (experimentsChange).
+	ActivityChooseArm = "ChooseArm"
 )
 
 // Activities is what the journey workflow needs from the outside world. The
@@ -34,6 +37,8 @@ type Activities interface {
 	NotifyEnrolment(ctx context.Context, req EnrolmentNotice) error
 	// SendFastLaneAsset emails a requested asset (AccountRules).
 	SendFastLaneAsset(ctx context.Context, req FastLaneAssetRequest) (FastLaneAssetResult, error)
+	// ChooseArm returns the arm the account took first (experiments).
+	ChooseArm(ctx context.Context, req ArmRequest) (ArmResult, error)
 }
 
 // RunContextRequest asks for what the run needs to know about its customer.

@@ -123,6 +123,7 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 		r.st = newState(ctx, in)
 		// Read once per run; continue-as-new carries it in the state.
 		r.st.AccountRules = workflow.GetVersion(ctx, accountRulesChange, workflow.DefaultVersion, 1) == 1
+		r.st.Experiments = workflow.GetVersion(ctx, experimentsChange, workflow.DefaultVersion, 1) == 1
 	}
 	if err := r.listen(); err != nil {
 		return nil, err
@@ -132,6 +133,7 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 			r.countEngagement(e)
 		}
 		r.loadContext(in.Context)
+		r.holdOut()
 		r.notifyEnrolment(in.Engagements)
 	}
 	r.publish()
@@ -276,11 +278,13 @@ func (r *run) runStep(step journey.Step) {
 	}
 	switch step.Kind() {
 	case journey.StepSend:
-		r.send(step)
+		r.sendOrWithhold(step)
 	case journey.StepWait:
 		r.wait(step)
 	case journey.StepGoto:
 		r.jump(step)
+	case journey.StepSplit:
+		r.split(step)
 	case journey.StepEnd:
 		r.finish(OutcomeNotQualified)
 	}

@@ -154,6 +154,20 @@ type State struct {
 	// ZoneSend is the progress of the current send step through its
 	// zones, kept across an interruption of the step.
 	ZoneSend *ZoneSend `json:"zone_send,omitempty"`
+
+	// Experiments: the run keeps the arms an account took and follows the
+	// journey's holdout (experimentsChange); continue-as-new keeps it.
+	Experiments bool `json:"experiments,omitempty"`
+	// Arms are the arms the run took at the split steps it reached (step
+	// ID → arm), kept through every cycle and continue-as-new.
+	Arms map[string]string `json:"arms,omitempty"`
+	// Holdout: the journey's holdout holds the account out, so no nurture
+	// email goes to its contacts (see sendOrWithhold).
+	Holdout bool `json:"holdout,omitempty"`
+	// Withheld counts the emails a held-out run skipped (as Touches counts
+	// those sent); WithheldSends lists the newest of them.
+	Withheld      int        `json:"withheld,omitempty"`
+	WithheldSends []SentStep `json:"withheld_sends,omitempty"`
 }
 
 // ZoneSend is how far one visit of a send step has got through the zones

@@ -84,8 +84,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return runBench(ctx, args[1:], out)
 		case "chaos":
 			return runChaos(ctx, args[1:], out)
+		case "bench-report":
+			return runBenchReport(ctx, args[1:], out)
 		default:
-			return fmt.Errorf("unknown command %q (try: ripen-dev, ripen-dev temporal, ripen-dev bench, ripen-dev chaos)", args[0])
+			return fmt.Errorf("unknown command %q (try: ripen-dev, ripen-dev temporal, ripen-dev bench, ripen-dev bench-report, ripen-dev chaos)", args[0])
 		}
 	}
 	f, _, err := parseFlags("ripen-dev", args)

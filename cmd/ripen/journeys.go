@@ -77,7 +77,7 @@ func simulateFlags(stderr io.Writer) simulateArgs {
 		content:  fs.String("content", "", "a YAML/JSON `FILE` listing content blocks or ids, to check what steps send; blocks with variants choose each contact's email"),
 		events:   fs.String("events", "", "a YAML `FILE` listing scripted events, times relative to enrolment (required)"),
 		contacts: fs.String("contacts", "", "a YAML `FILE` listing the account's contacts (id, persona, locale, timezone; default: one contact c1)"),
-		customer: fs.String("customer", "", "the customer `ID` to name in the report (for splits, which ripen does not have yet)"),
+		customer: fs.String("customer", "", "the customer `ID` to simulate (default simulated-customer): the arm it takes at each split and whether the holdout holds it out"),
 		start:    fs.String("start", "", "enrolment time, RFC 3339 (default: next Monday 09:00 in --timezone)"),
 		timezone: fs.String("timezone", "", "the IANA time zone of the send window and report, e.g. Europe/Berlin (default: the first contact's, else UTC)"),
 		json:     fs.Bool("json", false, "print one JSON object instead of the timeline"),

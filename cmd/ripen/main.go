@@ -25,6 +25,7 @@ usage:
   ripen migrate --check [--wait D]  exit 0 once the schema is up to date (changes nothing)
   ripen journeys validate FILE [--content FILE]
   ripen journeys simulate FILE --events FILE [--content FILE] [--start RFC3339] [--timezone TZ] [--json]
+  ripen report JOURNEY [--json] [--version N] [--from DATE] [--to DATE]
   ripen apikeys create --role ROLE --label TEXT [--owner OWNER_ID] [--expires 90d]
   ripen apikeys list
   ripen apikeys revoke ID
@@ -85,6 +86,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	},
 	"api":     func(ctx context.Context, args []string, _, stderr io.Writer) error { return runAPI(ctx, args, stderr) },
 	"migrate": runMigrate,
+	"report":  runReport,
 	"apikeys": runAPIKeys,
 	"sendgrid-dev": func(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return runSendGridDev(ctx, args, stderr)

@@ -108,7 +108,7 @@ func (b *bench) waitOwnerEmail(ctx context.Context, h seenHandoff, start time.Ti
 		switch {
 		case err == nil:
 			for _, m := range b.st.SendGrid.Messages() {
-				if len(m.To) == 1 && m.To[0] == ownerEmail(h.OwnerID) && strings.Contains(m.HTML, h.ID) {
+				if len(m.To) == 1 && m.To[0] == ownerEmail(h.OwnerID) && m.CustomArgs["ripen_handoff"] == h.ID {
 					return m.ReceivedAt, nil
 				}
 			}

@@ -162,6 +162,9 @@ type runner struct {
 	rec       *record
 	t0        time.Time // the first enrolment
 
+	// hooks is the outbound webhooks' receiver (webhooks.go).
+	hooks *webhookReceiver
+
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
@@ -283,6 +286,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.st = st
 	if err := r.setUp(ctx); err != nil {
 		return nil, fmt.Errorf("set up fixtures: %w", err)
+	}
+	defer r.hooks.close()
+	if err := r.setUpWebhook(ctx); err != nil {
+		return nil, fmt.Errorf("set up the webhook: %w", err)
 	}
 	r.progress("fixtures: persona, %d content blocks, %d customers, journey %s", len(contents), len(r.customers), journeyID)
 

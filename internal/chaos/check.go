@@ -70,6 +70,7 @@ func (r *runner) check(ctx context.Context) (*Report, error) {
 	ck.api()
 	ck.acknowledged()
 	ck.processes()
+	ck.webhooks(ctx)
 	ck.load()
 	if n := ck.rec.storm.NotAccepted; n > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d storm events were never answered 2xx, however often they were posted", n))

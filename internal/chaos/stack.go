@@ -55,6 +55,7 @@ type stack struct {
 	signer       *sendgrid.Signer
 	marketingKey string
 	salesKey     string
+	adminKey     string
 
 	pool *pgxpool.Pool
 	tc   tclient.Client
@@ -154,6 +155,8 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 		"RIPEN_TRUSTED_PROXIES=127.0.0.0/8,::1/128",
 		"RIPEN_RATE_LIMIT_KEY=400/s burst 800",
 		"RIPEN_RATE_LIMIT_PUBLIC=400/s burst 800",
+		// The suite's webhook receiver listens on this machine.
+		"RIPEN_WEBHOOKS_ALLOW_PRIVATE=true",
 	)
 
 	progress("database %s; processes log to %s", s.dbName, dir)
@@ -163,7 +166,7 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 	for _, k := range []struct {
 		role string
 		dst  *string
-	}{{"marketing", &s.marketingKey}, {"sales", &s.salesKey}} {
+	}{{"marketing", &s.marketingKey}, {"sales", &s.salesKey}, {"admin", &s.adminKey}} {
 		out, err := runCmd(ctx, env, cfg.RipenBin, "apikeys", "create", "--role", k.role, "--label", "chaos "+k.role)
 		if err != nil {
 			return s, fmt.Errorf("ripen apikeys create: %v: %s", err, out)

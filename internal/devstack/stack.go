@@ -243,6 +243,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	cfg.PublicURL, cfg.SendGridWebhookKey = s.APIURL, webhookKey
 	cfg.SendGridAPIKey, cfg.SendGridBaseURL = "dev", s.SendGridURL
 	cfg.FrequencyCap, cfg.Worker = o.FrequencyCap, o.Worker
+	// Receivers on this machine (a local CRM, a test's) are the point of a
+	// dev stack's webhooks.
+	cfg.WebhooksAllowPrivate = true
 	cfg.RateLimitKey, cfg.RateLimitPublic = o.RateLimitKey, o.RateLimitPublic
 	s.App = app.New(cfg, app.Deps{Store: s.Store, Temporal: s.Client, Links: s.Links, Registry: reg, Log: o.Log}, o.Tuning)
 	s.API = s.App.API

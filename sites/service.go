@@ -1,0 +1,74 @@
+package sites
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ripen/ripen/store"
+)
+
+// Service keeps the registered sites in the store.
+type Service struct {
+	store *store.Store
+}
+
+// New returns the sites of st.
+func New(st *store.Store) *Service { return &Service{store: st} }
+
+// Put checks a site and stores it under id (the path's), replacing the
+// one there was. Every problem is reported at once, by field.
+func (s *Service) Put(ctx context.Context, id string, site Site) (Site, error) {
+	site.ID = id
+	if err := site.Check(); err != nil {
+		return Site{}, err
+	}
+	topics, err := json.Marshal(site.Topics)
+	if err != nil {
+		return Site{}, fmt.Errorf("encode the topics of site %s: %w", id, err)
+	}
+	rec, err := s.store.PutSite(ctx, store.SiteRecord{ID: id, Origins: site.Origins, Topics: topics, Downloads: site.Downloads, Consent: site.Consent})
+	if err != nil {
+		return Site{}, err
+	}
+	return fromRecord(rec)
+}
+
+// Get returns a site, or the store's ErrNotFound.
+func (s *Service) Get(ctx context.Context, id string) (Site, error) {
+	rec, err := s.store.GetSite(ctx, id)
+	if err != nil {
+		return Site{}, err
+	}
+	return fromRecord(rec)
+}
+
+// List returns every site by ID.
+func (s *Service) List(ctx context.Context) ([]Site, error) {
+	recs, err := s.store.ListSites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Site, 0, len(recs))
+	for _, r := range recs {
+		site, err := fromRecord(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, site)
+	}
+	return out, nil
+}
+
+// Delete removes a site: its pages are heard no more.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	return s.store.DeleteSite(ctx, id)
+}
+
+func fromRecord(r store.SiteRecord) (Site, error) {
+	site := Site{ID: r.ID, Origins: r.Origins, Downloads: r.Downloads, Consent: r.Consent, Topics: []TopicRule{}}
+	if err := json.Unmarshal(r.Topics, &site.Topics); err != nil {
+		return Site{}, fmt.Errorf("read the topics of site %s: %w", r.ID, err)
+	}
+	return site, nil
+}
