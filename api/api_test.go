@@ -178,9 +178,13 @@ func TestSalesFeedbackEndToEnd(t *testing.T) {
 	require.True(t, st.MQN)
 
 	// The rep answers in the inbox: not ready yet → cool-down.
-	var answered struct{ Status, Feedback string }
+	var answered struct {
+		Status      string `json:"status"`
+		JourneyName string `json:"journey_name"`
+	}
 	h.json("POST", "/v1/handoffs/"+inbox.Handoffs[0].ID+"/feedback", "sales", map[string]any{"outcome": "not-ready", "note": "budget next year"}, 200, &answered)
 	require.Equal(t, "not-ready", answered.Status)
+	require.Equal(t, "Automation add-on for ERP customers", answered.JourneyName, "the answer describes the hand-off as a GET does")
 	h.json("GET", run, "marketing", nil, 200, &st)
 	require.Equal(t, "cooldown", st.Stage)
 	require.True(t, st.MQN, "the run reached MQN: it stays so through the cool-down, as RipenMQN says")

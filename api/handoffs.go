@@ -130,5 +130,13 @@ func (s *Server) handoffFeedback(w http.ResponseWriter, r *http.Request) {
 	if !res.Applied {
 		status = http.StatusAccepted
 	}
-	writeJSON(w, status, res.Handoff)
+	// The answer is recorded: a failure to name its contact and journey
+	// must not turn it into an error, so the bare hand-off answers then.
+	v, err := s.runs.DescribeHandoff(r.Context(), res.Handoff)
+	if err != nil {
+		requestLog(r, s.log).Warn().Err(err).Str("handoff", res.Handoff.ID).Msg("answered hand-off not described")
+		writeJSON(w, status, res.Handoff)
+		return
+	}
+	writeJSON(w, status, v)
 }
