@@ -24,10 +24,6 @@ import (
 	"github.com/ripen/ripen/store"
 )
 
-// mqnWindow is how soon after engaging with a content block an MQN counts
-// for that block.
-const mqnWindow = 30 * 24 * time.Hour
-
 // Filter chooses the runs reported: a version (0: all) and runs started
 // in [From, To).
 type Filter = store.ReportFilter
@@ -176,12 +172,10 @@ func (s *Service) Journey(ctx context.Context, id string, f Filter) (Report, err
 func Build(d store.ReportData, stepContent map[int]map[string]string) Report {
 	runs, arms := d.Runs, d.Arms
 	r := Report{Arms: map[string]Split{}, Content: []Content{}}
-	byRun := make(map[string]store.ReportRun, len(runs))
 	var days []float64
 	splits := map[string]map[string]*Funnel{}
 	var holdout, treated Funnel
 	for _, run := range runs {
-		byRun[run.RunKey] = run
 		r.Funnel.add(run)
 		if run.FirstHandoff != nil {
 			days = append(days, run.FirstHandoff.Sub(run.StartedAt).Hours()/24)
@@ -216,7 +210,7 @@ func Build(d store.ReportData, stepContent map[int]map[string]string) Report {
 	if holdout.Enrolled > 0 {
 		r.Holdout = &Holdout{Group: group(holdout), Treated: group(treated), PValue: pValue([]Funnel{holdout, treated})}
 	}
-	r.Content = contentOf(byRun, d.Sends, d.Touches, stepContent)
+	r.Content = contentOf(d.Sends, d.Content, stepContent)
 	if len(days) > 0 {
 		slices.Sort(days)
 		r.TimeToMQN = &TimeToMQN{Runs: len(days), P50Days: round(percentile(days, 50)), P90Days: round(percentile(days, 90))}
@@ -248,11 +242,10 @@ func group(f Funnel) Group {
 	return g
 }
 
-// contentOf counts per content block: emails sent, (run, contact) pairs
-// that opened or clicked it, and runs that reached MQN within 30 days of
-// first engaging with it.
-func contentOf(byRun map[string]store.ReportRun, sends []store.ReportSend, touches []store.ReportTouch,
-	stepContent map[int]map[string]string) []Content {
+// contentOf names the emails sent per step by their content block (per
+// version: a step may send another block in another version) beside what
+// the runs did with each block.
+func contentOf(sends []store.ReportSend, did []store.ReportContent, stepContent map[int]map[string]string) []Content {
 	rows := map[string]*Content{}
 	row := func(id string) *Content {
 		if rows[id] == nil {
@@ -265,25 +258,9 @@ func contentOf(byRun map[string]store.ReportRun, sends []store.ReportSend, touch
 			row(id).Sent += s.Sent
 		}
 	}
-	type runContent struct{ run, content string }
-	first := map[runContent]time.Time{}
-	for _, t := range touches {
-		switch t.Type {
-		case "open":
-			row(t.ContentID).Opened++
-		case "click":
-			row(t.ContentID).Clicked++
-		}
-		k := runContent{t.RunKey, t.ContentID}
-		if at, ok := first[k]; !ok || t.At.Before(at) {
-			first[k] = t.At
-		}
-	}
-	for k, at := range first {
-		run := byRun[k.run]
-		if mqn := run.FirstHandoff; mqn != nil && !mqn.Before(at) && mqn.Sub(at) <= mqnWindow {
-			row(k.content).MQNWithin30d++
-		}
+	for _, c := range did {
+		r := row(c.ContentID)
+		r.Opened, r.Clicked, r.MQNWithin30d = c.Opened, c.Clicked, c.MQNWithin30d
 	}
 	out := make([]Content, 0, len(rows))
 	for _, c := range rows {

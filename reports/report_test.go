@@ -47,15 +47,19 @@ func seeded(t *testing.T) *store.Store {
 			Owner:    store.Owner{ID: "rep-eva", Name: "Eva Berger", Email: "eva@seller.example"},
 			Contacts: []store.Contact{{ID: id + "-max", Email: "max@" + id + ".example", FirstName: "Max"}}}))
 	}
+	// Runs start running; those that end do so after the events, as runs
+	// hear their customers' engagement while they run.
+	var ends []store.Run
 	run := func(key, customer string, version int, started time.Time, outcome string, mqn bool, ended *time.Time) string {
 		t.Helper()
 		r := store.Run{WorkflowID: "ripen/exp/" + customer, RunKey: "ripen/exp/" + customer + "/" + key, JourneyID: "exp", Version: version,
 			CustomerID: customer, OwnerID: "rep-eva", Status: store.RunRunning, Stage: "nurturing", MQN: mqn,
-			Outcome: outcome, StartedAt: started, UpdatedAt: started.Add(time.Hour)}
-		if ended != nil {
-			r.Status, r.Stage, r.EndedAt, r.UpdatedAt = store.RunCompleted, "done", ended, *ended
-		}
+			StartedAt: started, UpdatedAt: started.Add(time.Hour)}
 		require.NoError(t, s.UpsertRun(ctx, r))
+		if ended != nil {
+			r.Status, r.Stage, r.Outcome, r.EndedAt, r.UpdatedAt = store.RunCompleted, "done", outcome, ended, *ended
+			ends = append(ends, r)
+		}
 		return r.RunKey
 	}
 	sent := func(runKey, step, contact string) {
@@ -90,7 +94,6 @@ func seeded(t *testing.T) *store.Store {
 	sent(r2, "case", "c2-max")
 	r3 := run("r3", "c3", 1, t0, "not-qualified", false, ptr(day(15)))
 	sent(r3, "intro", "c3-max")
-	run("r3b", "c3", 1, day(20), "", false, nil) // takes the row over: r3 is kept in ended_runs
 	// r4 reached MQN and recycled: its own flag is down again, its hand-off counts.
 	r4 := run("r4", "c4", 1, t0, "", false, nil)
 	handoff(r4, "c4", day(10), store.HandoffAccepted)
@@ -106,6 +109,10 @@ func seeded(t *testing.T) *store.Store {
 		event("e5", "c4", "visit", "", day(1)),
 	})
 	require.NoError(t, err)
+	for _, r := range ends {
+		require.NoError(t, s.UpsertRun(ctx, r))
+	}
+	run("r3b", "c3", 1, day(20), "", false, nil) // takes the row over: r3 is kept in ended_runs
 	for _, c := range []string{"c1", "c3"} {
 		arm(c, "subject-test", "a")
 	}

@@ -44,6 +44,7 @@ VALUES ('acme', 'ripen/j/acme', 'checklist', 1, 'acme-max', 'l1', false, now());
 INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'acme', '2027-03-01');
 INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'subject-test', 'a', 1);
 INSERT INTO sites (id, origins, consent) VALUES ('www', '{https://www.example.com}', 'required');
+INSERT INTO run_touches (run_key, content_id, contact_id, type, first_at) VALUES ('ripen/j/acme/r1', 'checklist', 'acme-max', 'open', now());
 INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'acme', 'acme-max');
 INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now());
 INSERT INTO webhooks (id, url, events, format, secret) VALUES ('crm', 'https://crm.example/hook', '{run.ended}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==');
@@ -110,6 +111,9 @@ var constraintCases = []struct {
 	{"experiment_arms_step_id_check", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', '', 'a', 1)`},
 	{"experiment_arms_arm_check", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'other-test', '', 1)`},
 	{"experiment_arms_version_check", `INSERT INTO experiment_arms (journey_id, customer_id, step_id, arm, version) VALUES ('j', 'acme', 'other-test', 'a', 0)`},
+	{"run_touches_pkey", `INSERT INTO run_touches (run_key, content_id, contact_id, type, first_at) VALUES ('ripen/j/acme/r1', 'checklist', 'acme-max', 'open', now())`},
+	{"run_touches_content_id_check", `INSERT INTO run_touches (run_key, content_id, contact_id, type, first_at) VALUES ('ripen/j/acme/r1', '', 'acme-max', 'open', now())`},
+	{"run_touches_type_check", `INSERT INTO run_touches (run_key, content_id, contact_id, type, first_at) VALUES ('ripen/j/acme/r1', 'checklist', 'acme-max', 'visit', now())`},
 	{"sites_pkey", `INSERT INTO sites (id, origins, consent) VALUES ('www', '{https://blog.example.com}', 'implied')`},
 	{"sites_id_check", `INSERT INTO sites (id, origins, consent) VALUES ('w w', '{https://blog.example.com}', 'implied')`},
 	{"sites_origins_check", `INSERT INTO sites (id, origins, consent) VALUES ('blog', '{}', 'implied')`},

@@ -42,11 +42,14 @@ type Config struct {
 	DataDir string
 	Keep    bool
 
-	Customers  int           // enrolled through the API
-	EnrolBatch int           // customers per enrolment request (≤ 10,000)
-	Rate       float64       // offered engagement events per second
-	Duration   time.Duration // how long the offered rate runs
-	Runs       int           // sleeping runs for the scale figure
+	Customers int // enrolled through the API
+	// ReportRuns and ReportEvents are the seeded history of the report
+	// phase (RunReporting), in a journey of its own.
+	ReportRuns, ReportEvents int
+	EnrolBatch               int           // customers per enrolment request (≤ 10,000)
+	Rate                     float64       // offered engagement events per second
+	Duration                 time.Duration // how long the offered rate runs
+	Runs                     int           // sleeping runs for the scale figure
 
 	Clients int // concurrent clients: signal→query, saturation, setup
 	// RawClients drive the raw ceiling's throughput phases: enough to find
@@ -88,12 +91,14 @@ func Defaults(quick bool) Config {
 			Quick: true, Customers: 200, EnrolBatch: 10000, Rate: 20, Duration: 10 * time.Second, Runs: 300,
 			Clients: 16, RawClients: 64, RawDuration: 2 * time.Second, SaturationDuration: 5 * time.Second, SaturationBatch: 10,
 			FastLanes: 5, YearWeeks: 52, YearRuns: 1, YearContinueAsNewAfter: 200, CreateDatabase: true,
+			ReportRuns: 2000, ReportEvents: 20000,
 		}
 	}
 	return Config{
 		Customers: 2000, EnrolBatch: 10000, Rate: 50, Duration: 60 * time.Second, Runs: 20000,
 		Clients: 16, RawClients: 64, RawDuration: 20 * time.Second, SaturationDuration: 30 * time.Second, SaturationBatch: 10,
 		FastLanes: 50, YearWeeks: 52, YearRuns: 2, YearContinueAsNewAfter: 500, CreateDatabase: true,
+		ReportRuns: 100000, ReportEvents: 1000000,
 	}
 }
 
@@ -220,6 +225,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		{"fast lane", b.fastLane},
 		{"event reaction", b.eventReaction},
 		{"year and scale", b.yearAndScale},
+		{"report", b.reporting},
 	}
 	for _, p := range phases {
 		if err := p.run(ctx); err != nil {

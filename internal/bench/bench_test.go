@@ -24,6 +24,7 @@ func tiny(t *testing.T) Config {
 	cfg.Customers, cfg.Rate, cfg.Duration, cfg.Runs = 12, 5, 2*time.Second, 20
 	cfg.Clients, cfg.RawClients, cfg.RawDuration, cfg.SaturationDuration, cfg.SaturationBatch = 4, 8, time.Second, time.Second, 3
 	cfg.FastLanes, cfg.YearWeeks, cfg.YearRuns, cfg.YearContinueAsNewAfter = 2, 6, 1, 40
+	cfg.ReportRuns, cfg.ReportEvents = 200, 2000
 	// Not the defaults, to see the knobs reach the stack and the report.
 	cfg.Worker = config.WorkerTuning{WorkflowPollers: 4, MaxConcurrentWorkflowTasks: 100}
 	cfg.Temporal = devtemporal.Tuning{DynamicConfig: map[string]any{"history.eventsCacheMaxSizeBytes": 8 << 20}}
@@ -75,6 +76,7 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 			"ratios_to_raw_ceiling.enrolment_vs_signal_with_start", "ratios_to_raw_ceiling.sustained_events_vs_signals",
 			"ratios_to_raw_ceiling.event_p99_vs_signal_query_p99",
 			"machine.cores", "machine.mem_total_mib",
+			"journey_report.cold_ms", "journey_report.warm_p50_ms", "journey_report.funnel.enrolled",
 		} {
 			v, ok := lookup(doc, path)
 			require.True(t, ok, "%s is missing", path)
@@ -103,7 +105,7 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 		require.Equal(t, 200.0, dyn["history.transferProcessorMaxPollRPS"], "the defaults stay")
 		require.Equal(t, map[string]any{"journal_mode": "wal", "synchronous": "normal"}, set["sqlite_pragmas"], "devtemporal's defaults, in effect")
 		require.Equal(t, 1.0, set["sqlite_max_conns"])
-		require.Len(t, rep.Targets, 5)
+		require.Len(t, rep.Targets, 6)
 	})
 
 	t.Run("counts are what was offered", func(t *testing.T) {

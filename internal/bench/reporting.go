@@ -190,3 +190,15 @@ func ReportingBench(ctx context.Context, serverURL string, runs, events, answers
 	}
 	return RunReporting(ctx, dbURL, runs, events, answers, progress)
 }
+
+// reporting is the report phase of the whole bench: on the bench's own
+// database, after the other phases, in a journey of its own.
+func (b *bench) reporting(ctx context.Context) error {
+	if b.cfg.ReportRuns < 1 {
+		return nil
+	}
+	b.progress("report: a journey's report over %d seeded runs and %d events", b.cfg.ReportRuns, b.cfg.ReportEvents)
+	res, err := RunReporting(ctx, b.st.DatabaseURL, b.cfg.ReportRuns, b.cfg.ReportEvents, 6, io.Discard)
+	b.rep.Reporting = res
+	return err
+}

@@ -67,6 +67,10 @@ func (r *Report) WriteTable(out io.Writer) error {
 	for _, yr := range y.Runs {
 		row("", yr.WorkflowID+" ("+yr.StartedVia+")", fmt.Sprintf("%d runs in chain, %d events total, max %d, current %d, %d emails", yr.Chain, yr.TotalEvents, yr.MaxEvents, yr.CurrentEvents, yr.Touches))
 	}
+	if rp := r.Reporting; rp.Runs > 0 {
+		row("journey report", fmt.Sprintf("%d runs, %d events (seeded in %.1f s)", rp.Runs, rp.Events, rp.SeedS),
+			fmt.Sprintf("cold %.0f ms, warm p50 %.0f ms, max %.0f ms", rp.ColdMs, rp.WarmP50, rp.WarmMax))
+	}
 	row("ratios", "enrolment / raw SignalWithStart", fmt.Sprintf("%.2f (vs handled: %.2f)", r.Ratios.EnrolmentVsSignalWithStart, r.Ratios.EnrolmentVsSWSProcessed))
 	row("", "sustained events / raw signals", fmt.Sprintf("%.2f (handled: %.2f)", r.Ratios.EventsVsSignals, r.Ratios.EventsProcessedVsSignals))
 	row("", "event→state / raw signal→query", fmt.Sprintf("p50 ×%.2f, p99 ×%.2f", r.Ratios.EventP50VsSignalQueryP50, r.Ratios.EventP99VsSignalQueryP99))
