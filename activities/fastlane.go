@@ -109,7 +109,7 @@ func (a *Activities) NotifyFastLaneOwner(ctx context.Context, req workflows.Noti
 	if ev, err := a.Store.GetEvent(ctx, h.EventID); err == nil {
 		for _, ct := range cust.Contacts {
 			if ct.ID == ev.ContactID {
-				who = strings.TrimSpace(joinName(ct.FirstName, ct.LastName) + " <" + ct.Email + ">")
+				who = strings.TrimSpace(ct.Name() + " <" + ct.Email + ">")
 				if ct.Phone != "" {
 					who += " · " + ct.Phone
 				}

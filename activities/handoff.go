@@ -356,7 +356,7 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, journeyName
 		v.PersonLabel = i18n.T(lang, "handoff.person.asked")
 	}
 	if ct, ok := handoffPerson(h, c); ok {
-		v.Person, v.Email, v.Phone = joinName(ct.FirstName, ct.LastName), ct.Email, ct.Phone
+		v.Person, v.Email, v.Phone = ct.Name(), ct.Email, ct.Phone
 		if v.Person == "" {
 			v.Person = ct.Email
 		}

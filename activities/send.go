@@ -288,7 +288,7 @@ func (a *Activities) sendToContact(ctx context.Context, req workflows.SendReques
 	msg := sendgrid.Message{
 		From:    from,
 		ReplyTo: replyTo,
-		To:      sendgrid.Address{Email: ct.Email, Name: joinName(ct.FirstName, ct.LastName)},
+		To:      sendgrid.Address{Email: ct.Email, Name: ct.Name()},
 		Headers: map[string]string{"List-Unsubscribe": "<" + data.Links.Unsubscribe + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
 		CustomArgs: map[string]string{
 			"ripen_run": req.WorkflowID, "ripen_step": req.StepID, "ripen_cycle": strconv.Itoa(req.Cycle),
@@ -418,16 +418,6 @@ func templateData(d EmailData) map[string]any {
 		"content":  map[string]string{"title": d.Content.Title, "url": d.Content.URL, "topic": d.Content.Topic},
 		"links":    map[string]any{"unsubscribe": d.Links.Unsubscribe, "fast_lane": fl, "trap": d.Links.Trap},
 	}
-}
-
-func joinName(first, last string) string {
-	switch {
-	case first == "":
-		return last
-	case last == "":
-		return first
-	}
-	return first + " " + last
 }
 
 // outboxStep keys a step's email by visit: the first send of a step in a

@@ -456,8 +456,14 @@ type pageForm struct {
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	s.render(w, r, status, pageTemplates[name], name, p)
+}
+
+// render writes a page of the layout: buffered, so a template error is a
+// plain 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, tmpl *template.Template, name string, data any) {
 	var b bytes.Buffer
-	if err := pageTemplates[name].ExecuteTemplate(&b, "layout", p); err != nil {
+	if err := tmpl.ExecuteTemplate(&b, "layout", data); err != nil {
 		requestLog(r, s.log).Error().Err(err).Str("page", name).Msg("render page")
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -8,7 +8,6 @@ package api
 // through package sales to runs.Service.AnswerHandoff, as the API's does.
 
 import (
-	"bytes"
 	"errors"
 	"html/template"
 	"net/http"
@@ -50,15 +49,7 @@ var salesTemplates = func() map[string]*template.Template {
 }()
 
 func (s *Server) renderSales(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	var b bytes.Buffer
-	if err := salesTemplates[name].ExecuteTemplate(&b, "layout", data); err != nil {
-		requestLog(r, s.log).Error().Err(err).Str("page", name).Msg("render page")
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	setPageHeaders(w.Header())
-	w.WriteHeader(status)
-	_, _ = w.Write(b.Bytes())
+	s.render(w, r, status, salesTemplates[name], name, data)
 }
 
 // answerForm is the form that answers a hand-off.

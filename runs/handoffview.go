@@ -71,7 +71,7 @@ func (s *Service) DescribeHandoffs(ctx context.Context, hs []store.Handoff) ([]H
 		v.Customer = c.Name
 		for _, ct := range c.Contacts {
 			if ct.ID == h.ContactID && ct.ID != "" {
-				v.Contact = &HandoffContact{ID: ct.ID, Name: joinName(ct.FirstName, ct.LastName), Email: ct.Email, Phone: ct.Phone}
+				v.Contact = &HandoffContact{ID: ct.ID, Name: ct.Name(), Email: ct.Email, Phone: ct.Phone}
 			}
 		}
 		if h.JourneyID != "" {
@@ -103,14 +103,4 @@ func (s *Service) DescribeHandoff(ctx context.Context, h store.Handoff) (Handoff
 		return HandoffView{}, err
 	}
 	return vs[0], nil
-}
-
-func joinName(first, last string) string {
-	switch {
-	case first == "":
-		return last
-	case last == "":
-		return first
-	}
-	return first + " " + last
 }

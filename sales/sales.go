@@ -9,11 +9,11 @@
 package sales
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -171,7 +171,7 @@ func (s *Service) page(ctx context.Context, h store.Handoff) (Page, error) {
 	names := map[string]string{}
 	if c, err := s.store.GetCustomer(ctx, h.CustomerID); err == nil {
 		for _, ct := range c.Contacts {
-			names[ct.ID] = joinName(ct.FirstName, ct.LastName, ct.Email)
+			names[ct.ID] = cmp.Or(ct.Name(), ct.Email)
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Page{}, fmt.Errorf("load customer %s of hand-off %s: %w", h.CustomerID, h.ID, err)
@@ -334,11 +334,4 @@ func (s *Service) sendOnce(ctx context.Context, key store.OutboxKey, owner store
 		s.log.Error().Err(err).Int64("outbox_id", row.ID).Msg("email sent but not recorded in the outbox")
 	}
 	return nil
-}
-
-func joinName(first, last, orElse string) string {
-	if n := strings.TrimSpace(first + " " + last); n != "" {
-		return n
-	}
-	return orElse
 }

@@ -48,6 +48,12 @@ type Contact struct {
 	Phone string `json:"phone,omitempty" db:"phone"`
 }
 
+// Name is the contact's first and last name, as far as known ("" for
+// neither).
+func (c Contact) Name() string {
+	return strings.TrimSpace(c.FirstName + " " + c.LastName)
+}
+
 // PersonaOf is the persona that chooses ct's email: its own, or else the
 // customer's.
 func (c Customer) PersonaOf(ct Contact) string {
