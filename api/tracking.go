@@ -15,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -176,13 +175,11 @@ func (s *Server) withIdentity(ctx context.Context, c linktoken.Claims, now time.
 	if err != nil || c.Kind != linktoken.KindRedirect || c.ContactID == "" || s.links == nil {
 		return c.Target
 	}
-	list, err := s.sites.List(ctx)
+	registered, err := s.sites.Registered(ctx, target.Scheme+"://"+target.Host)
 	if err != nil {
 		logOf(ctx, s.log).Warn().Err(err).Msg("sites not read: the tracked link leads on without identity")
-		return c.Target
 	}
-	origin := target.Scheme + "://" + target.Host
-	if !slices.ContainsFunc(list, func(site sites.Site) bool { return site.AllowsOrigin(origin) }) {
+	if !registered {
 		return c.Target
 	}
 	rpn, err := s.links.Sign(linktoken.Claims{Kind: linktoken.KindVisitor, RunID: c.RunID, ContactID: c.ContactID, Expires: now.Add(identityTTL)})

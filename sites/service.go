@@ -72,3 +72,13 @@ func fromRecord(r store.SiteRecord) (Site, error) {
 	}
 	return site, nil
 }
+
+// Registered reports whether a page at origin belongs to a registered
+// site: a tracked link there carries the contact's identity.
+func (s *Service) Registered(ctx context.Context, origin string) (bool, error) {
+	norm, err := Origin(origin)
+	if err != nil {
+		return false, nil
+	}
+	return s.store.SiteHasOrigin(ctx, norm)
+}

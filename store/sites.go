@@ -64,3 +64,11 @@ func (s *Store) DeleteSite(ctx context.Context, id string) error {
 	}
 	return pgErr("delete", "site", id, err)
 }
+
+// SiteHasOrigin reports whether some registered site lists origin (as
+// sites normalize it).
+func (s *Store) SiteHasOrigin(ctx context.Context, origin string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM sites WHERE $1 = ANY(origins))`, origin).Scan(&ok)
+	return ok, pgErr("find", "site of origin", origin, err)
+}
