@@ -59,6 +59,7 @@ func (a *Activities) RecordFastLaneHandoff(ctx context.Context, req workflows.Fa
 	}
 	h, err := a.Store.CreateRunlessHandoff(ctx, store.Handoff{
 		CustomerID: ev.CustomerID, OwnerID: owner, Offer: ev.Topic, Note: ev.Note, EventID: ev.ID, ContactID: ev.ContactID,
+		Claimed:  ev.Source == store.SourceWebClaimed,
 		Evidence: evidence, SLADueAt: a.now().Add(FastLaneSLA),
 	})
 	if err != nil {

@@ -34,12 +34,13 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 		return workflows.HandoffRecord{}, err
 	}
 	var note string
+	var claimed bool
 	contactID := mostEngaged(req.Evidence.Engagements)
 	if req.FastLaneEventID != "" {
 		ev, err := a.Store.GetEvent(ctx, req.FastLaneEventID)
 		switch {
 		case err == nil:
-			note = ev.Note
+			note, claimed = ev.Note, ev.Source == store.SourceWebClaimed
 			if ev.ContactID != "" {
 				contactID = ev.ContactID
 			}
@@ -55,6 +56,7 @@ func (a *Activities) RecordHandoff(ctx context.Context, req workflows.HandoffReq
 		RunKey: req.RunKey, WorkflowID: req.WorkflowID, JourneyID: req.JourneyID, CustomerID: req.CustomerID,
 		OwnerID: owner, Cycle: req.Cycle, Escalation: req.Escalation, Reason: req.Reason, Offer: req.Offer, Note: note,
 		Score: req.Score, Evidence: evidence, Status: "open", SLADueAt: a.now().Add(req.SLA), ContactID: contactID,
+		Claimed: claimed,
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -289,6 +291,7 @@ type handoffView struct {
 	Customer, Owner        string
 	Journey, Reason, Offer string
 	Note                   string
+	Claimed                bool
 	Score                  float64
 	Created, Due           string
 	HandoffURL, RunURL     string
@@ -303,6 +306,7 @@ var handoffHTML = template.Must(template.New("handoff").Funcs(template.FuncMap{"
 {{if .Person}}<tr><th align="left">{{.PersonLabel}}</th><td>{{.Person}}{{if .Email}} · <a href="mailto:{{.Email}}">{{.Email}}</a>{{end}}{{if .Phone}} · <a href="tel:{{.Phone}}">{{.Phone}}</a>{{end}}</td></tr>{{end}}
 {{if .Journey}}<tr><th align="left">{{t .Lang "handoff.journey"}}</th><td>{{.Journey}}</td></tr>{{end}}
 <tr><th align="left">{{t .Lang "handoff.why"}}</th><td>{{.Reason}}{{if .Offer}}: {{.Offer}}{{end}}</td></tr>
+{{if .Claimed}}<tr><th align="left">{{t .Lang "handoff.claimed.label"}}</th><td><strong>{{t .Lang "handoff.claimed"}}</strong></td></tr>{{end}}
 {{if .Note}}<tr><th align="left">{{t .Lang "handoff.note"}}</th><td>{{.Note}}</td></tr>{{end}}
 <tr><th align="left">{{t .Lang "handoff.score"}}</th><td>{{printf "%.1f" .Score}}</td></tr>
 <tr><th align="left">{{t .Lang "handoff.due"}}</th><td>{{.Due}}</td></tr>
@@ -345,7 +349,7 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, journeyName
 	lang := i18n.English
 	v := handoffView{
 		Lang: lang, Reminder: reminder, Customer: c.Name, Owner: c.Owner.Name, Journey: journeyName,
-		Reason: h.Reason, Offer: h.Offer, Note: h.Note, Score: h.Score,
+		Reason: h.Reason, Offer: h.Offer, Note: h.Note, Claimed: h.Claimed, Score: h.Score,
 		Created: h.CreatedAt.UTC().Format(time.RFC1123), Due: h.SLADueAt.UTC().Format(time.RFC1123),
 		HandoffURL: link,
 		RunURL: fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(a.Config.TemporalUIURL, "/"),
@@ -420,6 +424,9 @@ func (a *Activities) handoffEmail(h store.Handoff, c store.Customer, journeyName
 	}
 	fmt.Fprintf(&t, "%s: %s %s\n%s: %.1f\n%s: %s\n", label("handoff.why"), v.Reason, v.Offer,
 		label("handoff.score"), v.Score, label("handoff.due"), v.Due)
+	if v.Claimed {
+		fmt.Fprintf(&t, "%s: %s\n", label("handoff.claimed.label"), i18n.T(v.Lang, "handoff.claimed"))
+	}
 	if v.Note != "" {
 		fmt.Fprintf(&t, "%s: %s\n", label("handoff.note"), v.Note)
 	}

@@ -188,6 +188,10 @@ func TestDeliverWebhookRefusesPrivateAddressesForGood(t *testing.T) {
 func TestNotifyEnrolmentPutsTheEnrollingEventsIntoRunStarted(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	// run.started is only written while a webhook subscribes to it.
+	_, _, err := f.st.PutWebhook(ctx, store.Webhook{ID: "crm", URL: "https://crm.example/hook", Events: []string{store.OutboundRunStarted},
+		Format: store.WebhookFormatStandard, Secret: "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="})
+	require.NoError(t, err)
 	req := enrolmentNotice(f)
 	require.NoError(t, f.acts.NotifyEnrolment(ctx, req))
 	require.NoError(t, f.acts.NotifyEnrolment(ctx, req), "a retry")

@@ -24,6 +24,7 @@ type runlessInbox struct {
 		Reason     string  `json:"reason"`
 		Offer      string  `json:"offer"`
 		Note       string  `json:"note"`
+		Claimed    bool    `json:"claimed_identity"`
 	} `json:"handoffs"`
 }
 

@@ -91,6 +91,7 @@ type handoffView struct {
 	Title                  string
 	Customer, Journey      string
 	Reason, Offer, Note    string
+	Claimed                bool
 	PersonLabel            string
 	Person                 *runs.HandoffContact
 	Score                  float64
@@ -112,7 +113,7 @@ func (s *Server) handoffView(l i18n.Lang, p sales.Page, form *answerForm) handof
 	now := s.now()
 	v := handoffView{
 		Lang: l, Title: i18n.T(l, "sales.title", p.Customer), Customer: p.Customer, Journey: p.JourneyName,
-		Reason: i18n.T(l, "sales.reason."+p.Reason), Note: p.Note, Person: p.Contact, Score: p.Score,
+		Reason: i18n.T(l, "sales.reason."+p.Reason), Note: p.Note, Claimed: p.Claimed, Person: p.Contact, Score: p.Score,
 		Due: p.SLADueAt.UTC().Format(timeLayout), Overdue: p.Status == store.HandoffOpen && now.After(p.SLADueAt),
 		PersonLabel: i18n.T(l, "handoff.person.engaged"),
 	}

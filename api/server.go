@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripen/ripen/codec"
+	"github.com/ripen/ripen/console"
 	"github.com/ripen/ripen/engagement"
 	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/linktoken"
@@ -52,6 +53,9 @@ type UseCases struct {
 	Reports *reports.Service
 	// Sites are the water hole's websites; a nil one is built on Store.
 	Sites *sites.Service
+	// Console serves the console's pages and its users; a nil one is
+	// built on Store and the other use cases, and emails no sign-in link.
+	Console *console.Service
 	// TemporalReady reports whether Temporal answers, for /readyz.
 	TemporalReady func(context.Context) error
 }
@@ -105,6 +109,7 @@ type Server struct {
 	webhooks   *webhooks.Service
 	reports    *reports.Service
 	sites      *sites.Service
+	console    *console.Service
 	ready      func(context.Context) error
 	cfg        Config
 	log        zerolog.Logger
@@ -151,6 +156,10 @@ func New(uc UseCases, cfg Config, log zerolog.Logger, m *Metrics) *Server {
 	}
 	if s.webhooks == nil && uc.Store != nil {
 		s.webhooks = webhooks.New(uc.Store, webhooks.Guard{})
+	}
+	s.console = uc.Console
+	if s.console == nil {
+		s.console = console.New(uc.Store, uc.Journeys, s.reports, uc.Runs, nil, console.Config{PublicURL: cfg.PublicURL}, log)
 	}
 	return s
 }
@@ -254,6 +263,8 @@ func (s *Server) routeTable() []route {
 		{"OPTIONS", "/t/collect", nil, s.beaconPreflight},
 		{"POST", "/t/identify", nil, s.identify},
 		{"OPTIONS", "/t/identify", nil, s.beaconPreflight},
+		{"POST", "/t/fast-lane", nil, s.fastLane},
+		{"OPTIONS", "/t/fast-lane", nil, s.beaconPreflight},
 		{"GET", "/v1/sites", mk, s.listSites},
 		{"GET", "/v1/sites/{id}", mk, s.getSite},
 		{"PUT", "/v1/sites/{id}", mk, s.putSite},
@@ -294,6 +305,28 @@ func (s *Server) routeTable() []route {
 		{"POST", "/inbox/signin/{token}", nil, s.inboxSignInSubmit},
 		{"POST", "/inbox/handoffs/{id}", nil, s.inboxAnswer},
 		{"POST", "/inbox/logout", nil, s.inboxLogout},
+
+		// The console (api/console.go): a web app for marketing ops and
+		// sales leads behind its own sign-in; the role decides what it
+		// shows. Its users are managed by admins.
+		{"GET", "/console", nil, s.consoleHome},
+		{"GET", "/console/static/console.css", nil, s.consoleStylesheet},
+		{"GET", "/console/login", nil, s.consoleLoginPage},
+		{"POST", "/console/login", nil, s.consoleLoginSubmit},
+		{"GET", "/console/signin/{token}", nil, s.consoleSignInPage},
+		{"POST", "/console/signin/{token}", nil, s.consoleSignInSubmit},
+		{"POST", "/console/logout", nil, s.consoleLogout},
+		{"GET", "/console/journeys", nil, s.consoleJourneys},
+		{"GET", "/console/journeys/{id}", nil, s.consoleJourney},
+		{"POST", "/console/journeys/{id}", nil, s.consoleJourneyPublish},
+		{"GET", "/console/journeys/{id}/diff", nil, s.consoleJourneyDiff},
+		{"GET", "/console/handoffs", nil, s.consoleHandoffs},
+		{"GET", "/console/runs", nil, s.consoleRuns},
+		{"GET", "/console/runs/{journey}/{customer}", nil, s.consoleRun},
+		{"GET", "/v1/users", admin, listRecords(s, s.consoleUsers)},
+		{"GET", "/v1/users/{id}", admin, getRecord(s, s.consoleUsers)},
+		{"PUT", "/v1/users/{id}", admin, putRecord(s, s.consoleUsers)},
+		{"DELETE", "/v1/users/{id}", admin, s.deleteConsoleUser},
 	}
 }
 

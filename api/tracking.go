@@ -7,6 +7,7 @@ package api
 // address is stored.
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -45,7 +46,7 @@ func (s *Server) script(w http.ResponseWriter, r *http.Request) {
 // siteForScript tells the script a site's consent mode: public, as the
 // page that embeds the script shows it anyway.
 func (s *Server) siteForScript(w http.ResponseWriter, r *http.Request) {
-	site, err := s.sites.Get(r.Context(), mux.Vars(r)["id"])
+	site, err := s.sites.ForBeacon(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -79,45 +80,61 @@ type beacon struct {
 	RPN     string `json:"rpn"`
 }
 
+func (b *beacon) siteID() string { return b.Site }
+
+// fastLaneBeacon is a landing-page form's request for sales. Visitor is
+// empty when the page may not track.
+type fastLaneBeacon struct {
+	Site    string `json:"site"`
+	Visitor string `json:"visitor"`
+	Offer   string `json:"offer"`
+	Note    string `json:"note"`
+	Email   string `json:"email"`
+	URL     string `json:"url"`
+}
+
+func (b *fastLaneBeacon) siteID() string { return b.Site }
+
 // readBeacon reads a beacon (text/plain or JSON, at most maxBeacon bytes)
-// and its site, and answers CORS for the site's origins only.
-func (s *Server) readBeacon(w http.ResponseWriter, r *http.Request) (beacon, sites.Site, bool) {
-	var b beacon
+// into b and returns its site, and answers CORS for the site's origins
+// only.
+func (s *Server) readBeacon(w http.ResponseWriter, r *http.Request, b interface{ siteID() string }) (sites.Site, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBeacon))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		s.problem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("a beacon is at most %d bytes", maxBeacon), nil)
-		return b, sites.Site{}, false
+		return sites.Site{}, false
 	case err != nil:
 		s.problem(w, r, http.StatusBadRequest, "the beacon could not be read", nil)
-		return b, sites.Site{}, false
+		return sites.Site{}, false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
+	if err := dec.Decode(b); err != nil {
 		s.problem(w, r, http.StatusBadRequest, "a beacon is a JSON object: "+err.Error(), nil)
-		return b, sites.Site{}, false
+		return sites.Site{}, false
 	}
-	if b.Site == "" {
+	if b.siteID() == "" {
 		s.fail(w, r, fault.InvalidField("site", "is required"))
-		return b, sites.Site{}, false
+		return sites.Site{}, false
 	}
-	site, err := s.sites.Get(r.Context(), b.Site)
+	site, err := s.sites.ForBeacon(r.Context(), b.siteID())
 	if err != nil {
 		s.fail(w, r, err)
-		return b, sites.Site{}, false
+		return sites.Site{}, false
 	}
 	if origin := r.Header.Get("Origin"); site.AllowsOrigin(origin) {
 		w.Header().Set("Access-Control-Allow-Origin", origin)
 	}
 	w.Header().Add("Vary", "Origin")
-	return b, site, true
+	return site, true
 }
 
 // collect takes a page view or download from ripen's script.
 func (s *Server) collect(w http.ResponseWriter, r *http.Request) {
-	b, site, ok := s.readBeacon(w, r)
+	var b beacon
+	site, ok := s.readBeacon(w, r, &b)
 	if !ok {
 		return
 	}
@@ -140,7 +157,8 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request) {
 // visitor's identity. A forged or expired one leaves the visitor
 // anonymous; an address typed into a form never gets here.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
-	b, site, ok := s.readBeacon(w, r)
+	var b beacon
+	site, ok := s.readBeacon(w, r, &b)
 	if !ok {
 		return
 	}
@@ -160,6 +178,31 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// fastLane takes a landing-page form's request for sales (POST only: a
+// page view, a link or a prefetch never asks for sales). It answers 202
+// whoever the request turns out to name, so the form does not tell who is
+// a customer's contact.
+func (s *Server) fastLane(w http.ResponseWriter, r *http.Request) {
+	var b fastLaneBeacon
+	site, ok := s.readBeacon(w, r, &b)
+	if !ok {
+		return
+	}
+	if engagement.IsBot(r.UserAgent()) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	ctx, cancel := detached(r.Context())
+	defer cancel()
+	_, err := s.engagement.RequestWebFastLane(ctx, engagement.WebFastLane{Site: site, VisitorID: b.Visitor, Offer: b.Offer,
+		Note: cleanNote(b.Note), Email: strings.TrimSpace(b.Email), URL: b.URL, Origin: r.Header.Get("Origin"), At: s.now()})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "received"})
 }
 
 // identityTTL bounds an rpn: the browser follows the redirect at once, and

@@ -19,7 +19,8 @@ import (
 
 // companySite serves a company's pages that embed ripen's script as the
 // README says, plus one page that adds the script only after
-// DOMContentLoaded, as tag managers do.
+// DOMContentLoaded, as tag managers do, and landing pages (/landing/…)
+// with a demo form.
 func companySite(t *testing.T, apiURL string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,12 +31,18 @@ func companySite(t *testing.T, apiURL string) *httptest.Server {
   var s = document.createElement("script"); s.async = true; s.src = %q; s.setAttribute("data-site", "www"); document.head.appendChild(s);
 }, 200); });</script>`, apiURL+"/t.js")
 		}
+		form := ""
+		if strings.HasPrefix(r.URL.Path, "/landing/") {
+			form = `<form id="demo" data-ripen-fast-lane="demo" data-ripen-thanks="Thank you: Eva will call you.">
+<label for="note">What should the demo show?</label><textarea id="note" name="note"></textarea>
+<button id="send" type="submit">Book a demo</button></form>`
+		}
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>%s</title>
 <script>window.ripen = window.ripen || function () { (ripen.q = ripen.q || []).push(arguments); };</script>
 %s</head><body><h1>%s</h1>
 <button id="accept" onclick="ripen('consent', true)">Accept</button>
 <a id="pdf" href="/media/automation-checklist.pdf">Checklist (PDF)</a>
-</body></html>`, r.URL.Path, tag, r.URL.Path)
+%s</body></html>`, r.URL.Path, tag, r.URL.Path, form)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -122,4 +129,49 @@ func TestBrowserTheScriptSendsOnlyWithConsentAndTradesASignedIdentity(t *testing
 		require.Equal(t, "", evaluate[string](t, ctx, "document.cookie"))
 		require.Len(t, h.storedEvents("acme", "visit"), 2, "the page was not heard")
 	})
+}
+
+// A landing page, however it is opened (with the offer and a note in its
+// address, as a link or a prefetch would), asks for nothing; its demo
+// form, sent, asks for sales as the known visitor, and the owner gets the
+// hand-off.
+func TestBrowserALandingPageGetNeverHandsOff(t *testing.T) {
+	ctx := browser(t)
+	h := newHarness(t)
+	h.enrolForLinks()
+	site := companySite(t, h.stack.APIURL)
+	h.json("PUT", "/v1/sites/www", "marketing", map[string]any{"origins": []string{site.URL}, "consent": "required"}, 200, nil)
+	rpn, err := h.stack.Links.Sign(linktoken.Claims{Kind: linktoken.KindVisitor, RunID: "ripen/" + linkJourney + "/acme",
+		ContactID: "acme-max", Expires: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(site.URL+"/landing/demo?rpn="+rpn+"&offer=demo&note=call+me")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("accept"))))
+	h.eventually("the landing page's view as a visit", func() bool { return len(h.storedEvents("acme", "visit")) == 1 })
+	for _, path := range []string{"/landing/offer?offer=demo", "/landing/book?fast_lane=demo&email=max@acme.example"} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(site.URL+path)))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("accept"))))
+	}
+	h.eventually("the views", func() bool { return len(h.storedEvents("acme", "visit")) == 3 })
+	require.Empty(t, h.storedEvents("acme", "fast-lane"), "a GET asks for nothing")
+	require.Nil(t, h.linkRun("acme").FastLane)
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.SendKeys("#note", "The order import, please")))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("send"))))
+	require.Eventually(t, func() bool {
+		return evaluate[string](t, ctx, `(document.querySelector("[role=status]") || {}).textContent || ""`) == "Thank you: Eva will call you."
+	}, 10*time.Second, 50*time.Millisecond, "the form is answered in place")
+	h.eventually("the run hears the request", func() bool {
+		st := h.linkRun("acme")
+		return st.FastLane != nil && st.FastLane.Offer == "demo"
+	})
+	h.eventually("sales has it, with the note, as Max's own", func() bool {
+		claimed, ok := h.handoffNoted("demo", "The order import, please")
+		return ok && !claimed
+	})
+	reqs := h.storedEvents("acme", "fast-lane")
+	require.Len(t, reqs, 1)
+	require.Equal(t, "web", reqs[0].Source)
+	require.Equal(t, "acme-max", reqs[0].ContactID)
+	h.eventually("the owner gets the hand-off", func() bool { return len(h.mailsTo("eva@seller.example")) > 0 })
 }

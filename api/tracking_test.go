@@ -119,6 +119,7 @@ func TestTheWaterHoleHearsPageViewsOfKnownVisitors(t *testing.T) {
 	require.Len(t, visits, 1)
 	require.Equal(t, "acme-max", visits[0].ContactID)
 	require.Equal(t, "process-automation", visits[0].Topic)
+	require.Equal(t, store.SourceWeb, visits[0].Source)
 	require.Equal(t, siteOrigin+"/automation/checklist", visits[0].URL, "the page, without a query")
 	h.eventually("the visit raises the run's score", func() bool { return h.linkRun("acme").Score >= before+4.9 })
 

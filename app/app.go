@@ -21,10 +21,12 @@ import (
 	"github.com/ripen/ripen/api"
 	"github.com/ripen/ripen/codec"
 	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/console"
 	"github.com/ripen/ripen/engagement"
 	"github.com/ripen/ripen/journeys"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/metrics"
+	"github.com/ripen/ripen/reports"
 	"github.com/ripen/ripen/runs"
 	"github.com/ripen/ripen/sales"
 	"github.com/ripen/ripen/sendgrid"
@@ -63,6 +65,7 @@ type App struct {
 	Runs       *runs.Service
 	Engagement *engagement.Service
 	Sales      *sales.Service
+	Console    *console.Service
 	Activities *activities.Activities
 	// Renewals is the renewal detector's activity (RenewalSchedule).
 	Renewals *activities.Renewals
@@ -125,9 +128,12 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 	ac.RateLimitKey, ac.RateLimitPublic = api.RateLimit(cfg.RateLimitKey), api.RateLimit(cfg.RateLimitPublic)
 	ac.TrustedProxies = cfg.TrustedProxies
 	ac.Codec, ac.CodecCORSOrigin, ac.CodecAuthNone = d.Codec, cfg.CodecCORSOrigin, cfg.CodecAuth == config.CodecAuthNone
+	a.Console = console.New(d.Store, a.Journeys, reports.New(d.Store), a.Runs, a.Activities.Mail, console.Config{
+		PublicURL: cfg.PublicURL, From: sendgrid.Address{Email: cfg.FromEmail, Name: cfg.FromName},
+	}, d.Log.With().Str("component", "console").Logger())
 	a.API = api.New(api.UseCases{
 		Store: d.Store, Journeys: a.Journeys, Runs: a.Runs, Engagement: a.Engagement, Sales: a.Sales, Links: d.Links,
-		Webhooks: a.Webhooks,
+		Webhooks: a.Webhooks, Console: a.Console,
 		TemporalReady: func(ctx context.Context) error {
 			_, err := d.Temporal.CheckHealth(ctx, nil)
 			return err
@@ -157,6 +163,7 @@ func (a *App) Prune(ctx context.Context, interval time.Duration) {
 			return a.Store.PruneOutbound(ctx, time.Now().Add(-webhooks.KeepEvents))
 		})
 		a.pruneOnce(ctx, "ended inbox sessions", a.Sales.PruneSessions)
+		a.pruneOnce(ctx, "ended console sessions", a.Console.PruneSessions)
 		a.pruneOnce(ctx, "anonymous page views", a.Engagement.PruneWebViews)
 		select {
 		case <-ctx.Done():

@@ -45,6 +45,11 @@ func (s *Service) Ingest(ctx context.Context, evs []store.Event) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	for i := range evs {
+		if evs[i].Source == "" {
+			evs[i].Source = store.SourceAPI
+		}
+	}
 	if err := s.validate(ctx, evs, unresolved); err != nil {
 		return Result{}, err
 	}

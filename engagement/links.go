@@ -108,7 +108,7 @@ func (s *Service) Click(ctx context.Context, token string, c linktoken.Claims, v
 	ev := store.Event{
 		ID: clickID(token, v.At), CustomerID: who.CustomerID,
 		ContactID: c.ContactID, Type: "click", Topic: topic, ContentID: contentID, URL: c.Target,
-		RunID: c.RunID, Step: c.Step, OccurredAt: v.At, ReceivedAt: s.Now(),
+		RunID: c.RunID, Step: c.Step, Source: store.SourceEmail, OccurredAt: v.At, ReceivedAt: s.Now(),
 	}
 	inserted, dups, err := s.store.InsertEvents(ctx, []store.Event{ev})
 	if err != nil {
@@ -163,7 +163,7 @@ func (s *Service) RequestFastLane(ctx context.Context, r FastLaneRequest) (heard
 		// The offer is the topic, as for a fast-lane event posted to
 		// /v1/events: an ID posted again there is routed as stored.
 		ev := store.Event{ID: id, CustomerID: r.CustomerID, ContactID: c.ContactID, Type: store.FastLaneType,
-			RunID: c.RunID, Step: c.Step, Topic: c.Target, Note: r.Note, OccurredAt: r.At, ReceivedAt: r.At}
+			RunID: c.RunID, Step: c.Step, Topic: c.Target, Note: r.Note, Source: store.SourceEmail, OccurredAt: r.At, ReceivedAt: r.At}
 		inserted, _, err := s.store.InsertEvents(ctx, []store.Event{ev})
 		switch {
 		case errors.Is(err, store.ErrInvalid):

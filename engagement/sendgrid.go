@@ -166,7 +166,7 @@ func (wk *webhookWork) engagement(ctx context.Context, events []sendgrid.Event, 
 		evs = append(evs, store.Event{
 			ID: "sg-" + keys[i], CustomerID: customerID, ContactID: ev.CustomArgs["ripen_contact"], Type: ev.Event,
 			Topic: topic, ContentID: contentID, URL: ev.URL, RunID: ev.CustomArgs["ripen_run"],
-			Step: ev.CustomArgs["ripen_step"], OccurredAt: at, ReceivedAt: now,
+			Step: ev.CustomArgs["ripen_step"], Source: store.SourceEmail, OccurredAt: at, ReceivedAt: now,
 		})
 		idx = append(idx, i)
 	}

@@ -81,13 +81,9 @@ func (s *Service) PageViewed(ctx context.Context, v PageView) (WebResult, error)
 	}
 	topic := v.Site.TopicOf(page.Path)
 	pageURL := strings.ToLower(page.Scheme+"://"+page.Host) + page.Path
-	ref, known, err := s.store.VisitorContact(ctx, v.Site.ID, v.VisitorID)
-	if err != nil {
-		return WebResult{}, err
-	}
-	if !known {
-		kept, err := s.store.KeepWebView(ctx, store.WebView{SiteID: v.Site.ID, VisitorID: v.VisitorID, Kind: kind,
-			Page: pageURL, Topic: topic, OccurredAt: v.At}, MaxAnonymousViews)
+	ref, known, kept, err := s.store.TakeWebView(ctx, store.WebView{SiteID: v.Site.ID, VisitorID: v.VisitorID, Kind: kind,
+		Page: pageURL, Topic: topic, OccurredAt: v.At}, MaxAnonymousViews)
+	if err != nil || !known {
 		return WebResult{Kept: kept}, err
 	}
 	ev := webEvent(v.Site, ref, kind, pageURL, topic, v.At)
@@ -169,7 +165,7 @@ func webEvent(site sites.Site, ref store.ContactRef, kind, page, topic string, a
 	at = at.UTC().Truncate(time.Second)
 	sum := sha256.Sum256([]byte(strings.Join([]string{site.ID, ref.ContactID, kind, page, at.Format(time.RFC3339)}, "\x00")))
 	return store.Event{ID: "web-" + hex.EncodeToString(sum[:12]), CustomerID: ref.CustomerID, ContactID: ref.ContactID,
-		Type: kind, Topic: topic, URL: page, OccurredAt: at}
+		Type: kind, Topic: topic, URL: page, Source: store.SourceWeb, OccurredAt: at}
 }
 
 // IsBot reports whether a user agent is a crawler or a script rather than

@@ -111,7 +111,7 @@ func (s *Service) fastLane(ctx context.Context, journeyID, customerID, offer, no
 	// The event ID is the server's own: a client-set ID could name another
 	// customer's stored request, and the run would then read its note.
 	ev := store.Event{ID: "fast-lane-api-" + randomID(), CustomerID: customerID, Type: store.FastLaneType,
-		RunID: workflows.WorkflowID(journeyID, customerID), Note: note, Topic: offer, OccurredAt: s.Now()}
+		RunID: workflows.WorkflowID(journeyID, customerID), Note: note, Topic: offer, Source: store.SourceAPI, OccurredAt: s.Now()}
 	if _, _, err := s.store.InsertEvents(ctx, []store.Event{ev}); err != nil {
 		return err
 	}

@@ -15,7 +15,9 @@ import (
 // breaks exactly one rule against them.
 const constraintRecords = `
 INSERT INTO owners (id, email) VALUES ('rep-eva', 'eva@seller.example');
+INSERT INTO console_users (id, email, role) VALUES ('ina', 'ina@ripen.example', 'marketing');
 INSERT INTO personas (id, name) VALUES ('ops-lead', 'Head of Operations');
+INSERT INTO webhooks (id, url, events, format, secret) VALUES ('crm', 'https://crm.example/hook', '{run.ended,handoff.created}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==');
 INSERT INTO customers (id, name, persona_id, owner_id) VALUES ('acme', 'Acme GmbH', 'ops-lead', 'rep-eva');
 INSERT INTO contacts (id, customer_id, email) VALUES ('acme-max', 'acme', 'max@acme.example');
 INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp-core', '2024-03-01');
@@ -47,7 +49,7 @@ INSERT INTO sites (id, origins, consent) VALUES ('www', '{https://www.example.co
 INSERT INTO run_touches (run_key, content_id, contact_id, type, first_at) VALUES ('ripen/j/acme/r1', 'checklist', 'acme-max', 'open', now());
 INSERT INTO web_visitors (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'acme', 'acme-max');
 INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now());
-INSERT INTO webhooks (id, url, events, format, secret) VALUES ('crm', 'https://crm.example/hook', '{run.ended}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==');
+INSERT INTO web_claims (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'acme', 'acme-max');
 INSERT INTO webhook_deliveries (webhook_id, event_id, message_id, attempt, at, duration_ms, delivered) VALUES ('crm', 'handoff.created:h-1', 'msg_1', 1, now(), 5, true);
 `
 
@@ -126,6 +128,10 @@ var constraintCases = []struct {
 	{"web_views_pkey", `INSERT INTO web_views (id, site_id, visitor_id, kind, page, occurred_at) OVERRIDING SYSTEM VALUE VALUES (1, 'www', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now())`},
 	{"web_views_site_id_fkey", `INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('ghost', 'v-fedcba9876543210', 'visit', 'https://www.example.com/', now())`},
 	{"web_views_kind_check", `INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'click', 'https://www.example.com/', now())`},
+	{"web_claims_pkey", `INSERT INTO web_claims (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'acme', 'acme-max')`},
+	{"web_claims_site_id_fkey", `INSERT INTO web_claims (site_id, visitor_id, customer_id, contact_id) VALUES ('ghost', 'v-0123456789abcdef', 'acme', 'acme-max')`},
+	{"web_claims_visitor_id_check", `INSERT INTO web_claims (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'short', 'acme', 'acme-max')`},
+	{"web_claims_customer_id_fkey", `INSERT INTO web_claims (site_id, visitor_id, customer_id, contact_id) VALUES ('www', 'v-0123456789abcdef', 'ghost', 'acme-max')`},
 	{"web_views_page_check", `INSERT INTO web_views (site_id, visitor_id, kind, page, occurred_at) VALUES ('www', 'v-fedcba9876543210', 'visit', '', now())`},
 
 	{"content_pkey", `INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'T', 'automation', 'd-1')`},
@@ -178,6 +184,7 @@ var constraintCases = []struct {
 	{"events_customer_id_fkey", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'ghost', 'open', now())`},
 	{"events_type_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'acme', 'like', now())`},
 	{"events_product_check", `INSERT INTO events (id, customer_id, type, occurred_at) VALUES ('ev-2', 'acme', 'order', now())`},
+	{"events_source_check", `INSERT INTO events (id, customer_id, type, source, occurred_at) VALUES ('ev-2', 'acme', 'open', 'Web Site', now())`},
 	{"events_note_check", `INSERT INTO events (id, customer_id, type, note, occurred_at) VALUES ('ev-2', 'acme', 'fast-lane', repeat('é', 4001), now())`},
 
 	{"suppressions_pkey", `INSERT INTO suppressions (email, reason) VALUES ('gone@acme.example', 'spam')`},
@@ -214,6 +221,21 @@ var constraintCases = []struct {
 	{"inbox_signins_owner_id_fkey", `INSERT INTO inbox_signins (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
 	{"inbox_sessions_pkey", `INSERT INTO inbox_sessions (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'rep-eva', now()), (sha256('s'), 'rep-eva', now())`},
 	{"inbox_sessions_owner_id_fkey", `INSERT INTO inbox_sessions (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
+	{"console_users_pkey", `INSERT INTO console_users (id, email, role) VALUES ('ina', 'other@ripen.example', 'admin')`},
+	{"console_users_id_check", `INSERT INTO console_users (id, email, role) VALUES ('i na', 'other@ripen.example', 'admin')`},
+	{"console_users_email_check", `INSERT INTO console_users (id, email, role) VALUES ('tom', 'tom at ripen', 'admin')`},
+	{"console_users_name_check", `INSERT INTO console_users (id, email, name, role) VALUES ('tom', 'tom@ripen.example', E'Tom\nBcc: x', 'admin')`},
+	{"console_users_role_check", `INSERT INTO console_users (id, email, role) VALUES ('tom', 'tom@ripen.example', 'owner')`},
+	{"console_users_email_key", `INSERT INTO console_users (id, email, role) VALUES ('tom', 'INA@ripen.example', 'admin')`},
+	{"console_signins_pkey", `INSERT INTO console_signins (token_hash, user_id, expires_at) VALUES (sha256('s'), 'ina', now()), (sha256('s'), 'ina', now())`},
+	{"console_signins_user_id_fkey", `INSERT INTO console_signins (token_hash, user_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
+	{"console_signins_owner_id_fkey", `INSERT INTO console_signins (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
+	{"console_signins_subject_check", `INSERT INTO console_signins (token_hash, user_id, owner_id, expires_at) VALUES (sha256('s'), 'ina', 'rep-eva', now())`},
+	{"console_sessions_pkey", `INSERT INTO console_sessions (token_hash, user_id, expires_at) VALUES (sha256('s'), 'ina', now()), (sha256('s'), 'ina', now())`},
+	{"console_sessions_user_id_fkey", `INSERT INTO console_sessions (token_hash, user_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
+	{"console_sessions_owner_id_fkey", `INSERT INTO console_sessions (token_hash, owner_id, expires_at) VALUES (sha256('s'), 'ghost', now())`},
+	{"console_sessions_api_key_id_fkey", `INSERT INTO console_sessions (token_hash, api_key_id, expires_at) VALUES (sha256('s'), -1, now())`},
+	{"console_sessions_subject_check", `INSERT INTO console_sessions (token_hash, expires_at) VALUES (sha256('s'), now())`},
 
 	{"outbox_pkey", `INSERT INTO outbox (id, run_key, step_id, cycle, contact_id, kind) OVERRIDING SYSTEM VALUE
 	                 SELECT min(id), 'r2', 'checklist', 1, 'acme-max', 'content' FROM outbox`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,18 @@ import (
 // EventTypes are the engagement types the store accepts (the events_type_check
 // constraint): the scored kinds, plus fast-lane requests and orders.
 var EventTypes = []string{"open", "click", "visit", "download", "webinar", "reply", "fast-lane", OrderType}
+
+// Sources ripen names itself (Event.Source); a poster of events may name
+// others.
+const (
+	SourceEmail      = "email"
+	SourceWeb        = "web"
+	SourceWebClaimed = "web-claimed"
+	SourceAPI        = "api"
+)
+
+// source is what events_source_check allows.
+var source = regexp.MustCompile(`^([a-z][a-z0-9_-]{0,31})?$`)
 
 // Event is one engagement signal of a customer. ContactID, ContentID, RunID
 // and Step are what the source reported; they are kept as history and are
@@ -33,6 +46,9 @@ type Event struct {
 	Note string `json:"note,omitempty" db:"note"`
 	// Product is what an order (OrderType) ordered; other events name none.
 	Product string `json:"product,omitempty" db:"product"`
+	// Source says where the event came from: SourceEmail, SourceWeb,
+	// SourceWebClaimed, or what a poster names ("api" by default).
+	Source string `json:"source,omitempty" db:"source"`
 	// ContactEmail may name the contact in place of CustomerID and
 	// ContactID when an event is posted; the use case resolves it and
 	// clears it, so an address is never stored with an event.
@@ -43,7 +59,7 @@ type Event struct {
 
 var eventColumns = []string{
 	"id", "customer_id", "contact_id", "type", "topic", "content_id",
-	"url", "run_id", "step", "note", "product", "occurred_at", "received_at", "position",
+	"url", "run_id", "step", "note", "product", "source", "occurred_at", "received_at", "position",
 }
 
 const sqlCreateIncomingEvents = `
@@ -59,6 +75,7 @@ CREATE TEMPORARY TABLE incoming_events (
     step        text,
     note        text,
     product     text,
+    source      text,
     occurred_at timestamptz,
     received_at timestamptz,
     position    int
@@ -75,10 +92,10 @@ LIMIT 1`
 // alone and do not come back from RETURNING.
 const sqlInsertIncomingEvents = `
 INSERT INTO events (id, customer_id, contact_id, type, topic, content_id,
-                    url, run_id, step, note, product, occurred_at, received_at)
+                    url, run_id, step, note, product, source, occurred_at, received_at)
 SELECT DISTINCT ON (id)
        id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, product, occurred_at, received_at
+       url, run_id, step, note, product, source, occurred_at, received_at
 FROM incoming_events
 ORDER BY id, position
 ON CONFLICT (id) DO NOTHING
@@ -120,7 +137,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []Event) (inserted, dup
 					received = now
 				}
 				return []any{e.ID, e.CustomerID, e.ContactID, e.Type, e.Topic, e.ContentID,
-					e.URL, e.RunID, e.Step, e.Note, e.Product, e.OccurredAt, received, i}, nil
+					e.URL, e.RunID, e.Step, e.Note, e.Product, e.Source, e.OccurredAt, received, i}, nil
 			}))
 		if err != nil {
 			return err
@@ -213,6 +230,9 @@ func EventProblems(e Event) []EventProblem {
 	if msg := productProblem(e); msg != "" {
 		add("product", msg)
 	}
+	if !source.MatchString(e.Source) {
+		add("source", "must be a lower-case word of at most 32 letters, digits, - or _")
+	}
 	for _, f := range []struct{ name, value string }{
 		{"contact_id", e.ContactID}, {"topic", e.Topic}, {"content_id", e.ContentID},
 		{"url", e.URL}, {"run_id", e.RunID}, {"step", e.Step}, {"note", e.Note},
@@ -269,7 +289,7 @@ func (s *Store) CountEvents(ctx context.Context, customerID string, topics []str
 
 const sqlRecentEvents = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, product, occurred_at, received_at
+       url, run_id, step, note, product, source, occurred_at, received_at
 FROM (
     SELECT *
     FROM events
@@ -293,7 +313,7 @@ func (s *Store) RecentEvents(ctx context.Context, customerID string, topics []st
 
 const sqlGetEvents = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, product, occurred_at, received_at
+       url, run_id, step, note, product, source, occurred_at, received_at
 FROM events
 WHERE id = ANY($1::text[])`
 
@@ -317,7 +337,7 @@ func (s *Store) GetEvents(ctx context.Context, ids []string) (map[string]Event, 
 
 const sqlGetEvent = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, product, occurred_at, received_at
+       url, run_id, step, note, product, source, occurred_at, received_at
 FROM events
 WHERE id = $1`
 

@@ -76,6 +76,9 @@ type Handoff struct {
 	// ContactID is the person who asked (a fast lane's contact) or else
 	// who engaged most; "" when unknown or since removed.
 	ContactID string `json:"contact_id,omitempty" db:"contact_id"`
+	// Claimed: the request came under a claimed identity (an address typed
+	// into a website form), not a proven one; sales should check who it was.
+	Claimed bool `json:"claimed_identity,omitempty" db:"claimed"`
 }
 
 // HasRun reports whether the hand-off is a run's (else it is a fast lane's
@@ -106,16 +109,16 @@ const handoffColumns = `
        COALESCE(journey_id, '') AS journey_id, customer_id, owner_id, cycle, escalation, reason,
        offer, note, score, evidence, status, feedback, feedback_note,
        sla_due_at, reminded_at, created_at, closed_at, answer, answer_note, answered_at,
-       COALESCE(event_id, '') AS event_id, COALESCE(contact_id, '') AS contact_id`
+       COALESCE(event_id, '') AS event_id, COALESCE(contact_id, '') AS contact_id, claimed`
 
 // A retry with the same (run_key, cycle, escalation) inserts nothing; a
 // second open hand-off of the run violates handoffs_one_open_per_run.
 const sqlCreateHandoff = `
 INSERT INTO handoffs (id, run_key, workflow_id, journey_id, customer_id, owner_id, cycle,
-                      escalation, reason, offer, note, score, evidence, sla_due_at, created_at, contact_id)
+                      escalation, reason, offer, note, score, evidence, sla_due_at, created_at, contact_id, claimed)
 VALUES (COALESCE(NULLIF($1, ''), gen_random_uuid()::text), $2, $3, $4, $5, $6, $7,
         $15, $8, $9, $10, $11, $12::jsonb, $13, COALESCE($14, now()),
-        (SELECT id FROM contacts WHERE id = NULLIF($16, '')))
+        (SELECT id FROM contacts WHERE id = NULLIF($16, '')), $17)
 ON CONFLICT (run_key, cycle, escalation) DO NOTHING
 RETURNING` + handoffColumns
 
@@ -150,7 +153,7 @@ func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
 	}
 	rows, _ := s.pool.Query(ctx, sqlCreateHandoff, h.ID, h.RunKey, h.WorkflowID, h.JourneyID,
 		h.CustomerID, h.OwnerID, h.Cycle, h.Reason, h.Offer, h.Note, h.Score, evidence,
-		h.SLADueAt, createdAt, h.Escalation, h.ContactID)
+		h.SLADueAt, createdAt, h.Escalation, h.ContactID, h.Claimed)
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
 	if errors.Is(err, pgx.ErrNoRows) {
 		rows, _ = s.pool.Query(ctx, sqlGetHandoffByRunCycle, h.RunKey, h.Cycle, h.Escalation)
@@ -162,9 +165,9 @@ func (s *Store) CreateHandoff(ctx context.Context, h Handoff) (Handoff, error) {
 // A repeated fast-lane event (or a retry) inserts nothing and reads the
 // hand-off created first.
 const sqlCreateRunlessHandoff = `
-INSERT INTO handoffs (id, customer_id, owner_id, cycle, reason, offer, note, evidence, sla_due_at, event_id, contact_id)
+INSERT INTO handoffs (id, customer_id, owner_id, cycle, reason, offer, note, evidence, sla_due_at, event_id, contact_id, claimed)
 VALUES (COALESCE(NULLIF($1, ''), gen_random_uuid()::text), $2, $3, 0, 'fast-lane', $4, $5, $6::jsonb, $7, $8,
-        (SELECT id FROM contacts WHERE id = NULLIF($9, '')))
+        (SELECT id FROM contacts WHERE id = NULLIF($9, '')), $10)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING` + handoffColumns
 
@@ -187,7 +190,7 @@ func (s *Store) CreateRunlessHandoff(ctx context.Context, h Handoff) (Handoff, e
 		}
 		evidence = string(h.Evidence)
 	}
-	rows, _ := s.pool.Query(ctx, sqlCreateRunlessHandoff, h.ID, h.CustomerID, h.OwnerID, h.Offer, h.Note, evidence, h.SLADueAt, h.EventID, h.ContactID)
+	rows, _ := s.pool.Query(ctx, sqlCreateRunlessHandoff, h.ID, h.CustomerID, h.OwnerID, h.Offer, h.Note, evidence, h.SLADueAt, h.EventID, h.ContactID, h.Claimed)
 	out, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Handoff])
 	if errors.Is(err, pgx.ErrNoRows) {
 		rows, _ = s.pool.Query(ctx, `SELECT`+handoffColumns+` FROM handoffs WHERE event_id = $1`, h.EventID)

@@ -25,9 +25,10 @@ func TestAnonymousViewsAreBoundedAndPruned(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	const visitor = "v-0123456789abcdef"
 	for i := range 5 {
-		kept, err := s.KeepWebView(ctx, store.WebView{SiteID: "www", VisitorID: visitor, Kind: "visit",
+		_, known, kept, err := s.TakeWebView(ctx, store.WebView{SiteID: "www", VisitorID: visitor, Kind: "visit",
 			Page: "https://www.example.com/p", OccurredAt: t0.Add(time.Duration(i) * 24 * time.Hour)}, 3)
 		require.NoError(t, err)
+		require.False(t, known)
 		require.Equal(t, i < 3, kept, "view %d", i)
 	}
 	views, err := s.WebViewsOf(ctx, "www", visitor, t0.Add(time.Hour))
@@ -48,6 +49,12 @@ func TestAnonymousViewsAreBoundedAndPruned(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, known)
 	require.Equal(t, "acme-ina", ref.ContactID, "a later identity replaces an earlier one")
+	ref, known, kept, err := s.TakeWebView(ctx, store.WebView{SiteID: "www", VisitorID: visitor, Kind: "visit",
+		Page: "https://www.example.com/q", OccurredAt: t0.Add(40 * time.Hour)}, 3)
+	require.NoError(t, err)
+	require.True(t, known)
+	require.False(t, kept, "a known visitor's view is not kept: it is engagement")
+	require.Equal(t, "acme-ina", ref.ContactID)
 
 	require.NoError(t, s.DeleteSite(ctx, "www"))
 	_, known, err = s.VisitorContact(ctx, "www", visitor)

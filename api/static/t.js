@@ -4,7 +4,11 @@
    nothing (and sets no cookie) until the page calls ripen('consent', true);
    with Global Privacy Control on it sends nothing at all. A signed rpn
    parameter (from a link in ripen's emails) is taken out of the address bar
-   at once and traded for the visitor's identity once tracking may start. */
+   at once and traded for the visitor's identity once tracking may start.
+   A form with data-ripen-fast-lane="OFFER" asks for sales when it is
+   submitted (never on a page view): its note and email fields go along,
+   and the visitor only when tracking is allowed. A form without an action
+   is answered in place with its data-ripen-thanks text. */
 (function (w, d) {
   "use strict";
   var script = d.currentScript || d.querySelector("script[data-site][src*='/t.js']");
@@ -53,8 +57,14 @@
     started = true;
     var v = visitor(), rpn = null;
     try { rpn = w.sessionStorage.getItem("ripen_rpn"); w.sessionStorage.removeItem("ripen_rpn"); } catch (e) {}
-    if (rpn) { send("/t/identify", { site: site, visitor: v, rpn: rpn }); }
-    send("/t/collect", { site: site, visitor: v, kind: "view", url: page(), consent: true });
+    var view = function () { send("/t/collect", { site: site, visitor: v, kind: "view", url: page(), consent: true }); };
+    if (rpn) {
+      /* The view waits for the identity, so that it counts at once. */
+      w.fetch(api + "/t/identify", { method: "POST", body: JSON.stringify({ site: site, visitor: v, rpn: rpn }),
+        keepalive: true, credentials: "omit", headers: { "Content-Type": "text/plain" } }).then(view, view);
+    } else {
+      view();
+    }
     d.addEventListener("click", function (e) {
       var a = e.target && e.target.closest ? e.target.closest("a[href]") : null;
       if (!a || !allowed() || a.origin !== w.location.origin) { return; }
@@ -71,10 +81,35 @@
     }
   }
 
+  function field(form, name) {
+    var f = form.elements[name];
+    return f && typeof f.value === "string" ? f.value : "";
+  }
+
+  /* Bubbling, so a page that cancels its own submit (validation) asks nothing. */
+  function fastLane(e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form || !form.matches || !form.matches("form[data-ripen-fast-lane]")) { return; }
+    var body = { site: site, offer: form.getAttribute("data-ripen-fast-lane"), note: field(form, "note"),
+      email: field(form, "email"), url: page() };
+    if (allowed()) { body.visitor = visitor(); }
+    send("/t/fast-lane", body);
+    if (!form.getAttribute("action")) {
+      e.preventDefault();
+      var thanks = d.createElement("p");
+      thanks.setAttribute("role", "status");
+      thanks.className = "ripen-thanks";
+      thanks.textContent = form.getAttribute("data-ripen-thanks") || "Thank you. We will be in touch.";
+      form.parentNode.replaceChild(thanks, form);
+    }
+  }
+
   w.ripen = function () { command.apply(null, arguments); };
   for (var i = 0; i < queued.length; i++) { command.apply(null, queued[i]); }
 
-  if (gpc || !site) { return; }
+  if (!site) { return; }
+  d.addEventListener("submit", fastLane, false);
+  if (gpc) { return; }
   w.fetch(api + "/t/site/" + encodeURIComponent(site), { credentials: "omit" })
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (c) { if (c) { mode = c.consent; start(); } })["catch"](function () {});

@@ -24,7 +24,8 @@ import (
 //	                [--worker-wft-pollers N] [--worker-activity-pollers N]
 //	                [--worker-wft-concurrency N] [--worker-activity-concurrency N]
 //	                [--server-config key=value]... [--sqlite-pragma name=value]...
-//	                [--sqlite-max-conns N]
+//	                [--sqlite-max-conns N] [--temporal-store sqlite|postgres]
+//	                [--temporal-shards N]
 func runBench(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ripen-dev bench", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -38,6 +39,8 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	rawClients := fs.Int("raw-clients", 0, "concurrent clients for the raw ceiling's throughput (default 64)")
 	rawDuration := fs.Duration("raw-duration", 0, "length of each raw-ceiling phase (default 20s, quick 2s)")
 	fastLanes := fs.Int("fast-lanes", 0, "fast-lane requests (default 50, quick 5)")
+	collectRate := fs.Float64("collect-rate", 0, "page views per second offered to the water hole (default 500; 0 with --collect-duration 0 skips it)")
+	collectDuration := fs.Duration("collect-duration", 0, "how long page views are offered (default 30s, quick 5s; 0 skips the phase)")
 	stickyCache := fs.Int("sticky-cache", 0, "worker workflow cache size, as RIPEN_WORKER_STICKY_CACHE_SIZE (default the SDK's 10000)")
 	databaseURL := fs.String("database-url", "", "Postgres server; a fresh database ripen_bench_<unix> is made on it (default $DATABASE_URL or the local server)")
 	dataDir := fs.String("data-dir", "", "where Temporal's SQLite file goes (default a temporary directory)")
@@ -71,6 +74,16 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	})
 	sqliteConns := fs.Int("sqlite-max-conns", 0, "connections to Temporal's SQLite file (default 1; more want --sqlite-pragma journal_mode=wal)")
+	var store devtemporal.Store
+	fs.Func("temporal-store", "embedded Temporal's store: sqlite (default) or postgres (fresh databases ripen_bench_<unix>_temporal and _temporal_visibility, dropped afterwards unless --keep)", func(s string) (err error) {
+		store, err = devtemporal.ParseStore(s)
+		return err
+	})
+	var shards int32
+	fs.Func("temporal-shards", "embedded Temporal's history shards (default 1 on sqlite, 4 on postgres)", func(s string) (err error) {
+		shards, err = devtemporal.ParseShards(s)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,6 +110,10 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 			cfg.RawDuration = *rawDuration
 		case "fast-lanes":
 			cfg.FastLanes = *fastLanes
+		case "collect-rate":
+			cfg.CollectRate = *collectRate
+		case "collect-duration":
+			cfg.CollectDuration = *collectDuration
 		}
 	})
 	for _, f := range []struct {
@@ -134,6 +151,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		cfg.DatabaseURL = config.DefaultDatabaseURL
 	}
 	cfg.DataDir, cfg.Keep = *dataDir, *keep
+	cfg.TemporalStore, cfg.TemporalShards = store, shards
 	cfg.Progress = out
 	cfg.Log = logging.New("console", *logLevel)
 
@@ -156,6 +174,9 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if rep.Settings.DatabaseName != "" && cfg.Keep {
 		fmt.Fprintf(out, "kept database %s and %s\n", rep.Settings.DatabaseName, rep.Settings.DataDir)
+		if store == devtemporal.StorePostgres {
+			fmt.Fprintf(out, "kept Temporal's databases %s_temporal and %s_temporal_visibility\n", rep.Settings.DatabaseName, rep.Settings.DatabaseName)
+		}
 	}
 	return err
 }

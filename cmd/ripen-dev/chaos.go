@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ripen/ripen/internal/chaos"
+	"github.com/ripen/ripen/internal/devtemporal"
 )
 
 // runChaos runs the fault-injection suite: the stack as separate processes
@@ -30,10 +31,24 @@ func runChaos(ctx context.Context, args []string, out io.Writer) error {
 	dbURL := fs.String("database-url", "", "Postgres server URL (default $DATABASE_URL or the local server); a fresh database is made on it")
 	seed := fs.Uint64("seed", 0, "repeat a run's random choices (0 draws a seed)")
 	kills := fs.Int("worker-kills", -1, "worker kills (default 20; 3 with --short)")
+	store := fs.String("temporal-store", "sqlite", "the Temporal server's store: sqlite, or postgres (databases next to the run's, dropped with it)")
+	shards := fs.String("temporal-shards", "", "the Temporal server's history shards (default 1 on sqlite, 4 on postgres)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := chaos.Defaults(*short)
+	st, err := devtemporal.ParseStore(*store)
+	if err != nil {
+		return err
+	}
+	cfg.TemporalStore = string(st)
+	if *shards != "" {
+		n, err := devtemporal.ParseShards(*shards)
+		if err != nil {
+			return err
+		}
+		cfg.TemporalShards = int(n)
+	}
 	if *customers > 0 {
 		cfg.Customers = *customers
 	}

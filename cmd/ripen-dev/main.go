@@ -43,7 +43,11 @@ func main() {
 type flags struct {
 	dataDir, temporalAddress, temporalNamespace, databaseURL string
 	temporalPort, uiPort, sendgridPort, apiPort, opsPort     int
+	websitePort                                              int
 	logLevel                                                 string
+	// temporalStore "" is SQLite; temporalShards 0 the store's default.
+	temporalStore  devtemporal.Store
+	temporalShards int32
 }
 
 func parseFlags(name string, args []string) (flags, []string, error) {
@@ -58,7 +62,16 @@ func parseFlags(name string, args []string) (flags, []string, error) {
 	fs.IntVar(&f.sendgridPort, "sendgrid-port", 8025, "local SendGrid server port (inbox at /)")
 	fs.IntVar(&f.apiPort, "api-port", 8080, "ripen API port")
 	fs.IntVar(&f.opsPort, "ops-port", 9090, "the API's ops port: /readyz and /metrics, which the API port does not serve")
+	fs.IntVar(&f.websitePort, "website-port", 8090, "the demo company's website, with ripen's script on every page (-1: none)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Func("temporal-store", "where embedded Temporal keeps its state: sqlite (default, in --data-dir) or postgres (databases <ripen database>_temporal and _temporal_visibility on --database-url's server)", func(s string) (err error) {
+		f.temporalStore, err = devtemporal.ParseStore(s)
+		return err
+	})
+	fs.Func("temporal-shards", "embedded Temporal's history shards, fixed when its database is created (default the database's, or 1 on sqlite and 4 on postgres)", func(s string) (err error) {
+		f.temporalShards, err = devtemporal.ParseShards(s)
+		return err
+	})
 	err := fs.Parse(args)
 	if f.temporalNamespace == "" {
 		f.temporalNamespace = os.Getenv("TEMPORAL_NAMESPACE")
@@ -98,8 +111,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	start := time.Now()
 	opts := devstack.Options{
 		DataDir: f.dataDir, DatabaseURL: f.databaseURL, TemporalAddress: f.temporalAddress, TemporalNamespace: f.temporalNamespace,
-		TemporalPort: f.temporalPort, UIPort: f.uiPort, SendGridPort: f.sendgridPort, APIPort: f.apiPort, OpsPort: f.opsPort,
+		TemporalPort: f.temporalPort, UIPort: f.uiPort, SendGridPort: f.sendgridPort, APIPort: f.apiPort, OpsPort: f.opsPort, WebsitePort: f.websitePort,
 		WebhookKey: os.Getenv("SENDGRID_WEBHOOK_VERIFICATION_KEY"), Log: log,
+		TemporalStore: f.temporalStore, TemporalShards: f.temporalShards,
 		// Production's limits, so a newcomer meets them where they are.
 		RateLimitKey: config.DefaultRateLimitKey, RateLimitPublic: config.DefaultRateLimitPublic,
 	}
@@ -117,7 +131,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Stop()
-	if err := demo.Seed(ctx, st.Store); err != nil {
+	if err := demo.Seed(ctx, st.Store, st.WebsiteURL); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
 	key, fresh, err := adminKey(ctx, st, f.dataDir)
@@ -165,6 +179,14 @@ func printWelcome(out io.Writer, st *devstack.Stack, f flags, key string, fresh 
 	if ui == "" {
 		ui = "(your Temporal's own UI)"
 	}
+	website := st.WebsiteURL
+	if website == "" {
+		website = "(none: --website-port -1)"
+	}
+	kept := f.dataDir
+	if f.temporalStore == devtemporal.StorePostgres {
+		kept = "Postgres (Temporal's own databases beside ripen's) and " + f.dataDir
+	}
 	fmt.Fprintf(out, `
 ripen is running (started in %s)
 
@@ -173,6 +195,7 @@ ripen is running (started in %s)
   Temporal         %s
   Temporal Web UI  %s
   Mail inbox       %s          (local SendGrid server; JSON at /api/messages)
+  Demo website     %s          (the demo emails' links lead here)
   Postgres         %s
   Admin API key    %s
 
@@ -184,8 +207,8 @@ customers acme, globex and initech. Enrol one:
 
 Then open the inbox, follow a link, ask for a demo; README.md has the tour.
 Ctrl-C stops everything; runs survive in %s.
-`, took.Round(10*time.Millisecond), st.APIURL, st.OpsURL, st.OpsURL, st.OpsURL, st.TemporalAddress+"  (namespace "+f.temporalNamespace+")", ui, st.SendGridURL, devstack.RedactURL(st.DatabaseURL),
-		keyLine, strings.Join(demo.Journeys, ", "), st.APIURL, keyFile, f.dataDir)
+`, took.Round(10*time.Millisecond), st.APIURL, st.OpsURL, st.OpsURL, st.OpsURL, st.TemporalAddress+"  (namespace "+f.temporalNamespace+")", ui, st.SendGridURL, website, devstack.RedactURL(st.DatabaseURL),
+		keyLine, strings.Join(demo.Journeys, ", "), st.APIURL, keyFile, kept)
 }
 
 // runTemporal runs only the embedded Temporal server and its Web UI, for
@@ -196,15 +219,23 @@ func runTemporal(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	log := logging.New("console", f.logLevel)
-	srv, err := devtemporal.Start(ctx, devtemporal.Options{
+	o := devtemporal.Options{
 		DataFile: filepath.Join(f.dataDir, "temporal.sqlite"), Port: f.temporalPort, UIPort: f.uiPort, Namespace: f.temporalNamespace,
-		SearchAttributes: workflows.SearchAttributes(), Log: log,
-	})
+		SearchAttributes: workflows.SearchAttributes(), Log: log, NumHistoryShards: f.temporalShards,
+	}
+	where := f.dataDir
+	if f.temporalStore == devtemporal.StorePostgres {
+		if o.Postgres, err = devtemporal.PostgresFor(f.databaseURL); err != nil {
+			return err
+		}
+		where = "Postgres databases " + o.Postgres.Database + " and " + o.Postgres.VisibilityDatabase()
+	}
+	srv, err := devtemporal.Start(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	fmt.Fprintf(out, "Temporal on %s, Web UI on %s, data in %s\n", srv.Address(), srv.UIAddress(), f.dataDir)
+	fmt.Fprintf(out, "Temporal on %s, Web UI on %s, data in %s\n", srv.Address(), srv.UIAddress(), where)
 	<-ctx.Done()
 	return nil
 }

@@ -20,7 +20,7 @@ func TestFlagsAndTheirDefaults(t *testing.T) {
 	require.Empty(t, rest)
 	require.Equal(t, flags{
 		dataDir: ".ripen", temporalNamespace: "default", databaseURL: config.DefaultDatabaseURL,
-		temporalPort: 7233, uiPort: 8233, sendgridPort: 8025, apiPort: 8080, opsPort: 9090, logLevel: "info",
+		temporalPort: 7233, uiPort: 8233, sendgridPort: 8025, apiPort: 8080, opsPort: 9090, websitePort: 8090, logLevel: "info",
 	}, f)
 
 	t.Setenv("DATABASE_URL", "postgres://me@db/ripen")
@@ -62,7 +62,7 @@ func TestUnknownCommand(t *testing.T) {
 
 func TestTheAdminKeyIsPrintedOnlyWhenCreated(t *testing.T) {
 	st := &devstack.Stack{APIURL: "http://127.0.0.1:8080", OpsURL: "http://127.0.0.1:9090", SendGridURL: "http://127.0.0.1:8025", UIURL: "http://127.0.0.1:8233",
-		TemporalAddress: "127.0.0.1:7233", DatabaseURL: "postgres://postgres:pw@127.0.0.1:5432/ripen?sslmode=disable"}
+		WebsiteURL: "http://127.0.0.1:8090", TemporalAddress: "127.0.0.1:7233", DatabaseURL: "postgres://postgres:pw@127.0.0.1:5432/ripen?sslmode=disable"}
 	f := flags{dataDir: ".ripen", temporalNamespace: "default"}
 
 	var fresh bytes.Buffer
@@ -81,6 +81,7 @@ func TestTheAdminKeyIsPrintedOnlyWhenCreated(t *testing.T) {
 		require.Contains(t, out, "postgres://postgres@127.0.0.1:5432/ripen")
 		require.Contains(t, out, "http://127.0.0.1:9090/readyz", "where readiness and metrics are")
 		require.NotContains(t, out, "8080/readyz", "the API's port does not serve them")
+		require.Contains(t, out, "Demo website     http://127.0.0.1:8090", "where the demo emails' links lead")
 	}
 }
 

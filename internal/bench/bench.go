@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,10 @@ type Config struct {
 	SaturationDuration time.Duration
 	SaturationBatch    int // events per /v1/events request at saturation
 	FastLanes          int
+	// CollectRate page views per second are offered to the water hole's
+	// collection endpoint for CollectDuration.
+	CollectRate     float64
+	CollectDuration time.Duration
 	// YearWeeks is how many weekly emails the simulated year has (52); one
 	// week passes in a second. YearRuns runs are enrolled through the API
 	// and as many started through the SDK with YearContinueAsNewAfter.
@@ -76,6 +81,13 @@ type Config struct {
 	// Temporal overrides the embedded server's dynamic config and SQLite
 	// settings; it applies to the raw ceiling and ripen alike.
 	Temporal devtemporal.Tuning
+	// TemporalStore is the embedded server's store (default SQLite). On
+	// Postgres its databases go with the benchmark's (fresh per run, and
+	// dropped with it unless Keep).
+	TemporalStore devtemporal.Store
+	// TemporalShards is the embedded cluster's history shard count (0: the
+	// store's default).
+	TemporalShards int32
 
 	// Progress receives one line per phase; nil discards.
 	Progress io.Writer
@@ -91,14 +103,14 @@ func Defaults(quick bool) Config {
 			Quick: true, Customers: 200, EnrolBatch: 10000, Rate: 20, Duration: 10 * time.Second, Runs: 300,
 			Clients: 16, RawClients: 64, RawDuration: 2 * time.Second, SaturationDuration: 5 * time.Second, SaturationBatch: 10,
 			FastLanes: 5, YearWeeks: 52, YearRuns: 1, YearContinueAsNewAfter: 200, CreateDatabase: true,
-			ReportRuns: 2000, ReportEvents: 20000,
+			ReportRuns: 2000, ReportEvents: 20000, CollectRate: 500, CollectDuration: 5 * time.Second,
 		}
 	}
 	return Config{
 		Customers: 2000, EnrolBatch: 10000, Rate: 50, Duration: 60 * time.Second, Runs: 20000,
 		Clients: 16, RawClients: 64, RawDuration: 20 * time.Second, SaturationDuration: 30 * time.Second, SaturationBatch: 10,
 		FastLanes: 50, YearWeeks: 52, YearRuns: 2, YearContinueAsNewAfter: 500, CreateDatabase: true,
-		ReportRuns: 100000, ReportEvents: 1000000,
+		ReportRuns: 100000, ReportEvents: 1000000, CollectRate: 500, CollectDuration: 30 * time.Second,
 	}
 }
 
@@ -175,6 +187,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 				if derr := dropDatabase(dbURL); derr != nil && err == nil {
 					err = derr
 				}
+				if cfg.TemporalStore == devtemporal.StorePostgres {
+					if derr := dropTemporal(dbURL); derr != nil && err == nil {
+						err = derr
+					}
+				}
 			}()
 		}
 	} else {
@@ -196,12 +213,18 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		sdkworker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 		defer sdkworker.SetStickyWorkflowCacheSize(defaultStickyCacheSize)
 	}
-	b.progress("starting the stack (embedded Temporal with SQLite in %s)", dataDir)
+	if cfg.TemporalStore == devtemporal.StorePostgres {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("Temporal on Postgres (databases %s_temporal and %s_temporal_visibility), %s history shards.",
+			databaseName(dbURL), databaseName(dbURL), shardsText(cfg.TemporalShards)))
+		b.progress("starting the stack (embedded Temporal on Postgres, %s history shards)", shardsText(cfg.TemporalShards))
+	} else {
+		b.progress("starting the stack (embedded Temporal with SQLite in %s)", dataDir)
+	}
 	worker := cfg.Worker
 	worker.StickyCacheSize = 0 // set above, and reset afterwards
 	st, err := devstack.Start(ctx, devstack.Options{
 		DataDir: dataDir, DatabaseURL: dbURL, UIPort: -1, Log: cfg.Log,
-		Worker: worker, TemporalTuning: cfg.Temporal,
+		Worker: worker, TemporalTuning: cfg.Temporal, TemporalStore: cfg.TemporalStore, TemporalShards: cfg.TemporalShards,
 	})
 	if err != nil {
 		return rep, fmt.Errorf("start the stack: %w", err)
@@ -224,6 +247,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		{"enrolment", b.enrolment},
 		{"fast lane", b.fastLane},
 		{"event reaction", b.eventReaction},
+		{"collection", b.collection},
 		{"year and scale", b.yearAndScale},
 		{"report", b.reporting},
 	}
@@ -255,7 +279,7 @@ func (b *bench) newReport() *Report {
 			TemporalOverrides:     jsonValues(c.Temporal.DynamicConfig),
 			SQLitePragmas:         c.Temporal.EffectiveSQLitePragmas(),
 			SQLiteMaxConns:        max(c.Temporal.SQLiteMaxConns, 1),
-			Temporal:              temporalSummary(c.Temporal),
+			Temporal:              temporalSummary(c),
 		},
 		Notes: []string{
 			"Everything runs in one process (Temporal server, worker, API, local SendGrid): memory figures are the whole process.",
@@ -321,6 +345,25 @@ func dropDatabase(dbURL string) error {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
 	return nil
+}
+
+// dropTemporal drops the embedded Temporal's databases that went with the
+// benchmark's database.
+func dropTemporal(dbURL string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pg, err := devtemporal.PostgresFor(dbURL)
+	if err != nil {
+		return err
+	}
+	return devtemporal.DropPostgres(ctx, pg)
+}
+
+func shardsText(n int32) string {
+	if n == 0 {
+		return strconv.Itoa(devtemporal.DefaultPostgresShards) + " (the default)"
+	}
+	return strconv.Itoa(int(n))
 }
 
 // dataFiles are Temporal's SQLite database and its WAL.

@@ -25,6 +25,7 @@ func tiny(t *testing.T) Config {
 	cfg.Clients, cfg.RawClients, cfg.RawDuration, cfg.SaturationDuration, cfg.SaturationBatch = 4, 8, time.Second, time.Second, 3
 	cfg.FastLanes, cfg.YearWeeks, cfg.YearRuns, cfg.YearContinueAsNewAfter = 2, 6, 1, 40
 	cfg.ReportRuns, cfg.ReportEvents = 200, 2000
+	cfg.CollectRate, cfg.CollectDuration = 100, time.Second
 	// Not the defaults, to see the knobs reach the stack and the report.
 	cfg.Worker = config.WorkerTuning{WorkflowPollers: 4, MaxConcurrentWorkflowTasks: 100}
 	cfg.Temporal = devtemporal.Tuning{DynamicConfig: map[string]any{"history.eventsCacheMaxSizeBytes": 8 << 20}}
@@ -77,6 +78,8 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 			"ratios_to_raw_ceiling.event_p99_vs_signal_query_p99",
 			"machine.cores", "machine.mem_total_mib",
 			"journey_report.cold_ms", "journey_report.warm_p50_ms", "journey_report.funnel.enrolled",
+			"web_collection.accepted", "web_collection.achieved_per_s", "web_collection.answer.p99_ms",
+			"web_collection.known_stored", "web_collection.anonymous_stored",
 		} {
 			v, ok := lookup(doc, path)
 			require.True(t, ok, "%s is missing", path)
@@ -105,10 +108,16 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 		require.Equal(t, 200.0, dyn["history.transferProcessorMaxPollRPS"], "the defaults stay")
 		require.Equal(t, map[string]any{"journal_mode": "wal", "synchronous": "normal"}, set["sqlite_pragmas"], "devtemporal's defaults, in effect")
 		require.Equal(t, 1.0, set["sqlite_max_conns"])
-		require.Len(t, rep.Targets, 6)
+		require.Len(t, rep.Targets, 7)
 	})
 
 	t.Run("counts are what was offered", func(t *testing.T) {
+		c := rep.Collection
+		require.Equal(t, 100, c.Offered)
+		require.Equal(t, c.Offered, c.Accepted+c.Failed)
+		require.Equal(t, c.Known, c.StoredKnown, "each known visitor's view is one visit event")
+		require.Equal(t, c.Anonymous, c.StoredAnonymous, "each anonymous view is kept once")
+		require.True(t, c.StoredOnce)
 		e := rep.Enrolment
 		require.Equal(t, cfg.Customers, e.Started)
 		require.Equal(t, cfg.Customers, e.Statuses["started"]+e.Statuses["failed"])

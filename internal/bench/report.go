@@ -21,6 +21,8 @@ type Report struct {
 	Year      Year       `json:"simulated_year"`
 	Scale     Scale      `json:"scale"`
 	Reporting Reporting  `json:"journey_report"`
+	// Collection is the water hole's page views.
+	Collection Collection `json:"web_collection"`
 
 	Ratios  Ratios   `json:"ratios_to_raw_ceiling"`
 	Targets []Target `json:"targets"`
@@ -263,5 +265,10 @@ func (r *Report) judgeTargets() {
 		{Name: "journey report", Goal: "< 1 s over 100,000 runs and 1,000,000 events (warm p50)", Measured: r.Reporting.WarmP50, Unit: "ms",
 			Met:  r.Reporting.Runs >= 100000 && r.Reporting.Events >= 1000000 && r.Reporting.WarmP50 > 0 && r.Reporting.WarmP50 < 1000,
 			Note: fmt.Sprintf("%d runs, %d events; cold %.0f ms", r.Reporting.Runs, r.Reporting.Events, r.Reporting.ColdMs)},
+		{Name: "web collection", Goal: "answer p99 < 50 ms at 500 page views/s, each view stored once", Measured: r.Collection.Answer.P99Ms, Unit: "ms",
+			Met: r.Collection.OfferedPerS >= 500 && r.Collection.Accepted > 0 && r.Collection.Failed == 0 && r.Collection.StoredOnce &&
+				r.Collection.Answer.P99Ms < 50,
+			Note: fmt.Sprintf("%d of %d accepted at %.0f/s; stored once: %t", r.Collection.Accepted, r.Collection.Offered,
+				r.Collection.AchievedPerS, r.Collection.StoredOnce)},
 	}
 }

@@ -71,6 +71,11 @@ func (r *Report) WriteTable(out io.Writer) error {
 		row("journey report", fmt.Sprintf("%d runs, %d events (seeded in %.1f s)", rp.Runs, rp.Events, rp.SeedS),
 			fmt.Sprintf("cold %.0f ms, warm p50 %.0f ms, max %.0f ms", rp.ColdMs, rp.WarmP50, rp.WarmMax))
 	}
+	if c := r.Collection; c.Offered > 0 {
+		row("web collection", fmt.Sprintf("%.0f views/s offered for %.0f s, a tenth known", c.OfferedPerS, c.DurationS),
+			fmt.Sprintf("%d/%d accepted at %.0f/s (%d late), answer p50 %.1f ms p99 %.1f ms; stored %d+%d of %d+%d",
+				c.Accepted, c.Offered, c.AchievedPerS, c.Late, c.Answer.P50Ms, c.Answer.P99Ms, c.StoredKnown, c.StoredAnonymous, c.Known, c.Anonymous))
+	}
 	row("ratios", "enrolment / raw SignalWithStart", fmt.Sprintf("%.2f (vs handled: %.2f)", r.Ratios.EnrolmentVsSignalWithStart, r.Ratios.EnrolmentVsSWSProcessed))
 	row("", "sustained events / raw signals", fmt.Sprintf("%.2f (handled: %.2f)", r.Ratios.EventsVsSignals, r.Ratios.EventsProcessedVsSignals))
 	row("", "event→state / raw signal→query", fmt.Sprintf("p50 ×%.2f, p99 ×%.2f", r.Ratios.EventP50VsSignalQueryP50, r.Ratios.EventP99VsSignalQueryP99))

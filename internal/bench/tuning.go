@@ -79,8 +79,16 @@ func jsonValues(m map[string]any) map[string]any {
 }
 
 // temporalSummary says in one line how the embedded server ran.
-func temporalSummary(t devtemporal.Tuning) string {
-	return fmt.Sprintf("embedded, SQLite file (%s; %s), 1 history shard", pragmaSummary(t.EffectiveSQLitePragmas()), connSummary(t.SQLiteMaxConns))
+func temporalSummary(c Config) string {
+	if c.TemporalStore == devtemporal.StorePostgres {
+		return fmt.Sprintf("embedded, PostgreSQL persistence and SQL visibility, %s history shards", shardsText(c.TemporalShards))
+	}
+	shards := "1 history shard"
+	if c.TemporalShards > 1 {
+		shards = fmt.Sprintf("%d history shards", c.TemporalShards)
+	}
+	t := c.Temporal
+	return fmt.Sprintf("embedded, SQLite file (%s; %s), %s", pragmaSummary(t.EffectiveSQLitePragmas()), connSummary(t.SQLiteMaxConns), shards)
 }
 
 func pragmaSummary(p map[string]string) string {

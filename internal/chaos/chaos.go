@@ -47,6 +47,13 @@ type Config struct {
 	// TemporalCommand runs `ripen-dev temporal`; the suite appends
 	// --data-dir, the ports and the log level.
 	TemporalCommand []string
+	// TemporalStore is the embedded server's --temporal-store: "" or
+	// "sqlite" (a file in the work directory) or "postgres" (databases
+	// <database>_temporal and <database>_temporal_visibility next to the
+	// run's fresh database, dropped with it). TemporalShards, when
+	// positive, is its --temporal-shards.
+	TemporalStore  string
+	TemporalShards int
 	// DatabaseURL names the Postgres server; a fresh database
 	// ripen_chaos_<unix> is created on it and dropped afterwards unless Keep.
 	DatabaseURL string

@@ -180,6 +180,12 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 	temporalArgv := append(append([]string(nil), cfg.TemporalCommand...),
 		"--data-dir", filepath.Join(dir, "temporal"), "--temporal-port", strconv.Itoa(temporalPort),
 		"--ui-port", strconv.Itoa(uiPort), "--log-level", "warn")
+	if cfg.TemporalStore != "" {
+		temporalArgv = append(temporalArgv, "--temporal-store", cfg.TemporalStore, "--database-url", s.dbURL)
+	}
+	if cfg.TemporalShards > 0 {
+		temporalArgv = append(temporalArgv, "--temporal-shards", strconv.Itoa(cfg.TemporalShards))
+	}
 	s.temporal = &proc{name: "temporal", argv: temporalArgv, env: env, logPath: filepath.Join(dir, "temporal.log")}
 	s.temporal.ready = func(context.Context) error {
 		b, err := os.ReadFile(s.temporal.logPath)
@@ -245,15 +251,28 @@ func (s *stack) stop(keep bool) error {
 	}
 	var errs []error
 	if s.dbName != "" {
+		names := []string{s.dbName}
+		if s.cfg.TemporalStore == "postgres" {
+			// `ripen-dev temporal --temporal-store postgres` keeps Temporal
+			// in databases named after ripen's (devtemporal.PostgresFor).
+			names = append(names, s.dbName+"_temporal", s.dbName+"_temporal_visibility")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, s.serverURL)
-		if err == nil {
-			_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{s.dbName}.Sanitize()+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("drop database %s: %w", s.dbName, err))
+		}
+		for _, name := range names {
+			if err != nil {
+				break
+			}
+			if _, xerr := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); xerr != nil {
+				errs = append(errs, fmt.Errorf("drop database %s: %w", name, xerr))
+			}
+		}
+		if conn != nil {
+			conn.Close(ctx)
 		}
 	}
 	if s.cfg.WorkDir == "" && s.dir != "" {

@@ -1,6 +1,7 @@
-// Package demo seeds a development database with two personas, a handful of
-// content blocks, a cross-sell and an upsell journey and three customers,
-// so that ripen-dev is a working system from the first minute.
+// Package demo seeds a development database with three personas, a handful
+// of content blocks, a cross-sell, an upsell and a repeat journey, three
+// customers and the demo company's website (internal/demosite), so that
+// ripen-dev is a working system from the first minute.
 package demo
 
 import (
@@ -15,7 +16,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ripen/ripen/internal/demosite"
 	"github.com/ripen/ripen/journey"
+	"github.com/ripen/ripen/sites"
 	"github.com/ripen/ripen/store"
 )
 
@@ -25,10 +28,18 @@ var data embed.FS
 // Journeys lists the demo journey files' IDs.
 var Journeys = []string{"erp-automation-crosssell", "reporting-upsell", "erp-renewal-repeat"}
 
-// Seed writes the demo records. Personas, content and customers are upserted;
-// a journey is published only when it has no version yet, so restarts do
-// not pile up versions.
-func Seed(ctx context.Context, st *store.Store) error {
+// Website is the demo website's origin that the content's links name;
+// ripen-dev serves the site there by default.
+const Website = "http://127.0.0.1:8090"
+
+// Seed writes the demo records. Personas, content, customers and the site
+// are upserted; a journey is published only when it has no version yet, so
+// restarts do not pile up versions.
+//
+// website is the origin the demo website is served at: the content's links
+// lead there, and the site is registered with it (demosite.Site). Empty
+// leaves the site unregistered and the links at Website.
+func Seed(ctx context.Context, st *store.Store, website string) error {
 	var personas []store.Persona
 	var content []store.Content
 	var customers []store.Customer
@@ -42,7 +53,15 @@ func Seed(ctx context.Context, st *store.Store) error {
 			return fmt.Errorf("demo persona %s: %w", p.ID, err)
 		}
 	}
+	if website != "" {
+		site, err := sites.New(st).Put(ctx, demosite.SiteID, demosite.Site(website))
+		if err != nil {
+			return fmt.Errorf("demo website %s: %w", website, err)
+		}
+		website = site.Origins[0]
+	}
 	for _, c := range content {
+		c.URL = onWebsite(c.URL, website)
 		if err := st.PutContent(ctx, c); err != nil {
 			return fmt.Errorf("demo content %s: %w", c.ID, err)
 		}
@@ -75,6 +94,15 @@ func Seed(ctx context.Context, st *store.Store) error {
 		}
 	}
 	return nil
+}
+
+// onWebsite moves a link to the demo website at Website to the website's
+// actual origin.
+func onWebsite(link, website string) string {
+	if rest, ok := strings.CutPrefix(link, Website+"/"); ok && website != "" {
+		return website + "/" + rest
+	}
+	return link
 }
 
 // JourneySource returns a demo journey's YAML, for docs and tests.

@@ -1,7 +1,7 @@
 // Package devstack assembles the whole of ripen in one process: embedded
 // Temporal (or an existing one), Postgres migrations, the local SendGrid
-// server, the worker and the API. ripen-dev, the end-to-end tests and the
-// benchmarks all start exactly this.
+// server, the worker, the API and the demo company's website. ripen-dev,
+// the end-to-end tests and the benchmarks all start exactly this.
 package devstack
 
 import (
@@ -30,6 +30,7 @@ import (
 	"github.com/ripen/ripen/api"
 	"github.com/ripen/ripen/app"
 	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/internal/demosite"
 	"github.com/ripen/ripen/internal/devtemporal"
 	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/linktoken"
@@ -63,6 +64,9 @@ type Options struct {
 	// OpsPort serves the API's ops handler (/readyz, /metrics, /healthz),
 	// apart from the public API as in production (RIPEN_OPS_ADDR).
 	OpsPort int
+	// WebsitePort serves the demo company's website (internal/demosite),
+	// whose pages embed the API's /t.js; -1: no website.
+	WebsitePort int
 	// WebhookKey (SENDGRID_WEBHOOK_VERIFICATION_KEY) verifies the Event
 	// Webhook, e.g. real SendGrid posting through a tunnel. The local
 	// SendGrid server signs with its own key, which is always accepted too,
@@ -84,6 +88,14 @@ type Options struct {
 	// TemporalTuning overrides the embedded server's dynamic config and
 	// SQLite settings (ignored with TemporalAddress).
 	TemporalTuning devtemporal.Tuning
+	// TemporalStore keeps the embedded server's state in SQLite in DataDir
+	// (the default) or on DatabaseURL's Postgres server, in databases
+	// named after ripen's (devtemporal.PostgresFor).
+	TemporalStore devtemporal.Store
+	// TemporalShards is the embedded cluster's history shard count, fixed
+	// when its database is created (0: the database's, or the store's
+	// default for a new one).
+	TemporalShards int32
 }
 
 // Stack is a running ripen.
@@ -105,6 +117,9 @@ type Stack struct {
 	// OpsURL serves /readyz and /metrics (the worker's metrics too: they
 	// share a registry here), which APIURL does not.
 	OpsURL string
+	// WebsiteURL is the demo company's website ("" without one); the demo
+	// seed registers it as a site (demo.Seed).
+	WebsiteURL string
 
 	stops []func()
 	wg    sync.WaitGroup
@@ -158,6 +173,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("ops port: %w", err)
 	}
 	s.stops = append(s.stops, func() { _ = opsLn.Close() })
+	var siteLn net.Listener
+	if o.WebsitePort >= 0 {
+		if siteLn, err = listen(o.Host, o.WebsitePort); err != nil {
+			return nil, fmt.Errorf("website port: %w", err)
+		}
+		s.stops = append(s.stops, func() { _ = siteLn.Close() })
+		s.WebsiteURL = "http://" + siteLn.Addr().String()
+	}
 	s.OpsURL = "http://" + opsLn.Addr().String()
 	s.APIURL = "http://" + apiLn.Addr().String()
 	s.SendGridURL = "http://" + sgLn.Addr().String()
@@ -182,10 +205,17 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		if o.DataDir != "" {
 			dataFile = filepath.Join(o.DataDir, "temporal.sqlite")
 		}
-		s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
+		to := devtemporal.Options{
 			DataFile: dataFile, Host: o.Host, Port: port, UIPort: uiPort, Namespace: o.TemporalNamespace,
 			SearchAttributes: workflows.SearchAttributes(), Log: o.Log, Tuning: o.TemporalTuning,
-		})
+			NumHistoryShards: o.TemporalShards,
+		}
+		if o.TemporalStore == devtemporal.StorePostgres {
+			if to.Postgres, err = devtemporal.PostgresFor(o.DatabaseURL); err != nil {
+				return nil, err
+			}
+		}
+		s.Temporal, err = devtemporal.Start(ctx, to)
 		if err != nil {
 			return nil, err
 		}
@@ -251,6 +281,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.API = s.App.API
 	s.serve("api", apiLn, s.API.Handler())
 	s.serve("ops", opsLn, s.API.OpsHandler())
+	if siteLn != nil {
+		s.serve("website", siteLn, demosite.Handler(s.APIURL))
+	}
 	pruneCtx, stopPruning := context.WithCancel(context.Background())
 	go s.App.Prune(pruneCtx, time.Hour)
 	s.stops = append(s.stops, stopPruning)

@@ -25,14 +25,14 @@ import (
 func TestAFailedStartFreesItsPorts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	apiPort, sgPort, opsPort := freePort(t), freePort(t), freePort(t)
+	apiPort, sgPort, opsPort, sitePort := freePort(t), freePort(t), freePort(t), freePort(t)
 	_, err := Start(ctx, Options{
-		DatabaseURL: storetest.NewDatabase(t), APIPort: apiPort, SendGridPort: sgPort, OpsPort: opsPort,
+		DatabaseURL: storetest.NewDatabase(t), APIPort: apiPort, SendGridPort: sgPort, OpsPort: opsPort, WebsitePort: sitePort,
 		TemporalAddress: "127.0.0.1:1", TemporalTLS: config.TemporalTLS{ServerCACertData: "not a certificate"},
 		Log: zerolog.Nop(),
 	})
 	require.ErrorContains(t, err, "TEMPORAL_TLS_SERVER_CA_CERT_DATA")
-	for _, port := range []int{apiPort, sgPort, opsPort} {
+	for _, port := range []int{apiPort, sgPort, opsPort, sitePort} {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		require.NoError(t, err, "port %d is still held", port)
 		ln.Close()

@@ -1,5 +1,6 @@
-// Package devtemporal runs an embedded Temporal server (SQLite in a file) and
-// its Web UI inside one process, for ripen-dev, tests and benchmarks.
+// Package devtemporal runs an embedded Temporal server (SQLite in a file, or
+// PostgreSQL) and its Web UI inside one process, for ripen-dev, tests and
+// benchmarks.
 //
 // It must never be imported by the production binary cmd/ripen: production
 // talks to a real Temporal cluster or Temporal Cloud.
@@ -26,6 +27,7 @@ import (
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
@@ -39,10 +41,21 @@ import (
 // compares it with the one stored in SQLite, and it must be a UUID.
 const clusterID = "6f1c1b7e-5d0a-4c55-9b0e-3f0e2f6a1c01"
 
+// clusterName is the one cluster's name, also the key of its metadata.
+const clusterName = "active"
+
 // Options configure the embedded server.
 type Options struct {
 	// DataFile is the SQLite file; empty keeps everything in memory.
+	// Ignored when Postgres.URL is set.
 	DataFile string
+	// Postgres, when its URL is set, keeps the server's state on a
+	// PostgreSQL server instead of SQLite.
+	Postgres Postgres
+	// NumHistoryShards is fixed when the database is created: 0 takes the
+	// database's count, or for a new one 1 on SQLite and 4 on Postgres;
+	// another count than the database's is an error (ErrShardCount).
+	NumHistoryShards int32
 	// Host is the IP all listeners bind to (default 127.0.0.1).
 	Host string
 	// Port of the frontend gRPC API (default 7233).
@@ -100,16 +113,19 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := o.Tuning.Check(); err != nil {
 		return nil, err
 	}
+	if o.NumHistoryShards < 0 {
+		return nil, fmt.Errorf("history shards %d: want a positive number", o.NumHistoryShards)
+	}
 	for _, p := range ports {
 		if err := checkFree(o.Host, p); err != nil {
 			return nil, err
 		}
 	}
-	conf, err := o.serverConfig()
+	logger := &zerologAdapter{log: o.Log.With().Str("component", "temporal").Logger(), min: zerolog.WarnLevel, quiet: &atomic.Bool{}}
+	conf, err := o.serverConfig(ctx, logger)
 	if err != nil {
 		return nil, err
 	}
-	logger := &zerologAdapter{log: o.Log.With().Str("component", "temporal").Logger(), min: zerolog.WarnLevel, quiet: &atomic.Bool{}}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -223,28 +239,23 @@ func buildAndStart(opts ...temporal.ServerOption) (srv temporal.Server, err erro
 	return srv, nil
 }
 
-func (o Options) serverConfig() (*config.Config, error) {
+func (o Options) serverConfig(ctx context.Context, logger log.Logger) (*config.Config, error) {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = o.Host
-	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
-	conf.Persistence.NumHistoryShards = 1
-	sqlConf, err := o.sqlConfig()
-	if err != nil {
+	if err := o.persistence(ctx, &conf.Persistence, logger); err != nil {
 		return nil, err
 	}
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
 	httpPort, err := freeport.Take(o.Host)
 	if err != nil {
 		return nil, err
 	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
-		MasterClusterName:        "active",
-		CurrentClusterName:       "active",
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
 		ClusterInformation: map[string]cluster.ClusterInformation{
-			"active": {
+			clusterName: {
 				Enabled:                true,
 				InitialFailoverVersion: 1,
 				RPCAddress:             net.JoinHostPort(o.Host, strconv.Itoa(o.Port)),
@@ -272,6 +283,38 @@ func (o Options) serverConfig() (*config.Config, error) {
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
 	return &conf, nil
+}
+
+// persistence sets up the stores and decides the shard count.
+func (o Options) persistence(ctx context.Context, conf *config.Persistence, logger log.Logger) error {
+	if o.Postgres.URL != "" {
+		main, visibility, err := o.Postgres.setUp(ctx, logger)
+		if err != nil {
+			return err
+		}
+		if conf.NumHistoryShards, err = historyShards(ctx, main, o.NumHistoryShards, DefaultPostgresShards, logger); err != nil {
+			return err
+		}
+		if err := createNamespace(main, o.Namespace, o.SearchAttributes); err != nil {
+			return err
+		}
+		conf.DefaultStore, conf.VisibilityStore = "postgres", "postgres-visibility"
+		conf.DataStores = map[string]config.DataStore{"postgres": {SQL: main}, "postgres-visibility": {SQL: visibility}}
+		return nil
+	}
+	sqlConf, err := o.sqlConfig()
+	if err != nil {
+		return err
+	}
+	conf.NumHistoryShards = max(o.NumHistoryShards, 1)
+	if o.DataFile != "" {
+		if conf.NumHistoryShards, err = historyShards(ctx, sqlConf, o.NumHistoryShards, 1, logger); err != nil {
+			return err
+		}
+	}
+	conf.DefaultStore, conf.VisibilityStore = "sqlite", "sqlite"
+	conf.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	return nil
 }
 
 func (o Options) sqlConfig() (*config.SQL, error) {
@@ -308,14 +351,26 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 			}
 		}
 	}
-	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, o.SearchAttributes)
-	if err != nil {
-		return nil, fmt.Errorf("namespace config: %w", err)
-	}
-	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("create namespace %s: %w", o.Namespace, err)
+	if err := createNamespace(conf, o.Namespace, o.SearchAttributes); err != nil {
+		return nil, err
 	}
 	return conf, nil
+}
+
+// createNamespace writes the namespace, with its search attributes mapped
+// to the SQL visibility's fixed slots, into the store before the server
+// starts, unless it exists. The SQLite package's helper only uses the
+// server's generic SQL plugin interface, so it serves Postgres too: SQL
+// visibility has the same slots on both.
+func createNamespace(conf *config.SQL, namespace string, attrs map[string]enumspb.IndexedValueType) error {
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, attrs)
+	if err != nil {
+		return fmt.Errorf("namespace config: %w", err)
+	}
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return fmt.Errorf("create namespace %s: %w", namespace, err)
+	}
+	return nil
 }
 
 func checkFree(host string, port int) error {

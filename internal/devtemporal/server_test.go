@@ -1,12 +1,14 @@
 package devtemporal
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"testing"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
@@ -23,7 +25,7 @@ func TestAPortTakenUnderTheServerIsAnError(t *testing.T) {
 	port, err := freeport.Take("127.0.0.1")
 	require.NoError(t, err)
 	o := Options{Host: "127.0.0.1", Port: port, Namespace: "default"}
-	conf, err := o.serverConfig()
+	conf, err := o.serverConfig(context.Background(), log.NewNoopLogger())
 	require.NoError(t, err)
 	thief, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	require.NoError(t, err)

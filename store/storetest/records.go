@@ -39,7 +39,7 @@ func Runs(t testing.TB, s *store.Store, customerID string) []store.Run {
 
 const sqlEventsOfCustomer = `
 SELECT id, customer_id, contact_id, type, topic, content_id,
-       url, run_id, step, note, product, occurred_at, received_at
+       url, run_id, step, note, product, source, occurred_at, received_at
 FROM events
 WHERE customer_id = $1
 ORDER BY occurred_at, id`
