@@ -73,8 +73,9 @@ func (r *Report) WriteTable(out io.Writer) error {
 	}
 	if c := r.Collection; c.Offered > 0 {
 		row("web collection", fmt.Sprintf("%.0f views/s offered for %.0f s, a tenth known", c.OfferedPerS, c.DurationS),
-			fmt.Sprintf("%d/%d accepted at %.0f/s (%d late), answer p50 %.1f ms p99 %.1f ms; stored %d+%d of %d+%d",
-				c.Accepted, c.Offered, c.AchievedPerS, c.Late, c.Answer.P50Ms, c.Answer.P99Ms, c.StoredKnown, c.StoredAnonymous, c.Known, c.Anonymous))
+			fmt.Sprintf("%d/%d accepted at %.0f/s (%d late), answer p50 %.1f ms p99 %.1f ms (known p99 %.1f, anonymous p99 %.1f); stored %d+%d of %d+%d",
+				c.Accepted, c.Offered, c.AchievedPerS, c.Late, c.Answer.P50Ms, c.Answer.P99Ms, c.KnownAnswer.P99Ms, c.AnonymousAnswer.P99Ms,
+				c.StoredKnown, c.StoredAnonymous, c.Known, c.Anonymous))
 	}
 	row("ratios", "enrolment / raw SignalWithStart", fmt.Sprintf("%.2f (vs handled: %.2f)", r.Ratios.EnrolmentVsSignalWithStart, r.Ratios.EnrolmentVsSWSProcessed))
 	row("", "sustained events / raw signals", fmt.Sprintf("%.2f (handled: %.2f)", r.Ratios.EventsVsSignals, r.Ratios.EventsProcessedVsSignals))
