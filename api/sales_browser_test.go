@@ -197,6 +197,7 @@ func TestBrowserARepAnswersTheHandoffFromTheEmailsPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, paths, 1, "the score over time is a line")
 	screenshot(t, ctx, shots, "handoff-en.png")
+	axeCheck(t, ctx, "handoff-en")
 
 	// In German, and answers: not ready yet.
 	speak(t, ctx, "de-DE,de;q=0.9")
@@ -318,6 +319,7 @@ func TestBrowserARepSignsInToTheInboxAnswersAndSignsOut(t *testing.T) {
 	require.Equal(t, network.CookieSameSiteLax, cookie.SameSite)
 	click(t, ctx, `#handoff-`+id+` summary`)
 	screenshot(t, ctx, shots, "inbox-en.png")
+	axeCheck(t, ctx, "inbox-en")
 
 	// The link works once.
 	used := fetch(t, "GET", link, nil, nil)
