@@ -45,6 +45,9 @@ type Config struct {
 	// HandoffLinkTTL is how long the hand-off page's link in an owner's
 	// email works (0: linktoken.DefaultHandoffTTL).
 	HandoffLinkTTL time.Duration
+	// EventsRetention is how long engagement events are kept (0: for
+	// ever); see PruneEvents.
+	EventsRetention time.Duration
 }
 
 // Activities holds the activities' dependencies; the worker builds it once.

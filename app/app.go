@@ -108,7 +108,7 @@ func New(cfg config.Config, d Deps, t Tuning) *App {
 			From: sendgrid.Address{Email: cfg.FromEmail, Name: cfg.FromName}, ASMGroupID: cfg.ASMGroupID,
 			PublicURL: cfg.PublicURL, TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace,
 			FrequencyMax: cfg.FrequencyCap.Max, FrequencyPer: cfg.FrequencyCap.Per, LinkTTL: cfg.LinkTTL,
-			HandoffLinkTTL: cfg.HandoffLinkTTL,
+			HandoffLinkTTL: cfg.HandoffLinkTTL, EventsRetention: cfg.EventsRetention,
 		},
 		Log:     d.Log.With().Str("component", "activities").Logger(),
 		Metrics: activities.NewMetrics(d.Registry, journeyMetrics),

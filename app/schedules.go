@@ -40,13 +40,47 @@ func RenewalSchedule() client.ScheduleOptions {
 	}
 }
 
+// EventsRetentionSchedule is the Temporal Schedule of the events'
+// retention: every day at 03:30 UTC, away from the renewal detector and
+// the working day, it starts workflows.EventsRetention. Overlap and
+// catch-up as for the renewals: the pruning is idempotent.
+func EventsRetentionSchedule() client.ScheduleOptions {
+	return client.ScheduleOptions{
+		ID: workflows.EventsRetentionScheduleID,
+		Spec: client.ScheduleSpec{
+			Calendars: []client.ScheduleCalendarSpec{{
+				Hour: []client.ScheduleRange{{Start: 3}}, Minute: []client.ScheduleRange{{Start: 30}}, Second: []client.ScheduleRange{{Start: 0}},
+				Comment: "daily at 03:30 UTC",
+			}},
+			TimeZoneName: "UTC",
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:            workflows.EventsRetentionScheduleID,
+			Workflow:      workflows.EventsRetention,
+			TaskQueue:     workflows.TaskQueue,
+			StaticSummary: "events retention: delete engagement events older than RIPEN_EVENTS_RETENTION",
+		},
+		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow: 12 * time.Hour,
+		Note:          "created by ripen at start-up; see README, Operations",
+	}
+}
+
 // EnsureSchedules creates ripen's schedules, or brings an existing one to
 // this release's spec, action and policies. Any number of processes may run
 // it at once, every start: creating one that exists is answered "already
 // running", and then it is updated instead. An update keeps the schedule's
 // state, so a schedule an operator paused stays paused.
 func (a *App) EnsureSchedules(ctx context.Context) error {
-	want := RenewalSchedule()
+	for _, want := range []client.ScheduleOptions{RenewalSchedule(), EventsRetentionSchedule()} {
+		if err := a.ensureSchedule(ctx, want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) ensureSchedule(ctx context.Context, want client.ScheduleOptions) error {
 	sc := a.Temporal.ScheduleClient()
 	_, err := sc.Create(ctx, want)
 	if err == nil {

@@ -47,7 +47,12 @@ func TestStartingTwiceLeavesOneDailyRenewalSchedule(t *testing.T) {
 		require.NoError(t, err)
 		ids = append(ids, s.ID)
 	}
-	require.Equal(t, []string{workflows.RenewalScheduleID}, ids)
+	require.ElementsMatch(t, []string{workflows.RenewalScheduleID, workflows.EventsRetentionScheduleID}, ids,
+		"one of each schedule however often the worker starts")
+	ret, err := tc.ScheduleClient().GetHandle(ctx, workflows.EventsRetentionScheduleID).Describe(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []client.ScheduleRange{{Start: 3, End: 3, Step: 1}}, ret.Schedule.Spec.Calendars[0].Hour)
+	require.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, ret.Schedule.Policy.Overlap)
 
 	desc, err := handle.Describe(ctx)
 	require.NoError(t, err)

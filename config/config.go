@@ -51,6 +51,11 @@ type Config struct {
 	// answers the hand-off without a key, so it lives shorter than
 	// contacts' links.
 	HandoffLinkTTL time.Duration
+	// EventsRetention (RIPEN_EVENTS_RETENTION, default 400d; 0 keeps
+	// events for ever) is how long engagement events are kept: a daily
+	// Temporal Schedule deletes older ones in batches. Reports read what
+	// the events left on the runs, not the events.
+	EventsRetention time.Duration
 	// RateLimitKey bounds the requests of each API key
 	// (RIPEN_RATE_LIMIT_KEY), RateLimitPublic those of each client address
 	// on the public routes (RIPEN_RATE_LIMIT_PUBLIC); zero is no limit.
@@ -451,6 +456,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("RIPEN_HANDOFF_LINK_TTL: want a duration such as 30d")
 	}
 	c.HandoffLinkTTL = httl.Std()
+	if v := get("RIPEN_EVENTS_RETENTION", "400d"); v == "0" {
+		c.EventsRetention = 0
+	} else if ret, err := journey.ParseDuration(v); err != nil || ret < journey.Duration(90*24*time.Hour) {
+		return c, fmt.Errorf("RIPEN_EVENTS_RETENTION: want a duration of at least 90d such as 400d, or 0 to keep events for ever")
+	} else {
+		c.EventsRetention = ret.Std()
+	}
 	c.RateLimitKey, c.RateLimitPublic = DefaultRateLimitKey, DefaultRateLimitPublic
 	if v := getenv("RIPEN_RATE_LIMIT_KEY"); v != "" {
 		if c.RateLimitKey, err = ParseRateLimit("RIPEN_RATE_LIMIT_KEY", v); err != nil {

@@ -17,6 +17,7 @@ func TestDefaultsRunAgainstTheLocalStack(t *testing.T) {
 	require.Equal(t, "default", c.TemporalNamespace)
 	require.Equal(t, FrequencyCap{}, c.FrequencyCap, "unset means no cap")
 	require.Equal(t, 90*24*time.Hour, c.LinkTTL)
+	require.Equal(t, 400*24*time.Hour, c.EventsRetention)
 	require.Equal(t, 30*time.Second, c.Worker.StopTimeout)
 	require.Equal(t, "127.0.0.1:9090", c.APIOpsAddr, "API and worker each have an ops listener of their own on one host")
 	require.Equal(t, "127.0.0.1:9464", c.WorkerOpsAddr)
@@ -143,6 +144,7 @@ func TestFrequencyCap(t *testing.T) {
 func TestBadValuesNameTheVariable(t *testing.T) {
 	for key, val := range map[string]string{
 		"RIPEN_LINK_TTL":                         "soon",
+		"RIPEN_EVENTS_RETENTION":                 "7d", // shorter than a detector's window may be
 		"SENDGRID_ASM_GROUP_ID":                  "abc",
 		"RIPEN_CODEC_AUTH":                       "maybe",
 		"RIPEN_WORKER_MAX_CONCURRENT_ACTIVITIES": "-1",
@@ -155,6 +157,15 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		require.Error(t, err, key)
 		require.Contains(t, err.Error(), key)
 	}
+}
+
+func TestEventsMayBeKeptForEver(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"RIPEN_EVENTS_RETENTION": "0"}))
+	require.NoError(t, err)
+	require.Zero(t, c.EventsRetention)
+	c, err = FromEnv(env(map[string]string{"RIPEN_EVENTS_RETENTION": "730d"}))
+	require.NoError(t, err)
+	require.Equal(t, 730*24*time.Hour, c.EventsRetention)
 }
 
 func TestWorkerTuningFromTheEnvironment(t *testing.T) {

@@ -380,3 +380,25 @@ func (s *Store) GetEvent(ctx context.Context, id string) (Event, error) {
 	}
 	return e, pgErr("get", "event", id, err)
 }
+
+// One batch of the oldest events before a time; ctid finds the rows the
+// index chose without a second lookup by ID.
+const sqlPruneEvents = `
+DELETE FROM events
+WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2))`
+
+// PruneEvents deletes at most batch events that occurred before before,
+// oldest first, and returns how many it deleted: fewer than batch means
+// none is left. Batches keep each transaction short, so ingestion and the
+// detectors are not held up by a large deletion.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time, batch int) (int64, error) {
+	if batch < 1 {
+		batch = 10000
+	}
+	tag, err := s.pool.Exec(ctx, sqlPruneEvents, before, batch)
+	if err != nil {
+		return 0, pgErr("prune", "events", "", err)
+	}
+	return tag.RowsAffected(), nil
+}

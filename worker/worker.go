@@ -24,6 +24,8 @@ func New(c client.Client, acts *activities.Activities, renewals *activities.Rene
 	w.RegisterWorkflow(workflows.Journey)
 	w.RegisterActivity(acts)
 	w.RegisterWorkflow(workflows.RenewalDetector)
+	// The daily pruning of old events; PruneEvents is a method of acts.
+	w.RegisterWorkflow(workflows.EventsRetention)
 	// Fast-lane hand-offs without a run; their activities are methods of
 	// acts, registered above.
 	w.RegisterWorkflow(workflows.FastLaneHandoff)
