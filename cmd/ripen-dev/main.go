@@ -199,7 +199,7 @@ ripen is running (started in %s)
   Postgres         %s
   Admin API key    %s
 
-Demo data: personas ops-lead and finance-lead, journeys %s,
+Demo data: personas ops-lead, it-lead and finance-lead, journeys %s,
 customers acme, globex and initech. Enrol one:
 
   curl -s -X POST %s/v1/journeys/erp-automation-crosssell/enrollments \
