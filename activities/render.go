@@ -255,3 +255,42 @@ func textFooter(d EmailData) string {
 	fmt.Fprintf(&b, "%s: %s\n", unsub, d.Links.Unsubscribe)
 	return b.String()
 }
+
+// Preview is a content block's email as one contact would get it, for a
+// person to look at before it goes (the console's preview and test send).
+type Preview struct {
+	Subject, HTML, Text string
+	// Variant names the email chosen, as the outbox notes it:
+	// store.VariantBase, "persona/locale", "persona" or "locale".
+	Variant string
+	// TemplateID is set when the email is a SendGrid dynamic template:
+	// SendGrid renders it, so there is no body to show.
+	TemplateID string
+}
+
+// PreviewEmail renders c's email for a contact of persona with the same
+// code SendContent uses: the variant chosen as store.Content.EmailFor
+// chooses it for persona and data.Contact.Locale, then the templates and
+// the footer. Unlike a send it signs no link: links stay as the content
+// has them, there is no hidden trap link, and the footer's unsubscribe
+// link is data.Links.Unsubscribe as given. data.Content is filled from c.
+func PreviewEmail(c store.Content, persona string, data EmailData) (Preview, error) {
+	var p Preview
+	c.Email, p.Variant = c.EmailFor(persona, data.Contact.Locale)
+	data.Content = ContentData{ID: c.ID, Title: c.Title, Topic: c.Topic, Stage: c.Stage, URL: c.URL}
+	data.Links.Trap = ""
+	if c.Email.TemplateID != "" {
+		p.TemplateID = c.Email.TemplateID
+		return p, nil
+	}
+	r, err := renderContent(c, data, func(url string) string { return url })
+	if err != nil {
+		return p, err
+	}
+	p.Subject, p.HTML, p.Text = r.Subject, r.HTML, r.Text
+	return p, nil
+}
+
+// HeaderText makes s fit for a mail header, as every email of a run is
+// made fit: see headerText.
+func HeaderText(s string) string { return headerText(s) }

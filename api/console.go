@@ -6,8 +6,10 @@ package api
 // HttpOnly cookie, takes posts only with a CSRF token from its own page and
 // changes nothing on GET. Its pages load one stylesheet of ours and no
 // script, so their Content-Security-Policy allows neither inline scripts
-// nor inline styles. Everything it shows comes from package console, which
-// draws on the same use cases as the API.
+// nor inline styles; an email's preview, which has inline styles, is framed
+// from a route of its own with its own sandboxed policy
+// (api/console_content.go). Everything it shows comes from package console,
+// which draws on the same use cases as the API.
 
 import (
 	"bytes"
@@ -44,6 +46,13 @@ const (
 	consoleLoginForm = "console-login"
 	// consoleCSP: our stylesheet only, no script at all, SVG inline.
 	consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	// consolePreviewPageCSP is the content preview's: the console's, and
+	// the email's HTML in a frame of our own origin.
+	consolePreviewPageCSP = consoleCSP + "; frame-src 'self'"
+	// consoleEmailCSP is the framed email's own: inline styles and images
+	// as emails have them, no script, no form, nothing else loaded, and
+	// sandboxed, so it is of no origin and cannot reach the console.
+	consoleEmailCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox"
 )
 
 //go:embed pages/console/*.html
@@ -54,7 +63,7 @@ var consoleCSS []byte
 
 var consoleTemplates = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login.html", "signin.html", "message.html", "journeys.html", "journey.html", "diff.html", "handoffs.html", "runs.html", "run.html"} {
+	for _, name := range []string{"login.html", "signin.html", "message.html", "journeys.html", "journey.html", "diff.html", "handoffs.html", "runs.html", "run.html", "content.html", "preview.html"} {
 		m[name] = template.Must(template.New(name).Funcs(template.FuncMap{
 			"t":       i18n.T,
 			"percent": percent,
@@ -112,7 +121,11 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	setPageHeaders(w.Header())
-	w.Header().Set("Content-Security-Policy", consoleCSP)
+	csp := consoleCSP
+	if name == "preview.html" {
+		csp = consolePreviewPageCSP
+	}
+	w.Header().Set("Content-Security-Policy", csp)
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes())
 }

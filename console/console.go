@@ -2,7 +2,8 @@
 // for marketing ops and sales leads: who may sign in and how (a one-time
 // link emailed to a console user or an account owner, or an API key), what
 // a session's role may see, and the views it shows (journeys with their
-// reports, every owner's hand-offs).
+// reports, content previewed for a persona and locale and sent as a test
+// to oneself, every owner's hand-offs).
 //
 // Its views are drawn from the same use cases as the API's (journeys,
 // reports, runs), so a rule lives once; it adds only what a person needs
@@ -56,6 +57,9 @@ type Service struct {
 	log      zerolog.Logger
 	// Now is the clock (time.Now); tests may set it.
 	Now func() time.Time
+	// tests holds when each person last got a test of each content
+	// (SendTest), for the minute between two.
+	tests testLimiter
 }
 
 // New builds the service. Without mail (nil) no sign-in link goes out:
@@ -78,15 +82,16 @@ const (
 	AreaJourneys = "journeys"
 	AreaRuns     = "runs"
 	AreaHandoffs = "handoffs"
+	AreaContent  = "content"
 )
 
-// areasOf are what each role sees: marketing the journeys and their runs,
-// sales the hand-offs and runs (of their own book when bound to an owner),
-// admin everything.
+// areasOf are what each role sees: marketing the journeys, their content
+// and their runs, sales the hand-offs and runs (of their own book when
+// bound to an owner), admin everything.
 var areasOf = map[string][]string{
-	store.RoleMarketing: {AreaJourneys, AreaRuns},
+	store.RoleMarketing: {AreaJourneys, AreaContent, AreaRuns},
 	store.RoleSales:     {AreaHandoffs, AreaRuns},
-	store.RoleAdmin:     {AreaJourneys, AreaRuns, AreaHandoffs},
+	store.RoleAdmin:     {AreaJourneys, AreaContent, AreaRuns, AreaHandoffs},
 }
 
 // Session is a signed-in person (or API key) of the console.
@@ -162,7 +167,7 @@ func (s *Service) RequestSignIn(ctx context.Context, email string, l i18n.Lang) 
 	for _, r := range to {
 		key := store.OutboxKey{RunKey: "console/signin/" + r.key, StepID: "signin:" + now.UTC().Truncate(signInWindow).Format(time.RFC3339),
 			ContactID: r.key, Kind: store.OutboxNotice}
-		err := s.sendOnce(ctx, key, r.addr, func() (sendgrid.Message, error) {
+		_, err := s.sendOnce(ctx, key, r.addr, func() (sendgrid.Message, error) {
 			token, err := s.store.CreateConsoleSignIn(ctx, r.who, now.Add(s.cfg.SignInTTL))
 			if err != nil {
 				return sendgrid.Message{}, fmt.Errorf("create a console sign-in for %s: %w", r.key, err)
@@ -250,47 +255,52 @@ func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
 }
 
 // sendOnce emails to the message compose makes, once per outbox key: a
-// key whose email went already sends nothing, and a suppressed address is
-// not mailed. compose runs only when the email goes, so a sign-in token is
-// never made in vain.
-func (s *Service) sendOnce(ctx context.Context, key store.OutboxKey, to sendgrid.Address, compose func() (sendgrid.Message, error)) error {
+// key whose email went already sends nothing (sent false), and a
+// suppressed address is not mailed. compose runs only when the email goes,
+// so a sign-in token is never made in vain. The message's From is the
+// service's unless compose names a display name of its own.
+func (s *Service) sendOnce(ctx context.Context, key store.OutboxKey, to sendgrid.Address, compose func() (sendgrid.Message, error)) (sent bool, err error) {
 	row, err := s.store.ClaimOutbox(ctx, key)
 	if err != nil {
-		return fmt.Errorf("claim the outbox for %s: %w", key.RunKey, err)
+		return false, fmt.Errorf("claim the outbox for %s: %w", key.RunKey, err)
 	}
 	if row.Status != store.OutboxPending {
-		return nil
+		return false, nil
 	}
 	suppressed, err := s.store.IsSuppressed(ctx, to.Email)
 	if err != nil {
-		return fmt.Errorf("check suppression of %s: %w", key.ContactID, err)
+		return false, fmt.Errorf("check suppression of %s: %w", key.ContactID, err)
 	}
 	if suppressed {
 		_ = s.store.MarkOutboxFailed(ctx, row.ID, "the address is suppressed")
-		return nil
+		return false, nil
 	}
 	if s.mail == nil {
 		_ = s.store.MarkOutboxFailed(ctx, row.ID, "no mailer configured")
-		return errors.New("no mailer configured: the sign-in link cannot go")
+		return false, errors.New("no mailer configured: the console's email cannot go")
 	}
 	msg, err := compose()
 	if err != nil {
-		return err
+		return false, err
 	}
-	msg.From, msg.To = s.cfg.From, to
+	from := s.cfg.From
+	if msg.From.Name != "" {
+		from.Name = msg.From.Name
+	}
+	msg.From, msg.To = from, to
 	msg.Categories = []string{"ripen", "console"}
 	id, err := s.mail.Send(ctx, msg)
 	if err != nil {
 		if !sendgrid.IsRetryable(err) {
 			_ = s.store.MarkOutboxFailed(context.WithoutCancel(ctx), row.ID, err.Error())
 		}
-		return fmt.Errorf("send a console sign-in link to %s: %w", key.ContactID, err)
+		return false, fmt.Errorf("send a console email to %s: %w", key.ContactID, err)
 	}
 	if id == "" {
 		id = fmt.Sprintf("outbox-%d", row.ID)
 	}
 	if err := s.store.MarkOutboxSent(context.WithoutCancel(ctx), row.ID, id); err != nil {
-		s.log.Error().Err(err).Int64("outbox_id", row.ID).Msg("sign-in link sent but not recorded in the outbox")
+		s.log.Error().Err(err).Int64("outbox_id", row.ID).Msg("console email sent but not recorded in the outbox")
 	}
-	return nil
+	return true, nil
 }

@@ -15,13 +15,13 @@ func TestConsoleRoleDecidesWhatASessionSees(t *testing.T) {
 		role string
 		sees []string
 	}{
-		{store.RoleMarketing, []string{AreaJourneys, AreaRuns}},
+		{store.RoleMarketing, []string{AreaJourneys, AreaContent, AreaRuns}},
 		{store.RoleSales, []string{AreaHandoffs, AreaRuns}},
-		{store.RoleAdmin, []string{AreaJourneys, AreaRuns, AreaHandoffs}},
+		{store.RoleAdmin, []string{AreaJourneys, AreaContent, AreaRuns, AreaHandoffs}},
 		{"someone", nil},
 	} {
 		sess := Session{store.ConsoleSession{Role: c.role}}
-		for _, area := range []string{AreaJourneys, AreaRuns, AreaHandoffs} {
+		for _, area := range []string{AreaJourneys, AreaContent, AreaRuns, AreaHandoffs} {
 			want := false
 			for _, a := range c.sees {
 				want = want || a == area
@@ -65,4 +65,27 @@ func TestConsoleDiffNamesEveryChangedLineInOrder(t *testing.T) {
 	for _, l := range diffLines(a, a) {
 		require.Equal(t, byte(' '), l.Op)
 	}
+}
+
+func TestConsoleTestEmailsGoOncePerMinutePerPersonAndContent(t *testing.T) {
+	var l testLimiter
+	t0 := time.Date(2026, 12, 7, 21, 59, 59, 0, time.UTC)
+	require.True(t, l.take("user:ina checklist", t0))
+	require.False(t, l.take("user:ina checklist", t0.Add(30*time.Second)), "within the minute, even in the next clock minute")
+	require.True(t, l.take("user:ina case-study", t0), "another content")
+	require.True(t, l.take("user:tom checklist", t0), "another person")
+	require.True(t, l.take("user:ina checklist", t0.Add(time.Minute)))
+	l.give("user:ina checklist", t0.Add(time.Minute))
+	require.True(t, l.take("user:ina checklist", t0.Add(time.Minute+time.Second)), "a test that did not go does not count")
+}
+
+func TestConsolePreviewSampleSpeaksTheLocalesLanguage(t *testing.T) {
+	de := sampleData("de-AT", "https://ripen.example/u")
+	require.Equal(t, "Anna", de.Contact.FirstName)
+	require.Equal(t, "de-AT", de.Contact.Locale)
+	require.Equal(t, "Beispiel GmbH", de.Customer.Name)
+	require.Equal(t, "https://ripen.example/u", de.Links.Unsubscribe)
+	en := sampleData("en-GB", "")
+	require.Equal(t, "Jane", en.Contact.FirstName)
+	require.Equal(t, "Sam Taylor", en.Owner.Name)
 }
