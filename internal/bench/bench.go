@@ -366,8 +366,23 @@ func shardsText(n int32) string {
 	return strconv.Itoa(int(n))
 }
 
-// dataFiles are Temporal's SQLite database and its WAL.
+// sqliteBytes is the size of Temporal's store: its SQLite database and
+// WAL, or on Postgres its two databases (persistence and visibility), as
+// the server reports them (0 when it cannot).
 func (b *bench) sqliteBytes() int64 {
-	f := filepath.Join(b.rep.Settings.DataDir, "temporal.sqlite")
-	return fileSizes(f, f+"-wal", f+"-shm")
+	if b.cfg.TemporalStore != devtemporal.StorePostgres {
+		f := filepath.Join(b.rep.Settings.DataDir, "temporal.sqlite")
+		return fileSizes(f, f+"-wal", f+"-shm")
+	}
+	pg, err := devtemporal.PostgresFor(b.st.DatabaseURL)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	err = b.st.Store.Pool().QueryRow(context.Background(),
+		`SELECT pg_database_size($1) + pg_database_size($2)`, pg.Database, pg.VisibilityDatabase()).Scan(&n)
+	if err != nil {
+		return 0
+	}
+	return n
 }

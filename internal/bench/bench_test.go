@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,17 @@ func numbers(v any, path string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// The table names the Temporal store the size per run was measured on.
+func TestTheTableNamesTheTemporalStore(t *testing.T) {
+	for store, want := range map[devtemporal.Store]string{devtemporal.StorePostgres: "Temporal's Postgres databases", "": "SQLite"} {
+		cfg := Defaults(true)
+		cfg.TemporalStore = store
+		rep := (&bench{cfg: cfg, start: time.Now()}).newReport()
+		rep.Scale.SQLiteAfter, rep.Scale.SQLitePerRunKiB = 80<<20, 54.2
+		var table strings.Builder
+		require.NoError(t, rep.WriteTable(&table))
+		require.Regexp(t, `\s`+regexp.QuoteMeta(want)+`\s+0\.0 → 80\.0 MiB \(54\.20 KiB/run\)`, table.String())
+	}
 }

@@ -79,7 +79,7 @@ func (b *bench) scale(ctx context.Context) error {
 		s.RSSAt100kMeasure = fmt.Sprintf("not measured: half of %d runs does not fill the worker's workflow cache (%d), so the memory per run is not yet the marginal one; run --runs 100000",
 			m, b.rep.Settings.StickyCacheSize)
 	}
-	b.progress("scale: RSS %.0f → %.0f → %.0f MiB (%.2f KiB/run, %.2f KiB/run in the second half), Go heap %.0f → %.0f MiB, SQLite %.2f KiB/run, %.0f history events/run",
+	b.progress("scale: RSS %.0f → %.0f → %.0f MiB (%.2f KiB/run, %.2f KiB/run in the second half), Go heap %.0f → %.0f MiB, Temporal store %.2f KiB/run, %.0f history events/run",
 		s.Before.RSSMiB, s.Half.RSSMiB, s.After.RSSMiB, s.RSSPerRunKiB, s.MarginalRSSPerRunKiB, s.Before.HeapInuseMiB, s.After.HeapInuseMiB, s.SQLitePerRunKiB, s.HistoryPerRun)
 	return nil
 }

@@ -60,7 +60,11 @@ func (r *Report) WriteTable(out io.Writer) error {
 	row("", "process RSS", fmt.Sprintf("%.0f → %.0f → %.0f MiB (%.2f KiB/run; %.2f in the second half); peak %.0f MiB",
 		sc.Before.RSSMiB, sc.Half.RSSMiB, sc.After.RSSMiB, sc.RSSPerRunKiB, sc.MarginalRSSPerRunKiB, sc.After.PeakRSSMiB))
 	row("", "Go heap in use", fmt.Sprintf("%.0f → %.0f MiB (%.2f KiB/run)", sc.Before.HeapInuseMiB, sc.After.HeapInuseMiB, sc.HeapPerRunKiB))
-	row("", "SQLite", fmt.Sprintf("%.1f → %.1f MiB (%.2f KiB/run)", mib(sc.SQLiteBefore), mib(sc.SQLiteAfter), sc.SQLitePerRunKiB))
+	store := "SQLite"
+	if strings.Contains(r.Settings.Temporal, "PostgreSQL") {
+		store = "Temporal's Postgres databases"
+	}
+	row("", store, fmt.Sprintf("%.1f → %.1f MiB (%.2f KiB/run)", mib(sc.SQLiteBefore), mib(sc.SQLiteAfter), sc.SQLitePerRunKiB))
 	row("", "history events per sleeping run", fmt.Sprintf("%.1f", sc.HistoryPerRun))
 	row("", "at 100,000 runs", fmt.Sprintf("%.0f MiB RSS (%s)", sc.RSSAt100kMiB, sc.RSSAt100kMeasure))
 	row("simulated year", fmt.Sprintf("%d weeks, %d runs", y.Weeks, len(y.Runs)), fmt.Sprintf("%.0f events per run-year, at most %d in one history (Temporal suggests continue-as-new at %d)", y.EventsPerYear, y.MaxEventsPerRun, y.SuggestAt))
