@@ -108,15 +108,25 @@ func (s *Service) checkView(v PageView) (*url.URL, error) {
 	if v.Kind != BeaconView && v.Kind != BeaconDownload {
 		probs = append(probs, fault.Field{Field: "kind", Message: fmt.Sprintf("must be %q or %q", BeaconView, BeaconDownload)})
 	}
-	page, err := url.Parse(v.URL)
-	switch {
-	case len(v.URL) > maxPageURL:
-		probs = append(probs, fault.Field{Field: "url", Message: fmt.Sprintf("at most %d characters", maxPageURL)})
-	case err != nil || page.Host == "" || !v.Site.AllowsOrigin(page.Scheme+"://"+page.Host):
-		probs = append(probs, fault.Field{Field: "url", Message: "must be a page of one of the site's origins"})
+	page, prob := sitePage(v.Site, v.URL)
+	if prob != nil {
+		probs = append(probs, *prob)
 	}
 	if len(probs) > 0 {
 		return nil, fault.InvalidFields(probs...)
+	}
+	return page, nil
+}
+
+// sitePage is raw as a page of one of site's origins (its path "/" when
+// empty), or the problem of field url.
+func sitePage(site sites.Site, raw string) (*url.URL, *fault.Field) {
+	if len(raw) > maxPageURL {
+		return nil, &fault.Field{Field: "url", Message: fmt.Sprintf("at most %d characters", maxPageURL)}
+	}
+	page, err := url.Parse(raw)
+	if err != nil || page.Host == "" || !site.AllowsOrigin(page.Scheme+"://"+page.Host) {
+		return nil, &fault.Field{Field: "url", Message: "must be a page of one of the site's origins"}
 	}
 	if page.Path == "" {
 		page.Path = "/"

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/mail"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -112,18 +111,12 @@ func (s *Service) checkFastLane(r WebFastLane) (string, error) {
 			probs = append(probs, fault.Field{Field: "email", Message: "must be an email address"})
 		}
 	}
-	u, err := url.Parse(r.URL)
-	switch {
-	case len(r.URL) > maxPageURL:
-		probs = append(probs, fault.Field{Field: "url", Message: fmt.Sprintf("at most %d characters", maxPageURL)})
-	case err != nil || u.Host == "" || !r.Site.AllowsOrigin(u.Scheme+"://"+u.Host):
-		probs = append(probs, fault.Field{Field: "url", Message: "must be a page of one of the site's origins"})
+	u, prob := sitePage(r.Site, r.URL)
+	if prob != nil {
+		probs = append(probs, *prob)
 	}
 	if len(probs) > 0 {
 		return "", fault.InvalidFields(probs...)
-	}
-	if u.Path == "" {
-		u.Path = "/"
 	}
 	return strings.ToLower(u.Scheme+"://"+u.Host) + u.Path, nil
 }
