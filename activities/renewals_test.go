@@ -42,6 +42,9 @@ func TestTheRenewalDetectorEnrolsEachRenewalOnce(t *testing.T) {
 	t.Cleanup(st.Stop)
 	require.NoError(t, st.Store.PutContent(ctx, store.Content{ID: "pitch", Title: "Pitch", Topic: "reporting", Stage: "awareness",
 		Email: store.ContentEmail{Subject: "Reporting", HTML: "<p>Reporting</p>"}}))
+	for _, p := range []string{"erp-core", "crm", "reporting-edition"} {
+		require.NoError(t, st.Store.PutProduct(ctx, store.CatalogueProduct{ID: p, Name: p}))
+	}
 	_, _, err = st.App.Journeys.Publish(ctx, "reporting-renewal", []byte(renewalJourney))
 	require.NoError(t, err)
 	account := func(id string, products ...store.Product) {

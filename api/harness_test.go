@@ -18,6 +18,7 @@ import (
 	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/devstack"
 	"github.com/ripen/ripen/internal/testlog"
+	"github.com/ripen/ripen/store"
 	"github.com/ripen/ripen/store/storetest"
 )
 
@@ -52,8 +53,15 @@ func newHarnessWith(t *testing.T, tune func(*devstack.Options)) *harness {
 		require.NoError(t, err)
 		h.keys[role] = key
 	}
+	for _, id := range testProducts {
+		require.NoError(t, st.Store.PutProduct(ctx, store.CatalogueProduct{ID: id, Name: "Product " + id}))
+	}
 	return h
 }
+
+// testProducts are the catalogue the tests' journeys and customers name.
+var testProducts = []string{"p", "x", "erp-core", "automation-suite", "automation-suite-pro",
+	"automation-seats", "reporting-edition", "crm"}
 
 // do sends a request as role ("" for none) and returns status and body.
 func (h *harness) do(method, path, role string, body any) (int, []byte) {

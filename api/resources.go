@@ -55,7 +55,7 @@ func pathID(r *http.Request, bodyID *string) error {
 }
 
 // resource is a record kind with idempotent PUT, GET and a paged list:
-// personas, content and customers.
+// personas, products, content and customers.
 type resource[T any] struct {
 	id   func(*T) *string
 	put  func(context.Context, T) error
@@ -66,6 +66,14 @@ type resource[T any] struct {
 func (s *Server) personas() resource[store.Persona] {
 	return resource[store.Persona]{
 		id: func(p *store.Persona) *string { return &p.ID }, put: s.store.PutPersona, get: s.store.GetPersona, list: s.store.ListPersonas,
+	}
+}
+
+// products are the catalogue: journeys, customers and orders may name
+// only these.
+func (s *Server) products() resource[store.CatalogueProduct] {
+	return resource[store.CatalogueProduct]{
+		id: func(p *store.CatalogueProduct) *string { return &p.ID }, put: s.store.PutProduct, get: s.store.GetProduct, list: s.store.ListProducts,
 	}
 }
 

@@ -227,6 +227,7 @@ steps:
 
 // setUp publishes everything a journey needs, through the API.
 func (c *client) setUp() {
+	c.call("PUT", "/v1/products/automation-suite", map[string]any{"name": "Automation Suite"}, 200, nil)
 	c.call("PUT", "/v1/personas/ops-lead", map[string]any{"name": "Head of Operations", "pains": []string{"manual order entry"},
 		"goals": []string{"lead time -30%"}, "topics": []string{"process-automation"}}, 200, nil)
 	for _, id := range []string{"automation-checklist", "automation-checklist-reminder", "erp-automation-case-study"} {
@@ -469,6 +470,9 @@ func TestBuyingGroupTour(t *testing.T) {
 
 	for id, name := range map[string]string{"ops-lead": "Head of Operations", "it-lead": "Head of IT"} {
 		c.call("PUT", "/v1/personas/"+id, map[string]any{"name": name, "topics": []string{"process-automation"}}, 200, nil)
+	}
+	for id, name := range map[string]string{"erp-core": "ERP Core", "automation-suite": "Automation Suite"} {
+		c.call("PUT", "/v1/products/"+id, map[string]any{"name": name}, 200, nil)
 	}
 	c.call("PUT", "/v1/content/automation-checklist", map[string]any{
 		"title": "Automation checklist", "topic": "process-automation", "stage": "awareness",

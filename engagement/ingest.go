@@ -169,7 +169,7 @@ func (s *Service) asStored(ctx context.Context, evs []store.Event, dups []string
 
 // eventFieldOrder is the order in which an event's problems are listed: the
 // order of the Event schema. A field missing here is listed last.
-var eventFieldOrder = []string{"id", "customer_id", "contact_id", "contact_email", "type", "topic",
+var eventFieldOrder = []string{"id", "customer_id", "contact_id", "contact_email", "type", "topic", "product",
 	"content_id", "url", "run_id", "step", "note", "occurred_at"}
 
 // validate lists every problem of every event, by path (events[3].note), in
@@ -185,18 +185,22 @@ func (s *Service) validate(ctx context.Context, evs []store.Event, emailProblems
 		return fault.InvalidField("events", fmt.Sprintf("at most %d events per request, got %d", MaxEvents, len(evs)))
 	}
 	customers := make([]string, 0, len(evs))
+	var ordered []string
 	for _, e := range evs {
 		if e.CustomerID != "" {
 			customers = append(customers, e.CustomerID)
 		}
+		if e.Type == store.OrderType && e.Product != "" {
+			ordered = append(ordered, e.Product)
+		}
 	}
-	missing, err := s.store.MissingCustomers(ctx, customers)
+	unknown, err := missingOf(ctx, s.store.MissingCustomers, customers)
 	if err != nil {
 		return err
 	}
-	unknown := map[string]bool{}
-	for _, id := range missing {
-		unknown[id] = true
+	uncatalogued, err := missingOf(ctx, s.store.MissingProducts, ordered)
+	if err != nil {
+		return err
 	}
 	now := s.Now()
 	var probs []fault.Field
@@ -219,6 +223,9 @@ func (s *Service) validate(ctx context.Context, evs []store.Event, emailProblems
 			}
 		}
 		check("customer_id", !unknown[e.CustomerID], "customer "+e.CustomerID+" does not exist")
+		if e.Type == store.OrderType {
+			check("product", !uncatalogued[e.Product], journey.UnknownProduct(e.Product))
+		}
 		if e.OccurredAt.IsZero() {
 			bad["occurred_at"] = "is required (RFC 3339)"
 		}
@@ -243,6 +250,23 @@ func (s *Service) validate(ctx context.Context, evs []store.Event, emailProblems
 		return fault.InvalidFields(probs...)
 	}
 	return nil
+}
+
+// missingOf asks the store which of ids it lacks, as a set; no IDs ask
+// nothing.
+func missingOf(ctx context.Context, missing func(context.Context, []string) ([]string, error), ids []string) (map[string]bool, error) {
+	set := map[string]bool{}
+	if len(ids) == 0 {
+		return set, nil
+	}
+	gone, err := missing(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range gone {
+		set[id] = true
+	}
+	return set, nil
 }
 
 func fieldRank(field string) int {

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -64,6 +65,52 @@ func AudiencePersonas(data []byte) []string {
 			for _, p := range list.Content {
 				if p.Kind == yaml.ScalarNode && p.Value != "" {
 					ids = append(ids, p.Value)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// catalogued reports whether product is in the catalogue, as far as
+// ValidateOptions.Product knows: without it, every product is.
+func (c *checker) catalogued(product string) bool {
+	return c.opt.Product == nil || c.opt.Product(product)
+}
+
+// UnknownProduct says what is wrong with a product ID the catalogue lacks
+// and where it is put right: the catalogue, not the record that named it.
+func UnknownProduct(id string) string {
+	return fmt.Sprintf("unknown product %q: add it to the catalogue first (PUT /v1/products/%s)", id, id)
+}
+
+// NamedProducts returns the product IDs a journey source names (offer.product,
+// offer.requires, goal.product), read loosely as SentContent reads content
+// IDs, so that a caller can look them up at once and pass
+// ValidateOptions.Product to ParseWith.
+func NamedProducts(data []byte) []string {
+	root := looseRoot(data)
+	if root == nil {
+		return nil
+	}
+	var ids []string
+	scalar := func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode && n.Value != "" {
+			ids = append(ids, n.Value)
+		}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, m := root.Content[i].Value, root.Content[i+1]
+		if (key != "offer" && key != "goal") || m.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			switch k, v := m.Content[j].Value, m.Content[j+1]; {
+			case k == "product":
+				scalar(v)
+			case k == "requires" && key == "offer" && v.Kind == yaml.SequenceNode && len(v.Content) <= MaxListItems:
+				for _, p := range v.Content {
+					scalar(p)
 				}
 			}
 		}

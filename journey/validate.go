@@ -19,6 +19,10 @@ type ValidateOptions struct {
 	// naming an unknown one is then a problem.
 	Persona func(id string) bool
 
+	// Product, when set, reports whether a product is in the catalogue; an
+	// offer, requires or goal naming another is then a problem.
+	Product func(id string) bool
+
 	// lines are the lines Parse noted; nil for a Definition that did not
 	// come from Parse (its problems have Line 0).
 	lines Lines
@@ -142,8 +146,11 @@ func (c *checker) header() {
 	case !slices.Contains(OfferKinds, d.Offer.Kind):
 		c.problem("offer.kind", "unknown offer kind %q: want %s", d.Offer.Kind, orList(OfferKinds))
 	}
-	if strings.TrimSpace(d.Offer.Product) == "" {
+	switch p := d.Offer.Product; {
+	case strings.TrimSpace(p) == "":
 		c.problem("offer.product", "offer product is required")
+	case !c.catalogued(p):
+		c.problem("offer.product", "%s", UnknownProduct(p))
 	}
 	c.requires()
 }
@@ -163,6 +170,8 @@ func (c *checker) requires() {
 			c.problem(field, "%q is listed twice", p)
 		case o.Kind == OfferCrossSell && p == o.Product:
 			c.problem(field, "a cross-sell of %s cannot require it: it is offered only to accounts that do not own it", p)
+		case !c.catalogued(p):
+			c.problem(field, "%s", UnknownProduct(p))
 		}
 		seen[p] = true
 	}
@@ -326,6 +335,8 @@ func (c *checker) goal() {
 		c.problem("goal.product", "goal product is required")
 	case !IsProductID(g.Product):
 		c.problem("goal.product", "%q is not a product ID: 1 to %d characters without '/' or whitespace", g.Product, MaxProductIDLength)
+	case !c.catalogued(g.Product):
+		c.problem("goal.product", "%s", UnknownProduct(g.Product))
 	}
 	if g.Within.Std() <= 0 {
 		c.problem("goal.within", "must be longer than 0")

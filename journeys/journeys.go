@@ -123,7 +123,8 @@ func (s *Service) defaultScoringTopics(ctx context.Context, def *journey.Definit
 // Parse parses and validates a definition with the content library known.
 func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition, error) {
 	// A loose first read (under the parser's own limits) finds the content
-	// the steps send and the personas the audience names, even when the
+	// the steps send, the personas the audience names and the products the
+	// offer and goal name, even when the
 	// definition has other problems, so the store answers in one query
 	// each which of them are missing.
 	unknownContent, err := missingSet(ctx, s.store.MissingContent, journey.SentContent(source))
@@ -134,9 +135,14 @@ func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition
 	if err != nil {
 		return nil, err
 	}
+	unknownProducts, err := missingSet(ctx, s.store.MissingProducts, journey.NamedProducts(source))
+	if err != nil {
+		return nil, err
+	}
 	return journey.ParseWith(source, journey.ValidateOptions{
 		Content: func(id string) bool { return !unknownContent[id] },
 		Persona: func(id string) bool { return !unknownPersonas[id] },
+		Product: func(id string) bool { return !unknownProducts[id] },
 	})
 }
 

@@ -13,8 +13,9 @@ import (
 )
 
 // Publishing checks what a journey names against the library: content its
-// steps send and the personas its audience names, each at its line.
-func TestPublishingNamesUnknownContentAndPersonasAtTheirLines(t *testing.T) {
+// steps send, the personas its audience names and the products of its
+// offer, each at its line.
+func TestPublishingNamesUnknownContentPersonasAndProductsAtTheirLines(t *testing.T) {
 	st := storetest.NewDB(t)
 	ctx := context.Background()
 	require.NoError(t, st.PutPersona(ctx, store.Persona{ID: "ops-lead", Name: "Head of Operations"}))
@@ -36,4 +37,6 @@ steps:
 	}
 	require.Equal(t, 4, got["audience.personas[1]"], "the unknown persona at its line: %v", probs)
 	require.Equal(t, 8, got["steps[0].send"], "the unknown content at its line: %v", probs)
+	require.Equal(t, 3, got["offer.product"], "the uncatalogued product at its line: %v", probs)
+	require.Len(t, probs, 3, "%v", probs)
 }

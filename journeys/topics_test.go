@@ -36,6 +36,7 @@ func TestPublishingFillsInTheScoringTopics(t *testing.T) {
 	ctx := context.Background()
 	putContent(t, st, "checklist", "process-automation")
 	putContent(t, st, "case-study", "erp")
+	require.NoError(t, st.PutProduct(ctx, store.CatalogueProduct{ID: "p", Name: "P"}))
 	svc := New(st)
 
 	v, _, err := svc.Publish(ctx, "j", []byte(fmt.Sprintf(topicsJourney, "")))

@@ -20,6 +20,7 @@ INSERT INTO personas (id, name) VALUES ('ops-lead', 'Head of Operations');
 INSERT INTO webhooks (id, url, events, format, secret) VALUES ('crm', 'https://crm.example/hook', '{run.ended,handoff.created}', 'standard', 'whsec_MDEyMzQ1Njc4OWFiY2RlZg==');
 INSERT INTO customers (id, name, persona_id, owner_id) VALUES ('acme', 'Acme GmbH', 'ops-lead', 'rep-eva');
 INSERT INTO contacts (id, customer_id, email) VALUES ('acme-max', 'acme', 'max@acme.example');
+INSERT INTO products (id, name) VALUES ('erp-core', 'ERP Core'), ('crm', 'CRM');
 INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp-core', '2024-03-01');
 INSERT INTO content (id, title, topic, email_template_id) VALUES ('checklist', 'Checklist', 'automation', 'd-1');
 INSERT INTO content_personas (content_id, persona_id, position) VALUES ('checklist', 'ops-lead', 0);
@@ -100,7 +101,13 @@ var constraintCases = []struct {
 	{"customer_products_pkey", `INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp-core', '2025-01-01')`},
 	{"customer_products_customer_id_fkey", `INSERT INTO customer_products (customer_id, product, since) VALUES ('ghost', 'erp-core', '2025-01-01')`},
 	{"customer_products_product_check", `INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp core', '2025-01-01')`},
+	{"customer_products_product_fkey", `INSERT INTO customer_products (customer_id, product, since) VALUES ('acme', 'erp-cor', '2025-01-01')`},
 	{"customer_products_renews_at_check", `INSERT INTO customer_products (customer_id, product, since, renews_at) VALUES ('acme', 'crm', '2025-01-01', '2024-12-31')`},
+
+	{"products_pkey", `INSERT INTO products (id, name) VALUES ('erp-core', 'again')`},
+	{"products_id_check", `INSERT INTO products (id, name) VALUES ('erp core', 'ERP Core')`},
+	{"products_name_check", `INSERT INTO products (id, name) VALUES ('hr', '')`},
+	{"products_description_check", `INSERT INTO products (id, name, description) VALUES ('hr', 'HR', repeat('x', 2001))`},
 
 	{"renewal_enrolments_pkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('j', 'acme', '2027-03-01')`},
 	{"renewal_enrolments_journey_id_fkey", `INSERT INTO renewal_enrolments (journey_id, customer_id, renews_at) VALUES ('ghost', 'acme', '2027-03-01')`},

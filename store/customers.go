@@ -116,6 +116,9 @@ func (s *Store) PutCustomer(ctx context.Context, c Customer) error {
 		if err := checkContactPersonas(ctx, tx, check, c.Contacts); err != nil {
 			return err
 		}
+		if err := checkCatalogued(ctx, tx, check, c.Products); err != nil {
+			return err
+		}
 		var known *Owner
 		if c.Owner.ID != "" {
 			var err error

@@ -113,6 +113,12 @@ var constraints = map[string]constraint{
 	"customer_products_product_check":    {"products", "a product ID " + idRule},
 	"customer_products_renews_at_check":  {"products", "renews_at must not be before since"},
 	"customer_products_customer_id_fkey": {"customer_id", "unknown customer"},
+	"customer_products_product_fkey":     {"products", "names a product the catalogue lacks"},
+
+	"products_pkey":              {"id", "already exists"},
+	"products_id_check":          {"id", idRule},
+	"products_name_check":        {"name", "is required, at most 200 characters"},
+	"products_description_check": {"description", "at most 2000 characters"},
 
 	"renewal_enrolments_pkey":             {"renews_at", "this renewal is claimed already"},
 	"renewal_enrolments_journey_id_fkey":  {"journey_id", "unknown journey"},

@@ -25,6 +25,9 @@ func newFixture(t *testing.T) fixture {
 	s := storetest.NewDB(t)
 	ctx := t.Context()
 	require.NoError(t, s.PutPersona(ctx, store.Persona{ID: "ops-lead", Name: "Head of Operations"}))
+	for _, p := range []string{"erp-core", "crm", "automation-suite", "reporting-edition"} {
+		require.NoError(t, s.PutProduct(ctx, store.CatalogueProduct{ID: p, Name: p}))
+	}
 	c := customer("acme")
 	require.NoError(t, s.PutCustomer(ctx, c))
 	j, err := s.PublishJourney(ctx, journey("erp-automation-crosssell"))

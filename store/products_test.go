@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,50 @@ func TestAnOrderNamesItsProduct(t *testing.T) {
 			require.Equal(t, []store.EventProblem{{Field: "product", Msg: tc.want}}, store.EventProblems(tc.event))
 		})
 	}
+}
+
+func TestTheProductCatalogue(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+
+	t.Run("a product is put, read and listed in ID order", func(t *testing.T) {
+		p := store.CatalogueProduct{ID: "automation-suite", Name: "Automation Suite", Description: "Order entry on autopilot"}
+		require.NoError(t, f.s.PutProduct(ctx, p))
+		got, err := f.s.GetProduct(ctx, p.ID)
+		require.NoError(t, err)
+		require.Equal(t, p, got)
+		list, err := f.s.ListProducts(ctx, store.Page{After: "b", Limit: 2})
+		require.NoError(t, err)
+		require.Equal(t, []string{"crm", "erp-core"}, []string{list[0].ID, list[1].ID})
+	})
+
+	t.Run("every bad field of a product is named at once", func(t *testing.T) {
+		probs := productProblems(t, f.s.PutProduct(ctx, store.CatalogueProduct{ID: "erp core", Description: strings.Repeat("x", 2001)}))
+		require.Equal(t, map[string]string{
+			"id":          "must be 1 to 200 characters without '/' or whitespace",
+			"name":        "is required",
+			"description": "at most 2000 characters",
+		}, probs)
+		_, err := f.s.GetProduct(ctx, "ghost")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("which products the catalogue lacks, each once", func(t *testing.T) {
+		missing, err := f.s.MissingProducts(ctx, []string{"erp-cor", "erp-core", "erp-cor", "hr"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"erp-cor", "hr"}, missing)
+	})
+
+	t.Run("a customer owning an uncatalogued product is refused at that product, and nothing is written", func(t *testing.T) {
+		c := f.customer
+		c.Name = "Changed"
+		c.Products = []store.Product{{Product: "erp-core", Since: "2024-03-01"}, {Product: "erp-cor", Since: "2024-03-01"}}
+		probs := productProblems(t, f.s.PutCustomer(ctx, c))
+		require.Equal(t, map[string]string{
+			"products[1].product": `unknown product "erp-cor": add it to the catalogue first (PUT /v1/products/erp-cor)`,
+		}, probs)
+		got, err := f.s.GetCustomer(ctx, c.ID)
+		require.NoError(t, err)
+		require.NotEqual(t, "Changed", got.Name)
+	})
 }

@@ -130,6 +130,9 @@ func (b *bench) publish(ctx context.Context, yaml string) (*journey.Definition, 
 // the enrolment's customers, all through the API.
 func (b *bench) setUp(ctx context.Context) error {
 	b.progress("setup: persona, content, journey %s and %d customers through the API", nurtureJourney, b.cfg.Customers)
+	if err := b.api.call(ctx, "PUT", "/v1/products/bench-suite", map[string]any{"name": "Benchmark Suite"}, nil); err != nil {
+		return err
+	}
 	if err := b.api.call(ctx, "PUT", "/v1/personas/bench-buyer", map[string]any{
 		"name": "Benchmark buyer", "pains": []string{"slow answers"}, "goals": []string{"fast answers"}, "topics": []string{benchTopic},
 	}, nil); err != nil {

@@ -142,6 +142,9 @@ func (r *runner) setUp(ctx context.Context) error {
 		}
 		return nil
 	}
+	if err := put(ctx, "/v1/products/chaos-suite", map[string]any{"name": "Chaos Suite"}); err != nil {
+		return err
+	}
 	if err := put(ctx, "/v1/personas/chaos-buyer", map[string]any{
 		"name": "Chaos buyer", "pains": []string{"flaky systems"}, "goals": []string{"sleep at night"}, "topics": []string{"reliability"},
 	}); err != nil {

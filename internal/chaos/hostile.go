@@ -493,11 +493,11 @@ func aliasBomb() []byte {
 const loopingCondition = `let a = 1..1000; any(a, {any(a, {any(a, {# < 0})})})`
 
 func loopingJourney(id string) string {
-	return "id: " + id + "\nname: spin\noffer: {kind: upsell, product: p}\nscoring: {points: {click: 1}, half_life: 30d}\nmqn: {threshold: 10}\nsteps:\n" +
+	return "id: " + id + "\nname: spin\noffer: {kind: upsell, product: chaos-suite}\nscoring: {points: {click: 1}, half_life: 30d}\nmqn: {threshold: 10}\nsteps:\n" +
 		"  - {id: w, wait: 1d}\n  - {id: spin, if: \"" + loopingCondition + "\", goto: w}\n  - {id: done, end: true}\n"
 }
 
-var loopingJourneyJSON = `{"id": "spin", "name": "spin", "offer": {"kind": "upsell", "product": "p"},
+var loopingJourneyJSON = `{"id": "spin", "name": "spin", "offer": {"kind": "upsell", "product": "chaos-suite"},
  "scoring": {"points": {"click": 1}, "half_life": "30d"}, "mqn": {"threshold": 10},
  "steps": [{"id": "w", "wait": "1d"}, {"id": "spin", "if": "` + loopingCondition + `", "goto": "w"}, {"id": "done", "end": true}]}`
 

@@ -41,9 +41,10 @@ const Website = "http://127.0.0.1:8090"
 // leaves the site unregistered and the links at Website.
 func Seed(ctx context.Context, st *store.Store, website string) error {
 	var personas []store.Persona
+	var products []store.CatalogueProduct
 	var content []store.Content
 	var customers []store.Customer
-	for file, v := range map[string]any{"personas.yaml": &personas, "content.yaml": &content, "customers.yaml": &customers} {
+	for file, v := range map[string]any{"personas.yaml": &personas, "products.yaml": &products, "content.yaml": &content, "customers.yaml": &customers} {
 		if err := load(file, v); err != nil {
 			return err
 		}
@@ -51,6 +52,11 @@ func Seed(ctx context.Context, st *store.Store, website string) error {
 	for _, p := range personas {
 		if err := st.PutPersona(ctx, p); err != nil {
 			return fmt.Errorf("demo persona %s: %w", p.ID, err)
+		}
+	}
+	for _, p := range products {
+		if err := st.PutProduct(ctx, p); err != nil {
+			return fmt.Errorf("demo product %s: %w", p.ID, err)
 		}
 	}
 	if website != "" {
