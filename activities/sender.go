@@ -44,16 +44,22 @@ func (a *Activities) journeyVersion(ctx context.Context, id string, version int)
 // reaches the rep and not a no-reply box. deliver makes the names
 // header-safe.
 func (a *Activities) fromFor(def *journey.Definition, owner store.Owner) (sendgrid.Address, *sendgrid.Address) {
-	from := a.Config.From
-	if def.SendsAs() != journey.SenderOwner || owner.Email == "" {
+	return SenderAddresses(a.Config.From, def.SendsAs(), owner.Name, owner.Email)
+}
+
+// SenderAddresses is fromFor for a journey's sender setting (sendsAs), the
+// configured sender and the account owner's name and address: what a
+// send uses, and what the console's preview shows.
+func SenderAddresses(from sendgrid.Address, sendsAs, ownerName, ownerEmail string) (sendgrid.Address, *sendgrid.Address) {
+	if sendsAs != journey.SenderOwner || ownerEmail == "" {
 		return from, nil
 	}
-	if owner.Name != "" {
+	if ownerName != "" {
 		if from.Name != "" {
-			from.Name = owner.Name + " via " + from.Name
+			from.Name = ownerName + " via " + from.Name
 		} else {
-			from.Name = owner.Name
+			from.Name = ownerName
 		}
 	}
-	return from, &sendgrid.Address{Email: owner.Email, Name: owner.Name}
+	return from, &sendgrid.Address{Email: ownerEmail, Name: ownerName}
 }

@@ -21,6 +21,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,23 +64,32 @@ var consoleCSS []byte
 
 var consoleTemplates = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login.html", "signin.html", "message.html", "journeys.html", "journey.html", "diff.html", "handoffs.html", "runs.html", "run.html", "content.html", "preview.html"} {
+	for _, name := range []string{"login.html", "signin.html", "message.html", "journeys.html", "journey.html", "diff.html", "handoffs.html", "runs.html", "run.html", "content.html", "preview.html", "simulate.html"} {
 		m[name] = template.Must(template.New(name).Funcs(template.FuncMap{
-			"t":       i18n.T,
-			"percent": percent,
+			"t":       i18n.TN,
+			"percent": i18n.Percent,
+			"int":     consoleInt,
+			"num":     i18n.Number,
 		}).ParseFS(consolePageFiles, "pages/console/layout.html", "pages/console/"+name))
 	}
 	return m
 }()
 
-// percent writes a rate (0.25) as a percentage in l ("25.0 %", "25,0 %").
-func percent(l i18n.Lang, rate float64) string {
-	s := strconv.FormatFloat(rate*100, 'f', 1, 64)
-	if l == i18n.German {
-		s = strings.Replace(s, ".", ",", 1)
+// consoleInt writes a whole number of any integer type as l writes it
+// ("1.234" in German).
+func consoleInt(l i18n.Lang, n any) string {
+	v := reflect.ValueOf(n)
+	switch {
+	case v.CanInt():
+		return i18n.Int(l, v.Int())
+	case v.CanUint():
+		return i18n.Int(l, int64(v.Uint()))
 	}
-	return s + " %"
+	return fmt.Sprint(n)
 }
+
+// percent writes a rate (0.25) as a percentage in l ("25.0 %", "25,0 %").
+func percent(l i18n.Lang, rate float64) string { return i18n.Percent(l, rate) }
 
 // consoleBase is what every console page shows around its content.
 type consoleBase struct {
@@ -103,12 +113,12 @@ func (s *Server) consoleBase(l i18n.Lang, sess console.Session, title, area stri
 	if err != nil {
 		return consoleBase{}, err
 	}
-	b := consoleBase{Lang: l, Title: title, Who: sess.Name, RoleLabel: i18n.T(l, "console.role."+sess.Role), LogoutToken: ft}
+	b := consoleBase{Lang: l, Title: title, Who: sess.Name, RoleLabel: i18n.TN(l, "console.role."+sess.Role), LogoutToken: ft}
 	if sess.OwnerID != "" {
-		b.RoleLabel = i18n.T(l, "console.role.owner")
+		b.RoleLabel = i18n.TN(l, "console.role.owner")
 	}
 	for _, a := range sess.Areas() {
-		b.Nav = append(b.Nav, consoleNav{Href: "/console/" + a, Text: i18n.T(l, "console.nav."+a), Current: a == area})
+		b.Nav = append(b.Nav, consoleNav{Href: "/console/" + a, Text: i18n.TN(l, "console.nav."+a), Current: a == area})
 	}
 	return b, nil
 }
@@ -144,18 +154,18 @@ func (s *Server) consoleMessage(w http.ResponseWriter, r *http.Request, status i
 // consoleFail answers a use case's error on a console page: 403 for a
 // role that may not see it, 404, 422 with the problem, else 503.
 func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, l i18n.Lang, err error) {
-	back := &pageLink{Href: "/console", Text: i18n.T(l, "console.home")}
+	back := &pageLink{Href: "/console", Text: i18n.TN(l, "console.home")}
 	f, _ := fault.As(err)
 	switch {
 	case f != nil && f.Kind == fault.Forbidden:
-		s.consoleMessage(w, r, http.StatusForbidden, l, i18n.T(l, "console.forbidden.title"), back, i18n.T(l, "console.forbidden"))
+		s.consoleMessage(w, r, http.StatusForbidden, l, i18n.TN(l, "console.forbidden.title"), back, i18n.TN(l, "console.forbidden"))
 	case f != nil && f.Kind == fault.NotFound, errors.Is(err, store.ErrNotFound):
-		s.consoleMessage(w, r, http.StatusNotFound, l, i18n.T(l, "notfound.title"), back, i18n.T(l, "console.notfound"))
+		s.consoleMessage(w, r, http.StatusNotFound, l, i18n.TN(l, "notfound.title"), back, i18n.TN(l, "console.notfound"))
 	case f != nil && f.Kind == fault.Invalid:
-		s.consoleMessage(w, r, http.StatusUnprocessableEntity, l, i18n.T(l, "console.invalid.title"), back, fieldMessages(f))
+		s.consoleMessage(w, r, http.StatusUnprocessableEntity, l, i18n.TN(l, "console.invalid.title"), back, fieldMessages(f))
 	default:
 		requestLog(r, s.log).Error().Err(err).Msg("console page failed")
-		s.consoleMessage(w, r, http.StatusServiceUnavailable, l, i18n.T(l, "error.title"), back, i18n.T(l, "error.body"))
+		s.consoleMessage(w, r, http.StatusServiceUnavailable, l, i18n.TN(l, "error.title"), back, i18n.TN(l, "error.body"))
 	}
 }
 
@@ -239,7 +249,7 @@ func (s *Server) renderConsoleLogin(w http.ResponseWriter, r *http.Request, stat
 		return
 	}
 	s.renderConsole(w, r, status, "login.html", consoleLoginView{
-		consoleBase: consoleBase{Lang: l, Title: i18n.T(l, "console.login.title")}, Token: ft, Email: email, Error: problem,
+		consoleBase: consoleBase{Lang: l, Title: i18n.TN(l, "console.login.title")}, Token: ft, Email: email, Error: problem,
 	})
 }
 
@@ -257,7 +267,7 @@ func (s *Server) consoleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.console.SignInWithKey(ctx, key)
 		switch {
 		case fault.Is(err, fault.NotFound):
-			s.renderConsoleLogin(w, r, http.StatusUnauthorized, l, "", i18n.T(l, "console.login.key.bad"))
+			s.renderConsoleLogin(w, r, http.StatusUnauthorized, l, "", i18n.TN(l, "console.login.key.bad"))
 			return
 		case err != nil:
 			s.consoleFail(w, r, l, err)
@@ -270,14 +280,14 @@ func (s *Server) consoleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	err := s.console.RequestSignIn(ctx, email, l)
 	if fault.Is(err, fault.Invalid) {
-		s.renderConsoleLogin(w, r, http.StatusUnprocessableEntity, l, email, i18n.T(l, "login.invalid"))
+		s.renderConsoleLogin(w, r, http.StatusUnprocessableEntity, l, email, i18n.TN(l, "login.invalid"))
 		return
 	}
 	if err != nil {
 		requestLog(r, s.log).Error().Err(err).Msg("console sign-in link not sent")
 	}
-	s.consoleMessage(w, r, http.StatusOK, l, i18n.T(l, "login.sent.title"), nil,
-		i18n.T(l, "console.login.sent", int(s.console.SignInTTL()/time.Minute)))
+	s.consoleMessage(w, r, http.StatusOK, l, i18n.TN(l, "login.sent.title"), nil,
+		i18n.TN(l, "console.login.sent", int(s.console.SignInTTL()/time.Minute)))
 }
 
 type consoleSignInView struct {
@@ -286,8 +296,8 @@ type consoleSignInView struct {
 }
 
 func (s *Server) consoleSignInInvalid(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
-	s.consoleMessage(w, r, http.StatusNotFound, l, i18n.T(l, "signin.invalid.title"),
-		&pageLink{Href: "/console/login", Text: i18n.T(l, "signin.again")}, i18n.T(l, "signin.invalid"))
+	s.consoleMessage(w, r, http.StatusNotFound, l, i18n.TN(l, "signin.invalid.title"),
+		&pageLink{Href: "/console/login", Text: i18n.TN(l, "signin.again")}, i18n.TN(l, "signin.invalid"))
 }
 
 // consoleSignInPage shows the button that signs in. It does not use the
@@ -309,7 +319,7 @@ func (s *Server) consoleSignInPage(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	s.renderConsole(w, r, http.StatusOK, "signin.html", consoleSignInView{consoleBase: consoleBase{Lang: l, Title: i18n.T(l, "signin.title")}, Token: ft})
+	s.renderConsole(w, r, http.StatusOK, "signin.html", consoleSignInView{consoleBase: consoleBase{Lang: l, Title: i18n.TN(l, "signin.title")}, Token: ft})
 }
 
 // consoleSignInSubmit uses the sign-in link and opens the session.
@@ -352,8 +362,8 @@ func (s *Server) consoleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, s.consoleCookieOf("", time.Time{}))
-	s.consoleMessage(w, r, http.StatusOK, l, i18n.T(l, "signedout.title"),
-		&pageLink{Href: "/console/login", Text: i18n.T(l, "signedout.again")})
+	s.consoleMessage(w, r, http.StatusOK, l, i18n.TN(l, "signedout.title"),
+		&pageLink{Href: "/console/login", Text: i18n.TN(l, "signedout.again")})
 }
 
 // Journeys.
@@ -374,7 +384,7 @@ func (s *Server) consoleJourneys(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	b, err := s.consoleBase(l, sess, i18n.T(l, "console.journeys.title"), console.AreaJourneys)
+	b, err := s.consoleBase(l, sess, i18n.TN(l, "console.journeys.title"), console.AreaJourneys)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
@@ -478,7 +488,7 @@ func (s *Server) renderConsoleJourney(w http.ResponseWriter, r *http.Request, se
 func problemText(l i18n.Lang, p journey.Problem) string {
 	var b strings.Builder
 	if p.Line > 0 {
-		b.WriteString(i18n.T(l, "console.publish.line", p.Line))
+		b.WriteString(i18n.TN(l, "console.publish.line", p.Line))
 		b.WriteString(": ")
 	}
 	if p.Field != "" {
@@ -535,25 +545,25 @@ func funnelStages(f reports.Funnel) []struct {
 func drawReport(l i18n.Lang, v *consoleJourneyView, rep reports.Report) {
 	var bars []chart.Bar
 	for _, st := range funnelStages(rep.Funnel) {
-		note := strconv.Itoa(st.Value)
+		note := i18n.Int(l, int64(st.Value))
 		if rep.Funnel.Enrolled > 0 && st.Key != "enrolled" {
 			note += " · " + percent(l, float64(st.Value)/float64(rep.Funnel.Enrolled))
 		}
-		bars = append(bars, chart.Bar{Label: i18n.T(l, "console.funnel."+st.Key), Value: float64(st.Value), Note: note})
+		bars = append(bars, chart.Bar{Label: i18n.TN(l, "console.funnel."+st.Key), Value: float64(st.Value), Note: note})
 	}
-	v.Funnel = chart.Bars{Funnel: true, Bars: bars, Title: i18n.T(l, "console.report.funnel")}.SVG()
+	v.Funnel = chart.Bars{Funnel: true, Bars: bars, Title: i18n.TN(l, "console.report.funnel")}.SVG()
 
 	for _, step := range slices.Sorted(maps.Keys(rep.Arms)) {
 		split := rep.Arms[step]
 		var arms []chart.Bar
 		for _, arm := range slices.Sorted(maps.Keys(split.Arms)) {
 			g := split.Arms[arm]
-			arms = append(arms, chart.Bar{Label: i18n.T(l, "console.arm", arm), Value: g.MQNRate,
-				Note: percent(l, g.MQNRate) + " · " + i18n.T(l, "console.of", g.MQN, g.Enrolled)})
+			arms = append(arms, chart.Bar{Label: i18n.TN(l, "console.arm", arm), Value: g.MQNRate,
+				Note: percent(l, g.MQNRate) + " · " + i18n.TN(l, "console.of", g.MQN, g.Enrolled)})
 		}
-		a := consoleArms{Step: step, Chart: chart.Bars{Bars: arms, Max: 1, Title: i18n.T(l, "console.report.arms.chart", step)}.SVG()}
+		a := consoleArms{Step: step, Chart: chart.Bars{Bars: arms, Max: 1, Title: i18n.TN(l, "console.report.arms.chart", step)}.SVG()}
 		if split.PValue != nil {
-			a.Note = i18n.T(l, "console.pvalue", *split.PValue)
+			a.Note = i18n.TN(l, "console.pvalue", *split.PValue)
 		}
 		v.Arms = append(v.Arms, a)
 	}
@@ -562,18 +572,18 @@ func drawReport(l i18n.Lang, v *consoleJourneyView, rep reports.Report) {
 		var groups []string
 		var held, treated []float64
 		for _, st := range funnelStages(h.Funnel)[1:] {
-			groups = append(groups, i18n.T(l, "console.funnel."+st.Key))
+			groups = append(groups, i18n.TN(l, "console.funnel."+st.Key))
 			held = append(held, shareOf(st.Value, h.Enrolled))
 		}
 		for _, st := range funnelStages(h.Treated.Funnel)[1:] {
 			treated = append(treated, shareOf(st.Value, h.Treated.Enrolled))
 		}
-		v.Holdout = chart.Grouped{Groups: groups, Percent: true, Title: i18n.T(l, "console.report.holdout"), Series: []chart.Series{
-			{Name: i18n.T(l, "console.treated", h.Treated.Enrolled), Values: treated},
-			{Name: i18n.T(l, "console.heldout", h.Enrolled), Values: held},
+		v.Holdout = chart.Grouped{Groups: groups, Number: func(v float64) string { return consoleNumber(l, v) }, Percent: true, Title: i18n.TN(l, "console.report.holdout"), Series: []chart.Series{
+			{Name: i18n.TN(l, "console.treated", h.Treated.Enrolled), Values: treated},
+			{Name: i18n.TN(l, "console.heldout", h.Enrolled), Values: held},
 		}}.SVG()
 		if h.PValue != nil {
-			v.HoldoutNote = i18n.T(l, "console.pvalue", *h.PValue)
+			v.HoldoutNote = i18n.TN(l, "console.pvalue", *h.PValue)
 		}
 	}
 
@@ -585,13 +595,13 @@ func drawReport(l i18n.Lang, v *consoleJourneyView, rep reports.Report) {
 			sent, opened = append(sent, float64(c.Sent)), append(opened, float64(c.Opened))
 			clicked, mqn = append(clicked, float64(c.Clicked)), append(mqn, float64(c.MQNWithin30d))
 		}
-		v.Content = chart.Grouped{Groups: groups, Title: i18n.T(l, "console.report.content"), Series: []chart.Series{
-			{Name: i18n.T(l, "console.content.sent"), Values: sent}, {Name: i18n.T(l, "console.content.opened"), Values: opened},
-			{Name: i18n.T(l, "console.content.clicked"), Values: clicked}, {Name: i18n.T(l, "console.content.mqn"), Values: mqn},
+		v.Content = chart.Grouped{Groups: groups, Number: func(v float64) string { return consoleNumber(l, v) }, Title: i18n.TN(l, "console.report.content"), Series: []chart.Series{
+			{Name: i18n.TN(l, "console.content.sent"), Values: sent}, {Name: i18n.TN(l, "console.content.opened"), Values: opened},
+			{Name: i18n.TN(l, "console.content.clicked"), Values: clicked}, {Name: i18n.TN(l, "console.content.mqn"), Values: mqn},
 		}}.SVG()
 	}
 	if t := rep.TimeToMQN; t != nil && t.Runs > 0 {
-		v.TimeToMQN = i18n.T(l, "console.timetomqn", t.P50Days, t.P90Days, t.Runs)
+		v.TimeToMQN = i18n.TN(l, "console.timetomqn", t.P50Days, t.P90Days, t.Runs)
 	}
 }
 
@@ -606,6 +616,7 @@ func shareOf(n, of int) float64 {
 
 type consoleHandoffsView struct {
 	consoleBase
+	Pager    consolePager
 	Status   string
 	Statuses []consoleOption
 	Owners   []consoleOption
@@ -632,35 +643,48 @@ func (s *Server) consoleHandoffs(w http.ResponseWriter, r *http.Request) {
 	}
 	l := browserLang(r)
 	q := r.URL.Query()
-	f := console.HandoffFilter{Status: q.Get("status"), Owner: q.Get("owner")}
+	f := console.HandoffFilter{Status: q.Get("status"), Owner: q.Get("owner"), Limit: pageLimit(q)}
+	if t := q.Get("page"); t != "" {
+		c, ok := parseHandoffToken(t)
+		if !ok {
+			s.consoleFail(w, r, l, fault.InvalidField("page", "is not a page of this list"))
+			return
+		}
+		f.After = &c
+	}
 	list, err := s.console.Handoffs(r.Context(), sess, f)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	b, err := s.consoleBase(l, sess, i18n.T(l, "console.handoffs.title"), console.AreaHandoffs)
+	b, err := s.consoleBase(l, sess, i18n.TN(l, "console.handoffs.title"), console.AreaHandoffs)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
 	}
 	v := consoleHandoffsView{consoleBase: b, Status: f.Status}
+	var next string
+	if list.Next != nil {
+		next = handoffToken(*list.Next)
+	}
+	v.Pager = consolePagerOf(l, "/console/handoffs", q, next)
 	for _, st := range append([]string{"open", "all"}, store.HandoffStatuses[1:]...) {
-		label := i18n.T(l, "console.status."+st)
+		label := i18n.TN(l, "console.status."+st)
 		if st != "open" && st != "all" {
 			label = outcomeLabel(l, st)
 		}
 		v.Statuses = append(v.Statuses, consoleOption{Value: st, Label: label, Selected: st == f.Status || (f.Status == "" && st == "open")})
 	}
 	if len(list.Owners) > 0 {
-		v.Owners = append(v.Owners, consoleOption{Value: "", Label: i18n.T(l, "console.owners.all"), Selected: f.Owner == ""})
+		v.Owners = append(v.Owners, consoleOption{Value: "", Label: i18n.TN(l, "console.owners.all"), Selected: f.Owner == ""})
 		for _, o := range list.Owners {
 			v.Owners = append(v.Owners, consoleOption{Value: o.ID, Label: o.Name, Selected: o.ID == f.Owner})
 		}
 	}
 	for _, h := range list.Rows {
 		row := consoleHandoffRow{Customer: h.Customer, Journey: h.JourneyName, Owner: h.OwnerName,
-			Reason: i18n.T(l, "sales.reason."+h.Reason), Created: h.CreatedAt.UTC().Format(timeLayout),
-			Due: h.SLADueAt.UTC().Format(timeLayout), SLA: h.SLA, SLALabel: i18n.T(l, "console.sla."+h.SLA)}
+			Reason: i18n.TN(l, "sales.reason."+h.Reason), Created: h.CreatedAt.UTC().Format(timeLayout),
+			Due: h.SLADueAt.UTC().Format(timeLayout), SLA: h.SLA, SLALabel: i18n.TN(l, "console.sla."+h.SLA)}
 		if h.Offer != "" {
 			row.Reason += ": " + i18n.OfferLabel(h.Offer, l)
 		}
@@ -670,6 +694,69 @@ func (s *Server) consoleHandoffs(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, row)
 	}
 	s.renderConsole(w, r, http.StatusOK, "handoffs.html", v)
+}
+
+// Paging. Runs come a page at a time from Temporal's visibility, whose
+// page tokens go forward only, and hand-offs by the store's keyset, which
+// goes forward too; so a page's address carries, besides the filters, the
+// token of the page (page) and those of the pages before it (prev, the
+// first page's as ""), and "previous" goes back to the last of them.
+
+// consolePager is a list's links to the pages before and after this one.
+type consolePager struct {
+	Prev, Next string
+	// Label names the pages' navigation.
+	Label string
+}
+
+// maxPagesBack bounds the tokens a page's address carries.
+const maxPagesBack = 50
+
+// pageLimit is a list's page size from ?limit= (0: the list's default).
+func pageLimit(q url.Values) int {
+	n, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
+}
+
+// consolePagerOf links the pages around the one q asked for at path, with
+// q's filters; next is the token of the next page ("" for none).
+func consolePagerOf(l i18n.Lang, path string, q url.Values, next string) consolePager {
+	p := consolePager{Label: i18n.TN(l, "console.pages")}
+	base := url.Values{}
+	for k, vs := range q {
+		if k != "page" && k != "prev" {
+			base[k] = vs
+		}
+	}
+	cur, prevs := q.Get("page"), q["prev"]
+	if next != "" {
+		n := maps.Clone(base)
+		n["prev"] = append(slices.Clone(prevs), cur)
+		if len(n["prev"]) > maxPagesBack {
+			n["prev"] = n["prev"][len(n["prev"])-maxPagesBack:]
+		}
+		n.Set("page", next)
+		p.Next = path + "?" + n.Encode()
+	}
+	if cur != "" {
+		pv := maps.Clone(base)
+		if len(prevs) > 0 {
+			if t := prevs[len(prevs)-1]; t != "" {
+				pv.Set("page", t)
+			}
+			if len(prevs) > 1 {
+				pv["prev"] = prevs[:len(prevs)-1]
+			}
+		}
+		p.Prev = path
+		if len(pv) > 0 {
+			p.Prev += "?" + pv.Encode()
+		}
+	}
+	return p
 }
 
 // Console users (admin): /v1/users.
@@ -697,7 +784,7 @@ type consoleRunsView struct {
 	OwnerBound     bool
 	Stages, MQN    []consoleOption
 	Rows           []consoleRunRow
-	More           bool
+	Pager          consolePager
 }
 
 type consoleRunRow struct {
@@ -726,30 +813,32 @@ func (s *Server) consoleRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	l := browserLang(r)
 	q := r.URL.Query()
-	f := runs.Filter{Journey: strings.TrimSpace(q.Get("journey")), Stage: q.Get("stage"), Owner: strings.TrimSpace(q.Get("owner")), MQN: q.Get("mqn")}
+	f := runs.Filter{Journey: strings.TrimSpace(q.Get("journey")), Stage: q.Get("stage"), Owner: strings.TrimSpace(q.Get("owner")), MQN: q.Get("mqn"),
+		PageToken: q.Get("page"), Limit: pageLimit(q)}
 	page, err := s.console.Runs(r.Context(), sess, f)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	b, err := s.consoleBase(l, sess, i18n.T(l, "console.runs.title"), console.AreaRuns)
+	b, err := s.consoleBase(l, sess, i18n.TN(l, "console.runs.title"), console.AreaRuns)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	v := consoleRunsView{consoleBase: b, Journey: f.Journey, Owner: f.Owner, OwnerBound: sess.OwnerID != "", More: page.NextPageToken != ""}
-	v.Stages = append(v.Stages, consoleOption{Value: "", Label: i18n.T(l, "console.any"), Selected: f.Stage == ""})
+	v := consoleRunsView{consoleBase: b, Journey: f.Journey, Owner: f.Owner, OwnerBound: sess.OwnerID != "",
+		Pager: consolePagerOf(l, "/console/runs", q, page.NextPageToken)}
+	v.Stages = append(v.Stages, consoleOption{Value: "", Label: i18n.TN(l, "console.any"), Selected: f.Stage == ""})
 	for _, st := range console.Stages {
-		v.Stages = append(v.Stages, consoleOption{Value: st, Label: i18n.T(l, "console.stage."+st), Selected: st == f.Stage})
+		v.Stages = append(v.Stages, consoleOption{Value: st, Label: i18n.TN(l, "console.stage."+st), Selected: st == f.Stage})
 	}
 	for _, m := range []string{"", "true", "false"} {
-		v.MQN = append(v.MQN, consoleOption{Value: m, Label: i18n.T(l, "console.mqn."+cmp.Or(m, "any")), Selected: m == f.MQN})
+		v.MQN = append(v.MQN, consoleOption{Value: m, Label: i18n.TN(l, "console.mqn."+cmp.Or(m, "any")), Selected: m == f.MQN})
 	}
 	for _, run := range page.Runs {
 		v.Rows = append(v.Rows, consoleRunRow{
 			Href:        "/console/runs/" + url.PathEscape(run.JourneyID) + "/" + url.PathEscape(run.CustomerID),
 			TemporalURL: s.temporalRunURL(run.WorkflowID), Journey: run.JourneyID, Customer: run.CustomerID, Owner: run.OwnerID,
-			Stage: i18n.T(l, "console.stage."+run.Stage), Status: run.Status, Started: run.StartedAt.UTC().Format(timeLayout),
+			Stage: i18n.TN(l, "console.stage."+run.Stage), Status: run.Status, Started: run.StartedAt.UTC().Format(timeLayout),
 			Score: run.Score, MQN: run.MQN,
 		})
 	}
@@ -787,13 +876,13 @@ func (s *Server) consoleRun(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	b, err := s.consoleBase(l, sess, i18n.T(l, "console.run.title", p.CustomerID, cmp.Or(p.JourneyName, p.JourneyID)), console.AreaRuns)
+	b, err := s.consoleBase(l, sess, i18n.TN(l, "console.run.title", p.CustomerID, cmp.Or(p.JourneyName, p.JourneyID)), console.AreaRuns)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
 	}
 	v := consoleRunView{consoleBase: b, RunPage: p, TemporalURL: s.temporalRunURL(p.WorkflowID),
-		StageLabel: i18n.T(l, "console.stage."+p.Stage), Started: p.StartedAt.UTC().Format(timeLayout)}
+		StageLabel: i18n.TN(l, "console.stage."+p.Stage), Started: p.StartedAt.UTC().Format(timeLayout)}
 	if p.NextWakeAt != nil {
 		v.NextWake = p.NextWakeAt.UTC().Format(timeLayout)
 	}
@@ -801,16 +890,17 @@ func (s *Server) consoleRun(w http.ResponseWriter, r *http.Request) {
 	for i, sp := range p.ScoreTrail {
 		trail[i] = chart.Point{At: sp.At, Value: sp.Score}
 	}
-	line := chart.Line{Points: trail, Threshold: p.Threshold, Title: i18n.T(l, "handoff.trail")}
+	line := chart.Line{Points: trail, Threshold: p.Threshold, Title: i18n.TN(l, "handoff.trail"),
+		Number: func(v float64) string { return consoleNumber(l, v) }}
 	if p.Threshold > 0 {
-		line.ThresholdLabel = i18n.T(l, "sales.threshold", p.Threshold)
+		line.ThresholdLabel = i18n.TN(l, "sales.threshold", p.Threshold)
 	}
 	v.Chart = line.SVG()
 	for _, m := range p.Timeline {
-		cm := consoleMoment{At: m.At.UTC().Format(timeLayout), Kind: i18n.T(l, "console.moment."+m.Kind), What: m.What, Contact: m.ContactID, Points: m.Points}
+		cm := consoleMoment{At: m.At.UTC().Format(timeLayout), Kind: i18n.TN(l, "console.moment."+m.Kind), What: m.What, Contact: m.ContactID, Points: m.Points}
 		if m.Kind == "handoff" {
-			cm.What = i18n.T(l, "sales.reason."+m.What)
-			cm.Status = i18n.T(l, "console.status.open")
+			cm.What = i18n.TN(l, "sales.reason."+m.What)
+			cm.Status = i18n.TN(l, "console.status.open")
 			if m.Status != store.HandoffOpen {
 				cm.Status = outcomeLabel(l, m.Status)
 			}
@@ -847,7 +937,7 @@ func (s *Server) consoleJourneyDiff(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	b, err := s.consoleBase(l, sess, i18n.T(l, "console.diff.title", d.Name, from, to), console.AreaJourneys)
+	b, err := s.consoleBase(l, sess, i18n.TN(l, "console.diff.title", d.Name, from, to), console.AreaJourneys)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return

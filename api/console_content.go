@@ -34,7 +34,7 @@ func (s *Server) consoleContent(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, l, err)
 		return
 	}
-	b, err := s.consoleBase(l, sess, i18n.T(l, "console.content.title"), console.AreaContent)
+	b, err := s.consoleBase(l, sess, i18n.TN(l, "console.content.title"), console.AreaContent)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
@@ -46,6 +46,8 @@ type consolePreviewView struct {
 	consoleBase
 	console.ContentPreview
 	PersonaOptions, LocaleOptions []consoleOption
+	JourneyOptions                []consoleOption
+	SenderNote                    string
 	VariantLabel, SampleLine      string
 	FrameSrc, FrameTitle          string
 	// The test form: its token, and the address it sends to ("" for a
@@ -62,15 +64,15 @@ func (s *Server) consoleContentItem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	s.renderConsolePreview(w, r, sess, http.StatusOK, q.Get("persona"), q.Get("locale"), "", "")
+	s.renderConsolePreview(w, r, sess, http.StatusOK, q.Get("persona"), q.Get("locale"), q.Get("journey"), "", "")
 }
 
 // renderConsolePreview draws the preview page, with a notice or a problem
 // of a test send when set.
-func (s *Server) renderConsolePreview(w http.ResponseWriter, r *http.Request, sess console.Session, status int, persona, locale, notice, problem string) {
+func (s *Server) renderConsolePreview(w http.ResponseWriter, r *http.Request, sess console.Session, status int, persona, locale, journeyID, notice, problem string) {
 	l := browserLang(r)
 	id := mux.Vars(r)["id"]
-	p, err := s.console.PreviewContent(r.Context(), sess, id, persona, locale, l)
+	p, err := s.console.PreviewContent(r.Context(), sess, id, persona, locale, journeyID, l)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
@@ -86,18 +88,32 @@ func (s *Server) renderConsolePreview(w http.ResponseWriter, r *http.Request, se
 		return
 	}
 	v := consolePreviewView{consoleBase: b, ContentPreview: p, FormToken: b.LogoutToken, Notice: notice, Problem: problem,
-		VariantLabel: p.Variant, FrameTitle: i18n.T(l, "console.preview.frame", p.Sample.Contact.FirstName+" "+p.Sample.Contact.LastName),
-		SampleLine: i18n.T(l, "console.preview.sample.at", p.Sample.Contact.FirstName+" "+p.Sample.Contact.LastName, p.Sample.Customer.Name, p.Sample.Owner.Name)}
+		VariantLabel: p.Variant, FrameTitle: i18n.TN(l, "console.preview.frame", p.Sample.Contact.FirstName+" "+p.Sample.Contact.LastName),
+		SampleLine: i18n.TN(l, "console.preview.sample.at", p.Sample.Contact.FirstName+" "+p.Sample.Contact.LastName, p.Sample.Customer.Name, p.Sample.Owner.Name)}
 	if hasAddress {
 		v.TestTo = to.Email
 	}
 	if p.Variant == store.VariantBase {
-		v.VariantLabel = i18n.T(l, "console.preview.variant.base")
+		v.VariantLabel = i18n.TN(l, "console.preview.variant.base")
 	}
-	v.FrameSrc = fmt.Sprintf("/console/content/%s/preview.html?%s", url.PathEscape(id), url.Values{"persona": {p.PersonaParam}, "locale": {p.Locale}}.Encode())
-	v.PersonaOptions = append(v.PersonaOptions, consoleOption{Value: console.NoPersona, Label: i18n.T(l, "console.preview.persona.none"), Selected: p.Persona == ""})
+	frame := url.Values{"persona": {p.PersonaParam}, "locale": {p.Locale}}
+	if p.JourneyID != "" {
+		frame.Set("journey", p.JourneyID)
+	}
+	v.FrameSrc = fmt.Sprintf("/console/content/%s/preview.html?%s", url.PathEscape(id), frame.Encode())
+	v.PersonaOptions = append(v.PersonaOptions, consoleOption{Value: console.NoPersona, Label: i18n.TN(l, "console.preview.persona.none"), Selected: p.Persona == ""})
 	for _, ps := range p.Personas {
 		v.PersonaOptions = append(v.PersonaOptions, consoleOption{Value: ps.ID, Label: ps.Name + " (" + ps.ID + ")", Selected: ps.ID == p.Persona})
+	}
+	v.JourneyOptions = append(v.JourneyOptions, consoleOption{Value: "", Label: i18n.TN(l, "console.preview.journey.none"), Selected: p.JourneyID == ""})
+	for _, j := range p.Journeys {
+		v.JourneyOptions = append(v.JourneyOptions, consoleOption{Value: j.ID, Label: j.Name + " (" + j.ID + ")", Selected: j.ID == p.JourneyID})
+	}
+	switch {
+	case p.JourneyID == "":
+		v.SenderNote = i18n.TN(l, "console.preview.sender.default", s.console.Sender().Name+" <"+s.console.Sender().Email+">")
+	default:
+		v.SenderNote = i18n.TN(l, "console.preview.sender."+p.Sender, p.JourneyID)
 	}
 	for _, loc := range p.Locales {
 		v.LocaleOptions = append(v.LocaleOptions, consoleOption{Value: loc, Label: loc, Selected: loc == p.Locale})
@@ -115,7 +131,7 @@ func (s *Server) consoleContentPreviewHTML(w http.ResponseWriter, r *http.Reques
 	}
 	l := browserLang(r)
 	q := r.URL.Query()
-	p, err := s.console.PreviewContent(r.Context(), sess, mux.Vars(r)["id"], q.Get("persona"), q.Get("locale"), l)
+	p, err := s.console.PreviewContent(r.Context(), sess, mux.Vars(r)["id"], q.Get("persona"), q.Get("locale"), q.Get("journey"), l)
 	if err != nil {
 		s.consoleFail(w, r, l, err)
 		return
@@ -146,14 +162,14 @@ func (s *Server) consoleContentTest(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := detached(r.Context())
 	defer cancel()
 	r = r.WithContext(ctx)
-	persona, locale := r.PostForm.Get("persona"), r.PostForm.Get("locale")
-	_, to, err := s.console.SendTest(ctx, sess, mux.Vars(r)["id"], persona, locale, l)
+	persona, locale, journeyID := r.PostForm.Get("persona"), r.PostForm.Get("locale"), r.PostForm.Get("journey")
+	_, to, err := s.console.SendTest(ctx, sess, mux.Vars(r)["id"], persona, locale, journeyID, l)
 	switch {
 	case fault.Is(err, fault.Conflict):
-		s.renderConsolePreview(w, r, sess, http.StatusTooManyRequests, persona, locale, "", i18n.T(l, "console.test.again"))
+		s.renderConsolePreview(w, r, sess, http.StatusTooManyRequests, persona, locale, journeyID, "", i18n.TN(l, "console.test.again"))
 	case err != nil:
 		s.consoleFail(w, r, l, err)
 	default:
-		s.renderConsolePreview(w, r, sess, http.StatusOK, persona, locale, i18n.T(l, "console.test.sent", to.Email), "")
+		s.renderConsolePreview(w, r, sess, http.StatusOK, persona, locale, journeyID, i18n.TN(l, "console.test.sent", to.Email), "")
 	}
 }

@@ -60,4 +60,22 @@ func TestConsoleBrowserPreviewsAGermanVariantAndSendsATest(t *testing.T) {
 	// A second test within the minute is refused.
 	clickAndLoad(t, ctx, "section.test button")
 	require.Contains(t, text(t, ctx, "p.error"), "weniger als einer Minute")
+
+	// In English: the list, and a preview in a journey's context, whose
+	// sender setting decides the From line.
+	speak(t, ctx, "en")
+	clickAndLoad(t, ctx, `nav a[href="/console/content"]`)
+	require.Contains(t, text(t, ctx, "main"), "Variants")
+	screenshot(t, ctx, shots, "console-content-en.png")
+	axeCheck(t, ctx, "console-content-en.png")
+	clickAndLoad(t, ctx, `a[href="/console/content/automation-checklist"]`)
+	require.Contains(t, text(t, ctx, "p.sender-note"), "No journey chosen")
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#persona"), "ops-lead"), chromedp.SetValue(chromedp.CSS("#locale"), "en"),
+		chromedp.SetValue(chromedp.CSS("#journey"), "erp-automation-crosssell")))
+	clickAndLoad(t, ctx, "form.filters button")
+	require.Contains(t, text(t, ctx, "dd.from"), "Sam Taylor via")
+	require.Contains(t, text(t, ctx, "dd.replyto"), "sam.taylor@example.com")
+	require.Contains(t, text(t, ctx, "p.sender-note"), "erp-automation-crosssell")
+	screenshot(t, ctx, shots, "console-preview-en.png")
+	axeCheck(t, ctx, "console-preview-en.png")
 }

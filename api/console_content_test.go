@@ -148,3 +148,43 @@ func TestConsoleTestSendGoesToOnesOwnAddressOnceAMinute(t *testing.T) {
 	h.json("GET", "/v1/runs", "marketing", nil, 200, &runs)
 	require.Empty(t, runs.Runs)
 }
+
+func TestConsolePreviewShowsTheSenderOfTheChosenJourney(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	company := strings.Replace(testJourney, "id: erp-automation-crosssell", "id: company-voice\nsender: company", 1)
+	h.json("PUT", "/v1/journeys/company-voice", "marketing", company, 201, nil)
+	b := h.consoleBrowser()
+	b.signInWithKey(h.keys["marketing"])
+	const page = "/console/content/automation-checklist?persona=ops-lead&locale=en"
+
+	// No journey: the default sender, in the owner's name, and the page
+	// says which default it is.
+	def := b.get(page)
+	requireConsolePage(t, def, 200)
+	require.Contains(t, def.body, `<option value="" selected>No journey (the default sender)</option>`)
+	require.Contains(t, def.body, `<option value="company-voice">`, "the journeys that send the content")
+	require.Regexp(t, `<dd class="from">Sam Taylor via [^<]*&lt;`, def.body)
+	require.Contains(t, def.body, `<dd class="replyto">Sam Taylor &lt;sam.taylor@example.com&gt;</dd>`)
+	require.Contains(t, def.body, "No journey chosen: this is the default sender")
+
+	// A journey with the owner's voice sends as the owner, Reply-To them.
+	owner := b.get(page + "&journey=erp-automation-crosssell")
+	requireConsolePage(t, owner, 200)
+	require.Regexp(t, `<dd class="from">Sam Taylor via [^<]*&lt;`, owner.body)
+	require.Contains(t, owner.body, "sam.taylor@example.com")
+	require.Contains(t, owner.body, "Journey erp-automation-crosssell sends in the account owner&#39;s name")
+	require.Contains(t, owner.body, "journey=erp-automation-crosssell", "the frame and the test keep the journey")
+
+	// One in the company's voice: the configured sender, no Reply-To, as
+	// a send of it would be.
+	co := b.get(page + "&journey=company-voice")
+	requireConsolePage(t, co, 200)
+	from := co.body[strings.Index(co.body, `<dd class="from">`):]
+	from = from[:strings.Index(from, "</dd>")]
+	require.NotContains(t, from, "Sam Taylor")
+	require.Contains(t, co.body, `<dd class="replyto"><span class="muted">none`)
+	require.Contains(t, co.body, "sends in the company&#39;s name (sender: company)")
+
+	requireConsolePage(t, b.get(page+"&journey=no-such-journey"), http.StatusUnprocessableEntity)
+}

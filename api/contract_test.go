@@ -95,6 +95,8 @@ var designRoles = map[string][]string{
 	"GET /console/journeys/{id}":             nil,
 	"POST /console/journeys/{id}":            nil,
 	"GET /console/journeys/{id}/diff":        nil,
+	"GET /console/journeys/{id}/simulate":    nil,
+	"POST /console/journeys/{id}/simulate":   nil,
 	"GET /console/handoffs":                  nil,
 	"GET /console/content":                   nil,
 	"GET /console/content/{id}":              nil,

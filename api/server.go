@@ -323,6 +323,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/console/journeys/{id}", nil, s.consoleJourney},
 		{"POST", "/console/journeys/{id}", nil, s.consoleJourneyPublish},
 		{"GET", "/console/journeys/{id}/diff", nil, s.consoleJourneyDiff},
+		{"GET", "/console/journeys/{id}/simulate", nil, s.consoleSimulatePage},
+		{"POST", "/console/journeys/{id}/simulate", nil, s.consoleSimulate},
 		{"GET", "/console/handoffs", nil, s.consoleHandoffs},
 		{"GET", "/console/content", nil, s.consoleContent},
 		{"GET", "/console/content/{id}", nil, s.consoleContentItem},

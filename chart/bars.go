@@ -101,6 +101,9 @@ type Grouped struct {
 	Width int
 	// Percent writes the values as percentages (0.25 → 25 %).
 	Percent bool
+	// Number writes a value (nil: a plain number, "21.5"), so that a page
+	// writes numbers as its language does.
+	Number func(float64) string
 }
 
 // SVG draws the chart with a legend above it.
@@ -143,9 +146,9 @@ func (c Grouped) SVG() template.HTML {
 				bw = plotW * v / top
 			}
 			y := y0 + i*sub
-			label := num(v)
+			label := numberOr(c.Number)(v)
 			if c.Percent {
-				label = num(v*100) + " %"
+				label = numberOr(c.Number)(v*100) + " %"
 			}
 			if bw > 0 {
 				fmt.Fprintf(&b, `<rect class="bar" x="%d" y="%d" width="%s" height="%d" fill="%s"><title>%s, %s: %s</title></rect>`,
@@ -166,6 +169,14 @@ func open(b *strings.Builder, w, h int, title string) {
 	if title != "" {
 		fmt.Fprintf(b, `<title>%s</title>`, esc(title))
 	}
+}
+
+// numberOr is f, or num without one.
+func numberOr(f func(float64) string) func(float64) string {
+	if f == nil {
+		return num
+	}
+	return f
 }
 
 func noteOr(b Bar) string {

@@ -34,6 +34,9 @@ type Line struct {
 	Width, Height int
 	// Location shows times on the axis (nil: UTC).
 	Location *time.Location
+	// Number writes a value (nil: a plain number, "21.5"), so that a page
+	// writes numbers as its language does.
+	Number func(float64) string
 }
 
 // Margins around the plot, for the axis labels.
@@ -87,7 +90,7 @@ func (l Line) SVG() template.HTML {
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%s" x2="%d" y2="%s" stroke="#e2e2dc" stroke-width="1"/>`,
 			marginLeft, num(y(v)), w-marginRight, num(y(v)))
 		fmt.Fprintf(&b, `<text x="%d" y="%s" font-size="11" fill="#555" text-anchor="end" dominant-baseline="middle">%s</text>`,
-			marginLeft-6, num(y(v)), num(v))
+			marginLeft-6, num(y(v)), esc(numberOr(l.Number)(v)))
 	}
 	if len(pts) > 0 {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#555" text-anchor="start">%s</text>`,
@@ -117,7 +120,7 @@ func (l Line) SVG() template.HTML {
 		fmt.Fprintf(&b, `<path class="line" d="%s" fill="none" stroke="#1f5f3f" stroke-width="2" stroke-linejoin="round"/>`, strings.TrimSpace(d.String()))
 		for _, p := range pts {
 			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="#1f5f3f"><title>%s: %s</title></circle>`,
-				num(x(p.At)), num(y(p.Value)), esc(p.At.In(loc).Format("2006-01-02 15:04")), num(p.Value))
+				num(x(p.At)), num(y(p.Value)), esc(p.At.In(loc).Format("2006-01-02 15:04")), esc(numberOr(l.Number)(p.Value)))
 		}
 	}
 	b.WriteString(`</svg>`)

@@ -74,6 +74,10 @@ func New(st *store.Store, js *journeys.Service, rp *reports.Service, rs *runs.Se
 	return &Service{store: st, journeys: js, reports: rp, runs: rs, mail: mail, cfg: cfg, log: log, Now: time.Now}
 }
 
+// Sender is the configured sender of emails: its address is every email's
+// From.
+func (s *Service) Sender() sendgrid.Address { return s.cfg.From }
+
 // SignInTTL is how long an emailed sign-in link works.
 func (s *Service) SignInTTL() time.Duration { return s.cfg.SignInTTL }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/ripen/ripen/activities"
 	"github.com/ripen/ripen/fault"
 	"github.com/ripen/ripen/i18n"
+	"github.com/ripen/ripen/journey"
 	"github.com/ripen/ripen/sendgrid"
 	"github.com/ripen/ripen/store"
 )
@@ -59,10 +61,24 @@ type ContentPreview struct {
 	// Persona as a link or form asks for it again (NoPersona for none).
 	Persona, PersonaParam, Locale string
 	// Sample is the contact, customer and owner the email was rendered
-	// with; From the sender a test email shows.
-	Sample activities.EmailData
-	From   sendgrid.Address
+	// with; From and ReplyTo are what a send of Journey would use
+	// (activities.SenderAddresses) with the journey's sender setting,
+	// Sender. Without a journey (JourneyID "") they are the default,
+	// sender: owner.
+	Sample  activities.EmailData
+	From    sendgrid.Address
+	ReplyTo *sendgrid.Address
+	// Journeys are the published journeys that send the content, to
+	// choose from; JourneyID the chosen one, Sender its sender setting.
+	Journeys  []JourneyChoice
+	JourneyID string
+	Sender    string
 	activities.Preview
+}
+
+// JourneyChoice is a journey a preview may be seen in.
+type JourneyChoice struct {
+	ID, Name, Sender string
 }
 
 // NoPersona asks for the preview of a contact without a persona (an empty
@@ -78,7 +94,11 @@ const maxLocale = 35
 // the content's first (NoPersona none), an empty locale the console's language l. An
 // unknown content is NotFound, an unknown persona or a locale that is no
 // BCP 47 tag Invalid.
-func (s *Service) PreviewContent(ctx context.Context, sess Session, id, persona, locale string, l i18n.Lang) (ContentPreview, error) {
+//
+// journeyID, when set, names the journey whose sends the preview shows:
+// its sender setting decides From and Reply-To. A journey that does not
+// send the content is Invalid.
+func (s *Service) PreviewContent(ctx context.Context, sess Session, id, persona, locale, journeyID string, l i18n.Lang) (ContentPreview, error) {
 	if err := sess.need(AreaContent); err != nil {
 		return ContentPreview{}, err
 	}
@@ -124,13 +144,18 @@ func (s *Service) PreviewContent(ctx context.Context, sess Session, id, persona,
 		p.Locales = append(p.Locales, p.Locale)
 	}
 	p.Sample = sampleData(p.Locale, s.cfg.PublicURL+"/console/content/"+id+"#unsubscribe")
-	p.From = s.cfg.From
-	if n := p.Sample.Owner.Name; n != "" {
-		p.From.Name = strings.TrimSpace(n + " via " + s.cfg.From.Name)
-		if s.cfg.From.Name == "" {
-			p.From.Name = n
-		}
+	if p.Journeys, err = s.journeysSending(ctx, id); err != nil {
+		return ContentPreview{}, err
 	}
+	p.JourneyID, p.Sender = strings.TrimSpace(journeyID), journey.SenderOwner
+	if p.JourneyID != "" {
+		i := slices.IndexFunc(p.Journeys, func(j JourneyChoice) bool { return j.ID == p.JourneyID })
+		if i < 0 {
+			return ContentPreview{}, fault.InvalidField("journey", "is no published journey that sends this content")
+		}
+		p.Sender = p.Journeys[i].Sender
+	}
+	p.From, p.ReplyTo = activities.SenderAddresses(s.cfg.From, p.Sender, p.Sample.Owner.Name, p.Sample.Owner.Email)
 	p.Preview, err = activities.PreviewEmail(c, p.Persona, p.Sample)
 	if err != nil {
 		// A template the store took but that does not render (a field it
@@ -138,6 +163,32 @@ func (s *Service) PreviewContent(ctx context.Context, sess Session, id, persona,
 		return ContentPreview{}, fault.InvalidField("email", err.Error())
 	}
 	return p, nil
+}
+
+// journeysSending lists the published journeys whose steps send content
+// id, by name.
+func (s *Service) journeysSending(ctx context.Context, id string) ([]JourneyChoice, error) {
+	list, err := s.journeys.List(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("list the journeys that send content %s: %w", id, err)
+	}
+	var out []JourneyChoice
+	for _, v := range list {
+		if v.Definition == nil || !slices.ContainsFunc(v.Definition.Steps, func(st journey.Step) bool { return st.Send == id }) {
+			continue
+		}
+		out = append(out, JourneyChoice{ID: v.JourneyID, Name: v.Name, Sender: v.Definition.SendsAs()})
+	}
+	slices.SortFunc(out, func(a, b JourneyChoice) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// replyToHeader is a Reply-To fit for a mail header (nil stays nil).
+func replyToHeader(a *sendgrid.Address) *sendgrid.Address {
+	if a == nil {
+		return nil
+	}
+	return &sendgrid.Address{Email: a.Email, Name: activities.HeaderText(a.Name)}
 }
 
 // personas lists every persona of the store by ID.
@@ -162,10 +213,10 @@ func (s *Service) personas(ctx context.Context) ([]store.Persona, error) {
 func sampleData(locale, unsubscribe string) activities.EmailData {
 	l := i18n.ForLocale(locale)
 	return activities.EmailData{
-		Contact: activities.ContactData{ID: "sample", FirstName: i18n.T(l, "console.sample.first"), LastName: i18n.T(l, "console.sample.last"),
-			Email: i18n.T(l, "console.sample.email"), Locale: locale},
-		Customer: activities.CustomerData{ID: "sample", Name: i18n.T(l, "console.sample.customer")},
-		Owner:    activities.OwnerData{ID: "sample", Name: i18n.T(l, "console.sample.owner"), Email: i18n.T(l, "console.sample.owner.email")},
+		Contact: activities.ContactData{ID: "sample", FirstName: i18n.TN(l, "console.sample.first"), LastName: i18n.TN(l, "console.sample.last"),
+			Email: i18n.TN(l, "console.sample.email"), Locale: locale},
+		Customer: activities.CustomerData{ID: "sample", Name: i18n.TN(l, "console.sample.customer")},
+		Owner:    activities.OwnerData{ID: "sample", Name: i18n.TN(l, "console.sample.owner"), Email: i18n.TN(l, "console.sample.owner.email")},
 		Links:    activities.LinkData{Unsubscribe: unsubscribe},
 	}
 }
@@ -236,8 +287,8 @@ func (s *Service) TestAddress(ctx context.Context, sess Session) (addr sendgrid.
 // send of a journey: no run, no events, its engagement is not counted. One
 // person gets one test of a content a minute: another within the minute is
 // Conflict; a session of an API key, which has no address, is Invalid.
-func (s *Service) SendTest(ctx context.Context, sess Session, id, persona, locale string, l i18n.Lang) (ContentPreview, sendgrid.Address, error) {
-	p, err := s.PreviewContent(ctx, sess, id, persona, locale, l)
+func (s *Service) SendTest(ctx context.Context, sess Session, id, persona, locale, journeyID string, l i18n.Lang) (ContentPreview, sendgrid.Address, error) {
+	p, err := s.PreviewContent(ctx, sess, id, persona, locale, journeyID, l)
 	if err != nil {
 		return p, sendgrid.Address{}, err
 	}
@@ -261,6 +312,7 @@ func (s *Service) SendTest(ctx context.Context, sess Session, id, persona, local
 	sent, err := s.sendOnce(ctx, key, to, func() (sendgrid.Message, error) {
 		return sendgrid.Message{
 			From:       sendgrid.Address{Name: activities.HeaderText(p.From.Name)},
+			ReplyTo:    replyToHeader(p.ReplyTo),
 			Subject:    activities.HeaderText("[Test] " + p.Subject),
 			HTML:       p.HTML,
 			Text:       p.Text,

@@ -16,11 +16,11 @@ var signInHTML = template.Must(template.New("signin").Parse(`<p>{{.Body}}</p>
 // language of the browser that asked for it.
 func signInEmail(l i18n.Lang, link string, minutes int) sendgrid.Message {
 	data := struct{ Body, Link, LinkText, Footer string }{
-		Body: i18n.T(l, "console.signin.body", minutes), Link: link,
-		LinkText: i18n.T(l, "console.signin.link"), Footer: i18n.T(l, "console.signin.ignore"),
+		Body: i18n.TN(l, "console.signin.body", minutes), Link: link,
+		LinkText: i18n.TN(l, "console.signin.link"), Footer: i18n.TN(l, "console.signin.ignore"),
 	}
 	var b strings.Builder
 	_ = signInHTML.Execute(&b, data)
 	text := data.Body + "\n\n" + data.LinkText + ": " + data.Link + "\n\n" + data.Footer + "\n"
-	return sendgrid.Message{Subject: i18n.T(l, "console.signin.subject"), HTML: b.String(), Text: text}
+	return sendgrid.Message{Subject: i18n.TN(l, "console.signin.subject"), HTML: b.String(), Text: text}
 }

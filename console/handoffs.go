@@ -30,6 +30,10 @@ const dueSoon = 12 * time.Hour
 // may see).
 type HandoffFilter struct {
 	Status, Owner string
+	// Limit is the page size (1–500; 0 for 500); After continues the list
+	// after an earlier page's Next.
+	Limit int
+	After *store.HandoffCursor
 }
 
 // HandoffRow is one hand-off of the console's list.
@@ -45,19 +49,25 @@ type Handoffs struct {
 	// Owners are the owners to filter by (none for a session bound to one
 	// owner: it sees only its own).
 	Owners []store.Owner
+	// Next continues the list on the next page (nil: this is the last).
+	Next *store.HandoffCursor
 }
 
 // maxHandoffs bounds the hand-offs one page lists.
 const maxHandoffs = 500
 
-// Handoffs lists hand-offs with their SLA state, the most urgent first:
+// Handoffs lists hand-offs with their SLA state, a page at a time (the
+// newest first, by the store's keyset), each page the most urgent first:
 // every owner's for a sales lead or admin, their own for an owner (or an
 // owner-bound key).
 func (s *Service) Handoffs(ctx context.Context, sess Session, f HandoffFilter) (Handoffs, error) {
 	if err := sess.need(AreaHandoffs); err != nil {
 		return Handoffs{}, err
 	}
-	hf := store.HandoffFilter{OwnerID: f.Owner, Limit: maxHandoffs}
+	hf := store.HandoffFilter{OwnerID: f.Owner, Limit: maxHandoffs, After: f.After}
+	if f.Limit > 0 && f.Limit < maxHandoffs {
+		hf.Limit = f.Limit
+	}
 	switch f.Status {
 	case "", store.HandoffOpen:
 		hf.Status = store.HandoffOpen
@@ -68,7 +78,7 @@ func (s *Service) Handoffs(ctx context.Context, sess Session, f HandoffFilter) (
 		}
 		hf.Status = f.Status
 	}
-	hs, _, err := s.runs.Handoffs(ctx, sess.Caller(), hf)
+	hs, next, err := s.runs.Handoffs(ctx, sess.Caller(), hf)
 	if err != nil {
 		return Handoffs{}, err
 	}
@@ -76,7 +86,7 @@ func (s *Service) Handoffs(ctx context.Context, sess Session, f HandoffFilter) (
 	if err != nil {
 		return Handoffs{}, err
 	}
-	var out Handoffs
+	out := Handoffs{Next: next}
 	if sess.OwnerID == "" {
 		out.Owners, err = s.store.ListOwners(ctx, store.Page{Limit: store.MaxLimit})
 		if err != nil {

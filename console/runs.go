@@ -19,13 +19,14 @@ var Stages = []string{workflows.StageNurturing, workflows.StageHandoff, workflow
 const maxRuns = 200
 
 // Runs lists runs newest first, as Temporal's visibility has them, with
-// the filter of GET /v1/runs (journey, stage, owner, mqn, status). A
-// session bound to an owner lists that owner's runs only.
+// the filter of GET /v1/runs (journey, stage, owner, mqn, status), a page
+// of at most maxRuns at a time (f.PageToken: visibility's token of the
+// page). A session bound to an owner lists that owner's runs only.
 func (s *Service) Runs(ctx context.Context, sess Session, f runs.Filter) (runs.Page, error) {
 	if err := sess.need(AreaRuns); err != nil {
 		return runs.Page{}, err
 	}
-	if f.Limit == 0 {
+	if f.Limit <= 0 || f.Limit > maxRuns {
 		f.Limit = maxRuns
 	}
 	return s.runs.List(ctx, sess.Caller(), f)
