@@ -25,7 +25,8 @@ import (
 //	                [--worker-wft-concurrency N] [--worker-activity-concurrency N]
 //	                [--server-config key=value]... [--sqlite-pragma name=value]...
 //	                [--sqlite-max-conns N] [--temporal-store sqlite|postgres]
-//	                [--temporal-shards N]
+//	                [--temporal-shards N] [--workers N] [--growth 1000,10000,100000]
+//	                [--growth-burst D] [--event-rows N] [--profile DIR]
 func runBench(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ripen-dev bench", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -84,6 +85,15 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		shards, err = devtemporal.ParseShards(s)
 		return err
 	})
+	workers := fs.Int("workers", 1, "ripen worker `processes`: this one and N-1 children (ripen-dev bench-worker, which runs ripen worker's code) on the same task queue; the raw ceiling runs on as many")
+	var growth []int
+	fs.Func("growth", "`levels` of sleeping runs at which enrolment and event→state are measured, e.g. 1000,10000,100000 (default off; 200,1000 suits --quick)", func(s string) (err error) {
+		growth, err = bench.ParseGrowth(s)
+		return err
+	})
+	growthBurst := fs.Duration("growth-burst", 0, "length of the event bursts of the growth and event-rows phases, at --rate (default 20s, quick 10s)")
+	eventRows := fs.Int64("event-rows", 0, "fill the events table with N synthetic events, then measure routing and detection on it, e.g. 10000000 (default off)")
+	profileDir := fs.String("profile", "", "write CPU and heap profiles of every worker process during the enrolment phase, and their tops (go tool pprof -top), to this `directory`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,8 +124,17 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 			cfg.CollectRate = *collectRate
 		case "collect-duration":
 			cfg.CollectDuration = *collectDuration
+		case "growth-burst":
+			cfg.GrowthBurst = *growthBurst
 		}
 	})
+	if *workers < 1 {
+		return fmt.Errorf("--workers %d: want at least 1", *workers)
+	}
+	if *eventRows < 0 {
+		return fmt.Errorf("--event-rows %d: want 0 (off) or more", *eventRows)
+	}
+	cfg.Workers, cfg.Growth, cfg.EventRows, cfg.ProfileDir = *workers, growth, *eventRows, *profileDir
 	for _, f := range []struct {
 		name string
 		v    int

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ripen/ripen/config"
+	"github.com/ripen/ripen/internal/bench"
 	"github.com/ripen/ripen/internal/demo"
 	"github.com/ripen/ripen/internal/devstack"
 	"github.com/ripen/ripen/internal/devtemporal"
@@ -99,8 +100,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return runChaos(ctx, args[1:], out)
 		case "bench-report":
 			return runBenchReport(ctx, args[1:], out)
+		case "capacity":
+			return runCapacity(args[1:], out)
+		case "bench-worker":
+			// Hidden: an extra worker process of `ripen-dev bench --workers N`.
+			return bench.RunWorkerProcess(ctx)
 		default:
-			return fmt.Errorf("unknown command %q (try: ripen-dev, ripen-dev temporal, ripen-dev bench, ripen-dev bench-report, ripen-dev chaos)", args[0])
+			return fmt.Errorf("unknown command %q (try: ripen-dev, ripen-dev temporal, ripen-dev bench, ripen-dev bench-report, ripen-dev chaos, ripen-dev capacity)", args[0])
 		}
 	}
 	f, _, err := parseFlags("ripen-dev", args)

@@ -89,6 +89,25 @@ type Config struct {
 	// store's default).
 	TemporalShards int32
 
+	// Workers is how many ripen worker processes run: this one and
+	// Workers-1 children started with WorkerCommand (default this
+	// executable with the argument bench-worker; see RunWorkerProcess).
+	// The raw ceiling runs on as many.
+	Workers       int
+	WorkerCommand []string
+	// Growth lists levels of sleeping runs (ascending) at which enrolment
+	// and event→state are measured, with bursts of GrowthBurst; none: off.
+	Growth      []int
+	GrowthBurst time.Duration
+	// EventRows synthetic events fill the events table before routing and
+	// detection (DetectCalls calls) are measured on it; 0: off.
+	EventRows   int64
+	DetectCalls int
+	// ProfileDir, when set, receives CPU and heap profiles of every worker
+	// process (this one holds the server and the API too) during the
+	// enrolment phase, and their tops.
+	ProfileDir string
+
 	// Progress receives one line per phase; nil discards.
 	Progress io.Writer
 	// Log receives the stack's logs (Temporal, API, worker).
@@ -104,6 +123,7 @@ func Defaults(quick bool) Config {
 			Clients: 16, RawClients: 64, RawDuration: 2 * time.Second, SaturationDuration: 5 * time.Second, SaturationBatch: 10,
 			FastLanes: 5, YearWeeks: 52, YearRuns: 1, YearContinueAsNewAfter: 200, CreateDatabase: true,
 			ReportRuns: 2000, ReportEvents: 20000, CollectRate: 500, CollectDuration: 5 * time.Second,
+			Workers: 1, GrowthBurst: 10 * time.Second, DetectCalls: 50,
 		}
 	}
 	return Config{
@@ -111,6 +131,7 @@ func Defaults(quick bool) Config {
 		Clients: 16, RawClients: 64, RawDuration: 20 * time.Second, SaturationDuration: 30 * time.Second, SaturationBatch: 10,
 		FastLanes: 50, YearWeeks: 52, YearRuns: 2, YearContinueAsNewAfter: 500, CreateDatabase: true,
 		ReportRuns: 100000, ReportEvents: 1000000, CollectRate: 500, CollectDuration: 30 * time.Second,
+		Workers: 1, GrowthBurst: 20 * time.Second, DetectCalls: 50,
 	}
 }
 
@@ -130,6 +151,21 @@ func (c *Config) check() error {
 	}
 	if c.FastLanes < 1 || c.YearWeeks < 1 || c.YearRuns < 1 {
 		probs = append(probs, "fast lanes, year weeks and year runs must be positive")
+	}
+	if c.Workers < 1 {
+		probs = append(probs, "workers must be at least 1")
+	}
+	for i, g := range c.Growth {
+		if g < 1 || (i > 0 && g <= c.Growth[i-1]) {
+			probs = append(probs, "growth levels must be positive and ascend")
+			break
+		}
+	}
+	if len(c.Growth) > 0 && c.GrowthBurst <= 0 {
+		probs = append(probs, "the growth burst must be positive")
+	}
+	if c.EventRows < 0 || (c.EventRows > 0 && (c.DetectCalls < 1 || c.GrowthBurst <= 0)) {
+		probs = append(probs, "event rows must not be negative, and with them detect calls and the burst must be positive")
 	}
 	probs = append(probs, checkWorker(c.Worker)...)
 	if err := c.Temporal.Check(); err != nil {
@@ -153,6 +189,12 @@ type bench struct {
 	// last FastLanes of them ask for a demo, the rest get engagement.
 	nurture []string
 	points  []float64 // points each nurture customer has earned, by index
+
+	// children are the extra worker processes; rawLocal counts what this
+	// process's raw workflows handled.
+	children  []*child
+	rawLocal  rawCounters
+	profiling *profiling
 }
 
 // Run runs every phase and returns the report. On failure the report holds
@@ -160,6 +202,9 @@ type bench struct {
 func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 1 // a Config built without Defaults
 	}
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -237,6 +282,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	b.api = newAPIClient(st.APIURL, key)
 	defer b.api.close()
+	// Stopped before the stack (deferred after it).
+	defer b.stopWorkers()
+	if err := b.startWorkers(ctx); err != nil {
+		return rep, fmt.Errorf("start worker processes: %w", err)
+	}
 
 	phases := []struct {
 		name string
@@ -244,16 +294,23 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}{
 		{"raw ceiling", b.rawCeiling},
 		{"setup", b.setUp},
-		{"enrolment", b.enrolment},
+		{"enrolment", b.profiledEnrolment},
 		{"fast lane", b.fastLane},
 		{"event reaction", b.eventReaction},
 		{"collection", b.collection},
+		{"growth", b.growth},
 		{"year and scale", b.yearAndScale},
 		{"report", b.reporting},
+		{"table sizes", b.tableSizes},
+		// Last: its synthetic events would count in the table sizes.
+		{"event rows", b.eventRows},
 	}
 	for _, p := range phases {
 		if err := p.run(ctx); err != nil {
 			return rep, fmt.Errorf("%s: %w", p.name, err)
+		}
+		if err := b.childExits(); err != nil {
+			return rep, fmt.Errorf("after %s: %w", p.name, err)
 		}
 	}
 	rep.computeRatios()
@@ -280,6 +337,12 @@ func (b *bench) newReport() *Report {
 			SQLitePragmas:         c.Temporal.EffectiveSQLitePragmas(),
 			SQLiteMaxConns:        max(c.Temporal.SQLiteMaxConns, 1),
 			Temporal:              temporalSummary(c),
+			Workers:               c.Workers,
+			Growth:                c.Growth,
+			GrowthBurstS:          secs(c.GrowthBurst),
+			EventRows:             c.EventRows,
+			DetectCalls:           c.DetectCalls,
+			ProfileDir:            c.ProfileDir,
 		},
 		Notes: []string{
 			"Everything runs in one process (Temporal server, worker, API, local SendGrid): memory figures are the whole process.",
@@ -288,6 +351,10 @@ func (b *bench) newReport() *Report {
 	}
 	if c.StickyCacheSize > 0 {
 		rep.Settings.StickyCacheSize = c.StickyCacheSize
+	}
+	if c.Workers > 1 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d worker processes: this one (with the server, the API and a worker) and %d children running `ripen worker`'s code (app.Open, app.App.Run) from the same environment variables; the raw ceiling's workflows ran on as many. Memory figures without \"children\" are this process's only.",
+			c.Workers, c.Workers-1))
 	}
 	if c.Worker != (config.WorkerTuning{}) {
 		rep.Notes = append(rep.Notes, "Worker settings apply to ripen's worker only; the raw ceiling's worker keeps the SDK's defaults.")

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,12 +30,32 @@ func tiny(t *testing.T) Config {
 	cfg.FastLanes, cfg.YearWeeks, cfg.YearRuns, cfg.YearContinueAsNewAfter = 2, 6, 1, 40
 	cfg.ReportRuns, cfg.ReportEvents = 200, 2000
 	cfg.CollectRate, cfg.CollectDuration = 100, time.Second
+	// A second worker process (this test binary again: TestMain), two
+	// growth levels, a small events table, profiles.
+	cfg.Workers, cfg.Growth, cfg.GrowthBurst, cfg.EventRows, cfg.DetectCalls = 2, []int{20, 40}, 2*time.Second, 20000, 50
+	cfg.ProfileDir = t.TempDir()
 	// Not the defaults, to see the knobs reach the stack and the report.
 	cfg.Worker = config.WorkerTuning{WorkflowPollers: 4, MaxConcurrentWorkflowTasks: 100}
 	cfg.Temporal = devtemporal.Tuning{DynamicConfig: map[string]any{"history.eventsCacheMaxSizeBytes": 8 << 20}}
 	cfg.Log = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
 	cfg.Progress = testLog{t}
 	return cfg
+}
+
+// TestMain lets this test binary be the bench's extra worker process, as
+// `ripen-dev bench-worker` is for ripen-dev.
+func TestMain(m *testing.M) {
+	if IsWorkerProcess() {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := RunWorkerProcess(ctx)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
 
 type testLog struct{ t *testing.T }
@@ -47,7 +70,7 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 		t.Skip("starts the whole stack")
 	}
 	cfg := tiny(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	rep, err := Run(ctx, cfg)
 	require.NoError(t, err)
@@ -81,6 +104,16 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 			"journey_report.cold_ms", "journey_report.warm_p50_ms", "journey_report.funnel.enrolled",
 			"web_collection.accepted", "web_collection.achieved_per_s", "web_collection.answer.p99_ms",
 			"web_collection.known_stored", "web_collection.anonymous_stored",
+			"simulated_year.billable_actions_per_run_year", "simulated_year.history_bytes_per_run_year",
+			"simulated_year.billable_actions_per_start", "simulated_year.billable_actions_per_week", "simulated_year.billable_actions_per_engagement",
+			"simulated_year.per_week.history_bytes", "simulated_year.per_week.workflow_tasks", "simulated_year.per_engagement.history_events",
+			"simulated_year.handoff.per_fast_lane.billable_actions", "simulated_year.handoff.per_sales_feedback.billable_actions",
+			"workers.count", "raw_ceiling.workers", "settings.workers",
+			"raw_ceiling.like_for_like.runs", "raw_ceiling.like_for_like.runs_per_s", "raw_ceiling.like_for_like.calls_per_s",
+			"raw_ceiling.like_for_like.clients", "ratios_to_raw_ceiling.enrolment_vs_like_for_like",
+			"event_rows.rows", "event_rows.table_rows", "event_rows.fill_s", "event_rows.table_mib",
+			"event_rows.route_p50_ms", "event_rows.route_p99_ms", "event_rows.detect_p50_ms", "event_rows.detect_p99_ms",
+			"event_rows.detect_calls",
 		} {
 			v, ok := lookup(doc, path)
 			require.True(t, ok, "%s is missing", path)
@@ -109,7 +142,64 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 		require.Equal(t, 200.0, dyn["history.transferProcessorMaxPollRPS"], "the defaults stay")
 		require.Equal(t, map[string]any{"journal_mode": "wal", "synchronous": "normal"}, set["sqlite_pragmas"], "devtemporal's defaults, in effect")
 		require.Equal(t, 1.0, set["sqlite_max_conns"])
-		require.Len(t, rep.Targets, 7)
+		require.Len(t, rep.Targets, 11)
+		for _, tg := range rep.Targets {
+			require.Contains(t, []string{"reached", "not reached", "not measured"}, tg.Verdict, "%s", tg.Name)
+		}
+		growth := doc["growth"].([]any)
+		require.Len(t, growth, 2)
+		for i, level := range []float64{20, 40} {
+			g := growth[i].(map[string]any)
+			require.Equal(t, level, g["sleeping_runs"])
+			for _, k := range []string{"enrol_runs_per_s", "event_state_p50_ms", "event_state_p99_ms", "rss_mib", "children_rss_mib"} {
+				require.Greater(t, g[k], 0.0, "growth[%d].%s", i, k)
+			}
+		}
+	})
+
+	t.Run("the new phases count what they did", func(t *testing.T) {
+		w := rep.Workers
+		require.Equal(t, 2, w.Count)
+		require.Len(t, w.Children, 1)
+		c := w.Children[0]
+		require.Positive(t, c.PID)
+		require.Positive(t, c.RSSAfterEnrolmentMiB)
+		require.Positive(t, c.RSSEndMiB)
+		require.GreaterOrEqual(t, c.PeakRSSMiB, c.RSSEndMiB)
+		require.Equal(t, "stopped cleanly", c.Exit)
+
+		l := rep.Raw.LikeForLike
+		require.Equal(t, l.Runs, l.Activities, "every like-for-like run ran its activity once")
+		require.Equal(t, cfg.RawClients, l.Clients)
+		require.Equal(t, 2, rep.Raw.Workers)
+
+		for i, g := range rep.Growth {
+			require.Equal(t, 20, g.Enrolled, "level %d enrols the step to it", i)
+			require.Equal(t, int(cfg.Rate*cfg.GrowthBurst.Seconds()), g.Offered)
+			require.Zero(t, g.Errors)
+			require.Equal(t, g.Accepted, g.InState+g.Late)
+			require.LessOrEqual(t, g.EventStateP50Ms, g.EventStateP99Ms)
+		}
+
+		er := rep.EventRows
+		require.EqualValues(t, 20000, er.Rows)
+		require.GreaterOrEqual(t, er.TableRows, er.Rows)
+		require.Equal(t, 200, er.Customers)
+		require.Equal(t, cfg.DetectCalls, er.DetectCalls)
+		require.Positive(t, er.DetectMatched, "some accounts meet the detector's rule")
+		require.LessOrEqual(t, er.RouteP50Ms, er.RouteP99Ms)
+		require.LessOrEqual(t, er.DetectP50Ms, er.DetectP99Ms)
+
+		require.Len(t, rep.Profiles, 2)
+		for _, p := range rep.Profiles {
+			require.Equal(t, "enrolment", p.Phase)
+			for _, f := range []string{p.CPU, p.Heap} {
+				st, err := os.Stat(f)
+				require.NoError(t, err, "%s's profile", p.Process)
+				require.Positive(t, st.Size(), f)
+			}
+		}
+		require.Equal(t, []string{"bench", "worker-2"}, []string{rep.Profiles[0].Process, rep.Profiles[1].Process})
 	})
 
 	t.Run("counts are what was offered", func(t *testing.T) {
@@ -162,6 +252,8 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 		require.LessOrEqual(t, rep.FastLane.ToHandoff.P50Ms, rep.FastLane.ToEmail.P50Ms, "the owner is mailed after the hand-off is recorded")
 	})
 
+	t.Run("the year's shape and the tables are counted", func(t *testing.T) { checkShapeAndTables(t, cfg, rep) })
+
 	t.Run("the year's histories stay bounded", func(t *testing.T) {
 		y := rep.Year
 		require.Len(t, y.Runs, 2*cfg.YearRuns)
@@ -176,6 +268,53 @@ func TestQuickBenchReportsEveryFigure(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The simulated year's shape and the table sizes feed ripen-dev capacity:
+// every event and action is counted once, and by the pricing page's rules.
+func checkShapeAndTables(t *testing.T, cfg Config, rep *Report) {
+	y := rep.Year
+	require.Equal(t, cfg.YearRuns, y.ShapeRuns)
+	sum := func(m map[string]int) (n int) {
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	var causeActions, causeEvents int
+	for _, c := range y.ByCause {
+		causeActions += c.Actions
+		causeEvents += c.Events
+	}
+	require.Equal(t, sum(y.Actions), causeActions, "every action has one cause")
+	require.Equal(t, sum(y.EventTypes), causeEvents, "every event has one cause")
+	require.Equal(t, y.EventTypes["WorkflowExecutionStarted"], y.Actions["workflow_started"], "each run of the chain is one start")
+	require.GreaterOrEqual(t, y.Actions["timer"], cfg.YearWeeks*y.ShapeRuns, "a timer a week")
+	require.GreaterOrEqual(t, y.Actions["activity"], cfg.YearWeeks*y.ShapeRuns, "a send a week")
+	require.Equal(t, y.EventTypes["WorkflowExecutionSignaled"], y.Actions["signal"])
+	require.Positive(t, y.Signals["engagement"])
+	require.LessOrEqual(t, y.Actions["local_activity"], y.EventTypes["WorkflowTaskCompleted"], "markers count once per workflow task")
+	require.InDelta(t, float64(sum(y.Actions))/float64(y.ShapeRuns), y.ActionsPerRunYear, 0.001)
+
+	h := y.Handoff
+	require.Equal(t, cfg.FastLanes, h.Runs)
+	require.Equal(t, cfg.FastLanes, h.Signals["fast-lane"])
+	require.Equal(t, cfg.FastLanes, h.Updates["feedback"]+h.Signals["sales-feedback"], "each hand-off answered once")
+	require.Positive(t, h.PerFastLane.Activities, "a hand-off records itself and mails the owner")
+
+	tables := map[string]TableSize{}
+	for _, ts := range rep.TableSizes {
+		tables[ts.Table] = ts
+		require.Positive(t, ts.Bytes, "%s", ts.Table)
+		if ts.Rows > 0 {
+			require.InDelta(t, float64(ts.Bytes)/float64(ts.Rows), ts.BytesPerRow, 0.001, "%s", ts.Table)
+			require.Positive(t, ts.AvgRowBytes, "%s", ts.Table)
+		}
+	}
+	for _, name := range []string{"events", "runs", "outbox", "customers", "contacts", "handoffs"} {
+		require.Positive(t, tables[name].Rows, "%s has rows", name)
+	}
+	require.NotContains(t, tables, "goose_db_version")
 }
 
 func TestBadTuningIsRefusedBeforeAnythingStarts(t *testing.T) {
@@ -277,5 +416,15 @@ func TestTheTableNamesTheTemporalStore(t *testing.T) {
 		var table strings.Builder
 		require.NoError(t, rep.WriteTable(&table))
 		require.Regexp(t, `\s`+regexp.QuoteMeta(want)+`\s+0\.0 → 80\.0 MiB \(54\.20 KiB/run\)`, table.String())
+	}
+}
+
+func TestGrowthLevelsAscend(t *testing.T) {
+	levels, err := ParseGrowth("1000,10000, 100000")
+	require.NoError(t, err)
+	require.Equal(t, []int{1000, 10000, 100000}, levels)
+	for _, bad := range []string{"", "1000,1000", "10000,1000", "0,10", "1e3", "10,x"} {
+		_, err := ParseGrowth(bad)
+		require.Error(t, err, "%q", bad)
 	}
 }

@@ -18,27 +18,46 @@ import (
 // each from the request to the run's state showing the new score; then it
 // finds the sustained rate with clients posting batches back to back.
 func (b *bench) eventReaction(ctx context.Context) error {
-	pool := len(b.nurture) - b.cfg.FastLanes // the fast-lane customers are in hand-off
-	if err := b.offeredRate(ctx, pool); err != nil {
+	tg := b.nurtureRuns()
+	if err := b.offer(ctx, "event reaction", tg, b.cfg.Rate, b.cfg.Duration, &b.rep.Events); err != nil {
 		return err
 	}
-	return b.saturation(ctx, pool)
+	return b.saturation(ctx, tg)
 }
 
-func (b *bench) visit(i int, seq int64) event {
+// eventTarget is the running runs of one journey that events are offered
+// to, by customer, with the points each customer has earned there.
+type eventTarget struct {
+	journey   string
+	customers []string
+	points    []float64
+}
+
+// nurtureRuns are the enrolment journey's runs that take events: all but
+// the fast-lane customers', which are in hand-off. Its points are
+// b.points, shared.
+func (b *bench) nurtureRuns() *eventTarget {
+	pool := len(b.nurture) - b.cfg.FastLanes
+	return &eventTarget{journey: nurtureJourney, customers: b.nurture[:pool], points: b.points[:pool]}
+}
+
+func (tg *eventTarget) visit(i int, seq int64) event {
 	return event{
-		ID: fmt.Sprintf("bench-%s-%d", b.nurture[i], seq), CustomerID: b.nurture[i], Type: "visit", Topic: benchTopic,
+		ID: fmt.Sprintf("bench-%s-%d", tg.customers[i], seq), CustomerID: tg.customers[i], Type: "visit", Topic: benchTopic,
 		OccurredAt: time.Now().UTC(),
 	}
 }
 
 var eventSeq atomic.Int64
 
-func (b *bench) offeredRate(ctx context.Context, pool int) error {
-	ev := &b.rep.Events
-	rate, dur := b.cfg.Rate, b.cfg.Duration
+// offer offers one visit per POST /v1/events at rate for dur, round-robin
+// over the target's runs with at most one event in flight per run, and
+// times each from the request to the run's state showing it; the figures
+// go in ev. Late events are waited for before it returns.
+func (b *bench) offer(ctx context.Context, phase string, tg *eventTarget, rate float64, dur time.Duration, ev *Events) error {
+	pool := len(tg.customers)
 	ev.OfferedRate, ev.DurationS = rate, secs(dur)
-	b.progress("event reaction: %.0f events/s offered for %s to %d running runs", rate, dur, pool)
+	b.progress("%s: %.0f events/s offered for %s to %d running runs", phase, rate, dur, pool)
 
 	busy := make([]atomic.Bool, pool)
 	var (
@@ -52,6 +71,9 @@ func (b *bench) offeredRate(ctx context.Context, pool int) error {
 		offered, shed, next, nEvents = 0, 0, 0, int(rate * dur.Seconds())
 	)
 	interval := time.Duration(float64(time.Second) / rate)
+	// Spread the events over the whole pool when there are more runs than
+	// events (the growth levels), rather than on its first runs only.
+	stride := max(1, pool/max(nEvents, 1))
 	bySecond := make([]samples, int(dur/time.Second)+2)
 	start := time.Now()
 	for i := range nEvents {
@@ -70,15 +92,15 @@ func (b *bench) offeredRate(ctx context.Context, pool int) error {
 			shed++ // every run still has an event in flight
 			continue
 		}
-		next = (k + 1) % pool
+		next = (k + stride) % pool
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer busy[k].Store(false)
-			e := b.visit(k, eventSeq.Add(1))
+			e := tg.visit(k, eventSeq.Add(1))
 			t0 := time.Now()
 			ans, err := b.api.postEvents(ctx, []event{e})
-			if err == nil && (ans.Accepted != 1 || !slices.Contains(ans.Signalled, workflows.WorkflowID(nurtureJourney, e.CustomerID))) {
+			if err == nil && (ans.Accepted != 1 || !slices.Contains(ans.Signalled, workflows.WorkflowID(tg.journey, e.CustomerID))) {
 				err = fmt.Errorf("event %s: accepted %d, signalled %v", e.ID, ans.Accepted, ans.Signalled)
 			}
 			if err != nil {
@@ -92,8 +114,8 @@ func (b *bench) offeredRate(ctx context.Context, pool int) error {
 			}
 			post.add(time.Since(t0))
 			accepted.Add(1)
-			b.points[k] += visitPoints
-			ok, err := b.waitScore(ctx, k, t0.Add(stateDeadline), &stateErrs)
+			tg.points[k] += visitPoints
+			ok, err := b.waitScore(ctx, tg, k, t0.Add(stateDeadline), &stateErrs)
 			switch {
 			case err != nil:
 				return // the benchmark is being stopped
@@ -123,20 +145,20 @@ func (b *bench) offeredRate(ctx context.Context, pool int) error {
 	if !lastReflected.IsZero() {
 		ev.AchievedRate = perSecond(ev.Reflected, lastReflected.Sub(start))
 	}
-	b.progress("event reaction: %d offered, %d accepted, %d in state; request→state p50 %.0f ms p95 %.0f ms p99 %.0f ms",
-		ev.Offered, ev.Accepted, ev.Reflected, ev.ToState.P50Ms, ev.ToState.P95Ms, ev.ToState.P99Ms)
+	b.progress("%s: %d offered, %d accepted, %d in state; request→state p50 %.0f ms p95 %.0f ms p99 %.0f ms",
+		phase, ev.Offered, ev.Accepted, ev.Reflected, ev.ToState.P50Ms, ev.ToState.P95Ms, ev.ToState.P99Ms)
 	if firstErr != nil && ev.Accepted == 0 {
 		return firstErr
 	}
 	if ev.Late > 0 {
 		// Start the next phase without this one's backlog.
-		b.progress("event reaction: waiting for the runs to catch up with %d late events", ev.Late)
+		b.progress("%s: waiting for the runs to catch up with %d late events", phase, ev.Late)
 		start := time.Now()
-		behind, _, err := b.catchUp(ctx, b.cfg.Clients, pool, func(int) bool { return true })
+		behind, _, err := b.catchUp(ctx, tg, b.cfg.Clients, func(int) bool { return true })
 		if err != nil {
 			return err
 		}
-		b.progress("event reaction: caught up after %.1fs, %d runs still behind", time.Since(start).Seconds(), len(behind))
+		b.progress("%s: caught up after %.1fs, %d runs still behind", phase, time.Since(start).Seconds(), len(behind))
 	}
 	return nil
 }
@@ -153,12 +175,12 @@ const stateDeadline = 30 * time.Second
 // most a third late. Failed GETs (an overloaded server times out) count in
 // errs and are retried. Only the goroutine that owns customer i calls it;
 // it returns an error only when ctx ends.
-func (b *bench) waitScore(ctx context.Context, i int, deadline time.Time, errs *atomic.Int64) (bool, error) {
-	want := b.points[i] - 0.5
+func (b *bench) waitScore(ctx context.Context, tg *eventTarget, i int, deadline time.Time, errs *atomic.Int64) (bool, error) {
+	want := tg.points[i] - 0.5
 	wait := pollEvery
 	for {
 		gctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		st, err := b.api.run(gctx, nurtureJourney, b.nurture[i])
+		st, err := b.api.run(gctx, tg.journey, tg.customers[i])
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -184,7 +206,8 @@ const drainLimit = 5 * time.Minute
 // catchUp waits until the state of every run that check selects shows all
 // its customer's points, with clients checking their share of the pool in
 // parallel. It returns the runs still behind after drainLimit.
-func (b *bench) catchUp(ctx context.Context, clients, pool int, check func(k int) bool) (behind []int, stateErrs int, err error) {
+func (b *bench) catchUp(ctx context.Context, tg *eventTarget, clients int, check func(k int) bool) (behind []int, stateErrs int, err error) {
+	pool := len(tg.customers)
 	var (
 		mu   sync.Mutex
 		errs atomic.Int64
@@ -197,7 +220,7 @@ func (b *bench) catchUp(ctx context.Context, clients, pool int, check func(k int
 				if !check(k) {
 					continue
 				}
-				ok, err := b.waitScore(gctx, k, deadline, &errs)
+				ok, err := b.waitScore(gctx, tg, k, deadline, &errs)
 				if err != nil {
 					return err
 				}
@@ -216,7 +239,8 @@ func (b *bench) catchUp(ctx context.Context, clients, pool int, check func(k int
 
 // saturation has each client post batches for its own share of customers
 // back to back; then it waits until every run's state shows every event.
-func (b *bench) saturation(ctx context.Context, pool int) error {
+func (b *bench) saturation(ctx context.Context, tg *eventTarget) error {
+	pool := len(tg.customers)
 	sat := &b.rep.Events.Saturation
 	clients, batch, dur := min(b.cfg.Clients, pool), b.cfg.SaturationBatch, b.cfg.SaturationDuration
 	sat.BatchSize = batch
@@ -234,7 +258,7 @@ func (b *bench) saturation(ctx context.Context, pool int) error {
 				cursor[c], k = 0, c
 			}
 			cursor[c]++
-			evs = append(evs, b.visit(k, eventSeq.Add(1)))
+			evs = append(evs, tg.visit(k, eventSeq.Add(1)))
 			idx = append(idx, k)
 		}
 		events.Add(int64(len(evs)))
@@ -247,7 +271,7 @@ func (b *bench) saturation(ctx context.Context, pool int) error {
 		}
 		acceptedN.Add(int64(ans.Accepted))
 		for _, k := range idx {
-			b.points[k] += visitPoints
+			tg.points[k] += visitPoints
 			sent[k]++
 		}
 		return nil
@@ -261,7 +285,7 @@ func (b *bench) saturation(ctx context.Context, pool int) error {
 	// Every run must show all its points: that is when the events are
 	// processed, not just accepted. The check's own GETs count in the time;
 	// a run still behind after drainLimit counts its events unprocessed.
-	behind, stateErrs, err := b.catchUp(ctx, clients, pool, func(k int) bool { return sent[k] > 0 })
+	behind, stateErrs, err := b.catchUp(ctx, tg, clients, func(k int) bool { return sent[k] > 0 })
 	if err != nil {
 		return err
 	}

@@ -32,12 +32,12 @@ func (b *bench) scale(ctx context.Context) error {
 	b.progress("scale: enrolling %d runs in %s in two halves (RSS now %.0f MiB)", m, sleepJourney, s.Before.RSSMiB)
 	start = time.Now()
 	half := m / 2
-	if err := b.sleepRuns(ctx, ids[:half], 0); err != nil {
+	if err := b.sleepRuns(ctx, sleepJourney, ids[:half], 0); err != nil {
 		return err
 	}
 	s.Half, s.SQLiteHalf = memoryNow(), b.sqliteBytes()
 	b.progress("scale: %d runs asleep after %.1fs (RSS %.0f MiB)", half, time.Since(start).Seconds(), s.Half.RSSMiB)
-	if err := b.sleepRuns(ctx, ids[half:], half); err != nil {
+	if err := b.sleepRuns(ctx, sleepJourney, ids[half:], half); err != nil {
 		return err
 	}
 	took := time.Since(start)
@@ -84,22 +84,23 @@ func (b *bench) scale(ctx context.Context) error {
 	return nil
 }
 
-// sleepRuns enrols customers in the sleep journey and waits until each run
+// sleepRuns enrols customers in a sleeping journey (sleepJourney, or the
+// growth phase's copy of it) and waits until each run
 // is in the runs table and the last few enrolled are asleep on the
 // year-long timer. The API registers a run in the table as soon as it has
 // started it, so it is the last runs' state that says the worker has
 // caught up: Temporal hands out workflow tasks in about the order they
 // were made. already is how many runs of the journey exist before.
-func (b *bench) sleepRuns(ctx context.Context, ids []string, already int) error {
+func (b *bench) sleepRuns(ctx context.Context, journeyID string, ids []string, already int) error {
 	start := time.Now()
-	if _, err := b.enrolAll(ctx, sleepJourney, ids); err != nil {
+	if _, err := b.enrolAll(ctx, journeyID, ids); err != nil {
 		return err
 	}
 	want := already + len(ids)
 	limit := 5*time.Minute + time.Duration(len(ids))*100*time.Millisecond
 	for {
 		var n int
-		if err := b.st.Store.Pool().QueryRow(ctx, `SELECT count(*) FROM runs WHERE journey_id = $1 AND status = 'running'`, sleepJourney).Scan(&n); err != nil {
+		if err := b.st.Store.Pool().QueryRow(ctx, `SELECT count(*) FROM runs WHERE journey_id = $1 AND status = 'running'`, journeyID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= want {
@@ -114,7 +115,7 @@ func (b *bench) sleepRuns(ctx context.Context, ids []string, already int) error 
 	}
 	for _, id := range ids[max(0, len(ids)-20):] {
 		for {
-			st, err := b.api.run(ctx, sleepJourney, id)
+			st, err := b.api.run(ctx, journeyID, id)
 			if err == nil && st.Step == "nap" && st.NextWakeAt != nil {
 				break
 			}

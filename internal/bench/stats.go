@@ -234,9 +234,16 @@ func memoryNow() Memory {
 }
 
 // procStatus reads /proc/self/status sizes in KiB.
-func procStatus() map[string]int64 {
+func procStatus() map[string]int64 { return procStatusFile("/proc/self/status") }
+
+// procStatusOf reads another process's status sizes in KiB.
+func procStatusOf(pid int) map[string]int64 {
+	return procStatusFile("/proc/" + strconv.Itoa(pid) + "/status")
+}
+
+func procStatusFile(path string) map[string]int64 {
 	out := map[string]int64{}
-	b, err := os.ReadFile("/proc/self/status")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return out
 	}

@@ -41,6 +41,11 @@ func (r *Report) WriteTable(out io.Writer) error {
 	row("", "signals to running runs", fmt.Sprintf("%.1f calls/s, all handled at %.1f/s", raw.Signals.CallsPerS, raw.Signals.ProcessedPerS))
 	row("", "signal→query, "+fmt.Sprint(raw.SignalQuery.Clients)+" clients", lat(raw.SignalQuery.Latency))
 	row("", "signal→query, 1 client", lat(raw.SignalQueryAlone))
+	if l := raw.LikeForLike; l.Runs > 0 {
+		row("", fmt.Sprintf("like-for-like: 1 activity, then asleep (%d clients)", l.Clients),
+			fmt.Sprintf("%.1f runs/s to every activity done (%d runs, %.1f s); %.1f calls/s", l.RunsPerS, l.Runs, l.AllActivitiesS, l.CallsPerS))
+	}
+	row("", "worker processes", fmt.Sprint(max(raw.Workers, 1)))
 	row("enrolment", fmt.Sprintf("%d customers, %d request(s)", e.Customers, e.Requests), fmt.Sprintf("%.1f runs/s to all first emails (%.1f s); API %.1f starts/s", e.RunsPerS, e.AllFirstSendsS, e.APIStartsPerS))
 	row("", "enrolment→first email", lat(e.FirstSend))
 	row("event reaction", fmt.Sprintf("%.0f/s offered for %.0f s", ev.OfferedRate, ev.DurationS), fmt.Sprintf("%d offered, %d accepted, %d in state, %d late, %d shed, %d errors", ev.Offered, ev.Accepted, ev.Reflected, ev.Late, ev.Shed, ev.Errors))
@@ -81,7 +86,34 @@ func (r *Report) WriteTable(out io.Writer) error {
 				c.Accepted, c.Offered, c.AchievedPerS, c.Late, c.Answer.P50Ms, c.Answer.P99Ms, c.KnownAnswer.P99Ms, c.AnonymousAnswer.P99Ms,
 				c.StoredKnown, c.StoredAnonymous, c.Known, c.Anonymous))
 	}
-	row("ratios", "enrolment / raw SignalWithStart", fmt.Sprintf("%.2f (vs handled: %.2f)", r.Ratios.EnrolmentVsSignalWithStart, r.Ratios.EnrolmentVsSWSProcessed))
+	for _, g := range r.Growth {
+		row("growth", fmt.Sprintf("%d sleeping runs", g.SleepingRuns),
+			fmt.Sprintf("enrolled %d at %.1f runs/s; %.0f/s for %.0f s: %d in state, %d late; event→state p50 %.1f  p99 %.1f ms; RSS %.0f MiB (children %.0f), Temporal store %.0f MiB",
+				g.Enrolled, g.EnrolRunsPerS, g.OfferedRate, g.DurationS, g.InState, g.Late, g.EventStateP50Ms, g.EventStateP99Ms, g.RSSMiB, g.ChildrenRSSMiB, g.TemporalMiB))
+	}
+	if er := r.EventRows; er.Rows > 0 {
+		row("event rows", fmt.Sprintf("%d rows of %d accounts", er.TableRows, er.Customers),
+			fmt.Sprintf("filled in %.1f s (ANALYZE %.1f s), %.0f MiB with indexes", er.FillS, er.AnalyzeS, er.TableMiB))
+		row("", fmt.Sprintf("routing, %.0f/s for %.0f s", er.RouteOfferedRate, er.RouteDurationS),
+			fmt.Sprintf("POST→state p50 %.1f  p99 %.1f ms (n=%d, %d late)", er.RouteP50Ms, er.RouteP99Ms, er.RouteEvents, er.RouteLate))
+		row("", "detection: count, then qualifying events", fmt.Sprintf("p50 %.2f  p99 %.2f ms over %d accounts (%d met the rule; %s)",
+			er.DetectP50Ms, er.DetectP99Ms, er.DetectCalls, er.DetectMatched, er.Detector))
+	}
+	if w := r.Workers; len(w.Children) > 0 {
+		for _, c := range w.Children {
+			row("workers", fmt.Sprintf("%s (pid %d)", c.Name, c.PID), fmt.Sprintf("RSS %.0f MiB after enrolment, %.0f MiB at the end, peak %.0f MiB; %s",
+				c.RSSAfterEnrolmentMiB, c.RSSEndMiB, c.PeakRSSMiB, c.Exit))
+		}
+	}
+	for _, p := range r.Profiles {
+		what := p.TopFile
+		if p.Error != "" {
+			what += " (" + p.Error + ")"
+		}
+		row("profile", p.Process+" during "+p.Phase, what)
+	}
+	row("ratios", "enrolment / like-for-like raw runs", fmt.Sprintf("%.2f", r.Ratios.EnrolmentVsLikeForLike))
+	row("", "enrolment / raw SignalWithStart", fmt.Sprintf("%.2f (vs handled: %.2f)", r.Ratios.EnrolmentVsSignalWithStart, r.Ratios.EnrolmentVsSWSProcessed))
 	row("", "sustained events / raw signals", fmt.Sprintf("%.2f (handled: %.2f)", r.Ratios.EventsVsSignals, r.Ratios.EventsProcessedVsSignals))
 	row("", "event→state / raw signal→query", fmt.Sprintf("p50 ×%.2f, p99 ×%.2f", r.Ratios.EventP50VsSignalQueryP50, r.Ratios.EventP99VsSignalQueryP99))
 	if err := w.Flush(); err != nil {
@@ -91,9 +123,12 @@ func (r *Report) WriteTable(out io.Writer) error {
 	fmt.Fprintln(out, "\ntargets")
 	w = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	for _, t := range r.Targets {
-		verdict := "not reached"
-		if t.Met {
-			verdict = "reached"
+		verdict := t.Verdict
+		if verdict == "" {
+			verdict = "not reached"
+			if t.Met {
+				verdict = "reached"
+			}
 		}
 		note := ""
 		if t.Note != "" {

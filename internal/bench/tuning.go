@@ -124,5 +124,12 @@ func (s Settings) settingsLines() []string {
 	} else {
 		lines = append(lines, "server config overrides: none")
 	}
+	if s.Workers > 1 || len(s.Growth) > 0 || s.EventRows > 0 {
+		growth := "off"
+		if len(s.Growth) > 0 {
+			growth = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(s.Growth)), ","), "[]") + fmt.Sprintf(" sleeping runs, bursts of %gs", s.GrowthBurstS)
+		}
+		lines = append(lines, fmt.Sprintf("worker processes: %d; growth: %s; event rows: %d", max(s.Workers, 1), growth, s.EventRows))
+	}
 	return lines
 }
