@@ -520,3 +520,19 @@ func (c Config) CheckProduction() error {
 	}
 	return errors.Join(errs...)
 }
+
+// ForeignEnv is environ without the variables ripen's processes read
+// (RIPEN_*, TEMPORAL_*, SENDGRID_*, DATABASE_URL): what a tool that starts
+// ripen processes of its own passes on, so that a developer's settings do
+// not leak into the stack it configures.
+func ForeignEnv(environ []string) []string {
+	var env []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "RIPEN_") || strings.HasPrefix(k, "TEMPORAL_") || strings.HasPrefix(k, "SENDGRID_") || k == "DATABASE_URL" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}

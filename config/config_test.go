@@ -238,3 +238,9 @@ func TestCodecAuthModes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, CodecAuthNone, c.CodecAuth)
 }
+
+func TestForeignEnvKeepsOnlyWhatRipenDoesNotRead(t *testing.T) {
+	got := ForeignEnv([]string{"PATH=/usr/bin", "RIPEN_FREQUENCY_CAP=1/7d", "DATABASE_URL=postgres://x", "TEMPORAL_ADDRESS=a:1",
+		"SENDGRID_API_KEY=k", "HOME=/root", "DATABASE_URLS=kept"})
+	require.Equal(t, []string{"PATH=/usr/bin", "HOME=/root", "DATABASE_URLS=kept"}, got)
+}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/freeport"
 )
 
@@ -71,7 +72,7 @@ func (b *bench) startWorkers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the stack's link keys: %w", err)
 	}
-	env := append(childBaseEnv(),
+	env := append(config.ForeignEnv(os.Environ()),
 		"DATABASE_URL="+b.st.DatabaseURL,
 		"TEMPORAL_ADDRESS="+b.st.TemporalAddress,
 		"TEMPORAL_NAMESPACE=default",
@@ -306,21 +307,6 @@ func (b *bench) childExits() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// childBaseEnv is the bench's environment without ripen's own settings, so
-// a developer's RIPEN_FREQUENCY_CAP or DATABASE_URL does not reach the
-// children: they get the stack's.
-func childBaseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "RIPEN_") || strings.HasPrefix(k, "TEMPORAL_") || strings.HasPrefix(k, "SENDGRID_") || k == "DATABASE_URL" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
 }
 
 // logLevel is the stack's log level, for the children.

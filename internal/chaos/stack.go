@@ -24,6 +24,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/ripen/ripen/codec"
+	"github.com/ripen/ripen/config"
 	"github.com/ripen/ripen/internal/freeport"
 	"github.com/ripen/ripen/linktoken"
 	"github.com/ripen/ripen/sendgrid"
@@ -133,7 +134,7 @@ func startStack(ctx context.Context, cfg Config, progress func(string, ...any)) 
 	}
 	s.dc = cod.DataConverter(nil)
 
-	env := baseEnv()
+	env := config.ForeignEnv(os.Environ())
 	env = append(env,
 		"DATABASE_URL="+s.dbURL,
 		"TEMPORAL_ADDRESS="+s.temporalAddr,
@@ -281,21 +282,6 @@ func (s *stack) stop(keep bool) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// baseEnv is the suite's environment without ripen's own settings, so a
-// developer's RIPEN_FREQUENCY_CAP or DATABASE_URL does not leak into the
-// stack.
-func baseEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "RIPEN_") || strings.HasPrefix(k, "TEMPORAL_") || strings.HasPrefix(k, "SENDGRID_") || k == "DATABASE_URL" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
 }
 
 func runCmd(ctx context.Context, env []string, argv ...string) (string, error) {
