@@ -486,17 +486,11 @@ func (s *Server) renderConsoleJourney(w http.ResponseWriter, r *http.Request, se
 
 // problemText is a journey problem as the form lists it: "Line 12: steps[3].goto: …".
 func problemText(l i18n.Lang, p journey.Problem) string {
-	var b strings.Builder
+	text := journey.Problem{Field: p.Field, Message: p.Message}.String()
 	if p.Line > 0 {
-		b.WriteString(i18n.TN(l, "console.publish.line", p.Line))
-		b.WriteString(": ")
+		return i18n.TN(l, "console.publish.line", p.Line) + ": " + text
 	}
-	if p.Field != "" {
-		b.WriteString(p.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
+	return text
 }
 
 // consoleJourneyPublish publishes the journey's source from the page's

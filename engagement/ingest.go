@@ -194,11 +194,11 @@ func (s *Service) validate(ctx context.Context, evs []store.Event, emailProblems
 			ordered = append(ordered, e.Product)
 		}
 	}
-	unknown, err := missingOf(ctx, s.store.MissingCustomers, customers)
+	unknown, err := store.MissingSet(ctx, s.store.MissingCustomers, customers)
 	if err != nil {
 		return err
 	}
-	uncatalogued, err := missingOf(ctx, s.store.MissingProducts, ordered)
+	uncatalogued, err := store.MissingSet(ctx, s.store.MissingProducts, ordered)
 	if err != nil {
 		return err
 	}
@@ -250,23 +250,6 @@ func (s *Service) validate(ctx context.Context, evs []store.Event, emailProblems
 		return fault.InvalidFields(probs...)
 	}
 	return nil
-}
-
-// missingOf asks the store which of ids it lacks, as a set; no IDs ask
-// nothing.
-func missingOf(ctx context.Context, missing func(context.Context, []string) ([]string, error), ids []string) (map[string]bool, error) {
-	set := map[string]bool{}
-	if len(ids) == 0 {
-		return set, nil
-	}
-	gone, err := missing(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range gone {
-		set[id] = true
-	}
-	return set, nil
 }
 
 func fieldRank(field string) int {

@@ -127,15 +127,15 @@ func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition
 	// offer and goal name, even when the
 	// definition has other problems, so the store answers in one query
 	// each which of them are missing.
-	unknownContent, err := missingSet(ctx, s.store.MissingContent, journey.SentContent(source))
+	unknownContent, err := store.MissingSet(ctx, s.store.MissingContent, journey.SentContent(source))
 	if err != nil {
 		return nil, err
 	}
-	unknownPersonas, err := missingSet(ctx, s.store.MissingPersonas, journey.AudiencePersonas(source))
+	unknownPersonas, err := store.MissingSet(ctx, s.store.MissingPersonas, journey.AudiencePersonas(source))
 	if err != nil {
 		return nil, err
 	}
-	unknownProducts, err := missingSet(ctx, s.store.MissingProducts, journey.NamedProducts(source))
+	unknownProducts, err := store.MissingSet(ctx, s.store.MissingProducts, journey.NamedProducts(source))
 	if err != nil {
 		return nil, err
 	}
@@ -144,19 +144,6 @@ func (s *Service) Parse(ctx context.Context, source []byte) (*journey.Definition
 		Persona: func(id string) bool { return !unknownPersonas[id] },
 		Product: func(id string) bool { return !unknownProducts[id] },
 	})
-}
-
-// missingSet asks the store which of ids it lacks.
-func missingSet(ctx context.Context, missing func(context.Context, []string) ([]string, error), ids []string) (map[string]bool, error) {
-	gone, err := missing(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	set := make(map[string]bool, len(gone))
-	for _, id := range gone {
-		set[id] = true
-	}
-	return set, nil
 }
 
 // Get reads one version (0: the newest).

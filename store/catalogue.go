@@ -119,3 +119,22 @@ func checkCatalogued(ctx context.Context, tx pgx.Tx, check *fieldCheck, products
 	}
 	return nil
 }
+
+// MissingSet asks missing (MissingContent, MissingPersonas, MissingProducts,
+// MissingCustomers) which of ids the store lacks, as a set; no IDs ask
+// nothing. A use case checks every reference of a request with one query
+// per kind, then names each missing one at its own field.
+func MissingSet(ctx context.Context, missing func(context.Context, []string) ([]string, error), ids []string) (map[string]bool, error) {
+	set := map[string]bool{}
+	if len(ids) == 0 {
+		return set, nil
+	}
+	gone, err := missing(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range gone {
+		set[id] = true
+	}
+	return set, nil
+}
