@@ -123,7 +123,8 @@ func begin(ctx workflow.Context, in Input) (*run, error) {
 		r.st = newState(ctx, in)
 		// Read once per run; continue-as-new carries it in the state.
 		r.st.AccountRules = workflow.GetVersion(ctx, accountRulesChange, workflow.DefaultVersion, 1) == 1
-		r.st.Experiments = workflow.GetVersion(ctx, experimentsChange, workflow.DefaultVersion, 1) == 1
+		v := workflow.GetVersion(ctx, experimentsChange, workflow.DefaultVersion, publishOncePerTaskVersion)
+		r.st.Experiments, r.st.PublishPerTask = v >= experimentsVersion, v >= publishOncePerTaskVersion
 	}
 	if err := r.listen(); err != nil {
 		return nil, err

@@ -69,6 +69,7 @@ func (r *run) signalPending() bool {
 // drainSignals applies every signal already delivered, a cancel request
 // first. The order is fixed (never a map's): which of two waiting signals
 // goes first decides what the run does, and replay must decide the same.
+// A run with PublishPerTask then upserts what the signals changed, once.
 func (r *run) drainSignals() {
 	r.hearCancel()
 	receive(r.ctx, SignalEngagement, r.onEngagement)
@@ -82,6 +83,9 @@ func (r *run) drainSignals() {
 		receiveBare(r.ctx, SignalUnsubscribe, func() { r.st.Unsubscribed = true })
 	}
 	r.sendAssets()
+	if r.st.PublishPerTask {
+		r.publish()
+	}
 }
 
 // sendAssets emails each asset asked for on a fast lane (PendingAssets) to
@@ -236,7 +240,7 @@ func (r *run) arrive(eventID, kind string, at time.Time) (time.Time, bool) {
 }
 
 func (r *run) onEngagement(e Engagement) {
-	if r.countEngagement(e) {
+	if r.countEngagement(e) && !r.st.PublishPerTask {
 		r.publish()
 	}
 }

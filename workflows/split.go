@@ -17,6 +17,18 @@ import (
 // holdout; should one meet a split anyway, it follows the hash alone.
 const experimentsChange = "experiments-2026-12"
 
+// Versions of experimentsChange. A new run records the highest one its
+// code knows, so each behaviour added since costs no marker (and no
+// TemporalChangeVersion upsert) of its own.
+const (
+	// experimentsVersion: split arms kept, the holdout followed.
+	experimentsVersion workflow.Version = 1
+	// publishOncePerTaskVersion: the search attributes are upserted once
+	// per workflow task, after every signal it brought is applied, not
+	// once per engagement (State.PublishPerTask).
+	publishOncePerTaskVersion workflow.Version = 2
+)
+
 // ArmRequest asks to keep the arm an account takes at a split step of a
 // journey, or its holdout decision (StepID journey.HoldoutStep, Arm
 // journey.ArmHoldout or journey.ArmTreated). IDs only.

@@ -255,7 +255,7 @@ func (s *journeySuite) TestTheStoredHoldoutWins() {
 func (s *journeySuite) TestRunWithoutTheExperimentsMarkerFollowsTheHashAlone() {
 	def := experimentJourney(1, 50, 50, 50)
 	customer := customerTaking(def, "b", true)
-	s.env.OnGetVersion(experimentsChange, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	s.env.OnGetVersion(experimentsChange, workflow.DefaultVersion, publishOncePerTaskVersion).Return(workflow.DefaultVersion)
 	arms := &armStore{}
 	s.env.RegisterActivity(arms)
 	s.env.ExecuteWorkflow(Journey, Input{Journey: def, CustomerID: customer})

@@ -158,6 +158,12 @@ type State struct {
 	// Experiments: the run keeps the arms an account took and follows the
 	// journey's holdout (experimentsChange); continue-as-new keeps it.
 	Experiments bool `json:"experiments,omitempty"`
+	// PublishPerTask: the run upserts its search attributes once per
+	// workflow task, when the signals it brought are applied
+	// (publishOncePerTaskVersion), instead of once per engagement: a
+	// burst of events costs one visibility write and one billable action
+	// per task. Continue-as-new keeps it.
+	PublishPerTask bool `json:"publish_per_task,omitempty"`
 	// Arms are the arms the run took at the split steps it reached (step
 	// ID → arm), kept through every cycle and continue-as-new.
 	Arms map[string]string `json:"arms,omitempty"`

@@ -93,7 +93,7 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	})
 	growthBurst := fs.Duration("growth-burst", 0, "length of the event bursts of the growth and event-rows phases, at --rate (default 20s, quick 10s)")
 	eventRows := fs.Int64("event-rows", 0, "fill the events table with N synthetic events, then measure routing and detection on it, e.g. 10000000 (default off)")
-	profileDir := fs.String("profile", "", "write CPU and heap profiles of every worker process during the enrolment phase, and their tops (go tool pprof -top), to this `directory`")
+	profileDir := fs.String("profile", "", "write CPU and heap profiles of every process during the enrolment and event phases, and their tops (go tool pprof -top), to this `directory`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -296,7 +296,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		{"setup", b.setUp},
 		{"enrolment", b.profiledEnrolment},
 		{"fast lane", b.fastLane},
-		{"event reaction", b.eventReaction},
+		{"event reaction", b.profiledEvents},
 		{"collection", b.collection},
 		{"growth", b.growth},
 		{"year and scale", b.yearAndScale},

@@ -181,12 +181,25 @@ func topEntries(text string, n int) []string {
 // profiledEnrolment is the enrolment phase under the profiles (with
 // --profile), and the children's memory after it.
 func (b *bench) profiledEnrolment(ctx context.Context) error {
-	if err := b.startProfiles("enrolment"); err != nil {
+	err := b.profiled(ctx, "enrolment", b.enrolment)
+	b.sampleChildren(false)
+	return err
+}
+
+// profiledEvents is the event reaction phase under the profiles (with
+// --profile): where an engagement event's cost goes.
+func (b *bench) profiledEvents(ctx context.Context) error {
+	return b.profiled(ctx, "events", b.eventReaction)
+}
+
+// profiled runs a phase under CPU and heap profiles of every process
+// (nothing without --profile).
+func (b *bench) profiled(ctx context.Context, phase string, run func(context.Context) error) error {
+	if err := b.startProfiles(phase); err != nil {
 		return err
 	}
-	err := b.enrolment(ctx)
+	err := run(ctx)
 	b.stopProfiles()
-	b.sampleChildren(false)
 	return err
 }
 

@@ -16,6 +16,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/ripen/ripen/engagement"
 )
 
 // Calendar constants (not assumptions).
@@ -28,6 +31,9 @@ const (
 	// Cloud's pricing page does ("1GB equals 744GBh").
 	gbhPerGBMonth = 744.0
 	gib           = 1 << 30
+	// webhookKeptDays is how long a SendGrid event ID stays: the webhook's
+	// replay window, after which the API's hourly pruning forgets it.
+	webhookKeptDays = float64(engagement.WebhookReplayWindow) / float64(24*time.Hour)
 	// tupleOverhead is what Postgres adds to each row's data on its page:
 	// a 23-byte tuple header padded to 24, and a 4-byte line pointer
 	// (PostgreSQL documentation, "Database Page Layout").
@@ -292,7 +298,7 @@ func Compute(b Bench, sc Scenario, a Assumptions) (*Model, error) {
 		"ended_runs":     {runsYear, runsYear, "runs a year (each run ends once)"},
 		"run_touches":    {runsYear * touchesPerRun, runsYear * touchesPerRun, "runs a year × min(2 × emails × contacts, engagement signals per run): first open and click per content and contact"},
 		"handoffs":       {runsYear * H, runsYear * H, "runs a year × hand-off-rate"},
-		"webhook_events": {sgEventsYear, sgEventsYear, "emails a year × sendgrid-events-per-email (SendGrid event IDs kept for dedup)"},
+		"webhook_events": {sgEventsYear, sgEventsYear * webhookKeptDays / daysPerYear, fmt.Sprintf("emails a year × sendgrid-events-per-email (SendGrid event IDs kept for dedup); kept: %s days, the webhook's replay window, then pruned hourly", num(webhookKeptDays))},
 		"customers":      {0, A, "accounts (not growing with time)"},
 		"contacts":       {0, A * C, "accounts × contacts (not growing with time)"},
 	}
@@ -332,7 +338,7 @@ func Compute(b Bench, sc Scenario, a Assumptions) (*Model, error) {
 		in("bytes per row: "+t.Table, path, bpr)
 		totalYear += d.perYear * bpr
 		totalKept += d.kept * bpr
-		largest = append(largest, growth{t.Table, d.perYear * bpr / gib})
+		largest = append(largest, growth{t.Table, d.kept * bpr / gib})
 		prow = append(prow, Row{t.Table, fmt.Sprintf("%s rows a year, %s GiB a year; %s rows, %s GiB kept", num(d.perYear), num2(d.perYear*bpr/gib), num(d.kept), num2(d.kept*bpr/gib)),
 			fmt.Sprintf("%s; × %s bytes per row", d.how, num(bpr))})
 	}
@@ -340,6 +346,7 @@ func Compute(b Bench, sc Scenario, a Assumptions) (*Model, error) {
 		m.Missing = append(m.Missing, "table_sizes: not in the report; Postgres is not sized")
 	}
 	m.Figures["postgres_gib_per_year"] = totalYear / gib
+	m.Figures["postgres_gib_kept_after_year"] = totalKept / gib
 	prow = append(prow, Row{"total of these tables", fmt.Sprintf("%s GiB a year; %s GiB after a year", num2(totalYear/gib), num2(totalKept/gib)), "the sum; tables not listed grow with configuration, not accounts"})
 	slices.SortStableFunc(largest, func(x, y growth) int { return cmp.Compare(y.gib, x.gib) })
 	var top []string
@@ -347,9 +354,9 @@ func Compute(b Bench, sc Scenario, a Assumptions) (*Model, error) {
 		top = append(top, fmt.Sprintf("%s (%s GiB)", g.table, num2(g.gib)))
 	}
 	padvice := []string{
-		"Largest growth a year: " + strings.Join(top, ", ") + ".",
+		"Largest after a year (what is kept): " + strings.Join(top, ", ") + ".",
 		"Partition events by month so RIPEN_EVENTS_RETENTION drops a month at a time instead of deleting rows, and keep the retention as short as reports need.",
-		"outbox, runs, ended_runs and webhook_events grow without bound today: give them a retention (webhook_events needs an event ID only as long as SendGrid may retry its post: days, not years).",
+		"outbox, runs and ended_runs grow without bound today: a retention for ended runs' rows (and their emails) older than the reports need would bound them. webhook_events is written as fast as SendGrid posts, but kept only for the replay window.",
 	}
 	if len(unmodelled) > 0 {
 		padvice = append(padvice, "Not modelled (configuration, sessions or bounded): "+strings.Join(unmodelled, ", ")+".")

@@ -108,6 +108,19 @@ func TestTheModelsArithmetic(t *testing.T) {
 	require.Contains(t, strings.Join(m.Missing, "\n"), "growth", "an optional input the bench lacked is named")
 }
 
+func TestWebhookEventIDsAreKeptOnlyForTheReplayWindow(t *testing.T) {
+	b, sc, a := small()
+	b.TableSizes = []TableSize{{Table: "webhook_events", Rows: 10, Bytes: 2000, BytesPerRow: 200}}
+	m, err := Compute(b, sc, a)
+	require.NoError(t, err)
+	// 14,400 runs × 2 emails × 1 contact × 3 SendGrid events = 86,400 IDs
+	// a year × 200 B written; the API prunes them after 72 hours, so 3 of
+	// 365 days' worth stay.
+	written := 86400 * 200.0 / (1 << 30)
+	require.InDelta(t, written, m.Figures["postgres_gib_per_year"], 1e-12)
+	require.InDelta(t, written*3/365, m.Figures["postgres_gib_kept_after_year"], 1e-12)
+}
+
 func TestTheWorkerCountIsReadInEitherShape(t *testing.T) {
 	for raw, want := range map[string]int{`2`: 2, `{"count": 3}`: 3, ``: 0} {
 		var b Bench

@@ -61,8 +61,13 @@ func DefaultDynamicConfig() map[string]any {
 		// Without these, a signal waits up to 50 ms for the transfer queue's poll.
 		"history.transferProcessorMaxPollRPS":   200,
 		"history.visibilityProcessorMaxPollRPS": 200,
-		// Search attributes added at start-up must be seen at once.
-		"system.forceSearchAttributesCacheRefreshOnRead": true,
+		// Not system.forceSearchAttributesCacheRefreshOnRead, which Temporal's
+		// CLI dev server sets: it makes every start, upsert and visibility
+		// write read the cluster metadata from the database again, which cost
+		// a third of the enrolment rate on Postgres (BENCHMARKS.md, issue 20).
+		// SQL visibility's attribute slots are fixed when the schema is set
+		// up, and ripen's attributes are mapped onto them in the namespace
+		// (createNamespace, ensureSearchAttributes), not in that cache.
 	}
 }
 
