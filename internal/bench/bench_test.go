@@ -419,6 +419,24 @@ func TestTheTableNamesTheTemporalStore(t *testing.T) {
 	}
 }
 
+// The table shows what a run costs Temporal by cause, the largest tables
+// and where each profile's CPU went, not only the JSON.
+func TestTheTableShowsCostsTablesAndProfiles(t *testing.T) {
+	rep := (&bench{cfg: Defaults(true), start: time.Now()}).newReport()
+	rep.Year.ActionsPerRunYear, rep.Year.HistoryBytesPerRunYear = 214, 180 << 10
+	rep.Year.PerEngagement = UnitCost{Actions: 1.5, Events: 5.5, Bytes: 1400, Upserts: 0.5}
+	rep.TableSizes = []TableSize{{Table: "runs", Rows: 10, Bytes: 1 << 20}, {Table: "events", Rows: 300, Bytes: 3 << 20}}
+	rep.Profiles = []Profile{{Process: "bench", Phase: "events", TopFile: "top.txt",
+		CPUByPart: map[string]float64{"Temporal server": 50, "GC": 15, "gRPC": 18, "other": 17}}}
+	var table strings.Builder
+	require.NoError(t, rep.WriteTable(&table))
+	out := table.String()
+	require.Regexp(t, `Temporal per run-year \(billable actions\)\s+214 actions, 180 KiB of history`, out)
+	require.Regexp(t, `per engagement event\s+1\.50 actions, 5\.5 events, 1400 bytes, 0\.50 upserts`, out)
+	require.Regexp(t, `largest at the end\s+events 300 rows 3\.0 MiB, runs 10 rows 1\.0 MiB`, out)
+	require.Regexp(t, `bench during events\s+Temporal server 50\.0%, gRPC 18\.0%, other 17\.0%; top\.txt`, out)
+}
+
 func TestGrowthLevelsAscend(t *testing.T) {
 	levels, err := ParseGrowth("1000,10000, 100000")
 	require.NoError(t, err)

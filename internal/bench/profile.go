@@ -153,7 +153,7 @@ func (b *bench) topOf(f *Profile) {
 	if err := os.WriteFile(f.TopFile, []byte(out.String()), 0o644); err != nil {
 		f.TopFile = ""
 	}
-	b.progress("profile of %s during %s: CPU by part: %s", f.Process, f.Phase, partsText(f.CPUByPart))
+	b.progress("profile of %s during %s: CPU by part: %s", f.Process, f.Phase, partsText(f.CPUByPart, 0))
 	b.progress("profile of %s during %s (%s): CPU top", f.Process, f.Phase, f.TopFile)
 	for _, l := range cpuTop {
 		b.progress("    %s", l)
@@ -277,12 +277,18 @@ func cpuByPart(traces string) map[string]float64 {
 	return out
 }
 
-// partsText lists the parts, largest first.
-func partsText(parts map[string]float64) string {
+// partsText lists the parts, largest first: the first n of them, or all
+// for n <= 0.
+func partsText(parts map[string]float64, n int) string {
 	if len(parts) == 0 {
 		return "-"
 	}
-	names := slices.SortedFunc(maps.Keys(parts), func(a, b string) int { return cmp.Compare(parts[b], parts[a]) })
+	names := slices.SortedFunc(maps.Keys(parts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(parts[b], parts[a]), cmp.Compare(a, b))
+	})
+	if n > 0 {
+		names = names[:min(n, len(names))]
+	}
 	var out []string
 	for _, n := range names {
 		out = append(out, fmt.Sprintf("%s %.1f%%", n, parts[n]))

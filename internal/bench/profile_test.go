@@ -25,5 +25,6 @@ Duration: 10s, Total samples = 100ms (1%)
 -----------+-------------------------------------------------------
 `
 	require.Equal(t, map[string]float64{"Temporal server": 40, "ripen API and use cases": 30, "GC": 20, "other": 10}, cpuByPart(traces))
-	require.Equal(t, "Temporal server 40.0%, ripen API and use cases 30.0%, GC 20.0%, other 10.0%", partsText(cpuByPart(traces)))
+	require.Equal(t, "Temporal server 40.0%, ripen API and use cases 30.0%, GC 20.0%, other 10.0%", partsText(cpuByPart(traces), 0))
+	require.Equal(t, "Temporal server 40.0%, ripen API and use cases 30.0%", partsText(cpuByPart(traces), 2), "the report's table names the largest parts")
 }

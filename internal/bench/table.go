@@ -76,6 +76,18 @@ func (r *Report) WriteTable(out io.Writer) error {
 	for _, yr := range y.Runs {
 		row("", yr.WorkflowID+" ("+yr.StartedVia+")", fmt.Sprintf("%d runs in chain, %d events total, max %d, current %d, %d emails", yr.Chain, yr.TotalEvents, yr.MaxEvents, yr.CurrentEvents, yr.Touches))
 	}
+	if y.ActionsPerRunYear > 0 {
+		unit := func(u UnitCost) string {
+			return fmt.Sprintf("%.2f actions, %.1f events, %.0f bytes, %.2f upserts", u.Actions, u.Events, u.Bytes, u.Upserts)
+		}
+		row("", "Temporal per run-year (billable actions)", fmt.Sprintf("%.0f actions, %.0f KiB of history", y.ActionsPerRunYear, y.HistoryBytesPerRunYear/1024))
+		row("", "per start (with its first week)", unit(y.PerStart))
+		row("", "per later week", unit(y.PerWeek))
+		row("", "per engagement event", unit(y.PerEngagement))
+		if h := y.Handoff; h.Runs > 0 {
+			row("", "per fast lane; per sales answer", fmt.Sprintf("%.2f; %.2f actions", h.PerFastLane.Actions, h.PerSalesFeedback.Actions))
+		}
+	}
 	if rp := r.Reporting; rp.Runs > 0 {
 		row("journey report", fmt.Sprintf("%d runs, %d events (seeded in %.1f s)", rp.Runs, rp.Events, rp.SeedS),
 			fmt.Sprintf("cold %.0f ms, warm p50 %.0f ms, max %.0f ms", rp.ColdMs, rp.WarmP50, rp.WarmMax))
@@ -105,10 +117,16 @@ func (r *Report) WriteTable(out io.Writer) error {
 				c.RSSAfterEnrolmentMiB, c.RSSEndMiB, c.PeakRSSMiB, c.Exit))
 		}
 	}
+	if largest := r.largestTables(5); largest != "" {
+		row("tables", "largest at the end", largest)
+	}
 	for _, p := range r.Profiles {
 		what := p.TopFile
 		if p.Error != "" {
 			what += " (" + p.Error + ")"
+		}
+		if len(p.CPUByPart) > 0 {
+			what = partsText(p.CPUByPart, 3) + "; " + what
 		}
 		row("profile", p.Process+" during "+p.Phase, what)
 	}
@@ -154,6 +172,18 @@ func (e Events) worstSeconds(n int) string {
 	var parts []string
 	for _, s := range tl[:min(n, len(tl))] {
 		parts = append(parts, fmt.Sprintf("s%d %.0f ms", s.Second, s.MaxMs))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// largestTables names the n largest of ripen's tables with their rows and
+// size, e.g. "events 20000 rows 5.1 MiB, outbox 3000 rows 1.2 MiB".
+func (r *Report) largestTables(n int) string {
+	ts := slices.Clone(r.TableSizes)
+	slices.SortFunc(ts, func(a, b TableSize) int { return cmp.Compare(b.Bytes, a.Bytes) })
+	var parts []string
+	for _, t := range ts[:min(n, len(ts))] {
+		parts = append(parts, fmt.Sprintf("%s %d rows %.1f MiB", t.Table, t.Rows, mib(t.Bytes)))
 	}
 	return strings.Join(parts, ", ")
 }

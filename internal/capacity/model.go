@@ -153,7 +153,7 @@ func Compute(b Bench, sc Scenario, a Assumptions) (*Model, error) {
 		{"actions a month", num(actionsMonth), "the sum"},
 		{"actions per account-month", num2(perAccountMonth), "actions a month ÷ accounts"},
 	}, Advice: []string{
-		fmt.Sprintf("Engagement is %s of the actions: each signal is a signal action plus the search-attribute upsert and the workflow task it causes. Publishing RipenScore less often, or routing only events that can change a run (its scoring topics), cuts it.", pct(actEngagement/actionsMonth)),
+		fmt.Sprintf("Engagement is %s of the actions: each signal is a signal action, plus a search-attribute upsert for the workflow task it causes (a run upserts once per task, so signals that arrive together share one). Routing only events that can change a run (its scoring topics) would cut it further.", pct(actEngagement/actionsMonth)),
 	}})
 
 	// Temporal Cloud.
