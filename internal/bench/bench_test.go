@@ -423,7 +423,7 @@ func TestTheTableNamesTheTemporalStore(t *testing.T) {
 // and where each profile's CPU went, not only the JSON.
 func TestTheTableShowsCostsTablesAndProfiles(t *testing.T) {
 	rep := (&bench{cfg: Defaults(true), start: time.Now()}).newReport()
-	rep.Year.ActionsPerRunYear, rep.Year.HistoryBytesPerRunYear = 214, 180 << 10
+	rep.Year.ActionsPerRunYear, rep.Year.HistoryBytesPerRunYear = 214, 180<<10
 	rep.Year.PerEngagement = UnitCost{Actions: 1.5, Events: 5.5, Bytes: 1400, Upserts: 0.5}
 	rep.TableSizes = []TableSize{{Table: "runs", Rows: 10, Bytes: 1 << 20}, {Table: "events", Rows: 300, Bytes: 3 << 20}}
 	rep.Profiles = []Profile{{Process: "bench", Phase: "events", TopFile: "top.txt",
