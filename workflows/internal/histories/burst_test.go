@@ -1,9 +1,7 @@
 package histories_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -22,12 +20,7 @@ import (
 //
 //	RIPEN_RECORD_HISTORY=$PWD/workflows/testdata/burst-history.json go test ./workflows/internal/histories -run Burst
 func TestBurstOnTheEmbeddedServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	c := startTemporal(ctx, t)
+	ctx, c := embeddedServer(t)
 	newWorker := func() worker.Worker {
 		w := worker.New(c, workflows.TaskQueue, worker.Options{})
 		w.RegisterWorkflow(workflows.Journey)

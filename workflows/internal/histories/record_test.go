@@ -67,18 +67,25 @@ func TestRecycleOnTheEmbeddedServer(t *testing.T) {
 // the journey workflow with acts as its activities (skipped under -short).
 func onTheEmbeddedServer(t *testing.T, acts *fakeActivities) (context.Context, client.Client, *fakeActivities) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a Temporal server")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	c := startTemporal(ctx, t)
+	ctx, c := embeddedServer(t)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Journey)
 	w.RegisterActivity(acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return ctx, c, acts
+}
+
+// embeddedServer starts an embedded Temporal server for a test of three
+// minutes at most (skipped under -short), with no worker.
+func embeddedServer(t *testing.T) (context.Context, client.Client) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Temporal server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx, startTemporal(ctx, t)
 }
 
 // startJourney starts a run of the journey src for customer acme, as the
