@@ -10,10 +10,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +26,7 @@ import (
 	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
@@ -188,6 +192,10 @@ func (s *Server) Stop() {
 	}
 }
 
+// ensureSearchAttributes adds the search attributes a store made by an
+// older ripen lacks, and returns once they can be used: the server maps
+// them onto its SQL slots in the namespace, which its services cache and
+// reread only every few seconds.
 func (s *Server) ensureSearchAttributes(ctx context.Context) error {
 	if len(s.opts.SearchAttributes) == 0 {
 		return nil
@@ -216,7 +224,26 @@ func (s *Server) ensureSearchAttributes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return s.awaitSearchAttributes(ctx, c, slices.Sorted(maps.Keys(missing)))
+}
+
+// awaitSearchAttributes waits until a visibility query may name each of
+// names, which is when a run may be started with them too.
+func (s *Server) awaitSearchAttributes(ctx context.Context, c client.Client, names []string) error {
+	query := strings.Join(names, " IS NULL AND ") + " IS NULL"
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		_, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.opts.Namespace, Query: query, PageSize: 1})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("search attributes %s added, but not usable after a minute: %w", strings.Join(names, ", "), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // buildAndStart builds and starts the server. A service that cannot bind its

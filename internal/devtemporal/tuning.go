@@ -67,7 +67,8 @@ func DefaultDynamicConfig() map[string]any {
 		// a third of the enrolment rate on Postgres (BENCHMARKS.md, issue 20).
 		// SQL visibility's attribute slots are fixed when the schema is set
 		// up, and ripen's attributes are mapped onto them in the namespace
-		// (createNamespace, ensureSearchAttributes), not in that cache.
+		// (createNamespace); an attribute added to an older store is waited
+		// for once, at start (ensureSearchAttributes).
 	}
 }
 
