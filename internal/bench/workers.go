@@ -152,7 +152,7 @@ func (c *child) waitReady(ctx context.Context, readyz string) error {
 		var rc rawCounts
 		err := c.get(ctx, "/bench/counts", &rc)
 		if err == nil {
-			err = getOK(ctx, readyz)
+			err = call(ctx, http.MethodGet, readyz, nil)
 		}
 		if err == nil {
 			return nil
@@ -170,44 +170,11 @@ func (c *child) waitReady(ctx context.Context, readyz string) error {
 	}
 }
 
-func getOK(ctx context.Context, u string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := childHTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", u, resp.Status)
-	}
-	return nil
-}
-
-func (c *child) get(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.control+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := childHTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %s", c.name, path, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
-func (c *child) post(ctx context.Context, path string, q url.Values) error {
-	u := "http://" + c.control + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+// call sends a request without a body to a child's listener and wants
+// 200; out, if not nil, takes the JSON answer. A refusal names the start of
+// the answer's body.
+func call(ctx context.Context, method, u string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return err
 	}
@@ -219,7 +186,28 @@ func (c *child) post(ctx context.Context, path string, q url.Values) error {
 	if resp.StatusCode != http.StatusOK {
 		var msg [300]byte
 		n, _ := resp.Body.Read(msg[:])
-		return fmt.Errorf("%s %s: %s %s", c.name, path, resp.Status, strings.TrimSpace(string(msg[:n])))
+		return fmt.Errorf("%s %s: %s %s", method, u, resp.Status, strings.TrimSpace(string(msg[:n])))
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *child) get(ctx context.Context, path string, out any) error {
+	if err := call(ctx, http.MethodGet, "http://"+c.control+path, out); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	return nil
+}
+
+func (c *child) post(ctx context.Context, path string, q url.Values) error {
+	u := "http://" + c.control + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	if err := call(ctx, http.MethodPost, u, nil); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	return nil
 }
